@@ -1,0 +1,45 @@
+import type { LoggerService } from '@nestjs/common';
+import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
+
+/** JSON lines on stdout: journald collects them on the box. */
+let root: PinoLogger = pino({
+  level: process.env.CLASSBOX_LOG_LEVEL ?? 'info',
+  base: undefined,
+  timestamp: pino.stdTimeFunctions.isoTime,
+  formatters: { level: (label) => ({ level: label }) },
+});
+
+export type Logger = PinoLogger;
+
+export function configureLogging(level: LevelWithSilent): void {
+  root.level = level;
+}
+
+/** Replace the root logger (tests capture lines with a custom destination). */
+export function setRootLogger(logger: PinoLogger): void {
+  root = logger;
+}
+
+/** One logger per class: `createLogger(ClassSessionService.name)`. */
+export function createLogger(name: string): Logger {
+  return root.child({ ctx: name });
+}
+
+/** Routes Nest's own messages into the same JSON lines. */
+export class NestJsonLogger implements LoggerService {
+  log(message: unknown, context?: string): void {
+    createLogger(context ?? 'Nest').info(String(message));
+  }
+  error(message: unknown, trace?: string, context?: string): void {
+    createLogger(context ?? 'Nest').error({ trace }, String(message));
+  }
+  warn(message: unknown, context?: string): void {
+    createLogger(context ?? 'Nest').warn(String(message));
+  }
+  debug(message: unknown, context?: string): void {
+    createLogger(context ?? 'Nest').debug(String(message));
+  }
+  verbose(message: unknown, context?: string): void {
+    createLogger(context ?? 'Nest').trace(String(message));
+  }
+}

@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { reason } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { KioskBrowserPort } from '../ports/kiosk-browser.port.js';
+import { ConfigService } from '../services/config.service.js';
+
+// Chromium's own background traffic is useless on the box and refused on closed networks.
+const QUIET_FLAGS = [
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--disable-features=Translate,MediaRouter,OptimizationHints',
+  '--autoplay-policy=no-user-gesture-required',
+  '--noerrdialogs',
+  '--disable-session-crashed-bubble',
+];
+
+/**
+ * Chromium through puppeteer-core, over a pipe (no remote-debugging port). On a box it is a
+ * full-screen kiosk window; in tests and CI it runs headless with Chromium's fake camera and microphone.
+ */
+@Injectable()
+export class PuppeteerKiosk extends KioskBrowserPort {
+  private readonly log = createLogger(PuppeteerKiosk.name);
+  private browser: Browser | undefined;
+  private page: Page | undefined;
+  private profileDir: string | undefined;
+  private starting: Promise<void> | undefined;
+
+  constructor(private readonly config: ConfigService) {
+    super();
+  }
+
+  isRunning(): boolean {
+    return this.browser?.connected === true;
+  }
+
+  pid(): number | undefined {
+    return this.browser?.process()?.pid;
+  }
+
+  async ensureStarted(url: string): Promise<void> {
+    if (this.isRunning()) return;
+    this.starting ??= this.start(url).finally(() => (this.starting = undefined));
+    return this.starting;
+  }
+
+  private async start(url: string): Promise<void> {
+    const { kiosk } = this.config.current;
+    this.profileDir = await mkdtemp(join(tmpdir(), 'classbox-kiosk-'));
+    const args = [...QUIET_FLAGS, `--window-size=${kiosk.width},${kiosk.height}`, `--lang=${kiosk.language}`];
+    // Running as root (CI, containers) needs --no-sandbox; the box runs Chromium as its own user.
+    if (process.getuid?.() === 0) args.push('--no-sandbox');
+    if (kiosk.fakeMedia) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
+    if (!kiosk.headless) args.push('--kiosk', '--start-fullscreen');
+    const browser = await puppeteer.launch({
+      executablePath: kiosk.chromiumPath,
+      headless: kiosk.headless,
+      pipe: true,
+      userDataDir: this.profileDir,
+      ignoreDefaultArgs: ['--enable-automation'],
+      defaultViewport: kiosk.headless ? { width: kiosk.width, height: kiosk.height } : null,
+      args,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+    this.browser = browser;
+    const origin = new URL(url).origin;
+    await browser.defaultBrowserContext().overridePermissions(origin, ['camera', 'microphone']);
+    browser.on('disconnected', () => {
+      if (this.browser !== browser) return;
+      this.browser = undefined;
+      this.page = undefined;
+      void this.cleanProfile();
+      this.exited.emit({ reason: 'Chromium exited or disconnected' });
+    });
+    const [first] = await browser.pages();
+    const page = first ?? (await browser.newPage());
+    this.page = page;
+    page.on('console', (message) => this.log.debug(`Page said level=${message.type()} text=${message.text()}`));
+    page.on('pageerror', (error) => this.log.warn(`Can't run page script: ${reason(error)}`));
+    page.on('error', (error) => {
+      // The renderer crashed: the page is gone even though the browser lives; start over.
+      this.log.error(`Lost kiosk page renderer: ${reason(error)}`);
+      void this.ensureStopped();
+    });
+    await page.goto(url, { waitUntil: 'domcontentloaded' });
+    this.log.info(`Started kiosk browser pid=${this.pid()} headless=${kiosk.headless}`);
+  }
+
+  async ensureStopped(): Promise<void> {
+    const browser = this.browser;
+    this.browser = undefined;
+    this.page = undefined;
+    if (browser) {
+      const proc = browser.process();
+      await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 2000))]);
+      if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    }
+    await this.cleanProfile();
+  }
+
+  private async cleanProfile(): Promise<void> {
+    const dir = this.profileDir;
+    this.profileDir = undefined;
+    if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+  }
+
+  async screenshot(): Promise<Buffer> {
+    if (!this.page) throw new Error('the kiosk browser is not running');
+    return Buffer.from(await this.page.screenshot({ type: 'png' }));
+  }
+
+  async evaluate<T>(expression: string): Promise<T> {
+    if (!this.page) throw new Error('the kiosk browser is not running');
+    return (await this.page.evaluate(expression)) as T;
+  }
+}

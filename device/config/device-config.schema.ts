@@ -1,0 +1,140 @@
+import { z } from 'zod';
+
+/** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
+const bcmPin = z.int().min(2, 'expected a BCM GPIO number from 2 to 27').max(27, 'expected a BCM GPIO number from 2 to 27');
+
+const janusUrl = z
+  .string()
+  .regex(/^wss?:\/\/[^\s/]+/, 'expected a ws:// or wss:// URL, e.g. ws://janus.example.cn:8188');
+
+const iceServer = z.strictObject({
+  urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+
+export const deviceConfigSchema = z
+  .strictObject({
+    device: z.strictObject({
+      id: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'expected lower-case letters, digits and dashes, e.g. "jx-ruijin-01"'),
+      displayName: z.string().trim().min(1, 'expected the name shown in the room, e.g. "瑞金教学点"').max(64),
+      centreName: z.string().trim().min(1).max(64).optional(),
+    }),
+    janus: z
+      .strictObject({
+        url: janusUrl.optional(),
+        room: z.int().positive().optional(),
+        pin: z.string().min(1).optional(),
+        token: z.string().min(1).optional(),
+        apiSecret: z.string().min(1).optional(),
+        iceServers: z.array(iceServer).default([]),
+        /** Upper bound of the box's outgoing video, in kbit/s, sent to Janus as the publisher bitrate. */
+        bitrateKbps: z.int().min(64).max(8000).default(1024),
+        connectTimeoutMs: z.int().min(500).max(60_000).default(5000),
+      })
+      .prefault({}),
+    fleet: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+        enrolmentFile: z.string().min(1).default('/boot/firmware/classbox-enrol.json'),
+        heartbeatSeconds: z.int().min(5).max(3600).default(30),
+      })
+      .optional(),
+    hardware: z
+      .strictObject({
+        mode: z.enum(['pi', 'sim']).default('pi'),
+        gpio: z
+          .strictObject({
+            classButton: bcmPin.default(17),
+            muteButton: bcmPin.default(27),
+            statusLed: bcmPin.default(22),
+            muteLed: bcmPin.default(23),
+            /** Buttons pull the line to ground when pressed (pull-up set in config.txt). */
+            activeLow: z.boolean().default(true),
+            debounceMs: z.int().min(0).max(500).default(30),
+          })
+          .prefault({}),
+        camera: z
+          .strictObject({
+            kind: z.enum(['uvc', 'csi']).default('uvc'),
+            /** Part of the camera's name, e.g. "C920"; the first capture device when absent. */
+            name: z.string().min(1).optional(),
+            width: z.int().min(160).max(1920).default(1280),
+            height: z.int().min(120).max(1080).default(720),
+            fps: z.int().min(5).max(60).default(30),
+          })
+          .prefault({}),
+        microphone: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
+        speaker: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
+      })
+      .prefault({}),
+    session: z
+      .strictObject({
+        /** How long the class button must be held to end a live class. */
+        endHoldMs: z.int().min(500).max(10_000).default(2000),
+        /** How long the class button must be held while idle to start the self-test. */
+        selfTestHoldMs: z.int().min(3000).max(20_000).default(5000),
+        joinTimeoutMs: z.int().min(1000).max(60_000).default(15_000),
+      })
+      .prefault({}),
+    kiosk: z
+      .strictObject({
+        /** `chromium` drives a real browser; `none` serves the page for any browser to open (development). */
+        browser: z.enum(['chromium', 'none']).default('chromium'),
+        headless: z.boolean().default(false),
+        fakeMedia: z.boolean().default(false),
+        chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
+        width: z.int().min(320).max(7680).default(1920),
+        height: z.int().min(240).max(4320).default(1080),
+        language: z.enum(['zh-CN', 'en']).default('zh-CN'),
+      })
+      .prefault({}),
+    control: z
+      .strictObject({
+        port: z.int().min(1, 'expected a TCP port from 1 to 65535').max(65535, 'expected a TCP port from 1 to 65535').default(8470),
+      })
+      .prefault({}),
+    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+    stateDir: z.string().min(1).default('/var/lib/classbox'),
+  })
+  .superRefine((config, ctx) => {
+    if (config.fleet) return;
+    if (config.janus.url === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['janus', 'url'],
+        message: 'required (a ws:// or wss:// URL) unless fleet.url names a fleet server to fetch it from',
+      });
+    }
+    if (config.janus.room === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['janus', 'room'],
+        message: 'required (the videoroom number) unless fleet.url names a fleet server to fetch it from',
+      });
+    }
+  });
+
+export type DeviceConfig = z.output<typeof deviceConfigSchema>;
+export type DeviceConfigInput = z.input<typeof deviceConfigSchema>;
+
+/** Config values that never appear in logs, `--print-config` or the status API. */
+export const SECRET_PATHS = [
+  ['janus', 'pin'],
+  ['janus', 'token'],
+  ['janus', 'apiSecret'],
+] as const;
+
+export function redactConfig(config: DeviceConfig): DeviceConfig {
+  const copy = structuredClone(config);
+  for (const [section, key] of SECRET_PATHS) {
+    const holder = copy[section] as Record<string, unknown>;
+    if (holder[key] !== undefined) holder[key] = '<redacted>';
+  }
+  copy.janus.iceServers = copy.janus.iceServers.map((s) =>
+    s.credential === undefined ? s : { ...s, credential: '<redacted>' },
+  );
+  return copy;
+}

@@ -1,0 +1,96 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import fastifyStatic from '@fastify/static';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Provider } from '@nestjs/common';
+import { reason } from '../common/errors.js';
+import { configureLogging, createLogger, NestJsonLogger } from '../common/logger.js';
+import { packageRoot } from '../common/package-root.js';
+import { VERSION } from '../common/version.js';
+import { DeviceModule } from './app.module.js';
+import type { DeviceConfig } from './config/device-config.schema.js';
+import { LifecycleService } from './services/lifecycle.service.js';
+
+const SHUTDOWN_LIMIT_MS = 5000;
+
+export interface RunningDaemon {
+  readonly app: NestFastifyApplication;
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+/** The kiosk page's built files (vite build), served on the same loopback port as the API. */
+export function kioskPageDir(): string {
+  return join(packageRoot(), 'dist', 'kiosk-page');
+}
+
+/** Boot the daemon: the Nest app on loopback, the page, the ports. Used by the CLI and by tests. */
+export async function startDaemon(config: DeviceConfig, overrides: Provider[] = []): Promise<RunningDaemon> {
+  configureLogging(config.log.level);
+  const log = createLogger('Daemon');
+  const adapter = new FastifyAdapter({ bodyLimit: 64 * 1024 });
+  const app = await NestFactory.create<NestFastifyApplication>(DeviceModule.forConfig(config, overrides), adapter, {
+    logger: new NestJsonLogger(),
+    abortOnError: false,
+  });
+  const pageDir = kioskPageDir();
+  if (existsSync(pageDir)) {
+    await app.register(fastifyStatic, { root: pageDir, prefix: '/', index: ['index.html'] });
+  } else {
+    log.warn(`Can't serve the kiosk page: ${pageDir} is missing (run npm run build)`);
+  }
+  // Loopback only: the control API and the page are never reachable from the network.
+  await app.listen(config.control.port, '127.0.0.1');
+  const url = `http://127.0.0.1:${config.control.port}`;
+  log.info(`Started daemon version=${VERSION} device=${config.device.id} url=${url} mode=${config.hardware.mode}`);
+  void app
+    .get(LifecycleService)
+    .announceReady()
+    .catch((error: unknown) => log.error(`Can't announce ready: ${reason(error)}`));
+  let stopped: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    stop: () => (stopped ??= app.close()),
+  };
+}
+
+/** Run in the foreground until SIGTERM/SIGINT; returns the exit code. */
+export async function runDaemon(config: DeviceConfig, _context: { configFile: string }): Promise<number> {
+  const log = createLogger('Daemon');
+  let daemon: RunningDaemon;
+  try {
+    daemon = await startDaemon(config);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') {
+      log.error(`Can't start daemon: control.port ${config.control.port} is already in use`);
+      process.stderr.write(`classbox device: control.port ${config.control.port} is already in use\n`);
+      return 1;
+    }
+    log.error(`Can't start daemon: ${reason(error)}`);
+    return 1;
+  }
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  log.info(`Stopping daemon signal=${signal}`);
+  const limit = setTimeout(() => {
+    log.error(`Can't stop cleanly within ${SHUTDOWN_LIMIT_MS} ms; exiting`);
+    process.exit(1);
+  }, SHUTDOWN_LIMIT_MS);
+  limit.unref();
+  try {
+    await daemon.stop();
+  } catch (error) {
+    log.error(`Can't stop cleanly: ${reason(error)}`);
+    return 1;
+  } finally {
+    clearTimeout(limit);
+  }
+  log.info('Stopped daemon');
+  return 0;
+}

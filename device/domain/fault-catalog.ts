@@ -1,0 +1,99 @@
+/**
+ * Every fault the box can show: a stable code for IT and plain words for the tutor,
+ * Simplified Chinese first, English alongside. The kiosk page renders these; the
+ * status API returns the code so IT can look it up.
+ */
+export interface FaultText {
+  readonly zh: string;
+  readonly en: string;
+  /** What the tutor can do about it. */
+  readonly actionZh: string;
+  readonly actionEn: string;
+}
+
+export const FAULTS = {
+  'E-JANUS-UNREACHABLE': {
+    zh: '无法连接课堂服务器',
+    en: "Can't reach the class server",
+    actionZh: '请检查网络连接，稍后再按绿色按钮重试',
+    actionEn: 'Check the network cable or Wi-Fi, then press the green button to try again',
+  },
+  'E-JANUS-REFUSED': {
+    zh: '课堂服务器拒绝了连接',
+    en: 'The class server refused the connection',
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
+  'E-ROOM-MISSING': {
+    zh: '找不到本节课的课堂',
+    en: "This class's room does not exist",
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
+  'E-ROOM-PIN': {
+    zh: '课堂密码不正确',
+    en: 'The room password is wrong',
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
+  'E-ROOM-FULL': {
+    zh: '课堂人数已满',
+    en: 'The class room is full',
+    actionZh: '请稍后再按绿色按钮重试',
+    actionEn: 'Press the green button again in a moment',
+  },
+  'E-JOIN-TIMEOUT': {
+    zh: '进入课堂超时',
+    en: 'Joining the class took too long',
+    actionZh: '请按绿色按钮重试',
+    actionEn: 'Press the green button to try again',
+  },
+  'E-KIOSK-DOWN': {
+    zh: '屏幕程序未就绪',
+    en: 'The screen program is not ready',
+    actionZh: '请稍等，系统正在自动恢复',
+    actionEn: 'Please wait, the box is fixing itself',
+  },
+  'E-MEDIA-FAILED': {
+    zh: '音视频连接失败',
+    en: 'The audio and video connection failed',
+    actionZh: '请按绿色按钮重试',
+    actionEn: 'Press the green button to try again',
+  },
+  'E-CONNECTION-LOST': {
+    zh: '与课堂的连接中断，正在重新连接',
+    en: 'Lost the connection to the class, reconnecting',
+    actionZh: '请稍等，无需操作',
+    actionEn: 'Please wait, nothing to do',
+  },
+  'E-CAMERA-MISSING': {
+    zh: '未找到摄像头',
+    en: 'No camera found',
+    actionZh: '请检查摄像头的USB线是否插好；课堂可以只用声音继续',
+    actionEn: 'Check the camera USB cable; the class can go on with sound only',
+  },
+  'E-MICROPHONE-MISSING': {
+    zh: '未找到麦克风',
+    en: 'No microphone found',
+    actionZh: '请检查麦克风是否插好',
+    actionEn: 'Check that the microphone is plugged in',
+  },
+  'E-NOT-CONFIGURED': {
+    zh: '本设备尚未配置课堂',
+    en: 'This box has no class room set up yet',
+    actionZh: '正在等待总部下发配置，请联系信息技术人员',
+    actionEn: 'Waiting for headquarters to send the settings; call IT',
+  },
+  'E-INTERNAL': {
+    zh: '设备出现内部错误',
+    en: 'The box had an internal error',
+    actionZh: '请按绿色按钮重试；如仍不行，请联系信息技术人员',
+    actionEn: 'Press the green button to try again; if it keeps happening, call IT',
+  },
+} as const satisfies Record<string, FaultText>;
+
+export type FaultCode = keyof typeof FAULTS;
+
+export function faultText(code: string): FaultText {
+  return (FAULTS as Record<string, FaultText>)[code] ?? FAULTS['E-INTERNAL'];
+}

@@ -1,0 +1,20 @@
+import { Signal } from '../../common/signal.js';
+
+export interface KioskExit {
+  readonly reason: string;
+}
+
+/** The browser that shows the box's page full screen. */
+export abstract class KioskBrowserPort {
+  /** The browser went away (crash, kill, disconnect). */
+  readonly exited = new Signal<KioskExit>('kiosk.exited');
+
+  abstract ensureStarted(url: string): Promise<void>;
+  abstract ensureStopped(): Promise<void>;
+  abstract isRunning(): boolean;
+  abstract pid(): number | undefined;
+  /** A PNG of what the screen shows, for IT and for tests. */
+  abstract screenshot(): Promise<Buffer>;
+  /** Run a function in the page (tests and diagnostics only). */
+  abstract evaluate<T>(expression: string): Promise<T>;
+}

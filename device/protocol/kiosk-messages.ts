@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * The loopback WebSocket between the daemon and its kiosk page. The daemon validates
+ * everything the page sends; the page trusts nothing it did not ask for.
+ */
+
+const jsep = z.strictObject({ type: z.enum(['offer', 'answer']), sdp: z.string().min(1).max(200_000) });
+const candidate = z.object({
+  candidate: z.string().max(2000),
+  sdpMid: z.string().max(64).nullish(),
+  sdpMLineIndex: z.int().min(0).max(64).nullish(),
+});
+const target = z.enum(['publisher', 'subscriber']);
+const deviceStatus = z.enum(['ok', 'missing', 'error']);
+
+export const pageMessageSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('hello'), page: z.string().max(64) }),
+  z.strictObject({ type: z.literal('heartbeat'), at: z.number() }),
+  z.strictObject({
+    type: z.literal('reply'),
+    id: z.int().nonnegative(),
+    ok: z.boolean(),
+    jsep: jsep.optional(),
+    error: z.string().max(500).optional(),
+  }),
+  z.strictObject({ type: z.literal('candidate'), target, candidate: candidate.nullable() }),
+  z.strictObject({
+    type: z.literal('media'),
+    camera: deviceStatus,
+    microphone: deviceStatus,
+    cameraLabel: z.string().max(200).optional(),
+    microphoneLabel: z.string().max(200).optional(),
+    /** Microphone level 0..1 for the meter and for health. */
+    level: z.number().min(0).max(1).optional(),
+  }),
+  z.strictObject({
+    type: z.literal('connection'),
+    target,
+    state: z.enum(['new', 'connecting', 'connected', 'disconnected', 'failed', 'closed']),
+  }),
+  z.strictObject({
+    type: z.literal('stats'),
+    /** Outgoing video bitrate the page measured, kbit/s. */
+    videoKbps: z.number().nonnegative(),
+    audioKbps: z.number().nonnegative(),
+    /** Frames the teacher's video decoded so far (all remote video). */
+    framesDecoded: z.int().nonnegative(),
+    qualityLimitation: z.string().max(32).optional(),
+  }),
+]);
+export type PageMessage = z.output<typeof pageMessageSchema>;
+
+export interface RemoteFeedView {
+  readonly feed: string;
+  readonly display: string;
+}
+
+export interface HealthView {
+  readonly [device: string]: { status: 'ok' | 'missing' | 'error'; code?: string; detail?: string };
+}
+
+/** Everything the page needs to draw the current screen. */
+export interface ScreenState {
+  readonly state: 'idle' | 'joining' | 'live' | 'leaving' | 'reconnecting' | 'error';
+  readonly displayName: string;
+  readonly centreName?: string;
+  readonly room?: number;
+  readonly configured: boolean;
+  readonly muted: boolean;
+  readonly remoteFeeds: readonly RemoteFeedView[];
+  readonly health: HealthView;
+  readonly errorCode?: string;
+  /** While the class button is held in a live class: ms left until the class ends. */
+  readonly endCountdownMs?: number;
+  readonly endHoldMs: number;
+  readonly hint?: 'holdToEnd' | 'busy';
+  /** Which step of joining is under way, for the joining screen. */
+  readonly joinStep?: 'server' | 'publish' | 'subscribe';
+  readonly audioOnly: boolean;
+  readonly nextClass?: { title: string; startsAt: string };
+  readonly selfTest?: readonly { check: string; status: 'running' | 'ok' | 'failed'; detail?: string }[];
+  readonly version: string;
+}
+
+export interface MediaConstraintsView {
+  readonly cameraLabel?: string;
+  readonly microphoneLabel?: string;
+  readonly width: number;
+  readonly height: number;
+  readonly fps: number;
+}
+
+export type DaemonMessage =
+  | { type: 'screen'; screen: ScreenState }
+  | { type: 'config'; media: MediaConstraintsView; iceServers: readonly RTCIceServerLike[]; bitrateKbps: number }
+  | { type: 'request'; id: number; action: 'publisher.offer'; audio: boolean; video: boolean }
+  | { type: 'request'; id: number; action: 'subscriber.answer'; offer: { type: 'offer'; sdp: string } }
+  | { type: 'publisher.answer'; jsep: { type: 'answer'; sdp: string } }
+  | { type: 'publisher.video'; enabled: boolean }
+  | { type: 'publisher.close' }
+  | { type: 'subscriber.streams'; streams: readonly { mid: string; feed: string; display: string; type: string }[] }
+  | { type: 'subscriber.close' }
+  | { type: 'mute'; muted: boolean };
+
+export interface RTCIceServerLike {
+  readonly urls: string | readonly string[];
+  readonly username?: string;
+  readonly credential?: string;
+}

@@ -1,0 +1,149 @@
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { createLogger } from '../../common/logger.js';
+import { Signal } from '../../common/signal.js';
+import { PressDetector, type PressEvent } from '../domain/press-detector.js';
+import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
+import { GpioPort, type GpioInput, type GpioLevel } from '../ports/gpio.port.js';
+import { ClassSessionService } from './class-session.service.js';
+import { ConfigService } from './config.service.js';
+import { MetricsService } from './metrics.service.js';
+import { MuteService } from './mute.service.js';
+
+export type ButtonName = 'class' | 'mute';
+
+const POLL_MS = 50;
+export const MAX_SIMULATED_HOLD_MS = 30_000;
+
+interface Button {
+  readonly name: ButtonName;
+  readonly pin: number;
+  readonly detector: PressDetector;
+  input?: GpioInput;
+  settleTimer?: TimerHandle;
+  holdTimer?: TimerHandle;
+  /** A hold during this press already did something; its release is not a short press. */
+  consumed: boolean;
+}
+
+/**
+ * The physical buttons: pin edges → debounce and hold detection → class and mute actions.
+ * The class button starts a class on a short press and ends a live one only when held.
+ */
+@Injectable()
+export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = createLogger(ButtonsService.name);
+  private readonly buttons: Record<ButtonName, Button>;
+  private readonly debounceMs: number;
+  private readonly endHoldMs: number;
+  private readonly activeLow: boolean;
+  readonly holdProgress = new Signal<void>('buttons.holdProgress');
+
+  constructor(
+    private readonly gpio: GpioPort,
+    private readonly clock: ClockPort,
+    private readonly session: ClassSessionService,
+    private readonly mute: MuteService,
+    private readonly metrics: MetricsService,
+    config: ConfigService,
+  ) {
+    const { gpio: pins } = config.current.hardware;
+    const { endHoldMs, selfTestHoldMs } = config.current.session;
+    const debounceMs = pins.debounceMs;
+    this.debounceMs = debounceMs;
+    this.endHoldMs = endHoldMs;
+    this.activeLow = pins.activeLow;
+    this.buttons = {
+      class: {
+        name: 'class',
+        pin: pins.classButton,
+        detector: new PressDetector({ debounceMs, holdThresholdsMs: [endHoldMs, selfTestHoldMs] }),
+        consumed: false,
+      },
+      mute: { name: 'mute', pin: pins.muteButton, detector: new PressDetector({ debounceMs, holdThresholdsMs: [] }), consumed: false },
+    };
+  }
+
+  async onModuleInit(): Promise<void> {
+    for (const button of Object.values(this.buttons)) {
+      button.input = await this.gpio.openInput(button.pin, { label: `${button.name} button`, activeLow: this.activeLow });
+      button.input.watch((level, at) => this.onEdge(button, level, at));
+      this.log.info(`Opened button button=${button.name} bcm=${button.pin}`);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const button of Object.values(this.buttons)) {
+      this.clock.clearTimeout(button.settleTimer);
+      this.clock.clearInterval(button.holdTimer);
+      await button.input?.close().catch(() => undefined);
+    }
+  }
+
+  /** ms left before a held class button ends the class, while it is held in a class. */
+  endCountdownMs(): number | undefined {
+    const button = this.buttons.class;
+    if (!button.detector.isDown || button.consumed) return undefined;
+    const state = this.session.state.state;
+    if (state !== 'live' && state !== 'reconnecting') return undefined;
+    return Math.max(0, this.endHoldMs - button.detector.heldFor(this.clock.now()));
+  }
+
+  /** Press a button as a person would, through the pin (sim mode); resolves after release settles. */
+  async simulatePress(name: ButtonName, holdMs: number): Promise<void> {
+    const button = this.buttons[name];
+    this.gpio.simulateInput(button.pin, 1);
+    await this.clock.sleep(holdMs);
+    this.gpio.simulateInput(button.pin, 0);
+    await this.clock.sleep(this.debounceMs + POLL_MS);
+  }
+
+  private onEdge(button: Button, level: GpioLevel, at: number): void {
+    this.handle(button, button.detector.input(level === 1, at));
+    // Settle the level once the debounce time has passed without another edge.
+    this.clock.clearTimeout(button.settleTimer);
+    button.settleTimer = this.clock.setTimeout(() => this.handle(button, button.detector.poll(this.clock.now())), this.debounceMs + 1);
+  }
+
+  private handle(button: Button, events: PressEvent[]): void {
+    for (const event of events) {
+      switch (event.type) {
+        case 'down':
+          button.consumed = false;
+          this.clock.clearInterval(button.holdTimer);
+          button.holdTimer = this.clock.setInterval(() => {
+            this.handle(button, button.detector.poll(this.clock.now()));
+            this.holdProgress.emit();
+          }, POLL_MS);
+          if (button.name === 'mute') {
+            this.metrics.presses.inc({ button: 'mute', kind: 'short' });
+            this.mute.toggle();
+          }
+          this.holdProgress.emit();
+          break;
+        case 'hold':
+          if (button.name === 'class') this.onClassHold(button, event.thresholdMs);
+          break;
+        case 'up':
+          this.clock.clearInterval(button.holdTimer);
+          button.holdTimer = undefined;
+          if (button.name === 'class' && !button.consumed) {
+            this.metrics.presses.inc({ button: 'class', kind: 'short' });
+            this.log.info(`Pressed button button=class heldMs=${event.heldMs}`);
+            this.session.dispatch({ type: 'classShortPress' });
+          }
+          this.holdProgress.emit();
+          break;
+      }
+    }
+  }
+
+  private onClassHold(button: Button, thresholdMs: number): void {
+    const isEndHold = thresholdMs === this.endHoldMs;
+    const event = isEndHold ? ({ type: 'classEndHoldReached' } as const) : ({ type: 'classSelfTestHoldReached' } as const);
+    if (this.session.dispatch(event)) {
+      button.consumed = true;
+      this.metrics.presses.inc({ button: 'class', kind: 'hold' });
+      this.log.info(`Held button button=class ms=${thresholdMs} action=${event.type}`);
+    }
+  }
+}

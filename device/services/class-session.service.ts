@@ -1,0 +1,377 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { reason } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { Signal } from '../../common/signal.js';
+import { Backoff } from '../domain/backoff.js';
+import {
+  INITIAL_SESSION,
+  transition,
+  type SessionEffect,
+  type SessionEvent,
+  type SessionSnapshot,
+} from '../domain/class-session.machine.js';
+import { KioskPageError, KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
+import { JanusError, JanusPort, type RemotePublisher, type SubscriberOffer } from '../ports/janus.port.js';
+import { ConfigService } from './config.service.js';
+import { HealthService } from './health.service.js';
+import { MetricsService } from './metrics.service.js';
+
+export type JoinStep = 'server' | 'publish' | 'subscribe';
+
+class JoinTimeoutError extends JanusError {
+  constructor(ms: number) {
+    super('E-JOIN-TIMEOUT', `joining took longer than ${ms} ms`);
+  }
+}
+
+/** A newer join, leave or rejoin made this one obsolete. */
+class SupersededError extends Error {}
+
+/**
+ * Runs the class: carries out what the session machine decides, with Janus and the kiosk page.
+ * Every async step checks the `generation` it was started under, so a leave or a rejoin
+ * can never be undone by a late answer of an older attempt.
+ */
+@Injectable()
+export class ClassSessionService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = createLogger(ClassSessionService.name);
+  private snapshot: SessionSnapshot = INITIAL_SESSION;
+  private generation = 0;
+  private feed: string | undefined;
+  private remote: readonly RemotePublisher[] = [];
+  private room: number | undefined;
+  private step: JoinStep | undefined;
+  private hint: 'holdToEnd' | 'busy' | undefined;
+  private hintTimer: TimerHandle | undefined;
+  private warmTimer: TimerHandle | undefined;
+  private readonly warmBackoff = new Backoff({ initialMs: 500, maxMs: 5000 });
+  private readonly rejoinBackoff = new Backoff({ initialMs: 250, maxMs: 3000 });
+  private subscriptionChain: Promise<void> = Promise.resolve();
+  private stopping = false;
+  private joinStartedAt = 0;
+
+  readonly changed = new Signal<SessionSnapshot>('session.changed');
+  readonly selfTestRequested = new Signal<void>('session.selfTestRequested');
+
+  constructor(
+    private readonly config: ConfigService,
+    private readonly janus: JanusPort,
+    private readonly page: KioskPageGateway,
+    private readonly health: HealthService,
+    private readonly clock: ClockPort,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const owner = ClassSessionService.name;
+    this.janus.publishersChanged.on(owner, (list) => this.onPublishers(list));
+    this.janus.connectionLost.on(owner, (error) => this.onConnectionLost(error));
+    this.janus.subscriberOffer.on(owner, (offer) => this.answerSubscriber(this.generation, offer));
+    this.janus.mediaEvent.on(owner, (event) => {
+      if (event.kind === 'hangup' && event.target === 'publisher' && this.inClass()) {
+        this.dispatch({ type: 'connectionLost', code: 'E-MEDIA-FAILED', detail: `Janus hung up: ${event.reason}` });
+      }
+    });
+    this.page.candidate.on(owner, ({ target, candidate }) => {
+      if (!this.inClass() && this.snapshot.state !== 'joining') return;
+      this.janus.trickle(target, candidate ?? null).catch((error: unknown) =>
+        this.log.warn(`Can't trickle candidate target=${target}: ${reason(error)}`),
+      );
+    });
+    this.page.connection.on(owner, ({ target, state }) => {
+      if (target === 'publisher' && state === 'failed' && this.snapshot.state === 'live') {
+        this.dispatch({ type: 'connectionLost', code: 'E-MEDIA-FAILED', detail: 'the media connection failed' });
+      }
+    });
+    this.page.disconnected.on(owner, () => {
+      if (this.snapshot.state === 'live') {
+        this.dispatch({ type: 'connectionLost', code: 'E-KIOSK-DOWN', detail: 'the kiosk page went away' });
+      }
+    });
+    this.config.changed.on(owner, () => {
+      // New Janus settings take effect at the next class: drop the warm link only while idle.
+      if (this.snapshot.state === 'idle' || this.snapshot.state === 'error') {
+        void this.janus.ensureClosed().then(() => this.keepWarm());
+      }
+    });
+    this.keepWarm();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.clock.clearTimeout(this.warmTimer);
+    this.clock.clearTimeout(this.hintTimer);
+    if (this.inClass() || this.snapshot.state === 'joining') {
+      this.generation++;
+      await this.leaveRoom();
+    }
+    await this.janus.ensureClosed().catch((error: unknown) => this.log.warn(`Can't close Janus: ${reason(error)}`));
+  }
+
+  get state(): SessionSnapshot {
+    return this.snapshot;
+  }
+
+  get currentFeed(): string | undefined {
+    return this.feed;
+  }
+
+  get currentRoom(): number | undefined {
+    return this.room;
+  }
+
+  get remoteFeeds(): readonly RemotePublisher[] {
+    return this.inClass() ? this.remote : [];
+  }
+
+  get joinStep(): JoinStep | undefined {
+    return this.snapshot.state === 'joining' ? this.step : undefined;
+  }
+
+  get currentHint(): 'holdToEnd' | 'busy' | undefined {
+    return this.hint;
+  }
+
+  /** Apply an event; returns whether it changed the state or caused an effect. */
+  dispatch(event: SessionEvent): boolean {
+    const before = this.snapshot;
+    const { next, effects } = transition(before, event);
+    const changed = next !== before;
+    if (changed) {
+      this.snapshot = next;
+      this.metrics.setState(next.state);
+      const why = next.errorCode ? ` code=${next.errorCode}` : '';
+      this.log.info(`Changed state from=${before.state} to=${next.state} event=${event.type}${why}`);
+    }
+    for (const effect of effects) this.run(effect);
+    if (changed || effects.length > 0) this.changed.emit(this.snapshot);
+    return changed || effects.length > 0;
+  }
+
+  private run(effect: SessionEffect): void {
+    switch (effect.type) {
+      case 'join':
+        void this.join();
+        return;
+      case 'leave':
+        void this.leave();
+        return;
+      case 'rejoin':
+        this.metrics.reconnects.inc();
+        void this.rejoin();
+        return;
+      case 'startSelfTest':
+        this.selfTestRequested.emit();
+        return;
+      case 'showHint':
+        this.showHint(effect.hint);
+        return;
+    }
+  }
+
+  private inClass(): boolean {
+    return this.snapshot.state === 'live' || this.snapshot.state === 'reconnecting';
+  }
+
+  private showHint(hint: 'holdToEnd' | 'busy'): void {
+    this.hint = hint;
+    this.clock.clearTimeout(this.hintTimer);
+    this.hintTimer = this.clock.setTimeout(() => {
+      this.hint = undefined;
+      this.changed.emit(this.snapshot);
+    }, 4000);
+  }
+
+  private async join(): Promise<void> {
+    const generation = ++this.generation;
+    this.joinStartedAt = this.clock.now();
+    const config = this.config.current;
+    if (config.janus.url === undefined || config.janus.room === undefined) {
+      this.metrics.joins.inc({ result: 'E-NOT-CONFIGURED' });
+      this.dispatch({ type: 'joinFailed', code: 'E-NOT-CONFIGURED', detail: 'no Janus URL or room yet' });
+      return;
+    }
+    try {
+      await this.withTimeout(this.connectAndPublish(generation), config.session.joinTimeoutMs);
+      this.check(generation);
+      this.metrics.joins.inc({ result: 'ok' });
+      this.metrics.joinSeconds.observe((this.clock.now() - this.joinStartedAt) / 1000);
+      this.dispatch({ type: 'joined' });
+      this.log.info(`Joined room room=${this.room} feed=${this.feed} ms=${this.clock.now() - this.joinStartedAt}`);
+      this.syncSubscription();
+    } catch (error) {
+      if (error instanceof SupersededError || generation !== this.generation) return;
+      const code = codeOf(error);
+      this.log.warn(`Can't join room room=${config.janus.room}: ${code} ${reason(error)}`);
+      this.metrics.joins.inc({ result: code });
+      this.generation++;
+      await this.dropMedia();
+      this.dispatch({ type: 'joinFailed', code, detail: reason(error) });
+    }
+  }
+
+  private async connectAndPublish(generation: number): Promise<void> {
+    const config = this.config.current;
+    const room = config.janus.room;
+    if (room === undefined) throw new JanusError('E-ROOM-MISSING', 'no room configured');
+    this.setStep('server');
+    await this.janus.ensureConnected();
+    this.health.set('server', { status: 'ok' });
+    this.check(generation);
+    this.setStep('publish');
+    const camera = this.health.get('camera');
+    const offer = await this.page.requestPublisherOffer({ audio: true, video: camera.status === 'ok' });
+    this.check(generation);
+    const result = await this.janus.publish({
+      room,
+      display: config.device.displayName,
+      pin: config.janus.pin,
+      token: config.janus.token,
+      bitrateKbps: config.janus.bitrateKbps,
+      offer,
+    });
+    this.check(generation);
+    this.page.send({ type: 'publisher.answer', jsep: { type: 'answer', sdp: result.answer.sdp } });
+    this.feed = result.feed;
+    this.room = room;
+    this.remote = result.publishers;
+    this.metrics.remoteFeeds.set(this.remote.length);
+  }
+
+  private async leave(): Promise<void> {
+    const generation = ++this.generation;
+    await this.leaveRoom();
+    if (generation !== this.generation) return;
+    this.dispatch({ type: 'left' });
+    this.log.info('Left room');
+    this.keepWarm();
+  }
+
+  private async leaveRoom(): Promise<void> {
+    await this.dropMedia();
+    await this.janus.leave().catch((error: unknown) => this.log.warn(`Can't leave room cleanly: ${reason(error)}`));
+    this.feed = undefined;
+    this.room = undefined;
+    this.remote = [];
+    this.metrics.remoteFeeds.set(0);
+  }
+
+  private async dropMedia(): Promise<void> {
+    this.page.send({ type: 'publisher.close' });
+    this.page.send({ type: 'subscriber.close' });
+  }
+
+  private async rejoin(): Promise<void> {
+    const generation = ++this.generation;
+    this.rejoinBackoff.reset();
+    await this.dropMedia();
+    while (generation === this.generation && this.snapshot.state === 'reconnecting' && !this.stopping) {
+      try {
+        await this.withTimeout(this.connectAndPublish(generation), this.config.current.session.joinTimeoutMs);
+        this.check(generation);
+        this.dispatch({ type: 'rejoined' });
+        this.log.info(`Rejoined room room=${this.room} feed=${this.feed} attempts=${this.rejoinBackoff.attempts + 1}`);
+        this.syncSubscription();
+        return;
+      } catch (error) {
+        if (error instanceof SupersededError || generation !== this.generation) return;
+        const code = codeOf(error);
+        if (code === 'E-JANUS-UNREACHABLE') this.health.set('server', { status: 'missing', code, detail: reason(error) });
+        this.dispatch({ type: 'connectionLost', code: code === 'E-JOIN-TIMEOUT' ? 'E-CONNECTION-LOST' : code, detail: reason(error) });
+        const delay = this.rejoinBackoff.next();
+        this.log.warn(`Can't rejoin room yet: ${code} ${reason(error)}; retrying in ${delay} ms`);
+        await this.janus.ensureClosed().catch(() => undefined);
+        await this.clock.sleep(delay);
+      }
+    }
+  }
+
+  private onConnectionLost(error: JanusError): void {
+    this.health.set('server', { status: 'missing', code: 'E-JANUS-UNREACHABLE', detail: error.message });
+    if (this.inClass()) {
+      this.dispatch({ type: 'connectionLost', code: 'E-CONNECTION-LOST', detail: error.message });
+    } else if (this.snapshot.state === 'idle' || this.snapshot.state === 'error') {
+      this.keepWarm();
+    }
+  }
+
+  /** While idle, keep the Janus session and publisher handle attached; retry with backoff. */
+  private keepWarm(): void {
+    this.clock.clearTimeout(this.warmTimer);
+    if (this.stopping || this.config.current.janus.url === undefined) return;
+    const attempt = async (): Promise<void> => {
+      if (this.stopping || this.inClass() || this.snapshot.state === 'joining') return;
+      try {
+        await this.janus.ensureConnected();
+        this.warmBackoff.reset();
+        this.health.set('server', { status: 'ok' });
+      } catch (error) {
+        this.health.set('server', { status: 'missing', code: codeOf(error), detail: reason(error) });
+        const delay = this.warmBackoff.next();
+        this.warmTimer = this.clock.setTimeout(() => void attempt(), delay);
+      }
+    };
+    void attempt();
+  }
+
+  private onPublishers(list: readonly RemotePublisher[]): void {
+    if (!this.inClass()) return;
+    const before = this.remote.map((p) => p.feed).join(',');
+    this.remote = list;
+    this.metrics.remoteFeeds.set(list.length);
+    if (before !== list.map((p) => p.feed).join(',')) {
+      this.log.info(`Updated publishers count=${list.length}`);
+      this.changed.emit(this.snapshot);
+    }
+    if (this.snapshot.state === 'live') this.syncSubscription();
+  }
+
+  /** Bring the one multistream subscription in line with `remote`; serialised. */
+  private syncSubscription(): void {
+    const generation = this.generation;
+    this.subscriptionChain = this.subscriptionChain
+      .then(async () => {
+        if (generation !== this.generation || this.snapshot.state !== 'live' || this.room === undefined) return;
+        const { pin, token } = this.config.current.janus;
+        const offer = await this.janus.subscribe(this.room, this.remote, { pin, token });
+        if (offer) await this.answerSubscriber(generation, offer);
+      })
+      .catch((error: unknown) => this.log.warn(`Can't subscribe to publishers: ${reason(error)}`));
+  }
+
+  private async answerSubscriber(generation: number, offer: SubscriberOffer): Promise<void> {
+    if (generation !== this.generation || !this.inClass()) return;
+    this.page.send({ type: 'subscriber.streams', streams: offer.streams });
+    const answer = await this.page.requestSubscriberAnswer(offer.offer);
+    if (generation !== this.generation) return;
+    await this.janus.startSubscriber(answer);
+  }
+
+  private setStep(step: JoinStep): void {
+    this.step = step;
+    this.changed.emit(this.snapshot);
+  }
+
+  private check(generation: number): void {
+    if (generation !== this.generation) throw new SupersededError();
+  }
+
+  private async withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+    let timer: TimerHandle | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = this.clock.setTimeout(() => reject(new JoinTimeoutError(ms)), ms);
+    });
+    try {
+      return await Promise.race([work, timeout]);
+    } finally {
+      this.clock.clearTimeout(timer);
+    }
+  }
+}
+
+function codeOf(error: unknown): string {
+  if (error instanceof JanusError) return error.code;
+  if (error instanceof KioskPageError) return 'E-KIOSK-DOWN';
+  return 'E-INTERNAL';
+}

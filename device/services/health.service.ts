@@ -1,0 +1,81 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { reason } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { Signal } from '../../common/signal.js';
+import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { CameraPort } from '../ports/camera.port.js';
+import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
+import type { DeviceHealth } from '../ports/health.js';
+import { MicrophonePort } from '../ports/microphone.port.js';
+
+export type HealthKey = 'camera' | 'microphone' | 'server' | 'kiosk';
+export type HealthMap = Record<HealthKey, DeviceHealth>;
+
+const CHECK_INTERVAL_MS = 5000;
+
+/**
+ * What works and what doesn't, device by device. The camera and microphone ports are asked
+ * every few seconds (hot-plug); the server and kiosk entries are set by the services that own them.
+ */
+@Injectable()
+export class HealthService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = createLogger(HealthService.name);
+  private readonly health: HealthMap = {
+    camera: { status: 'missing', code: 'E-CAMERA-MISSING', detail: 'not checked yet' },
+    microphone: { status: 'missing', code: 'E-MICROPHONE-MISSING', detail: 'not checked yet' },
+    server: { status: 'missing', code: 'E-JANUS-UNREACHABLE', detail: 'not connected yet' },
+    kiosk: { status: 'missing', code: 'E-KIOSK-DOWN', detail: 'the page has not connected yet' },
+  };
+  private timer: TimerHandle | undefined;
+  readonly changed = new Signal<HealthMap>('health.changed');
+
+  constructor(
+    private readonly camera: CameraPort,
+    private readonly microphone: MicrophonePort,
+    private readonly page: KioskPageGateway,
+    private readonly clock: ClockPort,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.page.connected.on(HealthService.name, () => this.set('kiosk', { status: 'ok' }));
+    this.page.disconnected.on(HealthService.name, () =>
+      this.set('kiosk', { status: 'error', code: 'E-KIOSK-DOWN', detail: 'the page disconnected' }),
+    );
+    void this.checkDevices();
+    this.timer = this.clock.setInterval(() => void this.checkDevices(), CHECK_INTERVAL_MS);
+  }
+
+  onApplicationShutdown(): void {
+    this.clock.clearInterval(this.timer);
+  }
+
+  snapshot(): HealthMap {
+    return { ...this.health };
+  }
+
+  get(key: HealthKey): DeviceHealth {
+    return this.health[key];
+  }
+
+  set(key: HealthKey, value: DeviceHealth): void {
+    const before = this.health[key];
+    if (before.status === value.status && before.code === value.code && before.detail === value.detail) return;
+    this.health[key] = value;
+    if (value.status === 'ok') this.log.info(`Found ${key} ok${value.detail ? ` detail="${value.detail}"` : ''}`);
+    else this.log.warn(`Can't use ${key}: ${value.code ?? value.status} ${value.detail ?? ''}`.trim());
+    this.changed.emit(this.snapshot());
+  }
+
+  async checkDevices(): Promise<void> {
+    const [camera, microphone] = await Promise.all([
+      this.camera.check().catch((error: unknown) => errorHealth('E-CAMERA-MISSING', error)),
+      this.microphone.check().catch((error: unknown) => errorHealth('E-MICROPHONE-MISSING', error)),
+    ]);
+    this.set('camera', camera);
+    this.set('microphone', microphone);
+  }
+}
+
+function errorHealth(code: string, error: unknown): DeviceHealth {
+  return { status: 'error', code, detail: reason(error) };
+}

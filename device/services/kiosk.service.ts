@@ -1,0 +1,67 @@
+import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { reason } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { Backoff } from '../domain/backoff.js';
+import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
+import { KioskBrowserPort } from '../ports/kiosk-browser.port.js';
+import { ConfigService } from './config.service.js';
+import { MetricsService } from './metrics.service.js';
+
+/** Keeps the kiosk browser showing the box's page: launches it, relaunches it when it dies. */
+@Injectable()
+export class KioskService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly log = createLogger(KioskService.name);
+  private readonly backoff = new Backoff({ initialMs: 500, maxMs: 5000 });
+  private relaunchTimer: TimerHandle | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly browser: KioskBrowserPort,
+    private readonly config: ConfigService,
+    private readonly clock: ClockPort,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  pageUrl(): string {
+    return `http://127.0.0.1:${this.config.current.control.port}/`;
+  }
+
+  onApplicationBootstrap(): void {
+    this.browser.exited.on(KioskService.name, ({ reason: why }) => {
+      if (this.stopping) return;
+      this.log.warn(`Lost kiosk browser: ${why}`);
+      this.scheduleLaunch();
+    });
+    void this.launch();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    this.clock.clearTimeout(this.relaunchTimer);
+    await this.browser.ensureStopped().catch((error: unknown) => this.log.warn(`Can't stop kiosk browser: ${reason(error)}`));
+  }
+
+  /** Close and relaunch the browser (a remote action from IT, or a hung page). */
+  async restart(why: string): Promise<void> {
+    this.log.warn(`Restarting kiosk browser: ${why}`);
+    await this.browser.ensureStopped().catch(() => undefined);
+    this.scheduleLaunch(0);
+  }
+
+  private scheduleLaunch(delay = this.backoff.next()): void {
+    this.clock.clearTimeout(this.relaunchTimer);
+    this.relaunchTimer = this.clock.setTimeout(() => void this.launch(true), delay);
+  }
+
+  private async launch(relaunch = false): Promise<void> {
+    if (this.stopping) return;
+    try {
+      await this.browser.ensureStarted(this.pageUrl());
+      if (relaunch) this.metrics.kioskRestarts.inc();
+      this.backoff.reset();
+    } catch (error) {
+      this.log.error(`Can't start kiosk browser: ${reason(error)}`);
+      if (!this.stopping) this.scheduleLaunch();
+    }
+  }
+}

@@ -1,0 +1,84 @@
+import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { createLogger } from '../../common/logger.js';
+import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
+import { SystemdPort } from '../ports/systemd.port.js';
+import { ClassSessionService } from './class-session.service.js';
+import { ConfigService } from './config.service.js';
+import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+
+const STATUS_WORDS: Record<string, string> = {
+  idle: 'Idle, ready for class',
+  joining: 'Joining the class',
+  live: 'In class',
+  leaving: 'Leaving the class',
+  reconnecting: 'Reconnecting to the class',
+  error: 'Error',
+};
+
+/** The page must have said something within this long for the watchdog to be fed. */
+const PAGE_HEARTBEAT_STALE_MS = 15_000;
+const READY_PAGE_WAIT_MS = 30_000;
+
+/**
+ * Talks to systemd: READY once the API listens, Janus has been tried and the page is up;
+ * STATUS in words; WATCHDOG only while the event loop turns and the page is alive.
+ */
+@Injectable()
+export class LifecycleService implements OnApplicationShutdown {
+  private readonly log = createLogger(LifecycleService.name);
+  private watchdogTimer: TimerHandle | undefined;
+  private ready = false;
+
+  constructor(
+    private readonly systemd: SystemdPort,
+    private readonly session: ClassSessionService,
+    private readonly page: KioskPageGateway,
+    private readonly config: ConfigService,
+    private readonly clock: ClockPort,
+  ) {}
+
+  /** Called by the daemon once the control API listens. */
+  async announceReady(): Promise<void> {
+    if (this.config.current.kiosk.browser === 'chromium' && !this.page.isConnected()) {
+      await new Promise<void>((resolve) => {
+        const timer = this.clock.setTimeout(resolve, READY_PAGE_WAIT_MS);
+        const off = this.page.connected.on(LifecycleService.name, () => {
+          this.clock.clearTimeout(timer);
+          off();
+          resolve();
+        });
+      });
+    }
+    this.ready = true;
+    await this.systemd.notify({ READY: '1', STATUS: this.statusText() });
+    this.log.info('Announced ready');
+    this.session.changed.on(LifecycleService.name, () => void this.systemd.notify({ STATUS: this.statusText() }));
+    const interval = this.systemd.watchdogIntervalMs();
+    if (interval !== undefined) {
+      this.watchdogTimer = this.clock.setInterval(() => void this.feedWatchdog(), interval);
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.clock.clearInterval(this.watchdogTimer);
+    await this.systemd.notify({ STOPPING: '1', STATUS: 'Stopping' });
+  }
+
+  isHealthy(): boolean {
+    if (!this.ready) return false;
+    if (this.config.current.kiosk.browser !== 'chromium') return true;
+    const at = this.page.heartbeatAt();
+    return at !== undefined && this.clock.now() - at < PAGE_HEARTBEAT_STALE_MS;
+  }
+
+  private async feedWatchdog(): Promise<void> {
+    // The timer firing at all shows the event loop turns; the page must be alive too.
+    if (this.isHealthy()) await this.systemd.notify({ WATCHDOG: '1' });
+    else this.log.warn("Can't feed watchdog: the kiosk page has not sent a heartbeat");
+  }
+
+  private statusText(): string {
+    const { state, errorCode } = this.session.state;
+    return `${STATUS_WORDS[state] ?? state}${errorCode ? ` (${errorCode})` : ''}`;
+  }
+}

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { VERSION } from '../../common/version.js';
+import type { LedPattern } from '../domain/led-pattern.js';
+import type { SessionState } from '../domain/class-session.machine.js';
+import type { DeviceHealth } from '../ports/health.js';
+import { ClassSessionService } from './class-session.service.js';
+import { ConfigService } from './config.service.js';
+import { HealthService } from './health.service.js';
+import { LedService } from './led.service.js';
+import { MuteService } from './mute.service.js';
+
+/** The body of GET /api/status (a contract: see DESIGN.md). */
+export interface DeviceStatus {
+  state: SessionState;
+  room: number | null;
+  feed: string | null;
+  remoteFeeds: { feed: string; display: string }[];
+  health: Record<string, DeviceHealth>;
+  version: string;
+  deviceId: string;
+  displayName: string;
+  errorCode: string | null;
+  muted: boolean;
+  leds: { status: LedPattern; mute: LedPattern };
+}
+
+@Injectable()
+export class StatusService {
+  constructor(
+    private readonly session: ClassSessionService,
+    private readonly health: HealthService,
+    private readonly mute: MuteService,
+    private readonly leds: LedService,
+    private readonly config: ConfigService,
+  ) {}
+
+  status(): DeviceStatus {
+    const snapshot = this.session.state;
+    const config = this.config.current;
+    return {
+      state: snapshot.state,
+      room: this.session.currentRoom ?? config.janus.room ?? null,
+      feed: this.session.currentFeed ?? null,
+      remoteFeeds: this.session.remoteFeeds.map(({ feed, display }) => ({ feed, display })),
+      health: this.health.snapshot(),
+      version: VERSION,
+      deviceId: config.device.id,
+      displayName: config.device.displayName,
+      errorCode: snapshot.errorCode ?? null,
+      muted: this.mute.isMuted,
+      leds: this.leds.patterns(),
+    };
+  }
+}
