@@ -20,7 +20,13 @@ export class KioskPageError extends Error {
 
 type MessageOf<T extends PageMessage['type']> = Extract<PageMessage, { type: T }>;
 
-const MAX_MESSAGE_BYTES = 256 * 1024;
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
+type RequestBody =
+  | { action: 'publisher.offer'; audio: boolean; video: boolean }
+  | { action: 'subscriber.answer'; offer: { type: 'offer'; sdp: string } }
+  | { action: 'camera.snapshot' }
+  | { action: 'speaker.tone'; hz: number; ms: number };
 
 /**
  * The loopback WebSocket to the kiosk page (`/ws`). One page at a time: a newer
@@ -96,10 +102,19 @@ export class KioskPageGateway implements OnApplicationBootstrap, OnApplicationSh
     return reply.jsep;
   }
 
-  private request(
-    body: { action: 'publisher.offer'; audio: boolean; video: boolean } | { action: 'subscriber.answer'; offer: { type: 'offer'; sdp: string } },
-    timeoutMs: number,
-  ): Promise<MessageOf<'reply'>> {
+  /** A JPEG of the camera from the page's live stream, as bytes. */
+  async requestSnapshot(timeoutMs = 5000): Promise<Buffer> {
+    const reply = await this.request({ action: 'camera.snapshot' }, timeoutMs);
+    if (!reply.image) throw new KioskPageError('the page answered without an image');
+    return Buffer.from(reply.image.slice('data:image/jpeg;base64,'.length), 'base64');
+  }
+
+  /** Play a test tone on the speaker through the page. */
+  async requestTone(hz: number, ms: number): Promise<void> {
+    await this.request({ action: 'speaker.tone', hz, ms }, ms + 5000);
+  }
+
+  private request(body: RequestBody, timeoutMs: number): Promise<MessageOf<'reply'>> {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       if (!this.socket) {

@@ -22,6 +22,8 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
     id: z.int().nonnegative(),
     ok: z.boolean(),
     jsep: jsep.optional(),
+    /** A camera still from the live stream, as a `data:image/jpeg;base64,` URL (camera.snapshot). */
+    image: z.string().startsWith('data:image/jpeg;base64,').max(4_000_000).optional(),
     error: z.string().max(500).optional(),
   }),
   z.strictObject({ type: z.literal('candidate'), target, candidate: candidate.nullable() }),
@@ -96,6 +98,10 @@ export type DaemonMessage =
   | { type: 'config'; media: MediaConstraintsView; iceServers: readonly RTCIceServerLike[]; bitrateKbps: number }
   | { type: 'request'; id: number; action: 'publisher.offer'; audio: boolean; video: boolean }
   | { type: 'request'; id: number; action: 'subscriber.answer'; offer: { type: 'offer'; sdp: string } }
+  /** A JPEG still of the camera as the page sees it (works while the camera is busy in class). */
+  | { type: 'request'; id: number; action: 'camera.snapshot' }
+  /** Play a short test tone on the speaker (self-test). */
+  | { type: 'request'; id: number; action: 'speaker.tone'; hz: number; ms: number }
   | { type: 'publisher.answer'; jsep: { type: 'answer'; sdp: string } }
   | { type: 'publisher.video'; enabled: boolean }
   | { type: 'publisher.close' }
