@@ -248,9 +248,10 @@ export class JanodeJanus extends JanusPort {
     }
     let data;
     try {
+      // Janus refuses an empty list (430), so only the non-empty side is sent.
       data = await link.subscriber.update({
-        subscribe: add.map((feed) => ({ feed: numericFeed(feed) })),
-        unsubscribe: remove.map((feed) => ({ feed: numericFeed(feed) })),
+        ...(add.length > 0 ? { subscribe: add.map((feed) => ({ feed: numericFeed(feed) })) } : {}),
+        ...(remove.length > 0 ? { unsubscribe: remove.map((feed) => ({ feed: numericFeed(feed) })) } : {}),
       });
     } catch (error) {
       throw roomError(error, room);

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -33,7 +33,7 @@ type RequestBody =
  * connection replaces the older one (a relaunched Chromium reconnects before the old socket times out).
  */
 @Injectable()
-export class KioskPageGateway implements OnApplicationBootstrap, OnApplicationShutdown {
+export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger(KioskPageGateway.name);
   private wss: WebSocketServer | undefined;
   private socket: WebSocket | undefined;
@@ -65,7 +65,8 @@ export class KioskPageGateway implements OnApplicationBootstrap, OnApplicationSh
     this.server.on('upgrade', this.onUpgrade);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the HTTP server closes: it waits for every open connection, this socket included. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.server?.off('upgrade', this.onUpgrade);
     this.rejectAll(new KioskPageError('the daemon is stopping'));
     for (const client of this.wss?.clients ?? []) client.terminate();

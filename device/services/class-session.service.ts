@@ -1,4 +1,9 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
@@ -34,7 +39,7 @@ class SupersededError extends Error {}
  * can never be undone by a late answer of an older attempt.
  */
 @Injectable()
-export class ClassSessionService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ClassSessionService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly log = createLogger(ClassSessionService.name);
   private snapshot: SessionSnapshot = INITIAL_SESSION;
   private generation = 0;
@@ -98,7 +103,8 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
     this.keepWarm();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Leave the room first, while the page and Janus are still there: the teacher sees the box go. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.clock.clearTimeout(this.warmTimer);
     this.clock.clearTimeout(this.hintTimer);
@@ -106,6 +112,9 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
       this.generation++;
       await this.leaveRoom();
     }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.janus.ensureClosed().catch((error: unknown) => this.log.warn(`Can't close Janus: ${reason(error)}`));
   }
 

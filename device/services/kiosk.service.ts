@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Backoff } from '../domain/backoff.js';
@@ -9,7 +9,7 @@ import { MetricsService } from './metrics.service.js';
 
 /** Keeps the kiosk browser showing the box's page: launches it, relaunches it when it dies. */
 @Injectable()
-export class KioskService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class KioskService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger(KioskService.name);
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 5000 });
   private relaunchTimer: TimerHandle | undefined;
@@ -35,7 +35,8 @@ export class KioskService implements OnApplicationBootstrap, OnApplicationShutdo
     void this.launch();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the HTTP server closes, so the browser's connections don't hold it open. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.clock.clearTimeout(this.relaunchTimer);
     await this.browser.ensureStopped().catch((error: unknown) => this.log.warn(`Can't stop kiosk browser: ${reason(error)}`));
