@@ -104,14 +104,10 @@ channel.onClose = () => screen.render(current, false);
 
 function tickClock(): void {
   const now = new Date();
-  (document.getElementById('clock') as HTMLElement).textContent = now.toLocaleString('zh-CN', {
-    month: 'long',
-    day: 'numeric',
-    weekday: 'short',
-    hour: '2-digit',
-    minute: '2-digit',
-    hour12: false,
-  });
+  const date = document.createElement('small');
+  date.textContent = now.toLocaleDateString('zh-CN', { month: 'long', day: 'numeric', weekday: 'short' });
+  const time = now.toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false });
+  (document.getElementById('clock') as HTMLElement).replaceChildren(date, time);
 }
 
 setInterval(tickClock, 1000);

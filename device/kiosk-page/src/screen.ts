@@ -46,7 +46,7 @@ export class Screen {
     body.classList.toggle('muted', s?.muted === true);
     body.classList.toggle('selftest', (s?.selfTest?.length ?? 0) > 0 && s?.state === 'idle');
     $('centre').textContent = s ? (s.centreName ? `${s.centreName} · ${s.displayName}` : s.displayName) : '';
-    $('self-label').textContent = s ? `${s.displayName}（本教学点 · This centre）` : '';
+    $('self-label').textContent = '本教学点 This centre';
     $('version').textContent = s ? `classbox ${s.version}` : '';
     $('next-class').textContent = s?.nextClass
       ? `下一节课 Next class: ${s.nextClass.title} · ${formatTime(s.nextClass.startsAt)}`
