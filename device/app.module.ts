@@ -65,7 +65,10 @@ export class DeviceModule {
         { provide: ClockPort, useClass: SystemClock },
         { provide: SystemdPort, useFactory: () => new SdNotifySystemd(process.env) },
         { provide: JanusPort, useClass: JanodeJanus },
-        { provide: KioskBrowserPort, useClass: config.kiosk.browser === 'chromium' ? PuppeteerKiosk : NoKioskBrowser },
+        {
+          provide: KioskBrowserPort,
+          useClass: config.kiosk.browser === 'chromium' ? PuppeteerKiosk : NoKioskBrowser,
+        },
         ...hardwareAdapters(config),
         KioskPageGateway,
         MetricsService,

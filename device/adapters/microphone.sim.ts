@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { DeviceHealth } from '../ports/health.js';
 import { MicrophonePort, type AudioDeviceInfo } from '../ports/microphone.port.js';
 
-const FAKE_MICROPHONE: AudioDeviceInfo = { name: 'Simulated microphone', browserLabel: 'Fake Default Audio Input' };
+const FAKE_MICROPHONE: AudioDeviceInfo = {
+  name: 'Simulated microphone',
+  browserLabel: 'Fake Default Audio Input',
+};
 
 @Injectable()
 export class SimMicrophone extends MicrophonePort {

@@ -27,7 +27,13 @@ export async function loadDeviceConfig(file: string): Promise<DeviceConfig> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why =
-      code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : String(code ?? error);
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : code === 'EISDIR'
+            ? 'is a directory'
+            : String(code ?? error);
     throw new ConfigError(file, [`can't read config file ${file}: ${why}`], { cause: error });
   }
   let raw: unknown;

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
-const bcmPin = z.int().min(2, 'expected a BCM GPIO number from 2 to 27').max(27, 'expected a BCM GPIO number from 2 to 27');
+const bcmPin = z
+  .int()
+  .min(2, 'expected a BCM GPIO number from 2 to 27')
+  .max(27, 'expected a BCM GPIO number from 2 to 27');
 
 const janusUrl = z
   .string()
@@ -18,7 +21,10 @@ export const deviceConfigSchema = z
     device: z.strictObject({
       id: z
         .string()
-        .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'expected lower-case letters, digits and dashes, e.g. "jx-ruijin-01"'),
+        .regex(
+          /^[a-z0-9][a-z0-9-]{1,62}$/,
+          'expected lower-case letters, digits and dashes, e.g. "jx-ruijin-01"',
+        ),
       displayName: z.string().trim().min(1, 'expected the name shown in the room, e.g. "瑞金教学点"').max(64),
       centreName: z.string().trim().min(1).max(64).optional(),
     }),
@@ -84,6 +90,8 @@ export const deviceConfigSchema = z
         /** `chromium` drives a real browser; `none` serves the page for any browser to open (development). */
         browser: z.enum(['chromium', 'none']).default('chromium'),
         headless: z.boolean().default(false),
+        /** Full-screen kiosk window (the box); false gives an ordinary window (the demo on a desktop). */
+        fullscreen: z.boolean().default(true),
         fakeMedia: z.boolean().default(false),
         chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
         width: z.int().min(320).max(7680).default(1920),
@@ -93,10 +101,16 @@ export const deviceConfigSchema = z
       .prefault({}),
     control: z
       .strictObject({
-        port: z.int().min(1, 'expected a TCP port from 1 to 65535').max(65535, 'expected a TCP port from 1 to 65535').default(8470),
+        port: z
+          .int()
+          .min(1, 'expected a TCP port from 1 to 65535')
+          .max(65535, 'expected a TCP port from 1 to 65535')
+          .default(8470),
       })
       .prefault({}),
-    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
+      .prefault({}),
     stateDir: z.string().min(1).default('/var/lib/classbox'),
   })
   .superRefine((config, ctx) => {

@@ -1,4 +1,4 @@
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
@@ -32,7 +32,12 @@ export interface JanusServerOptions {
   readonly logFile?: string;
 }
 
-const LIB_DIRS = ['/usr/lib/x86_64-linux-gnu/janus', '/usr/lib/aarch64-linux-gnu/janus', '/usr/lib/janus', '/opt/janus/lib/janus'];
+const LIB_DIRS = [
+  '/usr/lib/x86_64-linux-gnu/janus',
+  '/usr/lib/aarch64-linux-gnu/janus',
+  '/usr/lib/janus',
+  '/opt/janus/lib/janus',
+];
 
 /**
  * A real Janus (Debian's `janus`) with a generated config: only the videoroom plugin and the
@@ -62,8 +67,21 @@ export class JanusServer {
     return this.ns !== undefined;
   }
 
+  /** If the process that started Janus ends without stop() (a test timed out), take Janus and the namespace with it. */
+  private readonly onExit = (): void => {
+    if (this.child) killGroup(this.child, 'SIGKILL');
+    if (this.ns) {
+      try {
+        execFileSync('ip', ['netns', 'del', this.ns.name], { stdio: 'ignore' });
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+
   async start(): Promise<void> {
     if (this.child) return;
+    process.once('exit', this.onExit);
     if (!this.dir) {
       this.dir = await mkdtemp(join(tmpdir(), 'classbox-janus-'));
       const network = this.options.network ?? 'auto';
@@ -86,6 +104,7 @@ export class JanusServer {
   }
 
   async stop(): Promise<void> {
+    process.off('exit', this.onExit);
     await this.stopProcess();
     if (this.ns) {
       await run('ip', ['netns', 'del', this.ns.name]).catch(() => undefined);
@@ -107,7 +126,20 @@ export class JanusServer {
     const ns = this.requireNetns();
     await run('tc', ['qdisc', 'del', 'dev', ns.hostIf, 'root']).catch(() => undefined);
     if (kbit !== undefined) {
-      await run('tc', ['qdisc', 'add', 'dev', ns.hostIf, 'root', 'tbf', 'rate', `${kbit}kbit`, 'burst', '16kbit', 'latency', '400ms']);
+      await run('tc', [
+        'qdisc',
+        'add',
+        'dev',
+        ns.hostIf,
+        'root',
+        'tbf',
+        'rate',
+        `${kbit}kbit`,
+        'burst',
+        '16kbit',
+        'latency',
+        '400ms',
+      ]);
     }
   }
 
@@ -119,7 +151,13 @@ export class JanusServer {
   private async createNetns(): Promise<void> {
     const n = (process.pid % 4000) + Math.floor(Math.random() * 60);
     const subnet = `10.${200 + (n % 50)}.${Math.floor(n / 50) % 250}`;
-    const ns = { name: `cbx-janus-${n}`, hostIf: `cbxh${n}`, janusIf: `cbxj${n}`, hostIp: `${subnet}.1`, janusIp: `${subnet}.2` };
+    const ns = {
+      name: `cbx-janus-${n}`,
+      hostIf: `cbxh${n}`,
+      janusIf: `cbxj${n}`,
+      hostIp: `${subnet}.1`,
+      janusIp: `${subnet}.2`,
+    };
     await run('ip', ['netns', 'del', ns.name]).catch(() => undefined);
     await run('ip', ['link', 'del', ns.hostIf]).catch(() => undefined);
     await run('ip', ['netns', 'add', ns.name]);
@@ -136,8 +174,12 @@ export class JanusServer {
 
   private async writeConfig(): Promise<void> {
     const dir = this.dir!;
-    const libDir = this.options.libDir ?? LIB_DIRS.find((d) => existsSync(join(d, 'plugins', 'libjanus_videoroom.so')));
-    if (!libDir) throw new Error(`can't find Janus's plugins (looked in ${LIB_DIRS.join(', ')}); install the janus package`);
+    const libDir =
+      this.options.libDir ?? LIB_DIRS.find((d) => existsSync(join(d, 'plugins', 'libjanus_videoroom.so')));
+    if (!libDir)
+      throw new Error(
+        `can't find Janus's plugins (looked in ${LIB_DIRS.join(', ')}); install the janus package`,
+      );
     // Only what the box needs is loaded: folders holding just the videoroom plugin and the WebSocket transport.
     for (const [sub, lib] of [
       ['plugins', 'libjanus_videoroom.so'],
@@ -204,7 +246,9 @@ ${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
     const dir = this.dir!;
     const binary = this.options.janusBinary ?? 'janus';
     const janusArgs = ['-F', dir, '-C', join(dir, 'janus.jcfg')];
-    const [cmd, args] = this.ns ? ['ip', ['netns', 'exec', this.ns.name, binary, ...janusArgs]] : [binary, janusArgs];
+    const [cmd, args] = this.ns
+      ? ['ip', ['netns', 'exec', this.ns.name, binary, ...janusArgs]]
+      : [binary, janusArgs];
     const log = createWriteStream(this.options.logFile ?? join(dir, 'janus.log'), { flags: 'a' });
     const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     child.stdout?.pipe(log, { end: false });
@@ -221,7 +265,8 @@ ${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
     }
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`Janus exited with code ${child.exitCode}; see ${join(dir, 'janus.log')}`);
+      if (child.exitCode !== null)
+        throw new Error(`Janus exited with code ${child.exitCode}; see ${join(dir, 'janus.log')}`);
       if (await canConnect(this.host, this.wsPort)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -254,5 +299,7 @@ export function defaultInterface(): string {
   for (const [name, addresses] of Object.entries(networkInterfaces())) {
     if (addresses?.some((a) => a.family === 'IPv4' && !a.internal)) return name;
   }
-  throw new Error('no non-loopback network interface: Janus needs one for ICE (or run as root to use a namespace)');
+  throw new Error(
+    'no non-loopback network interface: Janus needs one for ICE (or run as root to use a namespace)',
+  );
 }

@@ -8,17 +8,23 @@ const VENDOR: Record<string, string> = {
   '/janus.js': '/usr/share/javascript/janus-gateway/janus.js',
   '/adapter.js': '/usr/share/javascript/webrtc-adapter/adapter.js',
 };
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+};
 
 export function teacherPageDir(): string {
   return join(packageRoot(), 'device', 'demo', 'teacher-page');
 }
 
 /** A small static server for the teacher page (demo and tests); loopback only. */
-export async function startTeacherServer(port = 0): Promise<{ url: string; close(): Promise<void>; server: Server }> {
+export async function startTeacherServer(
+  port = 0,
+): Promise<{ url: string; close(): Promise<void>; server: Server }> {
   const root = teacherPageDir();
   for (const file of Object.values(VENDOR)) {
-    if (!existsSync(file)) throw new Error(`can't serve the teacher page: ${file} is missing (install janus-demos)`);
+    if (!existsSync(file))
+      throw new Error(`can't serve the teacher page: ${file} is missing (install janus-demos)`);
   }
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://x').pathname;

@@ -129,7 +129,12 @@ export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicati
       this.pending.set(id, {
         resolve: (reply) => {
           if (reply.ok) resolve(reply);
-          else reject(new KioskPageError(`the kiosk page could not do ${body.action}: ${reply.error ?? 'no reason given'}`));
+          else
+            reject(
+              new KioskPageError(
+                `the kiosk page could not do ${body.action}: ${reply.error ?? 'no reason given'}`,
+              ),
+            );
         },
         reject,
         timer,
@@ -161,7 +166,8 @@ export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicati
     this.lastHeartbeat = this.clock.now();
     this.log.info('Connected kiosk page');
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return this.log.warn("Can't use kiosk message: binary frames are not part of the protocol");
+      if (isBinary)
+        return this.log.warn("Can't use kiosk message: binary frames are not part of the protocol");
       this.receive(String(data));
     });
     ws.on('close', () => {

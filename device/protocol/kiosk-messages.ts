@@ -95,7 +95,12 @@ export interface MediaConstraintsView {
 
 export type DaemonMessage =
   | { type: 'screen'; screen: ScreenState }
-  | { type: 'config'; media: MediaConstraintsView; iceServers: readonly RTCIceServerLike[]; bitrateKbps: number }
+  | {
+      type: 'config';
+      media: MediaConstraintsView;
+      iceServers: readonly RTCIceServerLike[];
+      bitrateKbps: number;
+    }
   | { type: 'request'; id: number; action: 'publisher.offer'; audio: boolean; video: boolean }
   | { type: 'request'; id: number; action: 'subscriber.answer'; offer: { type: 'offer'; sdp: string } }
   /** A JPEG still of the camera as the page sees it (works while the camera is busy in class). */
@@ -105,7 +110,10 @@ export type DaemonMessage =
   | { type: 'publisher.answer'; jsep: { type: 'answer'; sdp: string } }
   | { type: 'publisher.video'; enabled: boolean }
   | { type: 'publisher.close' }
-  | { type: 'subscriber.streams'; streams: readonly { mid: string; feed: string; display: string; type: string }[] }
+  | {
+      type: 'subscriber.streams';
+      streams: readonly { mid: string; feed: string; display: string; type: string }[];
+    }
   | { type: 'subscriber.close' }
   | { type: 'mute'; muted: boolean };
 

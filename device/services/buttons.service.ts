@@ -59,13 +59,21 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
         detector: new PressDetector({ debounceMs, holdThresholdsMs: [endHoldMs, selfTestHoldMs] }),
         consumed: false,
       },
-      mute: { name: 'mute', pin: pins.muteButton, detector: new PressDetector({ debounceMs, holdThresholdsMs: [] }), consumed: false },
+      mute: {
+        name: 'mute',
+        pin: pins.muteButton,
+        detector: new PressDetector({ debounceMs, holdThresholdsMs: [] }),
+        consumed: false,
+      },
     };
   }
 
   async onModuleInit(): Promise<void> {
     for (const button of Object.values(this.buttons)) {
-      button.input = await this.gpio.openInput(button.pin, { label: `${button.name} button`, activeLow: this.activeLow });
+      button.input = await this.gpio.openInput(button.pin, {
+        label: `${button.name} button`,
+        activeLow: this.activeLow,
+      });
       button.input.watch((level, at) => this.onEdge(button, level, at));
       this.log.info(`Opened button button=${button.name} bcm=${button.pin}`);
     }
@@ -101,7 +109,10 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
     this.handle(button, button.detector.input(level === 1, at));
     // Settle the level once the debounce time has passed without another edge.
     this.clock.clearTimeout(button.settleTimer);
-    button.settleTimer = this.clock.setTimeout(() => this.handle(button, button.detector.poll(this.clock.now())), this.debounceMs + 1);
+    button.settleTimer = this.clock.setTimeout(
+      () => this.handle(button, button.detector.poll(this.clock.now())),
+      this.debounceMs + 1,
+    );
   }
 
   private handle(button: Button, events: PressEvent[]): void {
@@ -139,7 +150,9 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
 
   private onClassHold(button: Button, thresholdMs: number): void {
     const isEndHold = thresholdMs === this.endHoldMs;
-    const event = isEndHold ? ({ type: 'classEndHoldReached' } as const) : ({ type: 'classSelfTestHoldReached' } as const);
+    const event = isEndHold
+      ? ({ type: 'classEndHoldReached' } as const)
+      : ({ type: 'classSelfTestHoldReached' } as const);
     if (this.session.dispatch(event)) {
       button.consumed = true;
       this.metrics.presses.inc({ button: 'class', kind: 'hold' });

@@ -39,7 +39,9 @@ class SupersededError extends Error {}
  * can never be undone by a late answer of an older attempt.
  */
 @Injectable()
-export class ClassSessionService implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ClassSessionService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly log = createLogger(ClassSessionService.name);
   private snapshot: SessionSnapshot = INITIAL_SESSION;
   private generation = 0;
@@ -75,18 +77,28 @@ export class ClassSessionService implements OnApplicationBootstrap, BeforeApplic
     this.janus.subscriberOffer.on(owner, (offer) => this.answerSubscriber(this.generation, offer));
     this.janus.mediaEvent.on(owner, (event) => {
       if (event.kind === 'hangup' && event.target === 'publisher' && this.inClass()) {
-        this.dispatch({ type: 'connectionLost', code: 'E-MEDIA-FAILED', detail: `Janus hung up: ${event.reason}` });
+        this.dispatch({
+          type: 'connectionLost',
+          code: 'E-MEDIA-FAILED',
+          detail: `Janus hung up: ${event.reason}`,
+        });
       }
     });
     this.page.candidate.on(owner, ({ target, candidate }) => {
       if (!this.inClass() && this.snapshot.state !== 'joining') return;
-      this.janus.trickle(target, candidate ?? null).catch((error: unknown) =>
-        this.log.warn(`Can't trickle candidate target=${target}: ${reason(error)}`),
-      );
+      this.janus
+        .trickle(target, candidate ?? null)
+        .catch((error: unknown) =>
+          this.log.warn(`Can't trickle candidate target=${target}: ${reason(error)}`),
+        );
     });
     this.page.connection.on(owner, ({ target, state }) => {
       if (target === 'publisher' && state === 'failed' && this.snapshot.state === 'live') {
-        this.dispatch({ type: 'connectionLost', code: 'E-MEDIA-FAILED', detail: 'the media connection failed' });
+        this.dispatch({
+          type: 'connectionLost',
+          code: 'E-MEDIA-FAILED',
+          detail: 'the media connection failed',
+        });
       }
     });
     this.page.disconnected.on(owner, () => {
@@ -115,7 +127,9 @@ export class ClassSessionService implements OnApplicationBootstrap, BeforeApplic
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await this.janus.ensureClosed().catch((error: unknown) => this.log.warn(`Can't close Janus: ${reason(error)}`));
+    await this.janus
+      .ensureClosed()
+      .catch((error: unknown) => this.log.warn(`Can't close Janus: ${reason(error)}`));
   }
 
   get state(): SessionSnapshot {
@@ -207,7 +221,9 @@ export class ClassSessionService implements OnApplicationBootstrap, BeforeApplic
       this.metrics.joins.inc({ result: 'ok' });
       this.metrics.joinSeconds.observe((this.clock.now() - this.joinStartedAt) / 1000);
       this.dispatch({ type: 'joined' });
-      this.log.info(`Joined room room=${this.room} feed=${this.feed} ms=${this.clock.now() - this.joinStartedAt}`);
+      this.log.info(
+        `Joined room room=${this.room} feed=${this.feed} ms=${this.clock.now() - this.joinStartedAt}`,
+      );
       this.syncSubscription();
     } catch (error) {
       if (error instanceof SupersededError || generation !== this.generation) return;
@@ -259,7 +275,9 @@ export class ClassSessionService implements OnApplicationBootstrap, BeforeApplic
 
   private async leaveRoom(): Promise<void> {
     await this.dropMedia();
-    await this.janus.leave().catch((error: unknown) => this.log.warn(`Can't leave room cleanly: ${reason(error)}`));
+    await this.janus
+      .leave()
+      .catch((error: unknown) => this.log.warn(`Can't leave room cleanly: ${reason(error)}`));
     this.feed = undefined;
     this.room = undefined;
     this.remote = [];
@@ -280,14 +298,21 @@ export class ClassSessionService implements OnApplicationBootstrap, BeforeApplic
         await this.withTimeout(this.connectAndPublish(generation), this.config.current.session.joinTimeoutMs);
         this.check(generation);
         this.dispatch({ type: 'rejoined' });
-        this.log.info(`Rejoined room room=${this.room} feed=${this.feed} attempts=${this.rejoinBackoff.attempts + 1}`);
+        this.log.info(
+          `Rejoined room room=${this.room} feed=${this.feed} attempts=${this.rejoinBackoff.attempts + 1}`,
+        );
         this.syncSubscription();
         return;
       } catch (error) {
         if (error instanceof SupersededError || generation !== this.generation) return;
         const code = codeOf(error);
-        if (code === 'E-JANUS-UNREACHABLE') this.health.set('server', { status: 'missing', code, detail: reason(error) });
-        this.dispatch({ type: 'connectionLost', code: code === 'E-JOIN-TIMEOUT' ? 'E-CONNECTION-LOST' : code, detail: reason(error) });
+        if (code === 'E-JANUS-UNREACHABLE')
+          this.health.set('server', { status: 'missing', code, detail: reason(error) });
+        this.dispatch({
+          type: 'connectionLost',
+          code: code === 'E-JOIN-TIMEOUT' ? 'E-CONNECTION-LOST' : code,
+          detail: reason(error),
+        });
         const delay = this.rejoinBackoff.next();
         this.log.warn(`Can't rejoin room yet: ${code} ${reason(error)}; retrying in ${delay} ms`);
         await this.janus.ensureClosed().catch(() => undefined);
@@ -341,7 +366,8 @@ export class ClassSessionService implements OnApplicationBootstrap, BeforeApplic
     const generation = this.generation;
     this.subscriptionChain = this.subscriptionChain
       .then(async () => {
-        if (generation !== this.generation || this.snapshot.state !== 'live' || this.room === undefined) return;
+        if (generation !== this.generation || this.snapshot.state !== 'live' || this.room === undefined)
+          return;
         const { pin, token } = this.config.current.janus;
         const offer = await this.janus.subscribe(this.room, this.remote, { pin, token });
         if (offer) await this.answerSubscriber(generation, offer);

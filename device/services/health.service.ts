@@ -59,9 +59,11 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
 
   set(key: HealthKey, value: DeviceHealth): void {
     const before = this.health[key];
-    if (before.status === value.status && before.code === value.code && before.detail === value.detail) return;
+    if (before.status === value.status && before.code === value.code && before.detail === value.detail)
+      return;
     this.health[key] = value;
-    if (value.status === 'ok') this.log.info(`Found ${key} ok${value.detail ? ` detail="${value.detail}"` : ''}`);
+    if (value.status === 'ok')
+      this.log.info(`Found ${key} ok${value.detail ? ` detail="${value.detail}"` : ''}`);
     else this.log.warn(`Can't use ${key}: ${value.code ?? value.status} ${value.detail ?? ''}`.trim());
     this.changed.emit(this.snapshot());
   }

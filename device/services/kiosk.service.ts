@@ -39,7 +39,9 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.clock.clearTimeout(this.relaunchTimer);
-    await this.browser.ensureStopped().catch((error: unknown) => this.log.warn(`Can't stop kiosk browser: ${reason(error)}`));
+    await this.browser
+      .ensureStopped()
+      .catch((error: unknown) => this.log.warn(`Can't stop kiosk browser: ${reason(error)}`));
   }
 
   /** Close and relaunch the browser (a remote action from IT, or a hung page). */

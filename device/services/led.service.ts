@@ -1,4 +1,9 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { LED_TICK_MS, ledLevelAt, statusLedPattern, type LedPattern } from '../domain/led-pattern.js';
@@ -65,11 +70,15 @@ export class LedService implements OnModuleInit, OnApplicationBootstrap, OnAppli
     const muteLevel = ledLevelAt(mute, now);
     if (statusLevel !== this.lastStatusLevel) {
       this.lastStatusLevel = statusLevel;
-      this.status?.write(statusLevel).catch((error: unknown) => this.log.warn(`Can't set status LED: ${reason(error)}`));
+      this.status
+        ?.write(statusLevel)
+        .catch((error: unknown) => this.log.warn(`Can't set status LED: ${reason(error)}`));
     }
     if (muteLevel !== this.lastMuteLevel) {
       this.lastMuteLevel = muteLevel;
-      this.muteLed?.write(muteLevel).catch((error: unknown) => this.log.warn(`Can't set mute LED: ${reason(error)}`));
+      this.muteLed
+        ?.write(muteLevel)
+        .catch((error: unknown) => this.log.warn(`Can't set mute LED: ${reason(error)}`));
     }
   }
 }

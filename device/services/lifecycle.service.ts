@@ -52,7 +52,10 @@ export class LifecycleService implements OnApplicationShutdown {
     this.ready = true;
     await this.systemd.notify({ READY: '1', STATUS: this.statusText() });
     this.log.info('Announced ready');
-    this.session.changed.on(LifecycleService.name, () => void this.systemd.notify({ STATUS: this.statusText() }));
+    this.session.changed.on(
+      LifecycleService.name,
+      () => void this.systemd.notify({ STATUS: this.statusText() }),
+    );
     const interval = this.systemd.watchdogIntervalMs();
     if (interval !== undefined) {
       this.watchdogTimer = this.clock.setInterval(() => void this.feedWatchdog(), interval);

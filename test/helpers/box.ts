@@ -24,7 +24,14 @@ export async function startBox(overrides: Overrides = {}): Promise<TestBox> {
     ...overrides,
     device: { id: 'test-box', displayName: '瑞金教学点', centreName: '江西开放大学', ...overrides.device },
     hardware: { mode: 'sim', ...overrides.hardware },
-    kiosk: { browser: 'chromium', headless: true, fakeMedia: true, width: 1280, height: 720, ...overrides.kiosk },
+    kiosk: {
+      browser: 'chromium',
+      headless: true,
+      fakeMedia: true,
+      width: 1280,
+      height: 720,
+      ...overrides.kiosk,
+    },
     control: { port, ...overrides.control },
     log: { level: (process.env.CLASSBOX_TEST_LOG as 'info' | undefined) ?? 'warn', ...overrides.log },
     janus: { ...overrides.janus },
@@ -32,7 +39,8 @@ export async function startBox(overrides: Overrides = {}): Promise<TestBox> {
   const config = parseDeviceConfig(raw, 'test');
   const daemon = await startDaemon(config);
   const url = daemon.url;
-  const status = async (): Promise<DeviceStatus> => (await (await fetch(`${url}/api/status`)).json()) as DeviceStatus;
+  const status = async (): Promise<DeviceStatus> =>
+    (await (await fetch(`${url}/api/status`)).json()) as DeviceStatus;
   return {
     daemon,
     config,
@@ -48,10 +56,14 @@ export async function startBox(overrides: Overrides = {}): Promise<TestBox> {
       return (await res.json()) as DeviceStatus;
     },
     waitForState: (state, timeoutMs = 15_000) =>
-      waitFor(async () => {
-        const s = await status();
-        return s.state === state ? s : undefined;
-      }, timeoutMs, `state ${state}`),
+      waitFor(
+        async () => {
+          const s = await status();
+          return s.state === state ? s : undefined;
+        },
+        timeoutMs,
+        `state ${state}`,
+      ),
     stop: () => daemon.stop(),
   };
 }

@@ -51,10 +51,18 @@ export async function joinAsTeacher(
   params: { janus: string; room: number; display: string; pin?: string },
 ): Promise<Page> {
   const page = await browser.newPage();
-  const query = new URLSearchParams({ janus: params.janus, room: String(params.room), display: params.display });
+  const query = new URLSearchParams({
+    janus: params.janus,
+    room: String(params.room),
+    display: params.display,
+  });
   if (params.pin) query.set('pin', params.pin);
   await page.goto(`${pageUrl}?${query.toString()}`);
-  await waitFor(() => page.evaluate('window.teacher && window.teacher.state.feed'), 15_000, `${params.display} joined`);
+  await waitFor(
+    () => page.evaluate('window.teacher && window.teacher.state.feed'),
+    15_000,
+    `${params.display} joined`,
+  );
   return page;
 }
 
@@ -79,7 +87,8 @@ export async function waitFor<T>(
     } catch (error) {
       last = error;
     }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -1,6 +1,5 @@
 // The teacher's side of a class, on janus.js: publish camera and microphone, watch every centre.
 // Used by `classbox demo` (open it in any browser) and by the tests as "a separate participant".
-/* global Janus */
 (function () {
   'use strict';
   const params = new URLSearchParams(location.search);
@@ -11,12 +10,25 @@
   const statusEl = document.getElementById('status');
   document.getElementById('room').textContent = `课堂 Room ${room}`;
 
-  const state = { joined: false, feed: null, error: null, publishers: new Map(), mids: new Map(), joinedAt: 0, firstFrameAt: {} };
-  let janus, pub, sub, subJoining = false;
+  const state = {
+    joined: false,
+    feed: null,
+    error: null,
+    publishers: new Map(),
+    mids: new Map(),
+    joinedAt: 0,
+    firstFrameAt: {},
+  };
+  let janus,
+    pub,
+    sub,
+    subJoining = false;
   const subscribed = new Set();
   const tiles = new Map();
 
-  function status(text) { statusEl.textContent = text; }
+  function status(text) {
+    statusEl.textContent = text;
+  }
 
   function tileFor(feed) {
     let t = tiles.get(feed);
@@ -25,13 +37,16 @@
       div.className = 'tile';
       div.dataset.feed = feed;
       const video = document.createElement('video');
-      video.autoplay = true; video.playsInline = true;
+      video.autoplay = true;
+      video.playsInline = true;
       const label = document.createElement('span');
       div.append(video, label);
       document.getElementById('grid').append(div);
       t = { div, video, label, stream: new MediaStream() };
       video.srcObject = t.stream;
-      video.requestVideoFrameCallback?.(() => { state.firstFrameAt[feed] = performance.now(); });
+      video.requestVideoFrameCallback?.(() => {
+        state.firstFrameAt[feed] = performance.now();
+      });
       tiles.set(feed, t);
     }
     t.label.textContent = (state.publishers.get(feed) || {}).display || feed;
@@ -42,7 +57,10 @@
     feed = String(feed);
     state.publishers.delete(feed);
     const t = tiles.get(feed);
-    if (t) { t.div.remove(); tiles.delete(feed); }
+    if (t) {
+      t.div.remove();
+      tiles.delete(feed);
+    }
     if (subscribed.has(feed) && sub) {
       subscribed.delete(feed);
       sub.send({ message: { request: 'unsubscribe', streams: [{ feed: Number(feed) }] } });
@@ -54,7 +72,10 @@
     for (const p of list || []) {
       const feed = String(p.id);
       state.publishers.set(feed, { display: p.display || feed });
-      if (!subscribed.has(feed)) { subscribed.add(feed); fresh.push({ feed: p.id }); }
+      if (!subscribed.has(feed)) {
+        subscribed.add(feed);
+        fresh.push({ feed: p.id });
+      }
     }
     if (fresh.length === 0) return;
     if (!sub && !subJoining) attachSubscriber(fresh);
@@ -69,18 +90,34 @@
       plugin: 'janus.plugin.videoroom',
       success(handle) {
         sub = handle;
-        sub.send({ message: { request: 'join', ptype: 'subscriber', room, pin, streams: streams.concat(pendingSubs.splice(0)), use_msid: true } });
+        sub.send({
+          message: {
+            request: 'join',
+            ptype: 'subscriber',
+            room,
+            pin,
+            streams: streams.concat(pendingSubs.splice(0)),
+            use_msid: true,
+          },
+        });
       },
-      error(e) { state.error = String(e); },
+      error(e) {
+        state.error = String(e);
+      },
       onmessage(msg, jsep) {
-        if (msg.streams) for (const s of msg.streams) if (s.feed_id !== undefined) state.mids.set(s.mid, String(s.feed_id));
+        if (msg.streams)
+          for (const s of msg.streams) if (s.feed_id !== undefined) state.mids.set(s.mid, String(s.feed_id));
         if (msg.error) state.error = msg.error;
         if (jsep) {
           sub.createAnswer({
             jsep,
             tracks: [{ type: 'data' }],
-            success(answer) { sub.send({ message: { request: 'start', room }, jsep: answer }); },
-            error(e) { state.error = 'answer: ' + e; },
+            success(answer) {
+              sub.send({ message: { request: 'start', room }, jsep: answer });
+            },
+            error(e) {
+              state.error = 'answer: ' + e;
+            },
           });
         }
       },
@@ -88,7 +125,8 @@
         const feed = state.mids.get(mid);
         if (!feed) return;
         const t = tileFor(feed);
-        for (const old of t.stream.getTracks().filter((x) => x.kind === track.kind)) t.stream.removeTrack(old);
+        for (const old of t.stream.getTracks().filter((x) => x.kind === track.kind))
+          t.stream.removeTrack(old);
         if (on) t.stream.addTrack(track);
         t.video.play().catch(() => {});
       },
@@ -101,8 +139,13 @@
         { type: 'audio', capture: true, recv: false },
         { type: 'video', capture: true, recv: false },
       ],
-      success(jsep) { pub.send({ message: { request: 'configure', audio: true, video: true }, jsep }); },
-      error(e) { state.error = 'offer: ' + e; status('无法打开摄像头 Camera error: ' + e); },
+      success(jsep) {
+        pub.send({ message: { request: 'configure', audio: true, video: true }, jsep });
+      },
+      error(e) {
+        state.error = 'offer: ' + e;
+        status('无法打开摄像头 Camera error: ' + e);
+      },
     });
   }
 
@@ -120,7 +163,9 @@
               state.joinedAt = performance.now();
               pub.send({ message: { request: 'join', ptype: 'publisher', room, display, pin } });
             },
-            error(e) { state.error = String(e); },
+            error(e) {
+              state.error = String(e);
+            },
             onmessage(msg, jsep) {
               if (msg.videoroom === 'joined') {
                 state.feed = String(msg.id);
@@ -131,7 +176,10 @@
                 if (msg.publishers) addPublishers(msg.publishers);
                 if (msg.unpublished !== undefined && msg.unpublished !== 'ok') removeFeed(msg.unpublished);
                 if (msg.leaving !== undefined && msg.leaving !== 'ok') removeFeed(msg.leaving);
-                if (msg.error) { state.error = msg.error; status('错误 Error: ' + msg.error); }
+                if (msg.error) {
+                  state.error = msg.error;
+                  status('错误 Error: ' + msg.error);
+                }
               }
               if (jsep) pub.handleRemoteJsep({ jsep });
             },
@@ -139,10 +187,15 @@
               const v = document.getElementById('self-video');
               if (on && track.kind === 'video') v.srcObject = new MediaStream([track]);
             },
-            webrtcState(up) { state.joined = up; },
+            webrtcState(up) {
+              state.joined = up;
+            },
           });
         },
-        error(e) { state.error = String(e); status('无法连接服务器 Cannot reach the server'); },
+        error(e) {
+          state.error = String(e);
+          status('无法连接服务器 Cannot reach the server');
+        },
       });
     },
   });
@@ -159,8 +212,10 @@
       const feed = state.mids.get(mid);
       if (!feed) return;
       const e = (result[feed] ||= { framesDecoded: 0, audioBytes: 0, videoBytes: 0 });
-      if (r.kind === 'video') { e.framesDecoded += r.framesDecoded || 0; e.videoBytes += r.bytesReceived || 0; }
-      else if (r.kind === 'audio') e.audioBytes += r.bytesReceived || 0;
+      if (r.kind === 'video') {
+        e.framesDecoded += r.framesDecoded || 0;
+        e.videoBytes += r.bytesReceived || 0;
+      } else if (r.kind === 'audio') e.audioBytes += r.bytesReceived || 0;
     });
     return result;
   }

@@ -10,7 +10,11 @@ const MEDIA_REPORT_MS = 1000;
 const channel = new DaemonChannel(`ws://${location.host}/ws`);
 const screen = new Screen();
 let current: ScreenState | undefined;
-let deviceReport = { camera: 'missing' as string, microphone: 'missing' as string, labels: {} as { camera?: string; microphone?: string } };
+let deviceReport = {
+  camera: 'missing' as string,
+  microphone: 'missing' as string,
+  labels: {} as { camera?: string; microphone?: string },
+};
 
 const selfVideo = document.getElementById('self-video') as HTMLVideoElement;
 
@@ -63,7 +67,12 @@ async function onRequest(message: Extract<DaemonMessage, { type: 'request' }>): 
         return;
     }
   } catch (error) {
-    channel.send({ type: 'reply', id: message.id, ok: false, error: String((error as Error)?.message ?? error).slice(0, 500) });
+    channel.send({
+      type: 'reply',
+      id: message.id,
+      ok: false,
+      error: String((error as Error)?.message ?? error).slice(0, 500),
+    });
   }
 }
 

@@ -13,7 +13,11 @@ export interface RemoteStreamInfo {
 export interface MediaEvents {
   candidate(target: Target, candidate: RTCIceCandidateInit | null): void;
   connection(target: Target, state: RTCPeerConnectionState): void;
-  devices(camera: DeviceState, microphone: DeviceState, labels: { camera?: string; microphone?: string }): void;
+  devices(
+    camera: DeviceState,
+    microphone: DeviceState,
+    labels: { camera?: string; microphone?: string },
+  ): void;
   remoteChanged(): void;
 }
 
@@ -47,14 +51,21 @@ export class Media {
   configure(media: MediaConstraintsView, iceServers: readonly RTCIceServerLike[], bitrateKbps: number): void {
     const changed = JSON.stringify(media) !== JSON.stringify(this.constraints);
     this.constraints = media;
-    this.iceServers = iceServers.map((s) => ({ ...s, urls: typeof s.urls === 'string' ? s.urls : [...s.urls] }));
+    this.iceServers = iceServers.map((s) => ({
+      ...s,
+      urls: typeof s.urls === 'string' ? s.urls : [...s.urls],
+    }));
     this.bitrateKbps = bitrateKbps;
     if (changed || !this.local) void this.warmUp();
   }
 
   /** Open camera and microphone now, so a press costs only the negotiation. */
   async warmUp(): Promise<void> {
-    const audio: MediaTrackConstraints = { echoCancellation: true, noiseSuppression: true, autoGainControl: true };
+    const audio: MediaTrackConstraints = {
+      echoCancellation: true,
+      noiseSuppression: true,
+      autoGainControl: true,
+    };
     const video: MediaTrackConstraints = {
       width: { ideal: this.constraints.width },
       height: { ideal: this.constraints.height },
@@ -165,7 +176,12 @@ export class Media {
     if (!pc) return;
     for (const transceiver of pc.getTransceivers()) {
       const kind = transceiver.receiver.track.kind;
-      const track = kind === 'audio' ? this.local?.getAudioTracks()[0] : this.videoEnabled ? this.local?.getVideoTracks()[0] : undefined;
+      const track =
+        kind === 'audio'
+          ? this.local?.getAudioTracks()[0]
+          : this.videoEnabled
+            ? this.local?.getVideoTracks()[0]
+            : undefined;
       await transceiver.sender.replaceTrack(track ?? null).catch(() => undefined);
     }
   }
@@ -198,7 +214,8 @@ export class Media {
       entry = { feed, display: info?.display ?? feed, stream: new MediaStream() };
       this.remote.set(feed, entry);
     }
-    for (const old of entry.stream.getTracks().filter((t) => t.kind === event.track.kind)) entry.stream.removeTrack(old);
+    for (const old of entry.stream.getTracks().filter((t) => t.kind === event.track.kind))
+      entry.stream.removeTrack(old);
     entry.stream.addTrack(event.track);
     event.track.onended = () => this.pruneRemote();
     this.events.remoteChanged();
@@ -252,7 +269,9 @@ export class Media {
 
   /** Outgoing kbit/s since the last call and frames decoded of all remote video, for the daemon. */
   private lastSent = { at: 0, videoBytes: 0, audioBytes: 0 };
-  async stats(): Promise<{ videoKbps: number; audioKbps: number; framesDecoded: number; qualityLimitation?: string } | undefined> {
+  async stats(): Promise<
+    { videoKbps: number; audioKbps: number; framesDecoded: number; qualityLimitation?: string } | undefined
+  > {
     if (!this.publisher) return undefined;
     let videoBytes = 0;
     let audioBytes = 0;
@@ -273,8 +292,10 @@ export class Media {
     const now = performance.now();
     const seconds = this.lastSent.at ? (now - this.lastSent.at) / 1000 : 0;
     const result = {
-      videoKbps: seconds > 0 ? Math.max(0, ((videoBytes - this.lastSent.videoBytes) * 8) / 1000 / seconds) : 0,
-      audioKbps: seconds > 0 ? Math.max(0, ((audioBytes - this.lastSent.audioBytes) * 8) / 1000 / seconds) : 0,
+      videoKbps:
+        seconds > 0 ? Math.max(0, ((videoBytes - this.lastSent.videoBytes) * 8) / 1000 / seconds) : 0,
+      audioKbps:
+        seconds > 0 ? Math.max(0, ((audioBytes - this.lastSent.audioBytes) * 8) / 1000 / seconds) : 0,
       framesDecoded,
       qualityLimitation: qualityLimitation || undefined,
     };

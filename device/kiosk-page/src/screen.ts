@@ -99,7 +99,8 @@ export class Screen {
           const f = faultText(h.code!);
           detail.append(el('div', undefined, `⚠ ${f.zh}`, el('span', 'en', f.en)));
         }
-        if (problems.length > 0) code.textContent = `代码 Code: ${problems.map(([, h]) => h.code).join(', ')}`;
+        if (problems.length > 0)
+          code.textContent = `代码 Code: ${problems.map(([, h]) => h.code).join(', ')}`;
         return;
       }
       case 'joining': {
@@ -107,7 +108,11 @@ export class Screen {
         en.textContent = 'Joining the class';
         const current = STEPS.findIndex(([k]) => k === (s.joinStep ?? 'server'));
         const list = el('ul', 'steps');
-        STEPS.forEach(([, z, e], i) => list.append(el('li', i < current ? 'done' : i === current ? 'now' : 'todo', z, el('span', 'en', e))));
+        STEPS.forEach(([, z, e], i) =>
+          list.append(
+            el('li', i < current ? 'done' : i === current ? 'now' : 'todo', z, el('span', 'en', e)),
+          ),
+        );
         detail.append(list);
         return;
       }
@@ -138,15 +143,24 @@ export class Screen {
     let content: HTMLElement | undefined;
     if (s?.state === 'reconnecting') {
       const f = faultText(s.errorCode ?? 'E-CONNECTION-LOST');
-      content = bi(`网络中断，正在重新连接… ${f.zh === faultText('E-CONNECTION-LOST').zh ? '' : f.zh}`, `Reconnecting… ${f.en}`);
+      content = bi(
+        `网络中断，正在重新连接… ${f.zh === faultText('E-CONNECTION-LOST').zh ? '' : f.zh}`,
+        `Reconnecting… ${f.en}`,
+      );
       notice.classList.add('bad');
     } else if (s?.state === 'live' && s.hint === 'holdToEnd') {
       const secs = (s.endHoldMs / 1000).toLocaleString('zh-CN');
-      content = bi(`要下课，请按住绿色按钮 ${secs} 秒`, `To end the class, hold the green button for ${secs} seconds`);
+      content = bi(
+        `要下课，请按住绿色按钮 ${secs} 秒`,
+        `To end the class, hold the green button for ${secs} seconds`,
+      );
     } else if (s?.state === 'live' && s.audioOnly) {
       content = bi('网络较慢，现在只传送声音', 'Slow network: sending sound only');
     } else if (s?.state === 'live' && s.health.camera && s.health.camera.status !== 'ok') {
-      content = bi('摄像头已断开，课堂继续（只有声音）', 'Camera unplugged: the class goes on with sound only');
+      content = bi(
+        '摄像头已断开，课堂继续（只有声音）',
+        'Camera unplugged: the class goes on with sound only',
+      );
       notice.classList.add('bad');
     }
     notice.replaceChildren(...(content ? [content] : []));
@@ -181,7 +195,12 @@ export class Screen {
     const list = el('ul', undefined);
     for (const c of checks) {
       const [zh, en] = SELF_TEST_NAMES[c.check] ?? [c.check, c.check];
-      const word = c.status === 'ok' ? ['正常', 'OK'] : c.status === 'failed' ? ['有问题', 'Problem'] : ['检查中', 'Checking'];
+      const word =
+        c.status === 'ok'
+          ? ['正常', 'OK']
+          : c.status === 'failed'
+            ? ['有问题', 'Problem']
+            : ['检查中', 'Checking'];
       const item = el('li', c.status, `${zh}：${word[0]}`, el('span', 'en', `${en}: ${word[1]}`));
       if (c.detail) item.append(el('span', 'detail', c.detail));
       list.append(item);
@@ -199,7 +218,12 @@ export class Screen {
     let waiting = document.getElementById('waiting');
     if (!teacher) {
       if (!waiting) {
-        waiting = el('div', 'waiting', '等待老师进入课堂…', el('span', 'en', 'Waiting for the teacher to join…'));
+        waiting = el(
+          'div',
+          'waiting',
+          '等待老师进入课堂…',
+          el('span', 'en', 'Waiting for the teacher to join…'),
+        );
         waiting.id = 'waiting';
         $('stage').append(waiting);
       }

@@ -5,7 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../helpers/cli.js';
 
 let dir: string;
-const good = { device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' }, janus: { url: 'ws://127.0.0.1:1', room: 2222 } };
+const good = {
+  device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' },
+  janus: { url: 'ws://127.0.0.1:1', room: 2222 },
+};
 
 async function configFile(name: string, content: unknown): Promise<string> {
   const path = join(dir, name);
@@ -30,7 +33,10 @@ describe('classbox device with bad config, through the real CLI', () => {
 
   it('names a missing file', async () => {
     const missing = join(dir, 'nope.json');
-    expectCleanFailure(await runCli(['device', '--config', missing]), `can't read config file ${missing}: no such file`);
+    expectCleanFailure(
+      await runCli(['device', '--config', missing]),
+      `can't read config file ${missing}: no such file`,
+    );
   });
 
   it('names a file that is not JSON', async () => {
@@ -65,15 +71,29 @@ describe('classbox device with bad config, through the real CLI', () => {
     const result = await runCli(['device', '--config', file]);
     expect(result.code).toBe(2);
     const lines = result.stderr.trim().split('\n').slice(1);
-    expect(lines.map((l) => l.trim().split(':')[0])).toEqual(['device.id', 'device.displayName', 'janus.url', 'janus.room']);
+    expect(lines.map((l) => l.trim().split(':')[0])).toEqual([
+      'device.id',
+      'device.displayName',
+      'janus.url',
+      'janus.room',
+    ]);
   });
 
   it('takes the file from CLASSBOX_CONFIG and says so when neither is given', async () => {
-    expectCleanFailure(await runCli(['device'], { CLASSBOX_CONFIG: '' }), 'pass --config FILE or set CLASSBOX_CONFIG');
-    const file = await configFile('env.json', { ...good, janus: { ...good.janus, token: 'secret-token', apiSecret: 'api-s3cret', pin: '9876' } });
+    expectCleanFailure(
+      await runCli(['device'], { CLASSBOX_CONFIG: '' }),
+      'pass --config FILE or set CLASSBOX_CONFIG',
+    );
+    const file = await configFile('env.json', {
+      ...good,
+      janus: { ...good.janus, token: 'secret-token', apiSecret: 'api-s3cret', pin: '9876' },
+    });
     const printed = await runCli(['device', '--print-config'], { CLASSBOX_CONFIG: file });
     expect(printed.code).toBe(0);
-    const effective = JSON.parse(printed.stdout) as { janus: Record<string, unknown>; session: { endHoldMs: number } };
+    const effective = JSON.parse(printed.stdout) as {
+      janus: Record<string, unknown>;
+      session: { endHoldMs: number };
+    };
     expect(effective.session.endHoldMs).toBe(2000);
     expect(effective.janus.token).toBe('<redacted>');
     expect(printed.stdout).not.toMatch(/secret-token|api-s3cret|9876/);

@@ -26,17 +26,28 @@ describe('the control API of a booted daemon in sim mode, with no Janus reachabl
 
   it('answers /api/status with the contract fields', async () => {
     const status = await box.status();
-    expect(status).toMatchObject({ state: 'idle', room: 2222, feed: null, remoteFeeds: [], deviceId: 'test-box', muted: false });
+    expect(status).toMatchObject({
+      state: 'idle',
+      room: 2222,
+      feed: null,
+      remoteFeeds: [],
+      deviceId: 'test-box',
+      muted: false,
+    });
     expect(status.version).toMatch(/^\d+\.\d+\.\d+/);
     expect(Object.keys(status.health).sort()).toEqual(['camera', 'kiosk', 'microphone', 'server']);
     expect(status.leds).toEqual({ status: 'off', mute: 'off' });
   });
 
   it('shows on the idle status that the server is unreachable', async () => {
-    const status = await waitFor(async () => {
-      const s = await box.status();
-      return s.health.server?.code === 'E-JANUS-UNREACHABLE' ? s : undefined;
-    }, 10_000, 'the server health');
+    const status = await waitFor(
+      async () => {
+        const s = await box.status();
+        return s.health.server?.code === 'E-JANUS-UNREACHABLE' ? s : undefined;
+      },
+      10_000,
+      'the server health',
+    );
     expect(status.health.server?.status).toBe('missing');
   });
 
@@ -61,7 +72,9 @@ describe('the control API of a booted daemon in sim mode, with no Janus reachabl
   it('refuses an unknown button and a bad hold with a message naming the problem', async () => {
     const unknown = await fetch(`${box.url}/api/buttons/power/press`, { method: 'POST' });
     expect(unknown.status).toBe(404);
-    expect(((await unknown.json()) as { message: string }).message).toBe('no button "power": the buttons are "class" and "mute"');
+    expect(((await unknown.json()) as { message: string }).message).toBe(
+      'no button "power": the buttons are "class" and "mute"',
+    );
     const bad = await fetch(`${box.url}/api/buttons/class/press`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -101,11 +114,17 @@ describe('the daemon process', () => {
         control: { port },
       }),
     );
-    const child = spawn(process.execPath, [CLI, 'device', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'device', '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor(async () => (await fetch(`http://127.0.0.1:${port}/api/status`)).ok, 15_000, 'the daemon to listen');
+      await waitFor(
+        async () => (await fetch(`http://127.0.0.1:${port}/api/status`)).ok,
+        15_000,
+        'the daemon to listen',
+      );
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       const sentAt = Date.now();
       child.kill('SIGTERM');

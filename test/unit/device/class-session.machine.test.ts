@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { INITIAL_SESSION, transition, type SessionEvent, type SessionSnapshot } from '../../../device/domain/class-session.machine.js';
+import {
+  INITIAL_SESSION,
+  transition,
+  type SessionEvent,
+  type SessionSnapshot,
+} from '../../../device/domain/class-session.machine.js';
 
 function run(events: SessionEvent[], from: SessionSnapshot = INITIAL_SESSION) {
   let state = from;
@@ -20,7 +25,11 @@ describe('the class session machine', () => {
   });
 
   it('never ends a live class on a short press (a bump), but tells the tutor to hold', () => {
-    const { state, effects } = run([{ type: 'classShortPress' }, { type: 'joined' }, { type: 'classShortPress' }]);
+    const { state, effects } = run([
+      { type: 'classShortPress' },
+      { type: 'joined' },
+      { type: 'classShortPress' },
+    ]);
     expect(state.state).toBe('live');
     expect(effects).toEqual(['join', 'hint:holdToEnd']);
   });
@@ -42,15 +51,26 @@ describe('the class session machine', () => {
   });
 
   it('shows an error with its code when joining fails, and retries on the next press', () => {
-    const failed = run([{ type: 'classShortPress' }, { type: 'joinFailed', code: 'E-JANUS-UNREACHABLE', detail: 'refused' }]);
-    expect(failed.state).toEqual({ state: 'error', errorCode: 'E-JANUS-UNREACHABLE', errorDetail: 'refused' });
+    const failed = run([
+      { type: 'classShortPress' },
+      { type: 'joinFailed', code: 'E-JANUS-UNREACHABLE', detail: 'refused' },
+    ]);
+    expect(failed.state).toEqual({
+      state: 'error',
+      errorCode: 'E-JANUS-UNREACHABLE',
+      errorDetail: 'refused',
+    });
     const retried = run([{ type: 'classShortPress' }], failed.state);
     expect(retried.state.state).toBe('joining');
     expect(retried.effects).toEqual(['join']);
   });
 
   it('reconnects by itself when the connection is lost in class, then is live again', () => {
-    const lost = run([{ type: 'classShortPress' }, { type: 'joined' }, { type: 'connectionLost', code: 'E-CONNECTION-LOST' }]);
+    const lost = run([
+      { type: 'classShortPress' },
+      { type: 'joined' },
+      { type: 'connectionLost', code: 'E-CONNECTION-LOST' },
+    ]);
     expect(lost.state.state).toBe('reconnecting');
     expect(lost.effects).toEqual(['join', 'rejoin']);
     const back = run([{ type: 'rejoined' }], lost.state);
@@ -58,14 +78,19 @@ describe('the class session machine', () => {
   });
 
   it('lets the tutor end a class that is reconnecting', () => {
-    const { state, effects } = run([{ type: 'classEndHoldReached' }], { state: 'reconnecting', errorCode: 'E-CONNECTION-LOST' });
+    const { state, effects } = run([{ type: 'classEndHoldReached' }], {
+      state: 'reconnecting',
+      errorCode: 'E-CONNECTION-LOST',
+    });
     expect(state.state).toBe('leaving');
     expect(effects).toEqual(['leave']);
   });
 
   it('does nothing on presses while joining or leaving, except say it is busy', () => {
     expect(run([{ type: 'classShortPress' }], { state: 'joining' }).effects).toEqual(['hint:busy']);
-    expect(run([{ type: 'classShortPress' }, { type: 'classEndHoldReached' }], { state: 'leaving' }).state.state).toBe('leaving');
+    expect(
+      run([{ type: 'classShortPress' }, { type: 'classEndHoldReached' }], { state: 'leaving' }).state.state,
+    ).toBe('leaving');
   });
 
   it('leaves when the daemon stops mid-class or mid-join', () => {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError, parseDeviceConfig } from '../../../device/config/device-config.loader.js';
 import { redactConfig } from '../../../device/config/device-config.schema.js';
 
-const minimal = { device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' }, janus: { url: 'ws://janus.local:8188', room: 2222 } };
+const minimal = {
+  device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' },
+  janus: { url: 'ws://janus.local:8188', room: 2222 },
+};
 
 function errors(raw: unknown): string[] {
   try {
@@ -48,12 +51,23 @@ describe('the device config', () => {
   });
 
   it('refuses unknown keys, so a typo is not silently ignored', () => {
-    expect(errors({ ...minimal, kiosk: { headles: true } })).toEqual([expect.stringMatching(/^kiosk: .*headles/)]);
+    expect(errors({ ...minimal, kiosk: { headles: true } })).toEqual([
+      expect.stringMatching(/^kiosk: .*headles/),
+    ]);
   });
 
   it('never shows secrets when printed', () => {
     const config = parseDeviceConfig(
-      { ...minimal, janus: { ...minimal.janus, pin: '1234', token: 'tok', apiSecret: 's3cret', iceServers: [{ urls: 'turn:t', username: 'u', credential: 'pw' }] } },
+      {
+        ...minimal,
+        janus: {
+          ...minimal.janus,
+          pin: '1234',
+          token: 'tok',
+          apiSecret: 's3cret',
+          iceServers: [{ urls: 'turn:t', username: 'u', credential: 'pw' }],
+        },
+      },
       'test.json',
     );
     const text = JSON.stringify(redactConfig(config));
