@@ -29,6 +29,7 @@ import { MetricsService } from './services/metrics.service.js';
 import { MuteService } from './services/mute.service.js';
 import { ScreenService } from './services/screen.service.js';
 import { StatusService } from './services/status.service.js';
+import { UplinkService } from './services/uplink.service.js';
 
 /** Which adapter serves each hardware port, by `hardware.mode`. The only place that branches on it. */
 function hardwareAdapters(config: DeviceConfig): Provider[] {
@@ -77,6 +78,7 @@ export class DeviceModule {
         ClassSessionService,
         ButtonsService,
         LedService,
+        UplinkService,
         ScreenService,
         StatusService,
         KioskService,

@@ -97,6 +97,17 @@ export const deviceConfigSchema = z
         width: z.int().min(320).max(7680).default(1920),
         height: z.int().min(240).max(4320).default(1080),
         language: z.enum(['zh-CN', 'en']).default('zh-CN'),
+        /** A page silent for this long is hung: the browser is relaunched. */
+        heartbeatTimeoutMs: z.int().min(2000).max(120_000).default(15_000),
+      })
+      .prefault({}),
+    network: z
+      .strictObject({
+        /** Fall back to sound only when the uplink cannot carry video. */
+        audioOnlyFallback: z.boolean().default(true),
+        minVideoKbps: z.int().min(16).max(4000).default(120),
+        /** First wait before trying video again; doubles while the link stays bad. */
+        probeSeconds: z.int().min(2).max(600).default(30),
       })
       .prefault({}),
     control: z

@@ -293,6 +293,10 @@ export class ClassSessionService
     const generation = ++this.generation;
     this.rejoinBackoff.reset();
     await this.dropMedia();
+    // The old publisher may still be in the room (a crashed kiosk): leave it, so the rejoin is clean.
+    await this.janus
+      .leave()
+      .catch((error: unknown) => this.log.debug(`Left old publisher without a reply: ${reason(error)}`));
     while (generation === this.generation && this.snapshot.state === 'reconnecting' && !this.stopping) {
       try {
         await this.withTimeout(this.connectAndPublish(generation), this.config.current.session.joinTimeoutMs);
@@ -315,7 +319,7 @@ export class ClassSessionService
         });
         const delay = this.rejoinBackoff.next();
         this.log.warn(`Can't rejoin room yet: ${code} ${reason(error)}; retrying in ${delay} ms`);
-        await this.janus.ensureClosed().catch(() => undefined);
+        if (code !== 'E-KIOSK-DOWN') await this.janus.ensureClosed().catch(() => undefined);
         await this.clock.sleep(delay);
       }
     }

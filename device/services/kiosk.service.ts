@@ -4,6 +4,7 @@ import { createLogger } from '../../common/logger.js';
 import { Backoff } from '../domain/backoff.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import { KioskBrowserPort } from '../ports/kiosk-browser.port.js';
+import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
 import { ConfigService } from './config.service.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -13,6 +14,8 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
   private readonly log = createLogger(KioskService.name);
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 5000 });
   private relaunchTimer: TimerHandle | undefined;
+  private hangTimer: TimerHandle | undefined;
+  private launchedAt = 0;
   private stopping = false;
 
   constructor(
@@ -20,6 +23,7 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly config: ConfigService,
     private readonly clock: ClockPort,
     private readonly metrics: MetricsService,
+    private readonly page: KioskPageGateway,
   ) {}
 
   pageUrl(): string {
@@ -32,6 +36,7 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
       this.log.warn(`Lost kiosk browser: ${why}`);
       this.scheduleLaunch();
     });
+    this.hangTimer = this.clock.setInterval(() => this.checkHung(), 1000);
     void this.launch();
   }
 
@@ -51,6 +56,17 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
     this.scheduleLaunch(0);
   }
 
+  /** A page that stopped talking (a hung renderer, a frozen script) is as good as dead: relaunch. */
+  private checkHung(): void {
+    if (this.stopping || !this.browser.isRunning()) return;
+    const last = Math.max(this.launchedAt, this.page.heartbeatAt() ?? 0);
+    const silentMs = this.clock.now() - last;
+    if (silentMs > this.config.current.kiosk.heartbeatTimeoutMs) {
+      this.launchedAt = this.clock.now();
+      void this.restart(`the page has been silent for ${Math.round(silentMs / 1000)} s`);
+    }
+  }
+
   private scheduleLaunch(delay = this.backoff.next()): void {
     this.clock.clearTimeout(this.relaunchTimer);
     this.relaunchTimer = this.clock.setTimeout(() => void this.launch(true), delay);
@@ -59,7 +75,9 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
   private async launch(relaunch = false): Promise<void> {
     if (this.stopping) return;
     try {
+      this.launchedAt = this.clock.now();
       await this.browser.ensureStarted(this.pageUrl());
+      this.launchedAt = this.clock.now();
       if (relaunch) this.metrics.kioskRestarts.inc();
       this.backoff.reset();
     } catch (error) {

@@ -7,12 +7,12 @@ import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 import { MuteService } from './mute.service.js';
+import { UplinkService } from './uplink.service.js';
 
 /** Draws nothing itself: tells the kiosk page what to show whenever anything it shows changes. */
 @Injectable()
 export class ScreenService implements OnApplicationBootstrap {
   private scheduled = false;
-  private audioOnly = false;
 
   constructor(
     private readonly page: KioskPageGateway,
@@ -21,6 +21,7 @@ export class ScreenService implements OnApplicationBootstrap {
     private readonly mute: MuteService,
     private readonly health: HealthService,
     private readonly config: ConfigService,
+    private readonly uplink: UplinkService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -31,15 +32,11 @@ export class ScreenService implements OnApplicationBootstrap {
     this.mute.changed.on(owner, redraw);
     this.health.changed.on(owner, redraw);
     this.config.changed.on(owner, redraw);
+    this.uplink.changed.on(owner, redraw);
     this.page.connected.on(owner, () => {
       this.sendConfig();
       this.schedule();
     });
-  }
-
-  setAudioOnly(audioOnly: boolean): void {
-    this.audioOnly = audioOnly;
-    this.schedule();
   }
 
   screen(): ScreenState {
@@ -59,7 +56,7 @@ export class ScreenService implements OnApplicationBootstrap {
       endHoldMs: config.session.endHoldMs,
       hint: this.session.currentHint,
       joinStep: this.session.joinStep,
-      audioOnly: this.audioOnly,
+      audioOnly: this.uplink.audioOnly,
       version: VERSION,
     };
   }

@@ -8,6 +8,7 @@ import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 import { LedService } from './led.service.js';
 import { MuteService } from './mute.service.js';
+import { UplinkService } from './uplink.service.js';
 
 /** The body of GET /api/status (a contract: see DESIGN.md). */
 export interface DeviceStatus {
@@ -22,6 +23,8 @@ export interface DeviceStatus {
   errorCode: string | null;
   muted: boolean;
   leds: { status: LedPattern; mute: LedPattern };
+  /** Sound only because the uplink can't carry video; what the page measured going out. */
+  network: { audioOnly: boolean; uplinkKbps: number | null };
 }
 
 @Injectable()
@@ -32,6 +35,7 @@ export class StatusService {
     private readonly mute: MuteService,
     private readonly leds: LedService,
     private readonly config: ConfigService,
+    private readonly uplink: UplinkService,
   ) {}
 
   status(): DeviceStatus {
@@ -49,6 +53,7 @@ export class StatusService {
       errorCode: snapshot.errorCode ?? null,
       muted: this.mute.isMuted,
       leds: this.leds.patterns(),
+      network: { audioOnly: this.uplink.audioOnly, uplinkKbps: this.uplink.uplinkKbps ?? null },
     };
   }
 }

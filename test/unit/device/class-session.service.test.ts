@@ -5,8 +5,10 @@ import { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js
 import {
   JanusError,
   JanusPort,
+  type JanusMediaEvent,
   type PublishRequest,
   type RemotePublisher,
+  type SubscriberOffer,
 } from '../../../device/ports/janus.port.js';
 import { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
@@ -42,8 +44,8 @@ function setup() {
   const signals = {
     publishersChanged: new Signal<readonly RemotePublisher[]>('p'),
     connectionLost: new Signal<JanusError>('l'),
-    mediaEvent: new Signal<never>('m'),
-    subscriberOffer: new Signal<never>('s'),
+    mediaEvent: new Signal<JanusMediaEvent>('m'),
+    subscriberOffer: new Signal<SubscriberOffer>('s'),
   };
   const janus = strictFake<JanusPort>('JanusPort', {
     ...signals,
