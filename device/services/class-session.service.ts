@@ -233,6 +233,11 @@ export class ClassSessionService
       this.generation++;
       await this.dropMedia();
       this.dispatch({ type: 'joinFailed', code, detail: reason(error) });
+      // Keep trying to reach Janus in the background, so the box is ready when it is back.
+      if (code === 'E-JANUS-UNREACHABLE' || code === 'E-JANUS-REFUSED') {
+        this.health.set('server', { status: 'missing', code, detail: reason(error) });
+      }
+      this.keepWarm();
     }
   }
 

@@ -48,7 +48,7 @@ export interface RemoteSeen {
 export async function joinAsTeacher(
   browser: Browser,
   pageUrl: string,
-  params: { janus: string; room: number; display: string; pin?: string },
+  params: { janus: string; room: number; display: string; pin?: string; audioOnly?: boolean },
 ): Promise<Page> {
   const page = await browser.newPage();
   const query = new URLSearchParams({
@@ -57,6 +57,7 @@ export async function joinAsTeacher(
     display: params.display,
   });
   if (params.pin) query.set('pin', params.pin);
+  if (params.audioOnly) query.set('publish', 'audio');
   await page.goto(`${pageUrl}?${query.toString()}`);
   await waitFor(
     () => page.evaluate('window.teacher && window.teacher.state.feed'),

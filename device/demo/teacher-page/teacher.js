@@ -7,6 +7,8 @@
   const room = Number(params.get('room') || 2222);
   const display = params.get('display') || '老师 Teacher';
   const pin = params.get('pin') || undefined;
+  // publish=audio: a teacher with sound only (tests of a weak shared link).
+  const sendVideo = params.get('publish') !== 'audio';
   const statusEl = document.getElementById('status');
   document.getElementById('room').textContent = `课堂 Room ${room}`;
 
@@ -137,10 +139,10 @@
     pub.createOffer({
       tracks: [
         { type: 'audio', capture: true, recv: false },
-        { type: 'video', capture: true, recv: false },
+        ...(sendVideo ? [{ type: 'video', capture: true, recv: false }] : []),
       ],
       success(jsep) {
-        pub.send({ message: { request: 'configure', audio: true, video: true }, jsep });
+        pub.send({ message: { request: 'configure', audio: true, video: sendVideo }, jsep });
       },
       error(e) {
         state.error = 'offer: ' + e;
