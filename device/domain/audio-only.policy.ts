@@ -21,6 +21,8 @@ export interface AudioOnlyOptions {
   readonly samples: number;
   readonly firstProbeMs: number;
   readonly maxProbeMs: number;
+  /** After video (re)starts the encoder ramps up for a few seconds; samples then say nothing of the link. */
+  readonly graceMs: number;
 }
 
 export type UplinkMode = 'video' | 'audioOnly' | 'probing';
@@ -31,7 +33,7 @@ export class AudioOnlyPolicy {
   private good = 0;
   private probeMs: number;
   private nextProbeAt = 0;
-  private skipNext = false;
+  private graceUntil = 0;
 
   constructor(private readonly options: AudioOnlyOptions) {
     this.probeMs = options.firstProbeMs;
@@ -47,22 +49,18 @@ export class AudioOnlyPolicy {
   }
 
   /** A new class (or rejoin) starts with video and a fresh judgement. */
-  reset(): void {
+  reset(now: number): void {
     this.state = 'video';
     this.bad = 0;
     this.good = 0;
     this.probeMs = this.options.firstProbeMs;
-    this.skipNext = true;
+    this.graceUntil = now + this.options.graceMs;
   }
 
   /** Returns true when the video decision changed. */
   sample(s: UplinkSample): boolean {
     if (this.state === 'audioOnly') return false;
-    // The first sample after (re)starting video measures the ramp-up, not the link.
-    if (this.skipNext) {
-      this.skipNext = false;
-      return false;
-    }
+    if (s.at < this.graceUntil) return false;
     const isBad = s.bandwidthLimited && s.videoKbps < this.options.minVideoKbps;
     const isGood = s.videoKbps >= this.options.minVideoKbps;
     this.bad = isBad ? this.bad + 1 : 0;
@@ -91,7 +89,7 @@ export class AudioOnlyPolicy {
     this.state = 'probing';
     this.bad = 0;
     this.good = 0;
-    this.skipNext = true;
+    this.graceUntil = now + this.options.graceMs;
     return true;
   }
 

@@ -102,7 +102,7 @@ export class ClassSessionService
       }
     });
     this.page.disconnected.on(owner, () => {
-      if (this.snapshot.state === 'live') {
+      if (this.snapshot.state === 'live' && !this.stopping) {
         this.dispatch({ type: 'connectionLost', code: 'E-KIOSK-DOWN', detail: 'the kiosk page went away' });
       }
     });

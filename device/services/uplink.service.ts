@@ -10,6 +10,7 @@ import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 
 const SAMPLES = 3;
+const GRACE_MS = 8000;
 const MAX_PROBE_MS = 5 * 60_000;
 
 /**
@@ -60,6 +61,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
       const inClass = this.inClass();
       if (inClass && !this.wasInClass) {
         this.policy = this.newPolicy();
+        this.policy.reset(this.clock.now());
         this.sentVideo = undefined;
       }
       this.wasInClass = inClass;
@@ -122,6 +124,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
       minVideoKbps,
       samples: SAMPLES,
       firstProbeMs: probeSeconds * 1000,
+      graceMs: GRACE_MS,
       maxProbeMs: MAX_PROBE_MS,
     });
   }

@@ -1,18 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { AudioOnlyPolicy } from '../../../device/domain/audio-only.policy.js';
 
-const options = { minVideoKbps: 120, samples: 3, firstProbeMs: 10_000, maxProbeMs: 40_000 };
+const options = { minVideoKbps: 120, samples: 3, firstProbeMs: 10_000, maxProbeMs: 40_000, graceMs: 500 };
 const bad = (at: number) => ({ at, videoKbps: 60, bandwidthLimited: true });
 const good = (at: number) => ({ at, videoKbps: 400, bandwidthLimited: false });
 
 function started(): AudioOnlyPolicy {
   const p = new AudioOnlyPolicy(options);
-  p.reset();
-  p.sample(good(0)); // the ramp-up sample is ignored
+  p.reset(0);
   return p;
 }
 
 describe('the audio-only fallback', () => {
+  it('ignores samples while the encoder ramps up', () => {
+    const p = new AudioOnlyPolicy(options);
+    p.reset(0);
+    [100, 200, 300, 400].forEach((at) => p.sample(bad(at)));
+    expect(p.mode).toBe('video');
+  });
+
   it('keeps video through one or two bad samples', () => {
     const p = started();
     expect(p.sample(bad(1000))).toBe(false);
@@ -44,7 +50,7 @@ describe('the audio-only fallback', () => {
     expect(p.tick(13_000)).toBe(true);
     expect(p.mode).toBe('probing');
     expect(p.videoWanted).toBe(true);
-    p.sample(good(14_000)); // ramp-up, ignored
+    p.sample(bad(13_200)); // ramp-up, ignored
     [15, 16, 17].forEach((s) => p.sample(good(s * 1000)));
     expect(p.mode).toBe('video');
   });
@@ -58,7 +64,7 @@ describe('the audio-only fallback', () => {
       const wentAudioOnlyAt = at;
       while (!p.tick(at)) at += 1000;
       waits.push(at - wentAudioOnlyAt);
-      p.sample(bad((at += 1000)));
+      p.sample(bad(at + 100)); // ramp-up, ignored
       [1, 2, 3].forEach(() => p.sample(bad((at += 1000))));
       expect(p.mode).toBe('audioOnly');
     }
