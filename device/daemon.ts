@@ -98,5 +98,10 @@ export async function runDaemon(config: DeviceConfig, _context: { configFile: st
     clearTimeout(limit);
   }
   log.info('Stopped daemon');
+  // Everything is released; a library handle left open must not keep a stopped daemon alive.
+  setTimeout(() => {
+    log.warn('Exiting: something still held the event loop 1 s after shutdown');
+    process.exit(0);
+  }, 1000).unref();
   return 0;
 }
