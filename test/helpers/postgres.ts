@@ -104,7 +104,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     await waitReady(url, server);
   } catch (error) {
     await stop();
-    throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`);
+    throw new Error(`PostgreSQL did not start: ${(error as Error).message}\n${log}`, { cause: error });
   }
   return {
     url,
