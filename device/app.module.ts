@@ -29,6 +29,7 @@ import { MetricsService } from './services/metrics.service.js';
 import { MuteService } from './services/mute.service.js';
 import { ScreenService } from './services/screen.service.js';
 import { StatusService } from './services/status.service.js';
+import { fleetProviders } from './fleet.providers.js';
 
 /** Which adapter serves each hardware port, by `hardware.mode`. The only place that branches on it. */
 function hardwareAdapters(config: DeviceConfig): Provider[] {
@@ -78,6 +79,7 @@ export class DeviceModule {
         StatusService,
         KioskService,
         LifecycleService,
+        ...fleetProviders(config),
         ...overrides,
       ],
     };

@@ -1,10 +1,11 @@
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { VERSION } from '../../common/version.js';
 import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
 import type { ScreenState } from '../protocol/kiosk-messages.js';
 import { ButtonsService } from './buttons.service.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
+import { FleetClientService } from './fleet-client.service.js';
 import { HealthService } from './health.service.js';
 import { MuteService } from './mute.service.js';
 
@@ -21,6 +22,7 @@ export class ScreenService implements OnApplicationBootstrap {
     private readonly mute: MuteService,
     private readonly health: HealthService,
     private readonly config: ConfigService,
+    @Optional() private readonly fleet?: FleetClientService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -60,6 +62,7 @@ export class ScreenService implements OnApplicationBootstrap {
       hint: this.session.currentHint,
       joinStep: this.session.joinStep,
       audioOnly: this.audioOnly,
+      nextClass: this.fleet?.nextClass(),
       version: VERSION,
     };
   }
