@@ -3,7 +3,12 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:cry
 import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { desiredConfigSchema, enrolmentSeedSchema, type DesiredConfig, type EnrolmentSeed } from '../../common/fleet-protocol.js';
+import {
+  desiredConfigSchema,
+  enrolmentSeedSchema,
+  type DesiredConfig,
+  type EnrolmentSeed,
+} from '../../common/fleet-protocol.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { FleetError, FleetStatePort, type DeviceKeyPair, type EnrolmentState } from '../ports/fleet.port.js';
 
@@ -35,7 +40,10 @@ export class FsFleetState extends FleetStatePort {
     if (raw === undefined) return undefined;
     const parsed = enrolmentSeedSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new FleetError('E-FLEET-STATE', `invalid enrolment file ${file}: ${describeIssues(parsed.error).join('; ')}`);
+      throw new FleetError(
+        'E-FLEET-STATE',
+        `invalid enrolment file ${file}: ${describeIssues(parsed.error).join('; ')}`,
+      );
     }
     return parsed.data;
   }
@@ -73,7 +81,9 @@ export class FsFleetState extends FleetStatePort {
       privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
       await this.writeAtomic(file, privateKeyPem);
     }
-    const publicKeyPem = createPublicKey(createPrivateKey(privateKeyPem)).export({ type: 'spki', format: 'pem' }).toString();
+    const publicKeyPem = createPublicKey(createPrivateKey(privateKeyPem))
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
     return { publicKeyPem, privateKeyPem };
   }
 
@@ -90,7 +100,8 @@ export class FsFleetState extends FleetStatePort {
     const raw = await this.readJson(file);
     if (raw === undefined) return undefined;
     const parsed = schema.safeParse(raw);
-    if (!parsed.success) throw new FleetError('E-FLEET-STATE', `invalid ${file}: ${describeIssues(parsed.error).join('; ')}`);
+    if (!parsed.success)
+      throw new FleetError('E-FLEET-STATE', `invalid ${file}: ${describeIssues(parsed.error).join('; ')}`);
     return parsed.data;
   }
 

@@ -34,7 +34,10 @@ export class HttpFleet extends FleetPort {
     return this.parse(response, heartbeatResponseSchema, 'heartbeat');
   }
 
-  async fetchConfig(session: FleetSession, etag: string | undefined): Promise<{ config: DesiredConfig; etag: string } | 'unchanged'> {
+  async fetchConfig(
+    session: FleetSession,
+    etag: string | undefined,
+  ): Promise<{ config: DesiredConfig; etag: string } | 'unchanged'> {
     const path = `/api/v1/devices/${encodeURIComponent(session.deviceId)}/config`;
     const response = await this.signed(session, 'GET', path, '', etag ? { 'if-none-match': etag } : {});
     if (response.status === 304) return 'unchanged';
@@ -50,7 +53,13 @@ export class HttpFleet extends FleetPort {
     if (!response.ok) await this.refusal(response);
   }
 
-  private signed(session: FleetSession, method: string, path: string, body: string, extra: Record<string, string> = {}): Promise<Response> {
+  private signed(
+    session: FleetSession,
+    method: string,
+    path: string,
+    body: string,
+    extra: Record<string, string> = {},
+  ): Promise<Response> {
     const timestamp = String(Math.round(Date.now() + session.clockOffsetMs));
     const nonce = randomBytes(18).toString('base64url');
     const bodySha256Hex = createHash('sha256').update(body, 'utf8').digest('hex');
@@ -68,7 +77,13 @@ export class HttpFleet extends FleetPort {
     });
   }
 
-  private async send(base: string, method: string, path: string, body: string, headers: Record<string, string>): Promise<Response> {
+  private async send(
+    base: string,
+    method: string,
+    path: string,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<Response> {
     const url = new URL(path, base.endsWith('/') ? base : `${base}/`);
     try {
       return await fetch(url, {
@@ -78,23 +93,41 @@ export class HttpFleet extends FleetPort {
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
     } catch (error) {
-      throw new FleetError('E-FLEET-UNREACHABLE', `can't reach the fleet server at ${url.origin}`, {}, { cause: error });
+      throw new FleetError(
+        'E-FLEET-UNREACHABLE',
+        `can't reach the fleet server at ${url.origin}`,
+        {},
+        { cause: error },
+      );
     }
   }
 
-  private async parse<S extends z.ZodType>(response: Response, schema: S, what: string): Promise<z.output<S>> {
+  private async parse<S extends z.ZodType>(
+    response: Response,
+    schema: S,
+    what: string,
+  ): Promise<z.output<S>> {
     if (!response.ok) await this.refusal(response);
     let raw: unknown;
     try {
       raw = await response.json();
     } catch (error) {
-      throw new FleetError('E-FLEET-BAD-RESPONSE', `the ${what} answer is not JSON`, { status: response.status }, { cause: error });
+      throw new FleetError(
+        'E-FLEET-BAD-RESPONSE',
+        `the ${what} answer is not JSON`,
+        { status: response.status },
+        { cause: error },
+      );
     }
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      throw new FleetError('E-FLEET-BAD-RESPONSE', `invalid ${what} answer: ${describeIssues(parsed.error).join('; ')}`, {
-        status: response.status,
-      });
+      throw new FleetError(
+        'E-FLEET-BAD-RESPONSE',
+        `invalid ${what} answer: ${describeIssues(parsed.error).join('; ')}`,
+        {
+          status: response.status,
+        },
+      );
     }
     return parsed.data;
   }
@@ -111,8 +144,14 @@ export class HttpFleet extends FleetPort {
     const precise = body?.serverTime ? Date.parse(body.serverTime) : serverTimeMs;
     throw new FleetError(
       'E-FLEET-REFUSED',
-      `the fleet server refused: ${response.status} ${body?.error.code ?? ''} ${body?.error.message ?? response.statusText}`.replace(/\s+/g, ' ').trim(),
-      { status: response.status, serverCode: body?.error.code, serverTimeMs: Number.isFinite(precise) ? precise : undefined },
+      `the fleet server refused: ${response.status} ${body?.error.code ?? ''} ${body?.error.message ?? response.statusText}`
+        .replace(/\s+/g, ' ')
+        .trim(),
+      {
+        status: response.status,
+        serverCode: body?.error.code,
+        serverTimeMs: Number.isFinite(precise) ? precise : undefined,
+      },
     );
   }
 }

@@ -8,7 +8,8 @@ export interface FleetIdentity {
 
 type Raw = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Raw => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Raw =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
  * The effective raw config of a fleet box, before validation:
@@ -19,7 +20,11 @@ export function layerConfig(file: unknown, identity?: FleetIdentity, desired?: D
   if (!isObject(file)) return file;
   let raw: Raw = { ...file };
   if (identity) {
-    raw.device = { ...(isObject(raw.device) ? raw.device : {}), id: identity.id, displayName: identity.displayName };
+    raw.device = {
+      ...(isObject(raw.device) ? raw.device : {}),
+      id: identity.id,
+      displayName: identity.displayName,
+    };
   }
   if (desired) raw = applyDesired(raw, desired);
   return raw;

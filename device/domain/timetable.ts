@@ -24,7 +24,14 @@ function zoneOffsetMs(timeZone: string, atMs: number): number {
       .formatToParts(new Date(atMs))
       .map((p) => [p.type, p.value]),
   );
-  const asUtc = Date.UTC(Number(parts.year), Number(parts.month) - 1, Number(parts.day), Number(parts.hour), Number(parts.minute), Number(parts.second));
+  const asUtc = Date.UTC(
+    Number(parts.year),
+    Number(parts.month) - 1,
+    Number(parts.day),
+    Number(parts.hour),
+    Number(parts.minute),
+    Number(parts.second),
+  );
   return asUtc - Math.floor(atMs / 1000) * 1000;
 }
 
@@ -47,7 +54,11 @@ function isoWeekday(timeZone: string, atMs: number): number {
  * The class under way or the next one, from a weekly timetable in the centre's time zone;
  * undefined for an empty timetable.
  */
-export function nextClass(timetable: readonly TimetableEntry[], timeZone: string, nowMs: number): NextClass | undefined {
+export function nextClass(
+  timetable: readonly TimetableEntry[],
+  timeZone: string,
+  nowMs: number,
+): NextClass | undefined {
   let best: { entry: TimetableEntry; startMs: number } | undefined;
   for (let d = 0; d <= 7 && !best; d++) {
     const dayMs = nowMs + d * DAY_MS;

@@ -44,7 +44,10 @@ export abstract class FleetPort {
   abstract enrol(fleetUrl: string, request: EnrolRequest): Promise<EnrolResponse>;
   abstract heartbeat(session: FleetSession, beat: Heartbeat): Promise<HeartbeatResponse>;
   /** `unchanged` when the server's config still has `etag` (a 304). */
-  abstract fetchConfig(session: FleetSession, etag: string | undefined): Promise<{ config: DesiredConfig; etag: string } | 'unchanged'>;
+  abstract fetchConfig(
+    session: FleetSession,
+    etag: string | undefined,
+  ): Promise<{ config: DesiredConfig; etag: string } | 'unchanged'>;
   abstract reportAction(session: FleetSession, actionId: string, result: ActionResult): Promise<void>;
 }
 

@@ -9,7 +9,13 @@ import { Backoff } from '../domain/backoff.js';
 import { nextClass, type NextClass } from '../domain/timetable.js';
 import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
-import { FleetError, FleetPort, FleetStatePort, type EnrolmentState, type FleetSession } from '../ports/fleet.port.js';
+import {
+  FleetError,
+  FleetPort,
+  FleetStatePort,
+  type EnrolmentState,
+  type FleetSession,
+} from '../ports/fleet.port.js';
 import { HostPort } from '../ports/host.port.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
@@ -40,6 +46,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
   private readonly handledActions = new Set<string>();
   private rebootWanted: PendingAction | undefined;
   private stopping = false;
+  private rounds: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly config: ConfigService,
@@ -79,8 +86,17 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     return this.reachable;
   }
 
-  /** One round: enrol if needed, heartbeat, config, actions. Public for tests; the timer calls it. */
-  async tick(): Promise<void> {
+  /**
+   * One round: enrol if needed, heartbeat, config, actions. The timer calls it (tests may too);
+   * rounds never overlap, so a token is never spent twice by one box.
+   */
+  tick(): Promise<void> {
+    const round = this.rounds.then(() => this.round());
+    this.rounds = round.catch(() => undefined);
+    return round;
+  }
+
+  private async round(): Promise<void> {
     if (!this.enrolment) {
       await this.restore();
       if (!this.enrolment && !(await this.enrol())) return;
@@ -96,7 +112,9 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
         .catch((error: unknown) => this.log.error(`Can't talk to fleet server: ${reason(error)}`))
         .finally(() => {
           this.ticking = undefined;
-          const next = this.enrolment ? this.config.current.fleet!.heartbeatSeconds * 1000 : this.enrolBackoff.next();
+          const next = this.enrolment
+            ? this.config.current.fleet!.heartbeatSeconds * 1000
+            : this.enrolBackoff.next();
           this.schedule(next);
         });
     }, delayMs);
@@ -135,7 +153,11 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     }
     const key = await this.state.ensureKeyPair();
     try {
-      const answer = await this.fleet.enrol(seed.fleetUrl, { token: seed.token, publicKey: key.publicKeyPem, version: this.status.status().version });
+      const answer = await this.fleet.enrol(seed.fleetUrl, {
+        token: seed.token,
+        publicKey: key.publicKeyPem,
+        version: this.status.status().version,
+      });
       const enrolment: EnrolmentState = {
         deviceId: answer.deviceId,
         centreId: answer.centreId,
@@ -155,14 +177,21 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       return true;
     } catch (error) {
       const refused = error instanceof FleetError && error.code === 'E-FLEET-REFUSED';
-      this.log.error(`Can't enrol device=${seed.deviceId}: ${reason(error)}${refused ? ' (ask IT for a new enrolment file)' : ''}`);
+      this.log.error(
+        `Can't enrol device=${seed.deviceId}: ${reason(error)}${refused ? ' (ask IT for a new enrolment file)' : ''}`,
+      );
       return false;
     }
   }
 
   private fleetSession(): FleetSession {
     const enrolment = this.enrolment!;
-    return { url: enrolment.fleetUrl, deviceId: enrolment.deviceId, privateKeyPem: this.privateKeyPem!, clockOffsetMs: this.clockOffsetMs };
+    return {
+      url: enrolment.fleetUrl,
+      deviceId: enrolment.deviceId,
+      privateKeyPem: this.privateKeyPem!,
+      clockOffsetMs: this.clockOffsetMs,
+    };
   }
 
   private async exchange(): Promise<void> {
@@ -179,7 +208,11 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
   }
 
   private onExchangeError(error: unknown): void {
-    if (error instanceof FleetError && error.details.serverCode === 'E-CLOCK-SKEW' && error.details.serverTimeMs !== undefined) {
+    if (
+      error instanceof FleetError &&
+      error.details.serverCode === 'E-CLOCK-SKEW' &&
+      error.details.serverTimeMs !== undefined
+    ) {
       // A Pi has no real-time clock: until NTP syncs, sign with the server's idea of the time.
       this.clockOffsetMs = error.details.serverTimeMs - Date.now();
       this.log.warn(`Adjusted signing clock offsetMs=${this.clockOffsetMs}: the box clock is off`);
@@ -225,9 +258,13 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
 
   /** Validate the fleet's config against this box's config; only a good one is saved and applied. */
   private async receive(desired: Saved): Promise<void> {
-    const candidate = deviceConfigSchema.safeParse(applyDesired(this.config.current as unknown as Record<string, unknown>, desired.config));
+    const candidate = deviceConfigSchema.safeParse(
+      applyDesired(this.config.current as unknown as Record<string, unknown>, desired.config),
+    );
     if (!candidate.success) {
-      this.log.error(`Can't use the fleet's config etag=${desired.etag}: ${describeIssues(candidate.error).join('; ')}`);
+      this.log.error(
+        `Can't use the fleet's config etag=${desired.etag}: ${describeIssues(candidate.error).join('; ')}`,
+      );
       return;
     }
     await this.state.saveDesired(desired);
@@ -267,7 +304,9 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     this.log.info(`Running remote action action=${action.kind} id=${action.id}`);
     switch (action.kind) {
       case 'restart-kiosk':
-        return this.report(action, () => this.kiosk.restart('remote action from IT').then(() => ({ ok: true })));
+        return this.report(action, () =>
+          this.kiosk.restart('remote action from IT').then(() => ({ ok: true })),
+        );
       case 'snapshot':
         return this.report(action, async () => {
           const jpeg = await this.page.requestSnapshot();
@@ -290,7 +329,10 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     await this.host.reboot().catch((error: unknown) => this.log.error(`Can't reboot: ${reason(error)}`));
   }
 
-  private async report(action: PendingAction, work: () => Promise<{ ok: boolean; detail?: string; image?: string }>): Promise<void> {
+  private async report(
+    action: PendingAction,
+    work: () => Promise<{ ok: boolean; detail?: string; image?: string }>,
+  ): Promise<void> {
     let result: { ok: boolean; detail?: string; image?: string };
     try {
       result = await work();
