@@ -72,7 +72,17 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
         },
       }),
     });
-    await app.register(fastifyStatic, { root: dashboardDir(), prefix: '/', index: ['index.html'] });
+    await app.register(fastifyStatic, {
+      root: dashboardDir(),
+      prefix: '/',
+      index: ['index.html'],
+      // The dashboard holds an admin credential: it runs only its own scripts and can't be framed.
+      setHeaders: (reply) =>
+        void reply.header(
+          'content-security-policy',
+          "default-src 'self'; img-src 'self' blob: data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+        ),
+    });
     await app.get(AdminAuthService).ensureFirstAdmin(config.firstAdminToken);
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();
