@@ -12,6 +12,7 @@ import {
   type RemotePublisher,
   type SubscriberOffer,
 } from '../../device/ports/janus.port.js';
+import type { ScreenState } from '../../device/protocol/kiosk-messages.js';
 import { FleetClientService } from '../../device/services/fleet-client.service.js';
 import { freePort } from './ports.js';
 
@@ -50,10 +51,23 @@ export const FAKE_JPEG = Buffer.from([
  * The kiosk page's side of the loopback WebSocket, speaking the protocol without a browser:
  * it offers SDP for the publisher and answers snapshot requests.
  */
-export async function connectFakePage(daemonUrl: string): Promise<WebSocket> {
+export interface FakePage {
+  /** The last `screen` the daemon sent, as the page would draw it. */
+  lastScreen(): ScreenState | undefined;
+  close(): void;
+}
+
+export async function connectFakePage(daemonUrl: string): Promise<FakePage> {
   const ws = new WebSocket(`${daemonUrl.replace('http', 'ws')}/ws`);
+  let screen: ScreenState | undefined;
   ws.on('message', (data) => {
-    const message = JSON.parse(String(data)) as { type: string; id?: number; action?: string };
+    const message = JSON.parse(String(data)) as {
+      type: string;
+      id?: number;
+      action?: string;
+      screen?: ScreenState;
+    };
+    if (message.type === 'screen') screen = message.screen;
     if (message.type !== 'request') return;
     const reply = (extra: object) =>
       ws.send(JSON.stringify({ type: 'reply', id: message.id, ok: true, ...extra }));
@@ -69,7 +83,7 @@ export async function connectFakePage(daemonUrl: string): Promise<WebSocket> {
   });
   ws.send(JSON.stringify({ type: 'hello', page: 'fake' }));
   ws.send(JSON.stringify({ type: 'media', camera: 'ok', microphone: 'ok' }));
-  return ws;
+  return { lastScreen: () => screen, close: () => ws.close() };
 }
 
 export interface SimBox {

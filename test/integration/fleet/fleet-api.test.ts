@@ -131,8 +131,11 @@ describe.each(databases)('fleet API on $name', (database) => {
     network: { rttMs: 35 },
   };
 
+  let location: string;
+
   beforeAll(async () => {
     const db = await database.setup();
+    location = db.location;
     cleanup = db.cleanup;
     server = await startFleetServer({
       db: db.location,
@@ -501,6 +504,26 @@ describe.each(databases)('fleet API on $name', (database) => {
       const res = await admin('GET', `/devices?centre=${CENTRE.id}`);
       expect(res.json.map((d: { id: string }) => d.id)).toEqual(expect.arrayContaining([a.id, b.id]));
       expect((await admin('GET', '/devices?centre=BAD!')).status).toBe(400);
+    });
+
+    it('runs as stateless replicas on one database: a request replayed to another replica is refused', async () => {
+      const replica = await startFleetServer({ db: location, port: 0, host: '127.0.0.1', clock });
+      try {
+        const path = `/api/v1/devices/${a.id}/heartbeat`;
+        const body = JSON.stringify({ ...heartbeat, state: 'joining' });
+        const headers = {
+          ...signedHeaders(a.device, 'POST', path, body, { as: a.id }),
+          'content-type': 'application/json',
+        };
+        const first = await fetch(`${replica.url}${path}`, { method: 'POST', headers, body });
+        expect(first.status).toBe(200);
+        expect((await admin('GET', `/devices/${a.id}`)).json.state).toBe('joining');
+        const replayed = await api('POST', path, body, headers);
+        expect(replayed.status).toBe(401);
+        expect(replayed.json.error.code).toBe('E-REPLAY');
+      } finally {
+        await replica.stop();
+      }
     });
   });
 });

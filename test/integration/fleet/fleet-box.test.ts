@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/classbox.js';
 import { enrolmentSeedSchema } from '../../../common/fleet-protocol.js';
 import { ConfigService } from '../../../device/services/config.service.js';
@@ -112,6 +112,11 @@ describe('a sim box in the fleet', () => {
     });
   });
 
+  // The CLI reports through process.exitCode, which outlives each in-process run.
+  afterEach(() => {
+    process.exitCode = undefined;
+  });
+
   afterAll(async () => {
     await box?.stop();
     await server?.stop();
@@ -149,6 +154,41 @@ describe('a sim box in the fleet', () => {
         server!.url,
       ]),
     ).toBe(2);
+  });
+
+  it('serves with `fleet serve` and accepts a credential from `fleet admin create`', async () => {
+    const cliPort = await freePort();
+    const cliDb = join(dir, 'cli.db');
+    const written: string[] = [];
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = ((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    }) as typeof process.stdout.write;
+    try {
+      expect(await main(['fleet', 'admin', 'create', '--db', cliDb, '--name', 'it'])).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    const token = written.join('').trim();
+    expect(token).toMatch(/^cbx_admin_/);
+    const serving = main(['fleet', 'serve', '--db', cliDb, '--port', String(cliPort)]);
+    try {
+      await eventually('the server answers', async () => {
+        try {
+          return (await fetch(`http://127.0.0.1:${cliPort}/api/v1/health`)).ok;
+        } catch {
+          return false;
+        }
+      });
+      const centres = await fetch(`http://127.0.0.1:${cliPort}/api/v1/admin/centres`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(centres.status).toBe(200);
+    } finally {
+      process.emit('SIGTERM');
+    }
+    expect(await serving).toBe(0);
   });
 
   it('enrols at first boot, keeps its key private and deletes the enrolment file', async () => {
@@ -194,15 +234,16 @@ describe('a sim box in the fleet', () => {
   it('takes a new room between classes and joins it at the next class', async () => {
     const page = await connectFakePage(box!.daemon.url);
     try {
-      expect(
-        (
-          await admin('PATCH', '/centres/jx-ruijin', {
-            room: { janusUrl: 'ws://janus.example.cn:8188', room: 4321 },
-          })
-        ).status,
-      ).toBe(200);
+      const timetable = [{ title: '高等数学', weekday: 1, start: '09:00', end: '10:30' }];
+      const change = { room: { janusUrl: 'ws://janus.example.cn:8188', room: 4321 }, timetable };
+      expect((await admin('PATCH', '/centres/jx-ruijin', change)).status).toBe(200);
       await box!.fleet.tick();
       expect((await status()).room).toBe(4321);
+      await eventually(
+        'the idle screen shows the next class',
+        () => page.lastScreen()?.nextClass?.title === '高等数学',
+      );
+      expect(new Date(page.lastScreen()!.nextClass!.startsAt).getUTCDay()).toBe(1);
       const saved = JSON.parse(readFileSync(join(dir, 'state', 'fleet', 'desired-config.json'), 'utf8')) as {
         config: { janus: { room: number } };
       };
