@@ -25,6 +25,8 @@ export interface FleetServerConfig {
   offlineAfterSec?: number;
   clockSkewSec?: number;
   enrolPerMinute?: number;
+  /** Behind a TLS reverse proxy: take the client address from X-Forwarded-For (for the rate limit). */
+  trustProxy?: boolean;
   /** Adopted as the first admin's credential when the database has no admin yet. */
   firstAdminToken?: string;
   clock?: FleetClock;
@@ -51,7 +53,10 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       clockSkewSec: config.clockSkewSec ?? 120,
       enrolPerMinute: config.enrolPerMinute ?? 20,
     };
-    const adapter = new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: false });
+    const adapter = new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      trustProxy: config.trustProxy ?? false,
+    });
     const app = await NestFactory.create<NestFastifyApplication>(
       FleetServerModule.forDatabase(db, options, config.clock ?? new SystemFleetClock()),
       adapter,

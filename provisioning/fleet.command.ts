@@ -95,6 +95,7 @@ export function registerFleetCommands(program: Command): void {
       positive,
       20,
     )
+    .option('--trust-proxy', 'behind a TLS reverse proxy: take client addresses from X-Forwarded-For')
     .action(
       async (options: {
         db: string;
@@ -103,6 +104,7 @@ export function registerFleetCommands(program: Command): void {
         publicUrl?: string;
         offlineAfter: number;
         enrolPerMinute: number;
+        trustProxy?: boolean;
       }) => {
         const log = createLogger('FleetServer');
         const { startFleetServer } = await import('./fleet-server.js');
@@ -115,6 +117,7 @@ export function registerFleetCommands(program: Command): void {
             publicUrl: options.publicUrl,
             offlineAfterSec: options.offlineAfter,
             enrolPerMinute: options.enrolPerMinute,
+            trustProxy: options.trustProxy === true,
             firstAdminToken: process.env.CLASSBOX_FLEET_ADMIN_TOKEN,
           });
         } catch (error) {
