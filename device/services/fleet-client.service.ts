@@ -47,6 +47,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
   private rebootWanted: PendingAction | undefined;
   private stopping = false;
   private rounds: Promise<void> = Promise.resolve();
+  private retrySoon = false;
 
   constructor(
     private readonly config: ConfigService,
@@ -112,10 +113,11 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
         .catch((error: unknown) => this.log.error(`Can't talk to fleet server: ${reason(error)}`))
         .finally(() => {
           this.ticking = undefined;
-          const next = this.enrolment
+          const interval = this.enrolment
             ? this.config.current.fleet!.heartbeatSeconds * 1000
             : this.enrolBackoff.next();
-          this.schedule(next);
+          this.schedule(this.retrySoon ? 0 : interval);
+          this.retrySoon = false;
         });
     }, delayMs);
   }
@@ -214,9 +216,12 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       error.details.serverTimeMs !== undefined
     ) {
       // A Pi has no real-time clock: until NTP syncs, sign with the server's idea of the time.
-      this.clockOffsetMs = error.details.serverTimeMs - Date.now();
-      this.log.warn(`Adjusted signing clock offsetMs=${this.clockOffsetMs}: the box clock is off`);
-      this.schedule(0);
+      // Wall-clock time on purpose: the HTTP adapter stamps requests with Date.now() + this offset.
+      const offset = error.details.serverTimeMs - Date.now();
+      // Retry at once only when the offset moved, so a server whose clock jumps can't cause a loop.
+      this.retrySoon = Math.abs(offset - this.clockOffsetMs) > 1000;
+      this.clockOffsetMs = offset;
+      this.log.warn(`Adjusted signing clock offsetMs=${offset}: the box clock is off`);
       return;
     }
     if (error instanceof FleetError && error.code === 'E-FLEET-UNREACHABLE') {

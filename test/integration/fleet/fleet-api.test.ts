@@ -236,6 +236,15 @@ describe.each(databases)('fleet API on $name', (database) => {
       expect(res.json.error.code).toBe('E-TOO-LARGE');
     });
 
+    it('answers a body that is not JSON with 415 and an unknown route with 404', async () => {
+      const res = await api('POST', '/api/v1/enrol', '<token/>', { 'content-type': 'application/xml' });
+      expect(res.status).toBe(415);
+      expect(res.json.error.code).toBe('E-UNSUPPORTED-MEDIA-TYPE');
+      const missing = await api('POST', '/api/v1/nothing-here', {});
+      expect(missing.status).toBe(404);
+      expect(missing.json.error.code).toBe('E-NOT-FOUND');
+    });
+
     it('answers wrong types with 400 naming the field', async () => {
       const res = await api('POST', '/api/v1/enrol', { token: 42, publicKey: ['no'] });
       expect(res.status).toBe(400);

@@ -5,6 +5,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/classbox.js';
 import { enrolmentSeedSchema } from '../../../common/fleet-protocol.js';
+import { VERSION } from '../../../common/version.js';
 import { ConfigService } from '../../../device/services/config.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import { freePort } from '../../helpers/ports.js';
@@ -206,7 +207,7 @@ describe('a sim box in the fleet', () => {
   it('heartbeats: the fleet shows it online with its version', async () => {
     await box!.fleet.tick();
     const device = await admin('GET', '/devices/jx-ruijin-01');
-    expect(device.json).toMatchObject({ online: true, state: 'idle', inClass: false, version: '0.1.0' });
+    expect(device.json).toMatchObject({ online: true, state: 'idle', inClass: false, version: VERSION });
   });
 
   it("refuses the token's reuse", async () => {
