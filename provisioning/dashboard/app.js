@@ -130,11 +130,11 @@ function deviceRow(device, onChanged) {
           'data-action': kind,
           onclick: async () => {
             try {
-              await api('POST', `/devices/${encodeURIComponent(device.id)}/actions`, { kind });
+              const action = await api('POST', `/devices/${encodeURIComponent(device.id)}/actions`, { kind });
               result.replaceChildren(
                 h('span', { class: 'ok' }, '已发送，等待盒子下次心跳 Sent; waiting for the next heartbeat'),
               );
-              if (kind === 'snapshot') waitForSnapshot(device.id, result);
+              if (kind === 'snapshot') waitForSnapshot(device, action.id);
               onChanged?.();
             } catch (error) {
               result.replaceChildren(errorBox(error));
@@ -184,18 +184,40 @@ function deviceRow(device, onChanged) {
   );
 }
 
-async function waitForSnapshot(deviceId, target) {
-  for (let i = 0; i < 60; i++) {
+/**
+ * Follow a snapshot request until the box answers (at its next heartbeat), then show the picture
+ * in the panel above the page, which the overview's refresh leaves alone.
+ */
+async function waitForSnapshot(device, actionId) {
+  const panel = document.getElementById('panel');
+  const title = h('h2', {}, ...both(`${device.displayName} 拍照`, `snapshot of ${device.id}`));
+  const close = h('button', { type: 'button', onclick: () => panel.replaceChildren() }, '关闭 Close');
+  const show = (...content) =>
+    panel.replaceChildren(h('section', { class: 'card' }, title, ...content, close));
+  show(h('p', { class: 'muted' }, '等待盒子回应… Waiting for the box…'));
+  const path = `/devices/${encodeURIComponent(device.id)}`;
+  for (let i = 0; i < 90; i++) {
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    const response = await fetch(`/api/v1/admin/devices/${encodeURIComponent(deviceId)}/snapshot`, {
+    const actions = await api('GET', `${path}/actions`).catch(() => []);
+    const action = actions.find((a) => a.id === actionId);
+    if (action?.status === 'failed')
+      return show(errorBox(new Error(action.detail ?? 'the box could not take a picture')));
+    if (action?.status !== 'done') continue;
+    const response = await fetch(`/api/v1/admin${path}/snapshot`, {
       headers: { authorization: `Bearer ${sessionStorage.getItem(TOKEN_KEY) ?? ''}` },
     });
-    if (response.ok) {
-      const url = URL.createObjectURL(await response.blob());
-      target.replaceChildren(h('img', { class: 'snapshot', src: url, alt: `snapshot ${deviceId}` }));
-      return;
-    }
+    if (!response.ok) return show(errorBox(new Error(`HTTP ${response.status}`)));
+    const url = URL.createObjectURL(await response.blob());
+    return show(
+      h('img', { class: 'snapshot', src: url, alt: `snapshot ${device.id}` }),
+      h('small', {}, response.headers.get('x-taken-at') ?? ''),
+    );
   }
+  show(
+    errorBox(
+      new Error('盒子三分钟内没有回应，可能离线 The box did not answer within 3 minutes; it may be offline'),
+    ),
+  );
 }
 
 function devicesTable(devices) {
@@ -253,6 +275,17 @@ async function overviewView() {
       `教学点 centres: ${centres.length} · 盒子 boxes: ${devices.length} · 在线 online: ${online} · 上课中 in class: ${inClass} · 需要关注 need attention: ${problems}`,
     ),
     ...(sections.length ? sections : [h('p', {}, '还没有教学点，请先新建 No centres yet: create one first')]),
+  );
+}
+
+function tokenRow(t) {
+  return h(
+    'tr',
+    { 'data-device': t.deviceId },
+    h('td', {}, t.deviceId),
+    h('td', {}, { unused: '未使用 unused', used: '已使用 used', expired: '已过期 expired' }[t.status]),
+    h('td', {}, t.expiresAt),
+    h('td', {}, t.usedAt ?? '—'),
   );
 }
 
@@ -407,6 +440,8 @@ async function centreView(id) {
               ...(ids.length ? { deviceIds: ids } : {}),
             },
           );
+          const issued = await api('GET', `/centres/${encodeURIComponent(id)}/enrolment-tokens`);
+          tokenList.querySelector('tbody').replaceChildren(...issued.tokens.map(tokenRow));
           tokenResult.replaceChildren(
             h(
               'p',
@@ -464,20 +499,7 @@ async function centreView(id) {
         ].map(([zh, en]) => h('th', {}, ...both(zh, en))),
       ),
     ),
-    h(
-      'tbody',
-      {},
-      tokens.tokens.map((t) =>
-        h(
-          'tr',
-          {},
-          h('td', {}, t.deviceId),
-          h('td', {}, { unused: '未使用 unused', used: '已使用 used', expired: '已过期 expired' }[t.status]),
-          h('td', {}, t.expiresAt),
-          h('td', {}, t.usedAt ?? '—'),
-        ),
-      ),
-    ),
+    h('tbody', {}, tokens.tokens.map(tokenRow)),
   );
   main.replaceChildren(
     h('p', {}, h('a', { href: '#/' }, '← 总览 Overview')),

@@ -130,6 +130,15 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
     await shot('overview-health-problem');
   });
 
+  it('takes a camera snapshot of the box', async () => {
+    await page.click(`${row('jx-ruijin-01')} button[data-action="snapshot"]`);
+    await page.waitForSelector(`${row('jx-ruijin-01')} .ok`);
+    await box.fleet.tick();
+    await page.waitForSelector('#panel img.snapshot');
+    expect(await page.$eval('#panel', (el) => el.textContent ?? '')).toContain('jx-ruijin-01');
+    await shot('overview-snapshot');
+  });
+
   it('stops showing the box in class once the class ends', async () => {
     await fetch(`${box.daemon.url}/api/buttons/class/press`, {
       method: 'POST',
@@ -153,6 +162,7 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
       els.map((el) => el.getAttribute('data-device')),
     );
     expect(minted).toEqual(['jx-ruijin-02', 'jx-ruijin-03']);
+    await page.waitForSelector('#token-list tr[data-device="jx-ruijin-03"]');
     const issued = await admin('GET', '/centres/jx-ruijin/enrolment-tokens');
     expect(
       issued.tokens
