@@ -4,6 +4,8 @@ export interface NextClass {
   readonly title: string;
   /** ISO-8601 UTC instant the class starts (in the past while it is under way). */
   readonly startsAt: string;
+  /** When it ends, and the screen should move on to the class after. */
+  readonly endsAt: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -59,7 +61,7 @@ export function nextClass(
   timeZone: string,
   nowMs: number,
 ): NextClass | undefined {
-  let best: { entry: TimetableEntry; startMs: number } | undefined;
+  let best: { entry: TimetableEntry; startMs: number; endMs: number } | undefined;
   for (let d = 0; d <= 7 && !best; d++) {
     const dayMs = nowMs + d * DAY_MS;
     const weekday = isoWeekday(timeZone, dayMs);
@@ -68,8 +70,14 @@ export function nextClass(
       const startMs = localTime(timeZone, dayMs, entry.start);
       const endMs = localTime(timeZone, dayMs, entry.end);
       if (endMs <= nowMs) continue;
-      if (!best || startMs < best.startMs) best = { entry, startMs };
+      if (!best || startMs < best.startMs) best = { entry, startMs, endMs };
     }
   }
-  return best ? { title: best.entry.title, startsAt: new Date(best.startMs).toISOString() } : undefined;
+  return best
+    ? {
+        title: best.entry.title,
+        startsAt: new Date(best.startMs).toISOString(),
+        endsAt: new Date(best.endMs).toISOString(),
+      }
+    : undefined;
 }

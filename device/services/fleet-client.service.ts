@@ -2,6 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import type { DesiredConfig, Heartbeat, PendingAction } from '../../common/fleet-protocol.js';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
+import { Signal } from '../../common/signal.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { applyDesired } from '../config/config-layers.js';
 import { deviceConfigSchema, type DeviceConfig } from '../config/device-config.schema.js';
@@ -48,6 +49,11 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
   private stopping = false;
   private rounds: Promise<void> = Promise.resolve();
   private retrySoon = false;
+  private nextClassTimer: TimerHandle | undefined;
+  /** The next class moved on (a class ended, or a new timetable came). */
+  readonly nextClassChanged = new Signal<{ title: string; startsAt: string } | undefined>(
+    'fleet.nextClassChanged',
+  );
 
   constructor(
     private readonly config: ConfigService,
@@ -69,13 +75,32 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.clock.clearTimeout(this.timer);
+    this.clock.clearTimeout(this.nextClassTimer);
     await this.ticking;
   }
 
   /** The class under way or the next one on the centre's timetable, for the idle screen. */
-  nextClass(): NextClass | undefined {
+  nextClass(): { title: string; startsAt: string } | undefined {
+    const next = this.upcoming();
+    return next && { title: next.title, startsAt: next.startsAt };
+  }
+
+  private upcoming(): NextClass | undefined {
     if (!this.saved) return undefined;
     return nextClass(this.saved.config.timetable, this.saved.config.timezone, this.clock.now());
+  }
+
+  /** Tell the screen when a class ends, so an idle box never shows a class that is over. */
+  private armNextClassTimer(): void {
+    this.clock.clearTimeout(this.nextClassTimer);
+    this.nextClassTimer = undefined;
+    const next = this.upcoming();
+    if (!next || this.stopping) return;
+    const delay = Math.max(0, Date.parse(next.endsAt) - this.clock.now()) + 1000;
+    this.nextClassTimer = this.clock.setTimeout(() => {
+      this.nextClassChanged.emit(this.nextClass());
+      this.armNextClassTimer();
+    }, delay);
   }
 
   isEnrolled(): boolean {
@@ -139,6 +164,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       return undefined;
     });
     this.enrolment = enrolment;
+    this.armNextClassTimer();
     this.log.info(`Restored enrolment device=${enrolment.deviceId} fleet=${enrolment.fleetUrl}`);
   }
 
@@ -274,6 +300,8 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     }
     await this.state.saveDesired(desired);
     this.saved = desired;
+    this.armNextClassTimer();
+    this.nextClassChanged.emit(this.nextClass());
     this.log.info(`Received config etag=${desired.etag} room=${candidate.data.janus.room ?? '-'}`);
     this.pending = candidate.data;
     this.applyWhenIdle();

@@ -33,6 +33,7 @@ export class ScreenService implements OnApplicationBootstrap {
     this.mute.changed.on(owner, redraw);
     this.health.changed.on(owner, redraw);
     this.config.changed.on(owner, redraw);
+    this.fleet?.nextClassChanged.on(owner, redraw);
     this.page.connected.on(owner, () => {
       this.sendConfig();
       this.schedule();

@@ -358,6 +358,30 @@ describe('FleetClientService', () => {
     expect(w.reboots).toEqual(['idle']);
   });
 
+  it('moves the idle screen on to the following class when one ends', async () => {
+    w.server.desired = {
+      config: desiredConfigSchema.parse({
+        timetable: [
+          { title: '高等数学', weekday: 1, start: '09:00', end: '10:30' },
+          { title: '大学英语', weekday: 1, start: '14:00', end: '15:30' },
+        ],
+      }),
+      etag: '"t"',
+    };
+    const seen: (string | undefined)[] = [];
+    w.sut.nextClassChanged.on('test', (next) => void seen.push(next?.title));
+    await w.sut.tick();
+    expect(w.sut.nextClass()?.title).toBe('高等数学');
+    const ends = [...w.clock.timers.values()].filter(
+      (t) => t.at > w.clock.time && t.at < w.clock.time + 3 * 3600_000,
+    );
+    expect(ends).toHaveLength(1);
+    w.clock.time = ends[0]!.at;
+    ends[0]!.fn();
+    expect(w.sut.nextClass()?.title).toBe('大学英语');
+    expect(seen).toEqual(['高等数学', '大学英语']);
+  });
+
   it('shows no next class before the fleet sent a timetable', () => {
     expect(w.sut.nextClass()).toBeUndefined();
   });

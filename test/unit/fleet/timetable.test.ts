@@ -14,6 +14,7 @@ describe('nextClass', () => {
     expect(nextClass(timetable, 'Asia/Shanghai', mondayMorningShanghai)).toEqual({
       title: '高等数学',
       startsAt: '2026-11-30T01:00:00.000Z',
+      endsAt: '2026-11-30T02:30:00.000Z',
     });
   });
 
@@ -24,6 +25,7 @@ describe('nextClass', () => {
     expect(nextClass(timetable, 'Asia/Shanghai', after)).toEqual({
       title: '大学英语',
       startsAt: '2026-12-02T06:00:00.000Z',
+      endsAt: '2026-12-02T07:30:00.000Z',
     });
   });
 
@@ -32,6 +34,7 @@ describe('nextClass', () => {
     expect(nextClass(timetable, 'Asia/Shanghai', thursday)).toEqual({
       title: '高等数学',
       startsAt: '2026-12-07T01:00:00.000Z',
+      endsAt: '2026-12-07T02:30:00.000Z',
     });
   });
 
@@ -40,6 +43,7 @@ describe('nextClass', () => {
     expect(nextClass(timetable, 'America/New_York', sundayNewYork)).toEqual({
       title: '高等数学',
       startsAt: '2026-11-30T14:00:00.000Z',
+      endsAt: '2026-11-30T15:30:00.000Z',
     });
   });
 
