@@ -77,7 +77,7 @@ export type RoomSettings = z.output<typeof roomSettingsSchema>;
  * What the fleet wants a box to run: a partial device config (the "overlay") plus the
  * centre's timetable. The box layers it over its own config file.
  */
-export const desiredConfigSchema = z.strictObject({
+export const desiredConfigSchema = z.object({
   device: z
     .strictObject({
       displayName: displayName.optional(),
@@ -95,7 +95,7 @@ export const desiredConfigSchema = z.strictObject({
       iceServers: z.array(iceServer).optional(),
     })
     .optional(),
-  session: z.strictObject({ endHoldMs: z.int().min(500).max(10_000).optional() }).optional(),
+  session: z.object({ endHoldMs: z.int().min(500).max(10_000).optional() }).optional(),
   timetable: timetableSchema.default([]),
   timezone: timezone.default('Asia/Shanghai'),
 });
@@ -109,7 +109,7 @@ export const enrolRequestSchema = z.strictObject({
 });
 export type EnrolRequest = z.output<typeof enrolRequestSchema>;
 
-export const enrolResponseSchema = z.strictObject({
+export const enrolResponseSchema = z.object({
   deviceId,
   centreId,
   displayName,
@@ -146,10 +146,18 @@ export const ACTION_KINDS = ['restart-kiosk', 'reboot-when-idle', 'snapshot'] as
 export const actionKindSchema = z.enum(ACTION_KINDS);
 export type ActionKind = z.output<typeof actionKindSchema>;
 
-export const pendingActionSchema = z.strictObject({ id: z.string().min(1).max(64), kind: actionKindSchema });
+/**
+ * Server → box messages are read leniently (unknown keys dropped, unknown action kinds passed
+ * through): during a rollout the fleet server is newer than most boxes, and an old box must
+ * keep taking its config rather than refuse the whole answer.
+ */
+export const pendingActionSchema = z.object({
+  id: z.string().min(1).max(64),
+  kind: z.string().min(1).max(64),
+});
 export type PendingAction = z.output<typeof pendingActionSchema>;
 
-export const heartbeatResponseSchema = z.strictObject({
+export const heartbeatResponseSchema = z.object({
   actions: z.array(pendingActionSchema),
   /** The ETag of the desired config, so the box knows whether to poll it. */
   configEtag: z.string(),

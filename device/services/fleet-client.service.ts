@@ -352,6 +352,14 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
           return;
         }
         return this.rebootNow(action);
+      default:
+        // A newer fleet server may know actions this version doesn't: say so rather than ignore it.
+        return this.report(action, () =>
+          Promise.resolve({
+            ok: false,
+            detail: `this box (version ${this.status.status().version}) can't do "${action.kind}"`,
+          }),
+        );
     }
   }
 

@@ -96,7 +96,7 @@ export class DevicesService {
     );
     const { etag } = await this.desired.forDevice(id);
     return {
-      actions: open.map((a) => ({ id: a.id, kind: a.kind as ActionKind })),
+      actions: open.map((a) => ({ id: a.id, kind: a.kind })),
       configEtag: etag,
       serverTime: now,
     };

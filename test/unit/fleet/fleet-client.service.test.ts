@@ -87,7 +87,7 @@ interface World {
     desired: { config: DesiredConfig; etag: string };
     enrolRefusal?: FleetError;
     skewUntilOffset?: number;
-    actions: { id: string; kind: 'restart-kiosk' | 'reboot-when-idle' | 'snapshot' }[];
+    actions: { id: string; kind: string }[];
     beats: Heartbeat[];
     sessions: FleetSession[];
     reports: { id: string; result: ActionResult }[];
@@ -343,6 +343,17 @@ describe('FleetClientService', () => {
     expect(w.kioskRestarts).toHaveLength(1);
     expect(w.server.reports.map((r) => r.id)).toEqual(['a1', 'a2']);
     expect(w.server.reports[1]!.result).toEqual({ ok: true, image: 'data:image/jpeg;base64,/9j/2Q==' });
+  });
+
+  it('tells the server when it does not know an action, and keeps working', async () => {
+    await w.sut.tick();
+    w.server.actions = [{ id: 'x1', kind: 'update-firmware' }];
+    await w.sut.tick();
+    expect(w.server.reports).toEqual([
+      { id: 'x1', result: { ok: false, detail: expect.stringMatching(/can't do "update-firmware"/) } },
+    ]);
+    expect(w.reboots).toEqual([]);
+    expect(w.kioskRestarts).toEqual([]);
   });
 
   it('reboots only once the class is over, after reporting it', async () => {
