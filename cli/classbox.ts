@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../common/version.js';
 import { registerDemoCommands } from '../device/demo.command.js';
 import { registerDeviceCommands } from '../device/device.command.js';
+import { registerFleetCommands } from '../provisioning/fleet.command.js';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
 export async function main(argv: string[]): Promise<number> {
@@ -13,6 +14,7 @@ export async function main(argv: string[]): Promise<number> {
 
   registerDeviceCommands(program);
   registerDemoCommands(program);
+  registerFleetCommands(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

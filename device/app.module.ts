@@ -30,6 +30,7 @@ import { MuteService } from './services/mute.service.js';
 import { ScreenService } from './services/screen.service.js';
 import { StatusService } from './services/status.service.js';
 import { UplinkService } from './services/uplink.service.js';
+import { fleetProviders } from './fleet.providers.js';
 
 /** Which adapter serves each hardware port, by `hardware.mode`. The only place that branches on it. */
 function hardwareAdapters(config: DeviceConfig): Provider[] {
@@ -83,6 +84,7 @@ export class DeviceModule {
         StatusService,
         KioskService,
         LifecycleService,
+        ...fleetProviders(config),
         ...overrides,
       ],
     };

@@ -1,10 +1,11 @@
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { VERSION } from '../../common/version.js';
 import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
 import type { ScreenState } from '../protocol/kiosk-messages.js';
 import { ButtonsService } from './buttons.service.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
+import { FleetClientService } from './fleet-client.service.js';
 import { HealthService } from './health.service.js';
 import { MuteService } from './mute.service.js';
 import { UplinkService } from './uplink.service.js';
@@ -22,6 +23,7 @@ export class ScreenService implements OnApplicationBootstrap {
     private readonly health: HealthService,
     private readonly config: ConfigService,
     private readonly uplink: UplinkService,
+    @Optional() private readonly fleet?: FleetClientService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -33,6 +35,7 @@ export class ScreenService implements OnApplicationBootstrap {
     this.health.changed.on(owner, redraw);
     this.config.changed.on(owner, redraw);
     this.uplink.changed.on(owner, redraw);
+    this.fleet?.nextClassChanged.on(owner, redraw);
     this.page.connected.on(owner, () => {
       this.sendConfig();
       this.schedule();
@@ -57,6 +60,7 @@ export class ScreenService implements OnApplicationBootstrap {
       hint: this.session.currentHint,
       joinStep: this.session.joinStep,
       audioOnly: this.uplink.audioOnly,
+      nextClass: this.fleet?.nextClass(),
       version: VERSION,
     };
   }
