@@ -86,7 +86,11 @@ describe('SupervisedProcess with real child processes', () => {
 
   it('restarts a pipeline that exits by itself', async () => {
     const { sup } = supervise([rpicam('--frames', '2'), ffmpeg]);
-    const thirdStart = new Promise<void>((resolve) => sup.started.on('test', (n) => n === 3 && resolve()));
+    const thirdStart = new Promise<void>((resolve) =>
+      sup.started.on('test', (n) => {
+        if (n === 3) resolve();
+      }),
+    );
     sup.ensureStarted();
     await thirdStart;
     expect(sup.isRunning()).toBe(true);
