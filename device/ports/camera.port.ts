@@ -1,4 +1,4 @@
-import type { DeviceHealth } from './health.js';
+import { SimulationUnsupportedError, type DeviceHealth } from './health.js';
 
 export interface CameraInfo {
   readonly kind: 'uvc' | 'csi';
@@ -18,4 +18,8 @@ export abstract class CameraPort {
   /** Start whatever the browser needs to see the camera (e.g. the CSI bridge). Idempotent. */
   abstract ensureStarted(): Promise<void>;
   abstract ensureStopped(): Promise<void>;
+  /** Plug or unplug the camera as a person would (sim only; real cameras throw SimulationUnsupportedError). */
+  simulatePlugged(_plugged: boolean): void {
+    throw new SimulationUnsupportedError('plugging the camera');
+  }
 }
