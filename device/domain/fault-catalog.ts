@@ -78,6 +78,36 @@ export const FAULTS = {
     actionZh: '请检查麦克风是否插好',
     actionEn: 'Check that the microphone is plugged in',
   },
+  'E-CAMERA-NO-PICTURE': {
+    zh: '摄像头没有画面',
+    en: 'The camera shows no picture',
+    actionZh: '请拔下摄像头的USB线再插上；课堂可以只用声音继续',
+    actionEn: 'Unplug the camera USB cable and plug it back in; the class can go on with sound only',
+  },
+  'E-MICROPHONE-SILENT': {
+    zh: '麦克风没有声音',
+    en: 'The microphone hears nothing',
+    actionZh: '请检查麦克风是否打开、是否被静音，并对着麦克风说话',
+    actionEn: 'Check that the microphone is switched on and not muted, and speak into it',
+  },
+  'E-SPEAKER-MISSING': {
+    zh: '未找到扬声器',
+    en: 'No speaker found',
+    actionZh: '请检查电视或音箱的连接线和电源',
+    actionEn: 'Check the cable and power of the TV or speaker',
+  },
+  'E-SPEAKER-FAILED': {
+    zh: '扬声器无法播放测试音',
+    en: "The speaker can't play the test tone",
+    actionZh: '请检查电视或音箱的音量和连接线',
+    actionEn: 'Check the volume and the cable of the TV or speaker',
+  },
+  'E-NETWORK-DOWN': {
+    zh: '网络不通',
+    en: 'The network is down',
+    actionZh: '请检查网线或无线网络，并重启路由器',
+    actionEn: 'Check the network cable or Wi-Fi and restart the router',
+  },
   'E-NOT-CONFIGURED': {
     zh: '本设备尚未配置课堂',
     en: 'This box has no class room set up yet',

@@ -2,12 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { VERSION } from '../../common/version.js';
 import type { LedPattern } from '../domain/led-pattern.js';
 import type { SessionState } from '../domain/class-session.machine.js';
+import type { SelfTestResult } from '../domain/self-test.js';
 import type { DeviceHealth } from '../ports/health.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 import { LedService } from './led.service.js';
 import { MuteService } from './mute.service.js';
+import { SelfTestService } from './self-test.service.js';
 
 /** The body of GET /api/status (a contract: see DESIGN.md). */
 export interface DeviceStatus {
@@ -22,6 +24,8 @@ export interface DeviceStatus {
   errorCode: string | null;
   muted: boolean;
   leds: { status: LedPattern; mute: LedPattern };
+  /** The self-test's results while they are on screen, else null. */
+  selfTest: readonly SelfTestResult[] | null;
 }
 
 @Injectable()
@@ -32,6 +36,7 @@ export class StatusService {
     private readonly mute: MuteService,
     private readonly leds: LedService,
     private readonly config: ConfigService,
+    private readonly selfTest: SelfTestService,
   ) {}
 
   status(): DeviceStatus {
@@ -49,6 +54,7 @@ export class StatusService {
       errorCode: snapshot.errorCode ?? null,
       muted: this.mute.isMuted,
       leds: this.leds.patterns(),
+      selfTest: this.selfTest.results() ?? null,
     };
   }
 }
