@@ -108,6 +108,30 @@ export const FAULTS = {
     actionZh: '请检查网线或无线网络，并重启路由器',
     actionEn: 'Check the network cable or Wi-Fi and restart the router',
   },
+  'E-GPIO': {
+    zh: '按钮无法使用',
+    en: "The buttons don't work",
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
+  'E-GPIO-CHIP': {
+    zh: '找不到按钮的接口',
+    en: "The buttons' connector was not found",
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
+  'E-GPIO-BUSY': {
+    zh: '按钮的接口被其他程序占用',
+    en: "The buttons' pins are in use by something else",
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
+  'E-GPIO-ACCESS': {
+    zh: '没有权限使用按钮',
+    en: 'No permission to use the buttons',
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
   'E-NOT-CONFIGURED': {
     zh: '本设备尚未配置课堂',
     en: 'This box has no class room set up yet',

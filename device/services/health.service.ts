@@ -9,7 +9,7 @@ import type { DeviceHealth } from '../ports/health.js';
 import { MicrophonePort } from '../ports/microphone.port.js';
 import { SpeakerPort } from '../ports/speaker.port.js';
 
-export type HealthKey = 'camera' | 'microphone' | 'speaker' | 'server' | 'kiosk';
+export type HealthKey = 'camera' | 'microphone' | 'speaker' | 'buttons' | 'server' | 'kiosk';
 export type HealthMap = Record<HealthKey, DeviceHealth>;
 
 const CHECK_INTERVAL_MS = 5000;
@@ -25,6 +25,7 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
     camera: { status: 'missing', code: 'E-CAMERA-MISSING', detail: 'not checked yet' },
     microphone: { status: 'missing', code: 'E-MICROPHONE-MISSING', detail: 'not checked yet' },
     speaker: { status: 'missing', code: 'E-SPEAKER-MISSING', detail: 'not checked yet' },
+    buttons: { status: 'missing', code: 'E-GPIO', detail: 'not opened yet' },
     server: { status: 'missing', code: 'E-JANUS-UNREACHABLE', detail: 'not connected yet' },
     kiosk: { status: 'missing', code: 'E-KIOSK-DOWN', detail: 'the page has not connected yet' },
   };

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimGpio } from '../../../device/adapters/gpio.sim.js';
+import { OnoffGpio } from '../../../device/adapters/gpio.onoff.js';
+import { join } from 'node:path';
 import { deviceConfigSchema } from '../../../device/config/device-config.schema.js';
 import {
   INITIAL_SESSION,
@@ -11,6 +13,7 @@ import {
 import { ButtonsService } from '../../../device/services/buttons.service.js';
 import type { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
+import type { HealthService } from '../../../device/services/health.service.js';
 import { LedService } from '../../../device/services/led.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import type { MuteService } from '../../../device/services/mute.service.js';
@@ -58,6 +61,7 @@ async function buttons() {
     mute,
     new MetricsService(),
     config,
+    strictFake<HealthService>('health', { set: () => undefined }),
   );
   await service.onModuleInit();
   /** Drive the class button pin: `true` pressed. */
@@ -128,6 +132,41 @@ describe('ButtonsService press timing on a fake clock', () => {
     pin(muteButton, false);
     await clock.advance(100);
     expect(toggles()).toBe(1);
+  });
+});
+
+describe('ButtonsService without a usable header', () => {
+  it('keeps the daemon going and reports the buttons as an error naming the pin and the chips', async () => {
+    const clock = new FakeClock();
+    const noHeader = join(import.meta.dirname, '../../fixtures/hardware/sysfs-gpio/pc-no-header');
+    const gpio = new OnoffGpio(clock, undefined, noHeader);
+    const reported: unknown[] = [];
+    const health = strictFake<HealthService>('health', {
+      set: (key, value) => void reported.push([key, value]),
+    });
+    const mute = strictFake<MuteService>('mute', {});
+    const service = new ButtonsService(
+      gpio,
+      clock,
+      new MachineOnly() as never,
+      mute,
+      new MetricsService(),
+      config,
+      health,
+    );
+    await service.onModuleInit();
+    expect(reported).toEqual([
+      [
+        'buttons',
+        {
+          status: 'error',
+          code: 'E-GPIO-CHIP',
+          detail: expect.stringMatching(
+            /^GPIO 17 \(BCM\) for the class button has no line: .*gpiochip0=INT34C5:00.*; GPIO 27/,
+          ),
+        },
+      ],
+    ]);
   });
 });
 
