@@ -120,6 +120,7 @@ export class CsiCameraAdapter extends CameraPort {
       kind: 'csi',
       name: this.found.name,
       browserLabel: this.label ?? this.found.name,
+      csiIndex: this.found.index,
       ...(loopback ? { path: loopback } : {}),
     };
   }

@@ -7,6 +7,8 @@ export interface CameraInfo {
   /** What Chromium's MediaDeviceInfo.label contains for this camera, to pick it in getUserMedia. */
   readonly browserLabel: string;
   readonly path?: string;
+  /** CSI cameras: libcamera's camera number, for stills. */
+  readonly csiIndex?: number;
 }
 
 /** The box's camera: finding it, keeping it available to Chromium, reporting its health. */

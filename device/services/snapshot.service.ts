@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { CameraPort } from '../ports/camera.port.js';
 import { StillCameraPort } from '../ports/still-camera.port.js';
 import { ConfigService } from './config.service.js';
 
@@ -30,6 +31,7 @@ export class SnapshotService {
   constructor(
     private readonly page: KioskPageGateway,
     private readonly stills: StillCameraPort,
+    private readonly camera: CameraPort,
     private readonly config: ConfigService,
   ) {}
 
@@ -45,7 +47,8 @@ export class SnapshotService {
     }
     const { width, height } = this.config.current.hardware.camera;
     try {
-      return { image: await this.stills.capture({ width, height }), source: 'camera' };
+      const camera = this.camera.current()?.csiIndex ?? 0;
+      return { image: await this.stills.capture({ camera, width, height }), source: 'camera' };
     } catch (error) {
       const why = pageProblem ? `the page: ${pageProblem}; the camera: ${reason(error)}` : reason(error);
       throw new SnapshotError(`no picture from ${why}`, { cause: error });

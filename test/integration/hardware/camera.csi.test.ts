@@ -58,6 +58,7 @@ describe('CsiCameraAdapter', () => {
       name: 'imx708_wide',
       browserLabel: 'Pi Camera',
       path: '/dev/video10',
+      csiIndex: 0,
     });
     expect(camera.bridgePids()).toHaveLength(2);
     expect(await camera.check()).toEqual({ status: 'ok', detail: 'imx708_wide' });
@@ -86,7 +87,7 @@ describe('CsiCameraAdapter', () => {
   it('chooses the configured sensor among two', async () => {
     const camera = make('list-cameras-pi4-two-cameras.txt', { name: 'imx477', loopback: undefined });
     expect(await camera.check()).toEqual({ status: 'ok', detail: 'imx477' });
-    expect(camera.current()).toEqual({ kind: 'csi', name: 'imx477', browserLabel: 'imx477' });
+    expect(camera.current()).toEqual({ kind: 'csi', name: 'imx477', browserLabel: 'imx477', csiIndex: 1 });
   });
 
   it('reports an error, not a crash, when rpicam-hello is not installed', async () => {
