@@ -98,7 +98,7 @@ export class NodeProcesses extends ProcessPort {
       }, timeoutMs);
       child.once('error', (error) => {
         clearTimeout(timer);
-        reject(new ProcessError(`${spec.label} could not be started: ${error.message}`, { cause: error }));
+        reject(new ProcessError(`${spec.label} could not be started`, { cause: error }));
       });
       child.once('close', (code) => {
         clearTimeout(timer);
