@@ -25,4 +25,7 @@ export class SimMicrophone extends MicrophonePort {
   plug(): void {
     this.plugged = true;
   }
+  override simulatePlugged(plugged: boolean): void {
+    this.plugged = plugged;
+  }
 }

@@ -70,6 +70,11 @@ export const deviceConfigSchema = z
             width: z.int().min(160).max(1920).default(1280),
             height: z.int().min(120).max(1080).default(720),
             fps: z.int().min(5).max(60).default(30),
+            /** CSI only: bridge the camera into this v4l2loopback device (rpicam-vid → ffmpeg) so Chromium can open it. */
+            csiLoopback: z
+              .string()
+              .regex(/^\/dev\/video\d{1,3}$/, 'expected a v4l2loopback device such as /dev/video10')
+              .optional(),
           })
           .prefault({}),
         microphone: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),

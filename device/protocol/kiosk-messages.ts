@@ -88,6 +88,8 @@ export interface ScreenState {
 export interface MediaConstraintsView {
   readonly cameraLabel?: string;
   readonly microphoneLabel?: string;
+  /** The speaker's label among Chromium's audio outputs, for HTMLMediaElement.setSinkId. */
+  readonly speakerLabel?: string;
   readonly width: number;
   readonly height: number;
   readonly fps: number;

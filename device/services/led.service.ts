@@ -34,8 +34,18 @@ export class LedService implements OnModuleInit, OnApplicationBootstrap, OnAppli
 
   async onModuleInit(): Promise<void> {
     const { statusLed, muteLed } = this.config.current.hardware.gpio;
-    this.status = await this.gpio.openOutput(statusLed, { label: 'status LED', activeLow: false });
-    this.muteLed = await this.gpio.openOutput(muteLed, { label: 'mute LED', activeLow: false });
+    // A dark LED is no reason to stop the box: log it (the patterns stay readable in /api/status).
+    this.status = await this.open(statusLed, 'status LED');
+    this.muteLed = await this.open(muteLed, 'mute LED');
+  }
+
+  private async open(bcm: number, label: string): Promise<GpioOutput | undefined> {
+    try {
+      return await this.gpio.openOutput(bcm, { label, activeLow: false });
+    } catch (error) {
+      this.log.error(`Can't open LED label="${label}" bcm=${bcm}: ${reason(error)}`);
+      return undefined;
+    }
   }
 
   onApplicationBootstrap(): void {

@@ -80,8 +80,15 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
     this.clock.clearInterval(this.timer);
   }
 
+  /** In class and sending sound only, for whatever reason. */
   get audioOnly(): boolean {
-    return this.inClass() && this.policy.mode === 'audioOnly';
+    return this.inClass() && !this.videoWanted();
+  }
+
+  /** Why the box sends sound only: no camera, or an uplink that can't carry video. */
+  get audioOnlyReason(): 'camera' | 'uplink' | undefined {
+    if (!this.audioOnly) return undefined;
+    return this.cameraOk() ? 'uplink' : 'camera';
   }
 
   get uplinkKbps(): number | undefined {

@@ -154,14 +154,14 @@ export class Screen {
         `要下课，请按住绿色按钮 ${secs} 秒`,
         `To end the class, hold the green button for ${secs} seconds`,
       );
-    } else if (s?.state === 'live' && s.audioOnly) {
-      content = bi('网络较慢，现在只传送声音', 'Slow network: sending sound only');
     } else if (s?.state === 'live' && s.health.camera && s.health.camera.status !== 'ok') {
       content = bi(
         '摄像头已断开，课堂继续（只有声音）',
         'Camera unplugged: the class goes on with sound only',
       );
       notice.classList.add('bad');
+    } else if (s?.state === 'live' && s.audioOnly) {
+      content = bi('网络较慢，现在只传送声音', 'Slow network: sending sound only');
     }
     notice.replaceChildren(...(content ? [content] : []));
     notice.classList.toggle('hidden', !content);

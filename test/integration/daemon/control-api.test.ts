@@ -35,7 +35,14 @@ describe('the control API of a booted daemon in sim mode, with no Janus reachabl
       muted: false,
     });
     expect(status.version).toMatch(/^\d+\.\d+\.\d+/);
-    expect(Object.keys(status.health).sort()).toEqual(['camera', 'kiosk', 'microphone', 'server']);
+    expect(Object.keys(status.health).sort()).toEqual([
+      'buttons',
+      'camera',
+      'kiosk',
+      'microphone',
+      'server',
+      'speaker',
+    ]);
     expect(status.leds).toEqual({ status: 'off', mute: 'off' });
   });
 

@@ -47,7 +47,7 @@ describe('the box on a bad network', () => {
     const audioOnly = await waitFor(
       async () => {
         const s = await box.status();
-        return s.network.audioOnly ? s : undefined;
+        return s.network.audioOnlyReason === 'uplink' ? s : undefined;
       },
       60_000,
       'the box to fall back to sound only',

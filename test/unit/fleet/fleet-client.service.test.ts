@@ -192,7 +192,8 @@ function world(): World {
       errorCode: session.state.errorCode ?? null,
       muted: false,
       leds: { status: 'off', mute: 'off' },
-      network: { audioOnly: false, uplinkKbps: null },
+      network: { audioOnly: false, audioOnlyReason: null, uplinkKbps: null },
+      selfTest: null,
     }),
   });
   const host = strictFake<HostPort>('HostPort', {
