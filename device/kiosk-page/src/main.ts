@@ -31,6 +31,9 @@ const media = new Media({
 
 function attach(video: HTMLVideoElement, feed: RemoteFeed): void {
   video.srcObject = feed.stream;
+  const sink = media.speakerId;
+  const withSink = video as HTMLVideoElement & { setSinkId?: (id: string) => Promise<void> };
+  if (sink && withSink.setSinkId) void withSink.setSinkId(sink).catch(() => undefined);
   void video.play().catch(() => undefined);
 }
 
@@ -81,6 +84,7 @@ channel.onMessage = (message) => {
     case 'screen':
       current = message.screen;
       screen.render(current, true);
+      screen.layout([...media.remote.values()], attach);
       return;
     case 'config':
       media.configure(message.media, message.iceServers, message.bitrateKbps);

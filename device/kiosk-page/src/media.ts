@@ -45,6 +45,8 @@ export class Media {
   private muted = false;
   private audioContext: AudioContext | undefined;
   private analyser: AnalyserNode | undefined;
+  /** The audio output the daemon chose (HDMI or USB speaker), for remote sound. */
+  speakerId: string | undefined;
 
   constructor(private readonly events: MediaEvents) {}
 
@@ -61,15 +63,24 @@ export class Media {
 
   /** Open camera and microphone now, so a press costs only the negotiation. */
   async warmUp(): Promise<void> {
+    // The daemon names the devices it found (by the label Chromium shows); otherwise the defaults.
+    const devices = await navigator.mediaDevices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
+    const pick = (kind: MediaDeviceKind, label: string | undefined) =>
+      label ? devices.find((d) => d.kind === kind && d.label.includes(label))?.deviceId : undefined;
+    const cameraId = pick('videoinput', this.constraints.cameraLabel);
+    const microphoneId = pick('audioinput', this.constraints.microphoneLabel);
+    this.speakerId = pick('audiooutput', this.constraints.speakerLabel);
     const audio: MediaTrackConstraints = {
       echoCancellation: true,
       noiseSuppression: true,
       autoGainControl: true,
+      ...(microphoneId ? { deviceId: { exact: microphoneId } } : {}),
     };
     const video: MediaTrackConstraints = {
       width: { ideal: this.constraints.width },
       height: { ideal: this.constraints.height },
       frameRate: { ideal: this.constraints.fps, max: this.constraints.fps },
+      ...(cameraId ? { deviceId: { exact: cameraId } } : {}),
     };
     const old = this.local;
     let stream: MediaStream | undefined;

@@ -16,6 +16,8 @@ const bi = (zh: string, en: string): HTMLElement => el('span', undefined, zh, el
 const CHIPS: Record<string, [string, string]> = {
   camera: ['摄像头', 'Camera'],
   microphone: ['麦克风', 'Mic'],
+  speaker: ['扬声器', 'Speaker'],
+  buttons: ['按钮', 'Button'],
   server: ['课堂服务器', 'Server'],
   kiosk: ['屏幕', 'Screen'],
 };
@@ -48,9 +50,12 @@ export class Screen {
     $('centre').textContent = s ? (s.centreName ? `${s.centreName} · ${s.displayName}` : s.displayName) : '';
     $('self-label').textContent = '本教学点 This centre';
     $('version').textContent = s ? `classbox ${s.version}` : '';
-    $('next-class').textContent = s?.nextClass
-      ? `下一节课 Next class: ${s.nextClass.title} · ${formatTime(s.nextClass.startsAt)}`
-      : '';
+    const next = $('next-class');
+    next.replaceChildren();
+    if (s?.nextClass) {
+      next.append(`下一节课：${s.nextClass.title}（${formatTime(s.nextClass.startsAt)}）`);
+      next.append(el('span', 'en', `Next class: ${formatTime(s.nextClass.startsAt, 'en')}`));
+    }
     this.chips(s);
     this.panel(s, connected);
     this.countdown(s);
@@ -202,7 +207,12 @@ export class Screen {
             ? ['有问题', 'Problem']
             : ['检查中', 'Checking'];
       const item = el('li', c.status, `${zh}：${word[0]}`, el('span', 'en', `${en}: ${word[1]}`));
-      if (c.detail) item.append(el('span', 'detail', c.detail));
+      if (c.detail) {
+        // A failed check's detail starts with its fault code: plain words first, the code for IT after.
+        const code = /^E-[A-Z-]+/.exec(c.detail)?.[0];
+        const f = code ? faultText(code) : undefined;
+        item.append(el('span', 'detail', f ? `${f.zh} · ${f.en} (${c.detail})` : c.detail));
+      }
       list.append(item);
     }
     box.replaceChildren(el('h2', undefined, '设备自检', el('span', 'en', 'Self-test')), list);
@@ -263,8 +273,15 @@ export function pickTeacher(feeds: RemoteFeed[]): RemoteFeed | undefined {
   return feeds.find((f) => /老师|教师|主讲|teacher/i.test(f.display)) ?? feeds[0];
 }
 
-function formatTime(iso: string): string {
+function formatTime(iso: string, locale: 'zh-CN' | 'en' = 'zh-CN'): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleString('zh-CN', { weekday: 'short', hour: '2-digit', minute: '2-digit', hour12: false });
+  return d.toLocaleString(locale === 'en' ? 'en-GB' : 'zh-CN', {
+    weekday: 'short',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hour12: false,
+  });
 }
