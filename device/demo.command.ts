@@ -8,6 +8,7 @@ const optionsSchema = z.object({
   boxPort: port,
   teacherPort: port,
   janusPort: port,
+  fleetPort: port,
   headless: z.boolean(),
   displayName: z.string().min(1).max(64),
 });
@@ -22,6 +23,7 @@ export function registerDemoCommands(program: Command): void {
     .option('--box-port <port>', "the box's control API and page", '8470')
     .option('--teacher-port <port>', 'the teacher page', '8480')
     .option('--janus-port <port>', "Janus's WebSocket port", '8188')
+    .option('--fleet-port <port>', 'the fleet server and its IT dashboard', '8490')
     .option('--display-name <name>', 'the name the box shows in the room', '瑞金示范教学点')
     .option('--headless', 'run the kiosk without a window (default when there is no display)')
     .action(async (raw: Record<string, string | boolean | undefined>) => {

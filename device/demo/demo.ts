@@ -1,6 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { reason } from '../../common/errors.js';
-import { parseDeviceConfig } from '../config/device-config.loader.js';
+import { startFleetServer } from '../../provisioning/fleet-server.js';
+import { loadDeviceConfig } from '../config/device-config.loader.js';
 import { startDaemon, type RunningDaemon } from '../daemon.js';
 import { ButtonsService } from '../services/buttons.service.js';
 import { StatusService } from '../services/status.service.js';
@@ -12,6 +17,7 @@ export interface DemoOptions {
   boxPort: number;
   teacherPort: number;
   janusPort: number;
+  fleetPort: number;
   headless: boolean;
   displayName: string;
 }
@@ -37,6 +43,7 @@ export async function runDemo(
   };
   let daemon: RunningDaemon;
   let janus: JanusServer;
+  let dashboard: string;
   try {
     say('Starting Janus (videoroom) …');
     janus = new JanusServer({
@@ -47,11 +54,26 @@ export async function runDemo(
     await janus.start();
     const teacher = await startTeacherServer(options.teacherPort);
     stops.push(() => teacher.close());
-    say('Starting the simulated box …');
-    const config = parseDeviceConfig(
-      {
-        device: { id: 'demo-box', displayName: options.displayName, centreName: '示范教学点 Demo centre' },
-        janus: { url: janus.url, room: options.room },
+    say('Starting the fleet server (SQLite) and enrolling the box …');
+    const dir = await mkdtemp(join(tmpdir(), 'classbox-demo-'));
+    stops.push(() => rm(dir, { recursive: true, force: true }));
+    const adminToken = `cbx_admin_demo_${randomBytes(12).toString('hex')}`;
+    const fleet = await startFleetServer({
+      db: join(dir, 'fleet.db'),
+      port: options.fleetPort,
+      host: '127.0.0.1',
+      firstAdminToken: adminToken,
+    });
+    stops.push(() => fleet.stop());
+    const seed = await prepareEnrolment(fleet.url, adminToken, janus.url, options);
+    const seedFile = join(dir, 'classbox-enrol.json');
+    await writeFile(seedFile, JSON.stringify(seed), { mode: 0o600 });
+    // The box knows only its fleet server: its name, room and Janus come from the enrolment, as on a real box.
+    const configFile = join(dir, 'device.json');
+    await writeFile(
+      configFile,
+      JSON.stringify({
+        fleet: { url: fleet.url, enrolmentFile: seedFile, heartbeatSeconds: 5 },
         hardware: { mode: 'sim' },
         kiosk: {
           browser: 'chromium',
@@ -63,10 +85,12 @@ export async function runDemo(
         },
         control: { port: options.boxPort },
         log: { level: 'warn' },
-        stateDir: '/tmp/classbox-demo',
-      },
-      'demo',
+        stateDir: join(dir, 'state'),
+      }),
     );
+    say('Starting the simulated box …');
+    const config = await loadDeviceConfig(configFile);
+    dashboard = `${fleet.url}/  (sign in with ${adminToken})`;
     daemon = await startDaemon(config);
     stops.push(() => daemon.stop());
     const teacherUrl = `${teacher.url}?janus=${encodeURIComponent(janus.url)}&room=${options.room}`;
@@ -76,6 +100,7 @@ classbox demo is running.
   The box's status:      ${daemon.url}/api/status
   The teacher's page:    ${teacherUrl}
                          (open it in a browser on this machine to join the class with your camera)
+  The IT dashboard:      ${dashboard}
   Janus:                 ${janus.url}${janus.usesNetns ? ' (in its own network namespace)' : ''}
 ${HELP}`);
   } catch (error) {
@@ -93,6 +118,7 @@ ${HELP}`);
     if (line !== last) say((last = line));
   }, 250);
 
+  let lines: ReturnType<typeof createInterface> | undefined;
   const done = new Promise<void>((resolve) => {
     const onSignal = () => resolve();
     process.once('SIGINT', onSignal);
@@ -139,16 +165,54 @@ ${HELP}`);
       });
     } else {
       // Not a terminal (a test, a pipe): one command per line.
-      createInterface({ input: process.stdin }).on('line', (line) => act(line.trim().toLowerCase()));
-      process.stdin.on('end', () => undefined);
+      lines = createInterface({ input: process.stdin });
+      lines.on('line', (line) => act(line.trim().toLowerCase()));
     }
   });
   await done;
   clearInterval(timer);
   if (process.stdin.isTTY) process.stdin.setRawMode(false);
-  process.stdin.pause();
+  lines?.close();
+  // The terminal (or pipe) would otherwise keep the process alive after everything has stopped.
+  process.stdin.destroy();
   say('Stopping the demo …');
   await stopAll();
   say('Stopped.');
+  // Everything started here is stopped; a library's leftover handle must not keep the terminal waiting.
+  setTimeout(() => process.exit(0), 500).unref();
   return 0;
+}
+
+/** Create the demo centre with its room on the fleet server and mint the box's enrolment seed. */
+async function prepareEnrolment(
+  fleetUrl: string,
+  adminToken: string,
+  janusUrl: string,
+  options: DemoOptions,
+): Promise<unknown> {
+  const admin = async (path: string, body: unknown): Promise<unknown> => {
+    const res = await fetch(`${fleetUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`fleet server refused ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+  const now = new Date();
+  const weekday = ((now.getDay() + 6) % 7) + 1;
+  await admin('/api/v1/admin/centres', {
+    id: 'demo-centre',
+    name: '示范教学点 Demo centre',
+    region: '江西 Jiangxi',
+    room: { janusUrl, room: options.room },
+    timetable: [{ title: '示范课 Demo lesson', weekday, start: '23:00', end: '23:45' }],
+  });
+  const minted = (await admin('/api/v1/admin/centres/demo-centre/enrolment-tokens', {
+    count: 1,
+    expiresInSeconds: 3600,
+    deviceIds: ['demo-box'],
+    displayNames: [options.displayName],
+  })) as { tokens: { seed: unknown }[] };
+  return minted.tokens[0]!.seed;
 }
