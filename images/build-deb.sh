@@ -123,8 +123,10 @@ elif [[ "$arch" == "$host_arch" ]]; then
   for addon in "${addons[@]}"; do
     log "Compiling $addon for Node $NODE_VERSION ($arch)"
     gyp_log="$work/node-gyp.${addon//\//_}.log"
+    # npm exports its own npm_config_nodedir (e.g. /usr) to scripts; node-gyp must see only the bundled one.
     if ! (cd "$app/node_modules/$addon" &&
-      "$node_bin" "$node_gyp" rebuild --release --nodedir="$node_dir" --jobs="$(nproc)" >"$gyp_log" 2>&1); then
+      env -u npm_config_target -u npm_config_runtime -u npm_config_dist_url npm_config_nodedir="$node_dir" \
+        "$node_bin" "$node_gyp" rebuild --release --nodedir="$node_dir" --jobs="$(nproc)" >"$gyp_log" 2>&1); then
       tail -n 40 "$gyp_log" >&2
       die "can't compile $addon (full log above, from $gyp_log)"
     fi
