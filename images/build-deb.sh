@@ -56,6 +56,11 @@ for tool in dpkg-deb npm node openssl; do
   command -v "$tool" >/dev/null || die "can't find '$tool' on PATH"
 done
 
+readonly ADDONS_HINT="better-sqlite3, unix-dgram, epoll"
+if [[ "$arch" != "$host_arch" && -z "$prebuilt_addons" ]]; then
+  die "can't compile the native addons ($ADDONS_HINT) for $arch on this $host_arch machine: build the $arch package on an $arch machine (a Raspberry Pi 4/5 or an arm64 CI runner), or pass --prebuilt-addons DIR holding <addon>/build/Release/*.node from one" 3
+fi
+
 version="$(node -p 'require(process.argv[1]).version' "$repo/package.json")"
 [[ "$version" =~ ^[0-9]+\.[0-9]+\.[0-9]+([~+.-][0-9A-Za-z.~+-]+)?$ ]] || die "package.json version '$version' is not a Debian-friendly version"
 
@@ -128,7 +133,7 @@ elif [[ "$arch" == "$host_arch" ]]; then
       env -u npm_config_target -u npm_config_runtime -u npm_config_dist_url npm_config_nodedir="$node_dir" \
         "$node_bin" "$node_gyp" rebuild --release --nodedir="$node_dir" --jobs="$(nproc)" >"$gyp_log" 2>&1); then
       tail -n 40 "$gyp_log" >&2
-      die "can't compile $addon (full log above, from $gyp_log)"
+      die "can't compile $addon (the end of its log is above; all of it is in $gyp_log)"
     fi
     rm -rf -- "$app/node_modules/$addon/build/Release/obj.target" "$app/node_modules/$addon/build/Release/.deps" \
       "$app/node_modules/$addon/build/Release/obj" "$app/node_modules/$addon/build/Release/test_extension.node"
@@ -138,7 +143,7 @@ elif [[ "$arch" == "$host_arch" ]]; then
     (cd "$app" && "$node_bin" -e 'require(process.argv[1])' "$addon") ||
       die "the bundled Node $NODE_VERSION can't load $addon after compiling it"
   done
-elif [[ -n "$prebuilt_addons" ]]; then
+else
   for addon in "${addons[@]}"; do
     src="$prebuilt_addons/$addon/build/Release"
     [[ -d "$src" ]] || die "--prebuilt-addons has no $addon/build/Release (build the $arch package once on $arch and copy node_modules/<addon>/build from it)"
@@ -147,8 +152,6 @@ elif [[ -n "$prebuilt_addons" ]]; then
     cp -a -- "$src"/*.node "$app/node_modules/$addon/build/Release/"
     log "Used prebuilt $addon for $arch from $src"
   done
-else
-  die "can't compile native addons (${addons[*]}) for $arch on this $host_arch machine: build the $arch package on an $arch machine (e.g. a Raspberry Pi 4/5 or an arm64 CI runner), or pass --prebuilt-addons DIR with their build/Release folders from one" 3
 fi
 
 # 5. The package tree.

@@ -298,3 +298,17 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     expect(existsSync(join(root, 'opt/classbox'))).toBe(false);
   });
 });
+
+describe.skipIf(!hasDpkg)('images/build-deb.sh for a foreign architecture', () => {
+  it('says at once that native addons must be built on that architecture', () => {
+    const host = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
+    const foreign = host === 'arm64' ? 'amd64' : 'arm64';
+    const result = run(join(REPO, 'images', 'build-deb.sh'), ['--arch', foreign, '--skip-app-build']);
+    expect(result.status).toBe(3);
+    expect(result.stderr).toContain(
+      `can't compile the native addons (better-sqlite3, unix-dgram, epoll) for ${foreign}`,
+    );
+    expect(result.stderr).toContain(`build the ${foreign} package on an ${foreign} machine`);
+    expect(result.stderr).toContain('--prebuilt-addons');
+  });
+});
