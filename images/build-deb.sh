@@ -119,7 +119,11 @@ tar -xzf "$tarball" -C "$node_dir" --strip-components=1
 node_bin="$node_dir/bin/node"
 
 # 4. Native addons for the bundled Node's ABI.
-mapfile -t addons < <(cd "$app/node_modules" && find . -name binding.gyp -not -path '*/node_modules/*/node_modules/*/node_modules/*' -printf '%h\n' | sed 's|^\./||' | sort)
+# A package with a binding.gyp next to its package.json (not a test fixture deeper inside one).
+addons=()
+while IFS= read -r gyp_dir; do
+  if [[ -f "$app/node_modules/$gyp_dir/package.json" ]]; then addons+=("$gyp_dir"); fi
+done < <(cd "$app/node_modules" && find . -name binding.gyp -printf '%h\n' | sed 's|^\./||' | sort)
 if ((${#addons[@]} == 0)); then
   log "Found no native addons"
 elif [[ "$arch" == "$host_arch" ]]; then
