@@ -1,7 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../common/version.js';
+import { registerDemoCommands } from '../device/demo.command.js';
 import { registerDeviceCommands } from '../device/device.command.js';
-
+import { registerFleetCommands } from '../provisioning/fleet.command.js';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
 export async function main(argv: string[]): Promise<number> {
@@ -12,6 +13,8 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ outputError: (text, write) => write(text) });
 
   registerDeviceCommands(program);
+  registerDemoCommands(program);
+  registerFleetCommands(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

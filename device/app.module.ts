@@ -1,14 +1,24 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { DeviceConfig } from './config/device-config.schema.js';
+import { AlsaDevices, AlsaMicrophone, AlsaSpeaker } from './adapters/audio.alsa.js';
+import { CsiCameraAdapter } from './adapters/camera.csi.js';
 import { SimCamera } from './adapters/camera.sim.js';
+import { UvcCameraAdapter } from './adapters/camera.uvc.js';
 import { SystemClock } from './adapters/clock.system.js';
 import { SimGpio } from './adapters/gpio.sim.js';
 import { JanodeJanus } from './adapters/janus.janode.js';
 import { NoKioskBrowser } from './adapters/kiosk-browser.none.js';
 import { PuppeteerKiosk } from './adapters/kiosk-browser.puppeteer.js';
 import { SimMicrophone } from './adapters/microphone.sim.js';
+import { TcpNetwork } from './adapters/network.tcp.js';
+import { NodeProcesses } from './adapters/process.node.js';
+import { SimSpeaker } from './adapters/speaker.sim.js';
+import { LibcameraStillCamera } from './adapters/still-camera.libcamera.js';
+import { SimStillCamera } from './adapters/still-camera.sim.js';
 import { SdNotifySystemd } from './adapters/systemd.sd-notify.js';
 import { ButtonsController } from './controllers/buttons.controller.js';
+import { CameraController } from './controllers/camera.controller.js';
+import { SimController } from './controllers/sim.controller.js';
 import { StatusController } from './controllers/status.controller.js';
 import { KioskPageGateway } from './gateways/kiosk-page.gateway.js';
 import { CameraPort } from './ports/camera.port.js';
@@ -17,8 +27,13 @@ import { GpioPort } from './ports/gpio.port.js';
 import { JanusPort } from './ports/janus.port.js';
 import { KioskBrowserPort } from './ports/kiosk-browser.port.js';
 import { MicrophonePort } from './ports/microphone.port.js';
+import { NetworkPort } from './ports/network.port.js';
+import { ProcessPort } from './ports/process.port.js';
+import { SpeakerPort } from './ports/speaker.port.js';
+import { StillCameraPort } from './ports/still-camera.port.js';
 import { SystemdPort } from './ports/systemd.port.js';
 import { ButtonsService } from './services/buttons.service.js';
+import { CameraWatchService } from './services/camera-watch.service.js';
 import { ClassSessionService } from './services/class-session.service.js';
 import { ConfigService } from './services/config.service.js';
 import { HealthService } from './services/health.service.js';
@@ -28,7 +43,11 @@ import { LifecycleService } from './services/lifecycle.service.js';
 import { MetricsService } from './services/metrics.service.js';
 import { MuteService } from './services/mute.service.js';
 import { ScreenService } from './services/screen.service.js';
+import { SelfTestService } from './services/self-test.service.js';
+import { SnapshotService } from './services/snapshot.service.js';
 import { StatusService } from './services/status.service.js';
+import { UplinkService } from './services/uplink.service.js';
+import { fleetProviders } from './fleet.providers.js';
 
 /** Which adapter serves each hardware port, by `hardware.mode`. The only place that branches on it. */
 function hardwareAdapters(config: DeviceConfig): Provider[] {
@@ -38,18 +57,48 @@ function hardwareAdapters(config: DeviceConfig): Provider[] {
         { provide: GpioPort, useClass: SimGpio },
         { provide: CameraPort, useClass: SimCamera },
         { provide: MicrophonePort, useClass: SimMicrophone },
+        { provide: SpeakerPort, useClass: SimSpeaker },
+        { provide: StillCameraPort, useClass: SimStillCamera },
       ];
     case 'pi':
-      return piAdapters();
+      return piAdapters(config);
   }
 }
 
-/** Real Raspberry Pi adapters; filled in by the hardware issue, sim until then. */
-function piAdapters(): Provider[] {
+/** Real Raspberry Pi adapters: sysfs GPIO, UVC or CSI camera, ALSA microphone and speaker, libcamera stills. */
+function piAdapters(config: DeviceConfig): Provider[] {
+  const { camera, microphone, speaker } = config.hardware;
   return [
-    { provide: GpioPort, useClass: SimGpio },
-    { provide: CameraPort, useClass: SimCamera },
-    { provide: MicrophonePort, useClass: SimMicrophone },
+    {
+      provide: GpioPort,
+      // Imported only in pi mode: onoff loads the native epoll addon, which exists only on Linux.
+      useFactory: async (clock: ClockPort) => new (await import('./adapters/gpio.onoff.js')).OnoffGpio(clock),
+      inject: [ClockPort],
+    },
+    camera.kind === 'csi'
+      ? {
+          provide: CameraPort,
+          useFactory: (processes: ProcessPort, clock: ClockPort) =>
+            new CsiCameraAdapter(processes, clock, { ...camera, loopback: camera.csiLoopback }),
+          inject: [ProcessPort, ClockPort],
+        }
+      : { provide: CameraPort, useFactory: () => new UvcCameraAdapter(camera.name) },
+    {
+      provide: AlsaDevices,
+      useFactory: (processes: ProcessPort) => new AlsaDevices(processes),
+      inject: [ProcessPort],
+    },
+    {
+      provide: MicrophonePort,
+      useFactory: (devices: AlsaDevices) => new AlsaMicrophone(devices, microphone.name),
+      inject: [AlsaDevices],
+    },
+    {
+      provide: SpeakerPort,
+      useFactory: (devices: AlsaDevices) => new AlsaSpeaker(devices, speaker.name),
+      inject: [AlsaDevices],
+    },
+    { provide: StillCameraPort, useFactory: () => new LibcameraStillCamera() },
   ];
 }
 
@@ -59,13 +108,18 @@ export class DeviceModule {
   static forConfig(config: DeviceConfig, overrides: Provider[] = []): DynamicModule {
     return {
       module: DeviceModule,
-      controllers: [StatusController, ButtonsController],
+      controllers: [StatusController, ButtonsController, CameraController, SimController],
       providers: [
         { provide: ConfigService, useFactory: () => new ConfigService(config) },
         { provide: ClockPort, useClass: SystemClock },
         { provide: SystemdPort, useFactory: () => new SdNotifySystemd(process.env) },
         { provide: JanusPort, useClass: JanodeJanus },
-        { provide: KioskBrowserPort, useClass: config.kiosk.browser === 'chromium' ? PuppeteerKiosk : NoKioskBrowser },
+        {
+          provide: KioskBrowserPort,
+          useClass: config.kiosk.browser === 'chromium' ? PuppeteerKiosk : NoKioskBrowser,
+        },
+        { provide: ProcessPort, useClass: NodeProcesses },
+        { provide: NetworkPort, useClass: TcpNetwork },
         ...hardwareAdapters(config),
         KioskPageGateway,
         MetricsService,
@@ -74,10 +128,15 @@ export class DeviceModule {
         ClassSessionService,
         ButtonsService,
         LedService,
+        UplinkService,
         ScreenService,
         StatusService,
         KioskService,
         LifecycleService,
+        ...fleetProviders(config),
+        SelfTestService,
+        CameraWatchService,
+        SnapshotService,
         ...overrides,
       ],
     };

@@ -31,10 +31,14 @@ export async function startDaemon(config: DeviceConfig, overrides: Provider[] = 
   configureLogging(config.log.level);
   const log = createLogger('Daemon');
   const adapter = new FastifyAdapter({ bodyLimit: 64 * 1024 });
-  const app = await NestFactory.create<NestFastifyApplication>(DeviceModule.forConfig(config, overrides), adapter, {
-    logger: new NestJsonLogger(),
-    abortOnError: false,
-  });
+  const app = await NestFactory.create<NestFastifyApplication>(
+    DeviceModule.forConfig(config, overrides),
+    adapter,
+    {
+      logger: new NestJsonLogger(),
+      abortOnError: false,
+    },
+  );
   const pageDir = kioskPageDir();
   if (existsSync(pageDir)) {
     await app.register(fastifyStatic, { root: pageDir, prefix: '/', index: ['index.html'] });
@@ -44,7 +48,9 @@ export async function startDaemon(config: DeviceConfig, overrides: Provider[] = 
   // Loopback only: the control API and the page are never reachable from the network.
   await app.listen(config.control.port, '127.0.0.1');
   const url = `http://127.0.0.1:${config.control.port}`;
-  log.info(`Started daemon version=${VERSION} device=${config.device.id} url=${url} mode=${config.hardware.mode}`);
+  log.info(
+    `Started daemon version=${VERSION} device=${config.device.id} url=${url} mode=${config.hardware.mode}`,
+  );
   void app
     .get(LifecycleService)
     .announceReady()
@@ -92,5 +98,10 @@ export async function runDaemon(config: DeviceConfig, _context: { configFile: st
     clearTimeout(limit);
   }
   log.info('Stopped daemon');
+  // Everything is released; a library handle left open must not keep a stopped daemon alive.
+  setTimeout(() => {
+    log.warn('Exiting: something still held the event loop 1 s after shutdown');
+    process.exit(0);
+  }, 1000).unref();
   return 0;
 }

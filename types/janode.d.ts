@@ -35,7 +35,11 @@ declare module 'janode' {
   }
   export interface Handle extends EventEmitter {
     id: number;
-    trickle(candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null }): Promise<void>;
+    trickle(candidate: {
+      candidate: string;
+      sdpMid?: string | null;
+      sdpMLineIndex?: number | null;
+    }): Promise<void>;
     trickleComplete(): Promise<void>;
     hangup(): Promise<void>;
     detach(): Promise<void>;
@@ -110,7 +114,13 @@ declare module 'janode/plugins/videoroom' {
       pin?: string;
       jsep: Jsep;
     }): Promise<PubJoinedData>;
-    configure(params: { audio?: boolean; video?: boolean; bitrate?: number; restart?: boolean; jsep?: Jsep }): Promise<{
+    configure(params: {
+      audio?: boolean;
+      video?: boolean;
+      bitrate?: number;
+      restart?: boolean;
+      jsep?: Jsep;
+    }): Promise<{
       jsep?: Jsep;
       [key: string]: unknown;
     }>;
@@ -130,7 +140,9 @@ declare module 'janode/plugins/videoroom' {
     leave(): Promise<unknown>;
     exists(params: { room: number | string }): Promise<{ exists: boolean }>;
     create(params: Record<string, unknown>): Promise<unknown>;
-    listParticipants(params: { room: number | string }): Promise<{ participants: { feed: number | string; display?: string; publisher: boolean }[] }>;
+    listParticipants(params: {
+      room: number | string;
+    }): Promise<{ participants: { feed: number | string; display?: string; publisher: boolean }[] }>;
   }
   const VideoRoomPlugin: PluginDescriptor<VideoRoomHandle> & {
     EVENT: {

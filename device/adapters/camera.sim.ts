@@ -27,4 +27,7 @@ export class SimCamera extends CameraPort {
   plug(): void {
     this.plugged = true;
   }
+  override simulatePlugged(plugged: boolean): void {
+    this.plugged = plugged;
+  }
 }

@@ -1,6 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { ClockPort } from '../ports/clock.port.js';
-import { GpioError, GpioPort, type GpioInput, type GpioLevel, type GpioLineOptions, type GpioOutput } from '../ports/gpio.port.js';
+import {
+  GpioError,
+  GpioPort,
+  type GpioInput,
+  type GpioLevel,
+  type GpioLineOptions,
+  type GpioOutput,
+} from '../ports/gpio.port.js';
 
 interface SimLine {
   readonly label: string;
@@ -58,7 +65,8 @@ export class SimGpio extends GpioPort {
 
   private claim(bcm: number, options: GpioLineOptions, direction: 'in' | 'out'): SimLine {
     const owner = this.lines.get(bcm);
-    if (owner) throw new GpioError(`GPIO ${bcm} for the ${options.label} is already used by the ${owner.label}`);
+    if (owner)
+      throw new GpioError(`GPIO ${bcm} for the ${options.label} is already used by the ${owner.label}`);
     const line: SimLine = { label: options.label, direction, level: 0, watchers: [] };
     this.lines.set(bcm, line);
     return line;

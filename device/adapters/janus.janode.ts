@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import Janode, { type Connection, type Session } from 'janode';
-import VideoRoomPlugin, { type JanusStreamInfo, type PublisherInfo, type VideoRoomHandle } from 'janode/plugins/videoroom';
+import VideoRoomPlugin, {
+  type JanusStreamInfo,
+  type PublisherInfo,
+  type VideoRoomHandle,
+} from 'janode/plugins/videoroom';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { ConfigService } from '../services/config.service.js';
@@ -73,7 +77,9 @@ export class JanodeJanus extends JanusPort {
         ws_options: { handshakeTimeout: connectTimeoutMs },
       });
     } catch (error) {
-      throw new JanusError('E-JANUS-UNREACHABLE', `can't connect to ${url}: ${reason(error)}`, { cause: error });
+      throw new JanusError('E-JANUS-UNREACHABLE', `can't connect to ${url}: ${reason(error)}`, {
+        cause: error,
+      });
     }
     let session: Session;
     try {
@@ -106,7 +112,9 @@ export class JanodeJanus extends JanusPort {
     try {
       return await session.attach(VideoRoomPlugin);
     } catch (error) {
-      throw new JanusError('E-JANUS-REFUSED', `can't attach the videoroom plugin: ${reason(error)}`, { cause: error });
+      throw new JanusError('E-JANUS-REFUSED', `can't attach the videoroom plugin: ${reason(error)}`, {
+        cause: error,
+      });
     }
   }
 
@@ -140,18 +148,30 @@ export class JanodeJanus extends JanusPort {
     handle.on(E.VIDEOROOM_UNPUBLISHED, gone);
     handle.on(E.VIDEOROOM_LEAVING, gone);
     handle.on(E.VIDEOROOM_SLOWLINK, (data: { bitrate?: number }) => {
-      if (current()) this.mediaEvent.emit({ kind: 'slowlink', target: 'publisher', uplink: true, lost: data.bitrate ?? 0 });
+      if (current())
+        this.mediaEvent.emit({
+          kind: 'slowlink',
+          target: 'publisher',
+          uplink: true,
+          lost: data.bitrate ?? 0,
+        });
     });
     handle.on(E.VIDEOROOM_KICKED, () => {
-      if (current()) this.mediaEvent.emit({ kind: 'hangup', target: 'publisher', reason: 'kicked from the room' });
+      if (current())
+        this.mediaEvent.emit({ kind: 'hangup', target: 'publisher', reason: 'kicked from the room' });
     });
     handle.on(E.VIDEOROOM_DESTROYED, () => {
-      if (current()) this.mediaEvent.emit({ kind: 'hangup', target: 'publisher', reason: 'the room was destroyed' });
+      if (current())
+        this.mediaEvent.emit({ kind: 'hangup', target: 'publisher', reason: 'the room was destroyed' });
     });
     this.watchMedia(handle, 'publisher', current);
   }
 
-  private watchMedia(handle: VideoRoomHandle, target: 'publisher' | 'subscriber', current: () => boolean): void {
+  private watchMedia(
+    handle: VideoRoomHandle,
+    target: 'publisher' | 'subscriber',
+    current: () => boolean,
+  ): void {
     handle.on(Janode.EVENT.HANDLE_WEBRTCUP, () => {
       if (current()) this.mediaEvent.emit({ kind: 'webrtcup', target });
     });
@@ -162,10 +182,22 @@ export class JanodeJanus extends JanusPort {
       if (current()) this.mediaEvent.emit({ kind: 'hangup', target, reason: 'ICE failed' });
     });
     handle.on(Janode.EVENT.HANDLE_SLOWLINK, (data: { uplink?: boolean; lost?: number }) => {
-      if (current()) this.mediaEvent.emit({ kind: 'slowlink', target, uplink: data.uplink ?? false, lost: data.lost ?? 0 });
+      if (current())
+        this.mediaEvent.emit({
+          kind: 'slowlink',
+          target,
+          uplink: data.uplink ?? false,
+          lost: data.lost ?? 0,
+        });
     });
     handle.on(Janode.EVENT.HANDLE_MEDIA, (data: { type?: string; receiving?: boolean }) => {
-      if (current()) this.mediaEvent.emit({ kind: 'media', target, type: data.type ?? '', receiving: data.receiving ?? false });
+      if (current())
+        this.mediaEvent.emit({
+          kind: 'media',
+          target,
+          type: data.type ?? '',
+          receiving: data.receiving ?? false,
+        });
     });
   }
 
@@ -200,10 +232,15 @@ export class JanodeJanus extends JanusPort {
     } catch (error) {
       throw roomError(error, request.room);
     }
-    if (data.jsep?.type !== 'answer') throw new JanusError('E-MEDIA-FAILED', 'Janus joined the room without an SDP answer');
+    if (data.jsep?.type !== 'answer')
+      throw new JanusError('E-MEDIA-FAILED', 'Janus joined the room without an SDP answer');
     this.ownFeed = String(data.feed);
     for (const p of data.publishers ?? []) this.addPublisher(p);
-    return { feed: this.ownFeed, answer: { type: 'answer', sdp: data.jsep.sdp }, publishers: [...this.publishers.values()] };
+    return {
+      feed: this.ownFeed,
+      answer: { type: 'answer', sdp: data.jsep.sdp },
+      publishers: [...this.publishers.values()],
+    };
   }
 
   async trickle(target: 'publisher' | 'subscriber', candidate: IceCandidate | null): Promise<void> {
@@ -211,7 +248,12 @@ export class JanodeJanus extends JanusPort {
     const handle = target === 'publisher' ? link?.publisher : link?.subscriber;
     if (!handle) return;
     if (candidate === null || candidate.candidate === '') await handle.trickleComplete();
-    else await handle.trickle({ candidate: candidate.candidate, sdpMid: candidate.sdpMid, sdpMLineIndex: candidate.sdpMLineIndex });
+    else
+      await handle.trickle({
+        candidate: candidate.candidate,
+        sdpMid: candidate.sdpMid,
+        sdpMLineIndex: candidate.sdpMLineIndex,
+      });
   }
 
   async subscribe(
@@ -248,9 +290,10 @@ export class JanodeJanus extends JanusPort {
     }
     let data;
     try {
+      // Janus refuses an empty list (430), so only the non-empty side is sent.
       data = await link.subscriber.update({
-        subscribe: add.map((feed) => ({ feed: numericFeed(feed) })),
-        unsubscribe: remove.map((feed) => ({ feed: numericFeed(feed) })),
+        ...(add.length > 0 ? { subscribe: add.map((feed) => ({ feed: numericFeed(feed) })) } : {}),
+        ...(remove.length > 0 ? { unsubscribe: remove.map((feed) => ({ feed: numericFeed(feed) })) } : {}),
       });
     } catch (error) {
       throw roomError(error, room);
@@ -261,18 +304,26 @@ export class JanodeJanus extends JanusPort {
   private watchSubscriber(link: Link, handle: VideoRoomHandle): void {
     const current = () => this.link === link && link.subscriber === handle;
     // With autoupdate Janus renegotiates by itself when a subscribed publisher leaves.
-    handle.on(VideoRoomPlugin.EVENT.VIDEOROOM_UPDATED, (data: { streams?: JanusStreamInfo[]; jsep?: Jsep }) => {
-      if (!current()) return;
-      const offer = this.offerFrom(data.streams ?? [], data.jsep);
-      if (offer) this.subscriberOffer.emit(offer);
-    });
+    handle.on(
+      VideoRoomPlugin.EVENT.VIDEOROOM_UPDATED,
+      (data: { streams?: JanusStreamInfo[]; jsep?: Jsep }) => {
+        if (!current()) return;
+        const offer = this.offerFrom(data.streams ?? [], data.jsep);
+        if (offer) this.subscriberOffer.emit(offer);
+      },
+    );
     this.watchMedia(handle, 'subscriber', current);
   }
 
   private offerFrom(streams: JanusStreamInfo[], jsep: Jsep | undefined): SubscriberOffer | undefined {
     const active: SubscribedStream[] = streams
       .filter((s) => s.feed_id !== undefined && s.active !== false && s.type !== 'data')
-      .map((s) => ({ mid: String(s.mid), feed: String(s.feed_id), display: s.feed_display ?? String(s.feed_id), type: s.type }));
+      .map((s) => ({
+        mid: String(s.mid),
+        feed: String(s.feed_id),
+        display: s.feed_display ?? String(s.feed_id),
+        type: s.type,
+      }));
     this.subscribed = new Set(active.map((s) => s.feed));
     if (jsep?.type !== 'offer') return undefined;
     return { offer: { type: 'offer', sdp: jsep.sdp }, streams: active };

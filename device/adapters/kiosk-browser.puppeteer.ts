@@ -58,7 +58,7 @@ export class PuppeteerKiosk extends KioskBrowserPort {
     // Running as root (CI, containers) needs --no-sandbox; the box runs Chromium as its own user.
     if (process.getuid?.() === 0) args.push('--no-sandbox');
     if (kiosk.fakeMedia) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
-    if (!kiosk.headless) args.push('--kiosk', '--start-fullscreen');
+    if (!kiosk.headless && kiosk.fullscreen) args.push('--kiosk', '--start-fullscreen');
     const browser = await puppeteer.launch({
       executablePath: kiosk.chromiumPath,
       headless: kiosk.headless,
@@ -84,7 +84,9 @@ export class PuppeteerKiosk extends KioskBrowserPort {
     const [first] = await browser.pages();
     const page = first ?? (await browser.newPage());
     this.page = page;
-    page.on('console', (message) => this.log.debug(`Page said level=${message.type()} text=${message.text()}`));
+    page.on('console', (message) =>
+      this.log.debug(`Page said level=${message.type()} text=${message.text()}`),
+    );
     page.on('pageerror', (error) => this.log.warn(`Can't run page script: ${reason(error)}`));
     page.on('error', (error) => {
       // The renderer crashed: the page is gone even though the browser lives; start over.

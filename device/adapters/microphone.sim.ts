@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import type { DeviceHealth } from '../ports/health.js';
 import { MicrophonePort, type AudioDeviceInfo } from '../ports/microphone.port.js';
 
-const FAKE_MICROPHONE: AudioDeviceInfo = { name: 'Simulated microphone', browserLabel: 'Fake Default Audio Input' };
+const FAKE_MICROPHONE: AudioDeviceInfo = {
+  name: 'Simulated microphone',
+  browserLabel: 'Fake Default Audio Input',
+};
 
 @Injectable()
 export class SimMicrophone extends MicrophonePort {
@@ -21,5 +24,8 @@ export class SimMicrophone extends MicrophonePort {
   }
   plug(): void {
     this.plugged = true;
+  }
+  override simulatePlugged(plugged: boolean): void {
+    this.plugged = plugged;
   }
 }

@@ -12,7 +12,6 @@ import { SystemdPort } from '../ports/systemd.port.js';
 export class SdNotifySystemd extends SystemdPort {
   private readonly log = createLogger(SdNotifySystemd.name);
   private readonly path: string | undefined;
-  private socket: ReturnType<typeof unixDgram.createSocket> | undefined;
 
   constructor(private readonly env: NodeJS.ProcessEnv = process.env) {
     super();
@@ -26,14 +25,18 @@ export class SdNotifySystemd extends SystemdPort {
     const text = Object.entries(fields)
       .map(([key, value]) => `${key}=${value.replace(/\n/g, ' ')}`)
       .join('\n');
+    // A socket per message: an open one would keep the process alive after shutdown, and a
+    // message every few seconds costs nothing.
+    const socket = unixDgram.createSocket('unix_dgram');
     try {
-      this.socket ??= unixDgram.createSocket('unix_dgram');
       const buf = Buffer.from(text, 'utf8');
       await new Promise<void>((resolve, reject) =>
-        this.socket!.send(buf, 0, buf.length, this.path!, (error) => (error ? reject(error) : resolve())),
+        socket.send(buf, 0, buf.length, this.path!, (error) => (error ? reject(error) : resolve())),
       );
     } catch (error) {
       this.log.warn(`Can't notify systemd: ${reason(error)}`);
+    } finally {
+      socket.close();
     }
   }
 
@@ -43,14 +46,5 @@ export class SdNotifySystemd extends SystemdPort {
     const pid = this.env.WATCHDOG_PID;
     if (pid !== undefined && Number(pid) !== process.pid) return undefined;
     return Math.max(1, Math.floor(usec / 2000));
-  }
-
-  close(): void {
-    try {
-      this.socket?.close();
-    } catch {
-      // Already closed.
-    }
-    this.socket = undefined;
   }
 }

@@ -1,7 +1,10 @@
 import { z } from 'zod';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
-const bcmPin = z.int().min(2, 'expected a BCM GPIO number from 2 to 27').max(27, 'expected a BCM GPIO number from 2 to 27');
+const bcmPin = z
+  .int()
+  .min(2, 'expected a BCM GPIO number from 2 to 27')
+  .max(27, 'expected a BCM GPIO number from 2 to 27');
 
 const janusUrl = z
   .string()
@@ -18,7 +21,10 @@ export const deviceConfigSchema = z
     device: z.strictObject({
       id: z
         .string()
-        .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'expected lower-case letters, digits and dashes, e.g. "jx-ruijin-01"'),
+        .regex(
+          /^[a-z0-9][a-z0-9-]{1,62}$/,
+          'expected lower-case letters, digits and dashes, e.g. "jx-ruijin-01"',
+        ),
       displayName: z.string().trim().min(1, 'expected the name shown in the room, e.g. "瑞金教学点"').max(64),
       centreName: z.string().trim().min(1).max(64).optional(),
     }),
@@ -64,6 +70,11 @@ export const deviceConfigSchema = z
             width: z.int().min(160).max(1920).default(1280),
             height: z.int().min(120).max(1080).default(720),
             fps: z.int().min(5).max(60).default(30),
+            /** CSI only: bridge the camera into this v4l2loopback device (rpicam-vid → ffmpeg) so Chromium can open it. */
+            csiLoopback: z
+              .string()
+              .regex(/^\/dev\/video\d{1,3}$/, 'expected a v4l2loopback device such as /dev/video10')
+              .optional(),
           })
           .prefault({}),
         microphone: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
@@ -84,19 +95,38 @@ export const deviceConfigSchema = z
         /** `chromium` drives a real browser; `none` serves the page for any browser to open (development). */
         browser: z.enum(['chromium', 'none']).default('chromium'),
         headless: z.boolean().default(false),
+        /** Full-screen kiosk window (the box); false gives an ordinary window (the demo on a desktop). */
+        fullscreen: z.boolean().default(true),
         fakeMedia: z.boolean().default(false),
         chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
         width: z.int().min(320).max(7680).default(1920),
         height: z.int().min(240).max(4320).default(1080),
         language: z.enum(['zh-CN', 'en']).default('zh-CN'),
+        /** A page silent for this long is hung: the browser is relaunched. */
+        heartbeatTimeoutMs: z.int().min(2000).max(120_000).default(15_000),
+      })
+      .prefault({}),
+    network: z
+      .strictObject({
+        /** Fall back to sound only when the uplink cannot carry video. */
+        audioOnlyFallback: z.boolean().default(true),
+        minVideoKbps: z.int().min(16).max(4000).default(120),
+        /** First wait before trying video again; doubles while the link stays bad. */
+        probeSeconds: z.int().min(2).max(600).default(30),
       })
       .prefault({}),
     control: z
       .strictObject({
-        port: z.int().min(1, 'expected a TCP port from 1 to 65535').max(65535, 'expected a TCP port from 1 to 65535').default(8470),
+        port: z
+          .int()
+          .min(1, 'expected a TCP port from 1 to 65535')
+          .max(65535, 'expected a TCP port from 1 to 65535')
+          .default(8470),
       })
       .prefault({}),
-    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') }).prefault({}),
+    log: z
+      .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
+      .prefault({}),
     stateDir: z.string().min(1).default('/var/lib/classbox'),
   })
   .superRefine((config, ctx) => {

@@ -1,4 +1,13 @@
-import { Body, ConflictException, Controller, HttpCode, NotFoundException, Param, Post, BadRequestException } from '@nestjs/common';
+import {
+  Body,
+  ConflictException,
+  Controller,
+  HttpCode,
+  NotFoundException,
+  Param,
+  Post,
+  BadRequestException,
+} from '@nestjs/common';
 import { z } from 'zod';
 import { describeIssues } from '../../common/zod-issues.js';
 import { GpioSimulationUnsupportedError } from '../ports/gpio.port.js';

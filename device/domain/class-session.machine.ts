@@ -98,7 +98,10 @@ export function transition(current: SessionSnapshot, event: SessionEvent): Trans
           return stay(current, { type: 'showHint', hint: 'holdToEnd' });
         case 'connectionLost':
           // A further loss while reconnecting keeps the newest reason on screen.
-          return { next: { state: 'reconnecting', errorCode: event.code, errorDetail: event.detail }, effects: [] };
+          return {
+            next: { state: 'reconnecting', errorCode: event.code, errorDetail: event.detail },
+            effects: [],
+          };
         default:
           return stay(current);
       }

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -33,7 +33,7 @@ type RequestBody =
  * connection replaces the older one (a relaunched Chromium reconnects before the old socket times out).
  */
 @Injectable()
-export class KioskPageGateway implements OnApplicationBootstrap, OnApplicationShutdown {
+export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger(KioskPageGateway.name);
   private wss: WebSocketServer | undefined;
   private socket: WebSocket | undefined;
@@ -65,7 +65,8 @@ export class KioskPageGateway implements OnApplicationBootstrap, OnApplicationSh
     this.server.on('upgrade', this.onUpgrade);
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the HTTP server closes: it waits for every open connection, this socket included. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.server?.off('upgrade', this.onUpgrade);
     this.rejectAll(new KioskPageError('the daemon is stopping'));
     for (const client of this.wss?.clients ?? []) client.terminate();
@@ -128,7 +129,12 @@ export class KioskPageGateway implements OnApplicationBootstrap, OnApplicationSh
       this.pending.set(id, {
         resolve: (reply) => {
           if (reply.ok) resolve(reply);
-          else reject(new KioskPageError(`the kiosk page could not do ${body.action}: ${reply.error ?? 'no reason given'}`));
+          else
+            reject(
+              new KioskPageError(
+                `the kiosk page could not do ${body.action}: ${reply.error ?? 'no reason given'}`,
+              ),
+            );
         },
         reject,
         timer,
@@ -160,7 +166,8 @@ export class KioskPageGateway implements OnApplicationBootstrap, OnApplicationSh
     this.lastHeartbeat = this.clock.now();
     this.log.info('Connected kiosk page');
     ws.on('message', (data, isBinary) => {
-      if (isBinary) return this.log.warn("Can't use kiosk message: binary frames are not part of the protocol");
+      if (isBinary)
+        return this.log.warn("Can't use kiosk message: binary frames are not part of the protocol");
       this.receive(String(data));
     });
     ws.on('close', () => {

@@ -1,4 +1,4 @@
-import type { DeviceHealth } from './health.js';
+import { SimulationUnsupportedError, type DeviceHealth } from './health.js';
 
 export interface CameraInfo {
   readonly kind: 'uvc' | 'csi';
@@ -7,6 +7,8 @@ export interface CameraInfo {
   /** What Chromium's MediaDeviceInfo.label contains for this camera, to pick it in getUserMedia. */
   readonly browserLabel: string;
   readonly path?: string;
+  /** CSI cameras: libcamera's camera number, for stills. */
+  readonly csiIndex?: number;
 }
 
 /** The box's camera: finding it, keeping it available to Chromium, reporting its health. */
@@ -18,4 +20,8 @@ export abstract class CameraPort {
   /** Start whatever the browser needs to see the camera (e.g. the CSI bridge). Idempotent. */
   abstract ensureStarted(): Promise<void>;
   abstract ensureStopped(): Promise<void>;
+  /** Plug or unplug the camera as a person would (sim only; real cameras throw SimulationUnsupportedError). */
+  simulatePlugged(_plugged: boolean): void {
+    throw new SimulationUnsupportedError('plugging the camera');
+  }
 }

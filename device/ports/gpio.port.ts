@@ -20,10 +20,30 @@ export interface GpioOutput {
   close(): Promise<void>;
 }
 
+export type GpioErrorCode = 'E-GPIO' | 'E-GPIO-CHIP' | 'E-GPIO-BUSY' | 'E-GPIO-ACCESS';
+
 export class GpioError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
+  readonly code: GpioErrorCode;
+  constructor(message: string, options?: { cause?: unknown; code?: GpioErrorCode }) {
     super(message, options);
     this.name = 'GpioError';
+    this.code = options?.code ?? 'E-GPIO';
+  }
+}
+
+/** No chip on this board drives the header, or the pin is outside it. */
+export class GpioChipNotFoundError extends GpioError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'E-GPIO-CHIP' });
+    this.name = 'GpioChipNotFoundError';
+  }
+}
+
+/** The line is held by a kernel driver (e.g. an overlay) or another program. */
+export class GpioBusyError extends GpioError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, code: 'E-GPIO-BUSY' });
+    this.name = 'GpioBusyError';
   }
 }
 

@@ -99,7 +99,11 @@ export abstract class JanusPort {
   abstract publish(request: PublishRequest): Promise<PublishResult>;
   abstract trickle(target: 'publisher' | 'subscriber', candidate: IceCandidate | null): Promise<void>;
   /** Make the subscription exactly `feeds`; returns Janus's offer when the page must answer. */
-  abstract subscribe(room: number, feeds: readonly RemotePublisher[], access: { pin?: string; token?: string }): Promise<SubscriberOffer | undefined>;
+  abstract subscribe(
+    room: number,
+    feeds: readonly RemotePublisher[],
+    access: { pin?: string; token?: string },
+  ): Promise<SubscriberOffer | undefined>;
   abstract startSubscriber(answer: Jsep): Promise<void>;
   /** Leave the room; the session and a fresh publisher handle stay attached for the next class. */
   abstract leave(): Promise<void>;

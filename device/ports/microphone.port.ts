@@ -1,4 +1,4 @@
-import type { DeviceHealth } from './health.js';
+import { SimulationUnsupportedError, type DeviceHealth } from './health.js';
 
 export interface AudioDeviceInfo {
   readonly name: string;
@@ -12,4 +12,8 @@ export interface AudioDeviceInfo {
 export abstract class MicrophonePort {
   abstract check(): Promise<DeviceHealth>;
   abstract current(): AudioDeviceInfo | undefined;
+  /** Plug or unplug the microphone (sim only; real devices throw SimulationUnsupportedError). */
+  simulatePlugged(_plugged: boolean): void {
+    throw new SimulationUnsupportedError('plugging the microphone');
+  }
 }

@@ -88,6 +88,8 @@ export interface ScreenState {
 export interface MediaConstraintsView {
   readonly cameraLabel?: string;
   readonly microphoneLabel?: string;
+  /** The speaker's label among Chromium's audio outputs, for HTMLMediaElement.setSinkId. */
+  readonly speakerLabel?: string;
   readonly width: number;
   readonly height: number;
   readonly fps: number;
@@ -95,7 +97,12 @@ export interface MediaConstraintsView {
 
 export type DaemonMessage =
   | { type: 'screen'; screen: ScreenState }
-  | { type: 'config'; media: MediaConstraintsView; iceServers: readonly RTCIceServerLike[]; bitrateKbps: number }
+  | {
+      type: 'config';
+      media: MediaConstraintsView;
+      iceServers: readonly RTCIceServerLike[];
+      bitrateKbps: number;
+    }
   | { type: 'request'; id: number; action: 'publisher.offer'; audio: boolean; video: boolean }
   | { type: 'request'; id: number; action: 'subscriber.answer'; offer: { type: 'offer'; sdp: string } }
   /** A JPEG still of the camera as the page sees it (works while the camera is busy in class). */
@@ -105,7 +112,10 @@ export type DaemonMessage =
   | { type: 'publisher.answer'; jsep: { type: 'answer'; sdp: string } }
   | { type: 'publisher.video'; enabled: boolean }
   | { type: 'publisher.close' }
-  | { type: 'subscriber.streams'; streams: readonly { mid: string; feed: string; display: string; type: string }[] }
+  | {
+      type: 'subscriber.streams';
+      streams: readonly { mid: string; feed: string; display: string; type: string }[];
+    }
   | { type: 'subscriber.close' }
   | { type: 'mute'; muted: boolean };
 

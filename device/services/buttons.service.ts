@@ -1,11 +1,13 @@
 import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
 import { PressDetector, type PressEvent } from '../domain/press-detector.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
-import { GpioPort, type GpioInput, type GpioLevel } from '../ports/gpio.port.js';
+import { GpioError, GpioPort, type GpioInput, type GpioLevel } from '../ports/gpio.port.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
+import { HealthService } from './health.service.js';
 import { MetricsService } from './metrics.service.js';
 import { MuteService } from './mute.service.js';
 
@@ -45,6 +47,7 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
     private readonly mute: MuteService,
     private readonly metrics: MetricsService,
     config: ConfigService,
+    private readonly health: HealthService,
   ) {
     const { gpio: pins } = config.current.hardware;
     const { endHoldMs, selfTestHoldMs } = config.current.session;
@@ -59,16 +62,39 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
         detector: new PressDetector({ debounceMs, holdThresholdsMs: [endHoldMs, selfTestHoldMs] }),
         consumed: false,
       },
-      mute: { name: 'mute', pin: pins.muteButton, detector: new PressDetector({ debounceMs, holdThresholdsMs: [] }), consumed: false },
+      mute: {
+        name: 'mute',
+        pin: pins.muteButton,
+        detector: new PressDetector({ debounceMs, holdThresholdsMs: [] }),
+        consumed: false,
+      },
     };
   }
 
   async onModuleInit(): Promise<void> {
+    const problems: string[] = [];
+    let code = 'E-GPIO';
     for (const button of Object.values(this.buttons)) {
-      button.input = await this.gpio.openInput(button.pin, { label: `${button.name} button`, activeLow: this.activeLow });
+      // A wrong pin or a missing chip must not stop the daemon (it would restart in a loop):
+      // the screen and the status API say what is wrong, and IT can still reach the box.
+      try {
+        button.input = await this.gpio.openInput(button.pin, {
+          label: `${button.name} button`,
+          activeLow: this.activeLow,
+        });
+      } catch (error) {
+        if (error instanceof GpioError) code = error.code;
+        problems.push(reason(error));
+        this.log.error(`Can't open button button=${button.name} bcm=${button.pin}: ${reason(error)}`);
+        continue;
+      }
       button.input.watch((level, at) => this.onEdge(button, level, at));
       this.log.info(`Opened button button=${button.name} bcm=${button.pin}`);
     }
+    this.health.set(
+      'buttons',
+      problems.length === 0 ? { status: 'ok' } : { status: 'error', code, detail: problems.join('; ') },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -101,7 +127,10 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
     this.handle(button, button.detector.input(level === 1, at));
     // Settle the level once the debounce time has passed without another edge.
     this.clock.clearTimeout(button.settleTimer);
-    button.settleTimer = this.clock.setTimeout(() => this.handle(button, button.detector.poll(this.clock.now())), this.debounceMs + 1);
+    button.settleTimer = this.clock.setTimeout(
+      () => this.handle(button, button.detector.poll(this.clock.now())),
+      this.debounceMs + 1,
+    );
   }
 
   private handle(button: Button, events: PressEvent[]): void {
@@ -139,7 +168,9 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
 
   private onClassHold(button: Button, thresholdMs: number): void {
     const isEndHold = thresholdMs === this.endHoldMs;
-    const event = isEndHold ? ({ type: 'classEndHoldReached' } as const) : ({ type: 'classSelfTestHoldReached' } as const);
+    const event = isEndHold
+      ? ({ type: 'classEndHoldReached' } as const)
+      : ({ type: 'classSelfTestHoldReached' } as const);
     if (this.session.dispatch(event)) {
       button.consumed = true;
       this.metrics.presses.inc({ button: 'class', kind: 'hold' });

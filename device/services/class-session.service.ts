@@ -1,4 +1,9 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
@@ -34,7 +39,9 @@ class SupersededError extends Error {}
  * can never be undone by a late answer of an older attempt.
  */
 @Injectable()
-export class ClassSessionService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class ClassSessionService
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly log = createLogger(ClassSessionService.name);
   private snapshot: SessionSnapshot = INITIAL_SESSION;
   private generation = 0;
@@ -70,22 +77,32 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
     this.janus.subscriberOffer.on(owner, (offer) => this.answerSubscriber(this.generation, offer));
     this.janus.mediaEvent.on(owner, (event) => {
       if (event.kind === 'hangup' && event.target === 'publisher' && this.inClass()) {
-        this.dispatch({ type: 'connectionLost', code: 'E-MEDIA-FAILED', detail: `Janus hung up: ${event.reason}` });
+        this.dispatch({
+          type: 'connectionLost',
+          code: 'E-MEDIA-FAILED',
+          detail: `Janus hung up: ${event.reason}`,
+        });
       }
     });
     this.page.candidate.on(owner, ({ target, candidate }) => {
       if (!this.inClass() && this.snapshot.state !== 'joining') return;
-      this.janus.trickle(target, candidate ?? null).catch((error: unknown) =>
-        this.log.warn(`Can't trickle candidate target=${target}: ${reason(error)}`),
-      );
+      this.janus
+        .trickle(target, candidate ?? null)
+        .catch((error: unknown) =>
+          this.log.warn(`Can't trickle candidate target=${target}: ${reason(error)}`),
+        );
     });
     this.page.connection.on(owner, ({ target, state }) => {
       if (target === 'publisher' && state === 'failed' && this.snapshot.state === 'live') {
-        this.dispatch({ type: 'connectionLost', code: 'E-MEDIA-FAILED', detail: 'the media connection failed' });
+        this.dispatch({
+          type: 'connectionLost',
+          code: 'E-MEDIA-FAILED',
+          detail: 'the media connection failed',
+        });
       }
     });
     this.page.disconnected.on(owner, () => {
-      if (this.snapshot.state === 'live') {
+      if (this.snapshot.state === 'live' && !this.stopping) {
         this.dispatch({ type: 'connectionLost', code: 'E-KIOSK-DOWN', detail: 'the kiosk page went away' });
       }
     });
@@ -98,7 +115,8 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
     this.keepWarm();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Leave the room first, while the page and Janus are still there: the teacher sees the box go. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.clock.clearTimeout(this.warmTimer);
     this.clock.clearTimeout(this.hintTimer);
@@ -106,7 +124,12 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
       this.generation++;
       await this.leaveRoom();
     }
-    await this.janus.ensureClosed().catch((error: unknown) => this.log.warn(`Can't close Janus: ${reason(error)}`));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.janus
+      .ensureClosed()
+      .catch((error: unknown) => this.log.warn(`Can't close Janus: ${reason(error)}`));
   }
 
   get state(): SessionSnapshot {
@@ -198,7 +221,9 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
       this.metrics.joins.inc({ result: 'ok' });
       this.metrics.joinSeconds.observe((this.clock.now() - this.joinStartedAt) / 1000);
       this.dispatch({ type: 'joined' });
-      this.log.info(`Joined room room=${this.room} feed=${this.feed} ms=${this.clock.now() - this.joinStartedAt}`);
+      this.log.info(
+        `Joined room room=${this.room} feed=${this.feed} ms=${this.clock.now() - this.joinStartedAt}`,
+      );
       this.syncSubscription();
     } catch (error) {
       if (error instanceof SupersededError || generation !== this.generation) return;
@@ -208,6 +233,11 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
       this.generation++;
       await this.dropMedia();
       this.dispatch({ type: 'joinFailed', code, detail: reason(error) });
+      // Keep trying to reach Janus in the background, so the box is ready when it is back.
+      if (code === 'E-JANUS-UNREACHABLE' || code === 'E-JANUS-REFUSED') {
+        this.health.set('server', { status: 'missing', code, detail: reason(error) });
+      }
+      this.keepWarm();
     }
   }
 
@@ -250,7 +280,9 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
 
   private async leaveRoom(): Promise<void> {
     await this.dropMedia();
-    await this.janus.leave().catch((error: unknown) => this.log.warn(`Can't leave room cleanly: ${reason(error)}`));
+    await this.janus
+      .leave()
+      .catch((error: unknown) => this.log.warn(`Can't leave room cleanly: ${reason(error)}`));
     this.feed = undefined;
     this.room = undefined;
     this.remote = [];
@@ -266,22 +298,33 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
     const generation = ++this.generation;
     this.rejoinBackoff.reset();
     await this.dropMedia();
+    // The old publisher may still be in the room (a crashed kiosk): leave it, so the rejoin is clean.
+    await this.janus
+      .leave()
+      .catch((error: unknown) => this.log.debug(`Left old publisher without a reply: ${reason(error)}`));
     while (generation === this.generation && this.snapshot.state === 'reconnecting' && !this.stopping) {
       try {
         await this.withTimeout(this.connectAndPublish(generation), this.config.current.session.joinTimeoutMs);
         this.check(generation);
         this.dispatch({ type: 'rejoined' });
-        this.log.info(`Rejoined room room=${this.room} feed=${this.feed} attempts=${this.rejoinBackoff.attempts + 1}`);
+        this.log.info(
+          `Rejoined room room=${this.room} feed=${this.feed} attempts=${this.rejoinBackoff.attempts + 1}`,
+        );
         this.syncSubscription();
         return;
       } catch (error) {
         if (error instanceof SupersededError || generation !== this.generation) return;
         const code = codeOf(error);
-        if (code === 'E-JANUS-UNREACHABLE') this.health.set('server', { status: 'missing', code, detail: reason(error) });
-        this.dispatch({ type: 'connectionLost', code: code === 'E-JOIN-TIMEOUT' ? 'E-CONNECTION-LOST' : code, detail: reason(error) });
+        if (code === 'E-JANUS-UNREACHABLE')
+          this.health.set('server', { status: 'missing', code, detail: reason(error) });
+        this.dispatch({
+          type: 'connectionLost',
+          code: code === 'E-JOIN-TIMEOUT' ? 'E-CONNECTION-LOST' : code,
+          detail: reason(error),
+        });
         const delay = this.rejoinBackoff.next();
         this.log.warn(`Can't rejoin room yet: ${code} ${reason(error)}; retrying in ${delay} ms`);
-        await this.janus.ensureClosed().catch(() => undefined);
+        if (code !== 'E-KIOSK-DOWN') await this.janus.ensureClosed().catch(() => undefined);
         await this.clock.sleep(delay);
       }
     }
@@ -332,7 +375,8 @@ export class ClassSessionService implements OnApplicationBootstrap, OnApplicatio
     const generation = this.generation;
     this.subscriptionChain = this.subscriptionChain
       .then(async () => {
-        if (generation !== this.generation || this.snapshot.state !== 'live' || this.room === undefined) return;
+        if (generation !== this.generation || this.snapshot.state !== 'live' || this.room === undefined)
+          return;
         const { pin, token } = this.config.current.janus;
         const offer = await this.janus.subscribe(this.room, this.remote, { pin, token });
         if (offer) await this.answerSubscriber(generation, offer);

@@ -7,8 +7,9 @@ import { CameraPort } from '../ports/camera.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import type { DeviceHealth } from '../ports/health.js';
 import { MicrophonePort } from '../ports/microphone.port.js';
+import { SpeakerPort } from '../ports/speaker.port.js';
 
-export type HealthKey = 'camera' | 'microphone' | 'server' | 'kiosk';
+export type HealthKey = 'camera' | 'microphone' | 'speaker' | 'buttons' | 'server' | 'kiosk';
 export type HealthMap = Record<HealthKey, DeviceHealth>;
 
 const CHECK_INTERVAL_MS = 5000;
@@ -23,6 +24,8 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly health: HealthMap = {
     camera: { status: 'missing', code: 'E-CAMERA-MISSING', detail: 'not checked yet' },
     microphone: { status: 'missing', code: 'E-MICROPHONE-MISSING', detail: 'not checked yet' },
+    speaker: { status: 'missing', code: 'E-SPEAKER-MISSING', detail: 'not checked yet' },
+    buttons: { status: 'missing', code: 'E-GPIO', detail: 'not opened yet' },
     server: { status: 'missing', code: 'E-JANUS-UNREACHABLE', detail: 'not connected yet' },
     kiosk: { status: 'missing', code: 'E-KIOSK-DOWN', detail: 'the page has not connected yet' },
   };
@@ -32,6 +35,7 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
   constructor(
     private readonly camera: CameraPort,
     private readonly microphone: MicrophonePort,
+    private readonly speaker: SpeakerPort,
     private readonly page: KioskPageGateway,
     private readonly clock: ClockPort,
   ) {}
@@ -59,20 +63,24 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
 
   set(key: HealthKey, value: DeviceHealth): void {
     const before = this.health[key];
-    if (before.status === value.status && before.code === value.code && before.detail === value.detail) return;
+    if (before.status === value.status && before.code === value.code && before.detail === value.detail)
+      return;
     this.health[key] = value;
-    if (value.status === 'ok') this.log.info(`Found ${key} ok${value.detail ? ` detail="${value.detail}"` : ''}`);
+    if (value.status === 'ok')
+      this.log.info(`Found ${key} ok${value.detail ? ` detail="${value.detail}"` : ''}`);
     else this.log.warn(`Can't use ${key}: ${value.code ?? value.status} ${value.detail ?? ''}`.trim());
     this.changed.emit(this.snapshot());
   }
 
   async checkDevices(): Promise<void> {
-    const [camera, microphone] = await Promise.all([
+    const [camera, microphone, speaker] = await Promise.all([
       this.camera.check().catch((error: unknown) => errorHealth('E-CAMERA-MISSING', error)),
       this.microphone.check().catch((error: unknown) => errorHealth('E-MICROPHONE-MISSING', error)),
+      this.speaker.check().catch((error: unknown) => errorHealth('E-SPEAKER-MISSING', error)),
     ]);
     this.set('camera', camera);
     this.set('microphone', microphone);
+    this.set('speaker', speaker);
   }
 }
 

@@ -1,18 +1,21 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Backoff } from '../domain/backoff.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import { KioskBrowserPort } from '../ports/kiosk-browser.port.js';
+import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
 import { ConfigService } from './config.service.js';
 import { MetricsService } from './metrics.service.js';
 
 /** Keeps the kiosk browser showing the box's page: launches it, relaunches it when it dies. */
 @Injectable()
-export class KioskService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class KioskService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = createLogger(KioskService.name);
   private readonly backoff = new Backoff({ initialMs: 500, maxMs: 5000 });
   private relaunchTimer: TimerHandle | undefined;
+  private hangTimer: TimerHandle | undefined;
+  private launchedAt = 0;
   private stopping = false;
 
   constructor(
@@ -20,6 +23,7 @@ export class KioskService implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly config: ConfigService,
     private readonly clock: ClockPort,
     private readonly metrics: MetricsService,
+    private readonly page: KioskPageGateway,
   ) {}
 
   pageUrl(): string {
@@ -32,13 +36,17 @@ export class KioskService implements OnApplicationBootstrap, OnApplicationShutdo
       this.log.warn(`Lost kiosk browser: ${why}`);
       this.scheduleLaunch();
     });
+    this.hangTimer = this.clock.setInterval(() => this.checkHung(), 1000);
     void this.launch();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /** Before the HTTP server closes, so the browser's connections don't hold it open. */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.clock.clearTimeout(this.relaunchTimer);
-    await this.browser.ensureStopped().catch((error: unknown) => this.log.warn(`Can't stop kiosk browser: ${reason(error)}`));
+    await this.browser
+      .ensureStopped()
+      .catch((error: unknown) => this.log.warn(`Can't stop kiosk browser: ${reason(error)}`));
   }
 
   /** Close and relaunch the browser (a remote action from IT, or a hung page). */
@@ -46,6 +54,17 @@ export class KioskService implements OnApplicationBootstrap, OnApplicationShutdo
     this.log.warn(`Restarting kiosk browser: ${why}`);
     await this.browser.ensureStopped().catch(() => undefined);
     this.scheduleLaunch(0);
+  }
+
+  /** A page that stopped talking (a hung renderer, a frozen script) is as good as dead: relaunch. */
+  private checkHung(): void {
+    if (this.stopping || !this.browser.isRunning()) return;
+    const last = Math.max(this.launchedAt, this.page.heartbeatAt() ?? 0);
+    const silentMs = this.clock.now() - last;
+    if (silentMs > this.config.current.kiosk.heartbeatTimeoutMs) {
+      this.launchedAt = this.clock.now();
+      void this.restart(`the page has been silent for ${Math.round(silentMs / 1000)} s`);
+    }
   }
 
   private scheduleLaunch(delay = this.backoff.next()): void {
@@ -56,7 +75,9 @@ export class KioskService implements OnApplicationBootstrap, OnApplicationShutdo
   private async launch(relaunch = false): Promise<void> {
     if (this.stopping) return;
     try {
+      this.launchedAt = this.clock.now();
       await this.browser.ensureStarted(this.pageUrl());
+      this.launchedAt = this.clock.now();
       if (relaunch) this.metrics.kioskRestarts.inc();
       this.backoff.reset();
     } catch (error) {

@@ -1,4 +1,9 @@
-import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Injectable,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { LED_TICK_MS, ledLevelAt, statusLedPattern, type LedPattern } from '../domain/led-pattern.js';
@@ -29,8 +34,18 @@ export class LedService implements OnModuleInit, OnApplicationBootstrap, OnAppli
 
   async onModuleInit(): Promise<void> {
     const { statusLed, muteLed } = this.config.current.hardware.gpio;
-    this.status = await this.gpio.openOutput(statusLed, { label: 'status LED', activeLow: false });
-    this.muteLed = await this.gpio.openOutput(muteLed, { label: 'mute LED', activeLow: false });
+    // A dark LED is no reason to stop the box: log it (the patterns stay readable in /api/status).
+    this.status = await this.open(statusLed, 'status LED');
+    this.muteLed = await this.open(muteLed, 'mute LED');
+  }
+
+  private async open(bcm: number, label: string): Promise<GpioOutput | undefined> {
+    try {
+      return await this.gpio.openOutput(bcm, { label, activeLow: false });
+    } catch (error) {
+      this.log.error(`Can't open LED label="${label}" bcm=${bcm}: ${reason(error)}`);
+      return undefined;
+    }
   }
 
   onApplicationBootstrap(): void {
@@ -65,11 +80,15 @@ export class LedService implements OnModuleInit, OnApplicationBootstrap, OnAppli
     const muteLevel = ledLevelAt(mute, now);
     if (statusLevel !== this.lastStatusLevel) {
       this.lastStatusLevel = statusLevel;
-      this.status?.write(statusLevel).catch((error: unknown) => this.log.warn(`Can't set status LED: ${reason(error)}`));
+      this.status
+        ?.write(statusLevel)
+        .catch((error: unknown) => this.log.warn(`Can't set status LED: ${reason(error)}`));
     }
     if (muteLevel !== this.lastMuteLevel) {
       this.lastMuteLevel = muteLevel;
-      this.muteLed?.write(muteLevel).catch((error: unknown) => this.log.warn(`Can't set mute LED: ${reason(error)}`));
+      this.muteLed
+        ?.write(muteLevel)
+        .catch((error: unknown) => this.log.warn(`Can't set mute LED: ${reason(error)}`));
     }
   }
 }

@@ -15,8 +15,6 @@ const STATUS_WORDS: Record<string, string> = {
   error: 'Error',
 };
 
-/** The page must have said something within this long for the watchdog to be fed. */
-const PAGE_HEARTBEAT_STALE_MS = 15_000;
 const READY_PAGE_WAIT_MS = 30_000;
 
 /**
@@ -52,7 +50,10 @@ export class LifecycleService implements OnApplicationShutdown {
     this.ready = true;
     await this.systemd.notify({ READY: '1', STATUS: this.statusText() });
     this.log.info('Announced ready');
-    this.session.changed.on(LifecycleService.name, () => void this.systemd.notify({ STATUS: this.statusText() }));
+    this.session.changed.on(
+      LifecycleService.name,
+      () => void this.systemd.notify({ STATUS: this.statusText() }),
+    );
     const interval = this.systemd.watchdogIntervalMs();
     if (interval !== undefined) {
       this.watchdogTimer = this.clock.setInterval(() => void this.feedWatchdog(), interval);
@@ -68,7 +69,7 @@ export class LifecycleService implements OnApplicationShutdown {
     if (!this.ready) return false;
     if (this.config.current.kiosk.browser !== 'chromium') return true;
     const at = this.page.heartbeatAt();
-    return at !== undefined && this.clock.now() - at < PAGE_HEARTBEAT_STALE_MS;
+    return at !== undefined && this.clock.now() - at < this.config.current.kiosk.heartbeatTimeoutMs;
   }
 
   private async feedWatchdog(): Promise<void> {

@@ -1,18 +1,25 @@
-import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
+import { Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { VERSION } from '../../common/version.js';
 import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { selfTestDetail } from '../domain/self-test.js';
+import { CameraPort } from '../ports/camera.port.js';
+import { MicrophonePort } from '../ports/microphone.port.js';
+import { SpeakerPort } from '../ports/speaker.port.js';
 import type { ScreenState } from '../protocol/kiosk-messages.js';
 import { ButtonsService } from './buttons.service.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
+import { FleetClientService } from './fleet-client.service.js';
 import { HealthService } from './health.service.js';
 import { MuteService } from './mute.service.js';
+import { UplinkService } from './uplink.service.js';
+import { SelfTestService } from './self-test.service.js';
 
 /** Draws nothing itself: tells the kiosk page what to show whenever anything it shows changes. */
 @Injectable()
 export class ScreenService implements OnApplicationBootstrap {
   private scheduled = false;
-  private audioOnly = false;
+  private sentLabels = '';
 
   constructor(
     private readonly page: KioskPageGateway,
@@ -21,6 +28,12 @@ export class ScreenService implements OnApplicationBootstrap {
     private readonly mute: MuteService,
     private readonly health: HealthService,
     private readonly config: ConfigService,
+    private readonly uplink: UplinkService,
+    private readonly selfTest: SelfTestService,
+    private readonly camera: CameraPort,
+    private readonly microphone: MicrophonePort,
+    private readonly speaker: SpeakerPort,
+    @Optional() private readonly fleet?: FleetClientService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -30,16 +43,18 @@ export class ScreenService implements OnApplicationBootstrap {
     this.buttons.holdProgress.on(owner, redraw);
     this.mute.changed.on(owner, redraw);
     this.health.changed.on(owner, redraw);
+    this.selfTest.changed.on(owner, redraw);
+    // A different camera or microphone plugged in has a different label: the page must pick it anew.
+    this.health.changed.on(owner, () => {
+      if (this.labels() !== this.sentLabels) this.sendConfig();
+    });
     this.config.changed.on(owner, redraw);
+    this.uplink.changed.on(owner, redraw);
+    this.fleet?.nextClassChanged.on(owner, redraw);
     this.page.connected.on(owner, () => {
       this.sendConfig();
       this.schedule();
     });
-  }
-
-  setAudioOnly(audioOnly: boolean): void {
-    this.audioOnly = audioOnly;
-    this.schedule();
   }
 
   screen(): ScreenState {
@@ -59,19 +74,39 @@ export class ScreenService implements OnApplicationBootstrap {
       endHoldMs: config.session.endHoldMs,
       hint: this.session.currentHint,
       joinStep: this.session.joinStep,
-      audioOnly: this.audioOnly,
+      audioOnly: this.uplink.audioOnly,
+      nextClass: this.fleet?.nextClass(),
+      selfTest: this.selfTest.results()?.map((r) => ({
+        check: r.check,
+        status: r.status,
+        ...(selfTestDetail(r) ? { detail: selfTestDetail(r) } : {}),
+      })),
       version: VERSION,
     };
   }
 
   private sendConfig(): void {
     const { hardware, janus } = this.config.current;
+    this.sentLabels = this.labels();
     this.page.send({
       type: 'config',
-      media: { width: hardware.camera.width, height: hardware.camera.height, fps: hardware.camera.fps },
+      media: {
+        width: hardware.camera.width,
+        height: hardware.camera.height,
+        fps: hardware.camera.fps,
+        cameraLabel: this.camera.current()?.browserLabel,
+        microphoneLabel: this.microphone.current()?.browserLabel,
+        speakerLabel: this.speaker.current()?.browserLabel,
+      },
       iceServers: janus.iceServers,
       bitrateKbps: janus.bitrateKbps,
     });
+  }
+
+  private labels(): string {
+    return [this.camera.current(), this.microphone.current(), this.speaker.current()]
+      .map((d) => d?.browserLabel ?? '')
+      .join('\n');
   }
 
   private schedule(): void {

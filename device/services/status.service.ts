@@ -2,12 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { VERSION } from '../../common/version.js';
 import type { LedPattern } from '../domain/led-pattern.js';
 import type { SessionState } from '../domain/class-session.machine.js';
+import type { SelfTestResult } from '../domain/self-test.js';
 import type { DeviceHealth } from '../ports/health.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 import { LedService } from './led.service.js';
 import { MuteService } from './mute.service.js';
+import { UplinkService } from './uplink.service.js';
+import { SelfTestService } from './self-test.service.js';
 
 /** The body of GET /api/status (a contract: see DESIGN.md). */
 export interface DeviceStatus {
@@ -22,6 +25,10 @@ export interface DeviceStatus {
   errorCode: string | null;
   muted: boolean;
   leds: { status: LedPattern; mute: LedPattern };
+  /** Sound only because the uplink can't carry video; what the page measured going out. */
+  network: { audioOnly: boolean; audioOnlyReason: 'camera' | 'uplink' | null; uplinkKbps: number | null };
+  /** The self-test's results while they are on screen, else null. */
+  selfTest: readonly SelfTestResult[] | null;
 }
 
 @Injectable()
@@ -32,6 +39,8 @@ export class StatusService {
     private readonly mute: MuteService,
     private readonly leds: LedService,
     private readonly config: ConfigService,
+    private readonly uplink: UplinkService,
+    private readonly selfTest: SelfTestService,
   ) {}
 
   status(): DeviceStatus {
@@ -49,6 +58,12 @@ export class StatusService {
       errorCode: snapshot.errorCode ?? null,
       muted: this.mute.isMuted,
       leds: this.leds.patterns(),
+      network: {
+        audioOnly: this.uplink.audioOnly,
+        audioOnlyReason: this.uplink.audioOnlyReason ?? null,
+        uplinkKbps: this.uplink.uplinkKbps ?? null,
+      },
+      selfTest: this.selfTest.results() ?? null,
     };
   }
 }

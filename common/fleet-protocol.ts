@@ -1,0 +1,205 @@
+import { z } from 'zod';
+
+/**
+ * The fleet protocol: everything the fleet server and a box say to each other, and the
+ * enrolment seed file written for flashing. Both sides validate with these schemas.
+ */
+
+export const DEVICE_ID = /^[a-z0-9][a-z0-9-]{1,62}$/;
+export const deviceId = z
+  .string()
+  .regex(DEVICE_ID, 'expected lower-case letters, digits and dashes, e.g. "jx-ruijin-01"');
+export const centreId = z
+  .string()
+  .regex(DEVICE_ID, 'expected lower-case letters, digits and dashes, e.g. "jx-ruijin"');
+const displayName = z.string().trim().min(1).max(64);
+
+/** `classbox-enrol.json` on the boot partition (a contract with the flash tool). */
+export const enrolmentSeedSchema = z.strictObject({
+  fleetUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  token: z.string().min(16).max(200),
+  deviceId,
+  centreId,
+  displayName,
+  expiresAt: z.iso.datetime({ offset: true }),
+});
+export type EnrolmentSeed = z.output<typeof enrolmentSeedSchema>;
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day "HH:MM", e.g. "09:30"');
+
+export const timetableEntrySchema = z
+  .strictObject({
+    title: z.string().trim().min(1).max(100),
+    /** ISO weekday: 1 = Monday … 7 = Sunday. */
+    weekday: z.int().min(1, 'expected 1 (Monday) to 7 (Sunday)').max(7, 'expected 1 (Monday) to 7 (Sunday)'),
+    start: hhmm,
+    end: hhmm,
+  })
+  .refine((entry) => entry.start < entry.end, { message: 'end must be after start', path: ['end'] });
+export type TimetableEntry = z.output<typeof timetableEntrySchema>;
+
+export const timetableSchema = z.array(timetableEntrySchema).max(200);
+
+const timezone = z.string().refine(
+  (tz) => {
+    try {
+      new Intl.DateTimeFormat('en', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IANA time zone, e.g. "Asia/Shanghai"' },
+);
+
+const janusUrl = z
+  .string()
+  .regex(/^wss?:\/\/[^\s/]+/, 'expected a ws:// or wss:// URL, e.g. ws://janus.example.cn:8188');
+const iceServer = z.strictObject({
+  urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+
+/** A centre's room settings, as IT enters them. */
+export const roomSettingsSchema = z.strictObject({
+  janusUrl,
+  room: z.int().positive(),
+  pin: z.string().min(1).max(100).optional(),
+  token: z.string().min(1).max(500).optional(),
+  apiSecret: z.string().min(1).max(500).optional(),
+  bitrateKbps: z.int().min(64).max(8000).optional(),
+  iceServers: z.array(iceServer).max(10).optional(),
+});
+export type RoomSettings = z.output<typeof roomSettingsSchema>;
+
+/**
+ * What the fleet wants a box to run: a partial device config (the "overlay") plus the
+ * centre's timetable. The box layers it over its own config file.
+ */
+export const desiredConfigSchema = z.object({
+  device: z
+    .strictObject({
+      displayName: displayName.optional(),
+      centreName: displayName.optional(),
+    })
+    .optional(),
+  janus: z
+    .strictObject({
+      url: janusUrl.optional(),
+      room: z.int().positive().optional(),
+      pin: z.string().min(1).optional(),
+      token: z.string().min(1).optional(),
+      apiSecret: z.string().min(1).optional(),
+      bitrateKbps: z.int().min(64).max(8000).optional(),
+      iceServers: z.array(iceServer).optional(),
+    })
+    .optional(),
+  session: z.object({ endHoldMs: z.int().min(500).max(10_000).optional() }).optional(),
+  timetable: timetableSchema.default([]),
+  timezone: timezone.default('Asia/Shanghai'),
+});
+export type DesiredConfig = z.output<typeof desiredConfigSchema>;
+
+export const enrolRequestSchema = z.strictObject({
+  token: z.string().min(16).max(200),
+  /** Ed25519 public key, SPKI PEM. */
+  publicKey: z.string().min(40).max(1000),
+  version: z.string().max(64).optional(),
+});
+export type EnrolRequest = z.output<typeof enrolRequestSchema>;
+
+export const enrolResponseSchema = z.object({
+  deviceId,
+  centreId,
+  displayName,
+  config: desiredConfigSchema,
+  etag: z.string(),
+});
+export type EnrolResponse = z.output<typeof enrolResponseSchema>;
+
+const healthEntry = z.strictObject({
+  status: z.enum(['ok', 'missing', 'error']),
+  code: z.string().max(64).optional(),
+  detail: z.string().max(500).optional(),
+});
+
+export const sessionStateSchema = z.enum(['idle', 'joining', 'live', 'leaving', 'reconnecting', 'error']);
+
+export const heartbeatSchema = z.strictObject({
+  state: sessionStateSchema,
+  health: z
+    .record(z.string().max(32), healthEntry)
+    .refine((h) => Object.keys(h).length <= 16, 'at most 16 entries'),
+  version: z.string().min(1).max(64),
+  uptimeSec: z
+    .number()
+    .nonnegative()
+    .max(10 * 365 * 24 * 3600),
+  temperatureC: z.number().min(-50).max(150).optional(),
+  network: z.strictObject({ rttMs: z.number().nonnegative().max(600_000).optional() }),
+  errorCode: z.string().max(64).optional(),
+});
+export type Heartbeat = z.output<typeof heartbeatSchema>;
+
+export const ACTION_KINDS = ['restart-kiosk', 'reboot-when-idle', 'snapshot'] as const;
+export const actionKindSchema = z.enum(ACTION_KINDS);
+export type ActionKind = z.output<typeof actionKindSchema>;
+
+/**
+ * Server → box messages are read leniently (unknown keys dropped, unknown action kinds passed
+ * through): during a rollout the fleet server is newer than most boxes, and an old box must
+ * keep taking its config rather than refuse the whole answer.
+ */
+export const pendingActionSchema = z.object({
+  id: z.string().min(1).max(64),
+  kind: z.string().min(1).max(64),
+});
+export type PendingAction = z.output<typeof pendingActionSchema>;
+
+export const heartbeatResponseSchema = z.object({
+  actions: z.array(pendingActionSchema),
+  /** The ETag of the desired config, so the box knows whether to poll it. */
+  configEtag: z.string(),
+  serverTime: z.iso.datetime(),
+});
+export type HeartbeatResponse = z.output<typeof heartbeatResponseSchema>;
+
+export const actionResultSchema = z.strictObject({
+  ok: z.boolean(),
+  detail: z.string().max(500).optional(),
+  /** The camera still for a `snapshot` action. */
+  image: z.string().startsWith('data:image/jpeg;base64,').max(2_000_000).optional(),
+});
+export type ActionResult = z.output<typeof actionResultSchema>;
+
+/** Every 4xx/5xx from the fleet server. */
+export const apiErrorSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), details: z.array(z.string()).optional() }),
+  serverTime: z.string().optional(),
+});
+export type ApiErrorBody = z.output<typeof apiErrorSchema>;
+
+/** Headers of a signed device request. */
+export const SIGNATURE_HEADERS = {
+  device: 'x-classbox-device',
+  timestamp: 'x-classbox-timestamp',
+  nonce: 'x-classbox-nonce',
+  signature: 'x-classbox-signature',
+} as const;
+
+/**
+ * The bytes a device signs: method, path with query, timestamp, nonce and the SHA-256 of
+ * the body (hex), one per line. The nonce makes every request unique so a replay is refused.
+ */
+export function canonicalRequest(parts: {
+  method: string;
+  path: string;
+  timestamp: string;
+  nonce: string;
+  bodySha256Hex: string;
+}): string {
+  return [parts.method.toUpperCase(), parts.path, parts.timestamp, parts.nonce, parts.bodySha256Hex].join(
+    '\n',
+  );
+}

@@ -1,0 +1,305 @@
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface RoomSpec {
+  readonly room: number;
+  readonly description: string;
+  readonly pin?: string;
+  readonly publishers?: number;
+  /** Per-publisher cap in bit/s; 2 Mbps keeps first-frame latency realistic (DESIGN.md). */
+  readonly bitrate?: number;
+}
+
+export interface JanusServerOptions {
+  readonly rooms: readonly RoomSpec[];
+  readonly wsPort?: number;
+  /**
+   * `netns`: Janus in its own network namespace behind a veth pair (root only). Janus skips loopback
+   * interfaces for ICE (src/ice.c), so on one machine it needs a real interface; a namespace gives it one
+   * that stays on this machine, and lets tests cut the link or cap its rate.
+   * `host`: Janus on this host, ICE on the default-route interface. `auto`: netns when root.
+   */
+  readonly network?: 'netns' | 'host' | 'auto';
+  readonly janusBinary?: string;
+  readonly libDir?: string;
+  readonly logFile?: string;
+}
+
+const LIB_DIRS = [
+  '/usr/lib/x86_64-linux-gnu/janus',
+  '/usr/lib/aarch64-linux-gnu/janus',
+  '/usr/lib/janus',
+  '/opt/janus/lib/janus',
+];
+
+/**
+ * A real Janus (Debian's `janus`) with a generated config: only the videoroom plugin and the
+ * WebSocket transport, rooms as given. Used by `classbox demo`, the tests and the benchmark.
+ */
+export class JanusServer {
+  private child: ChildProcess | undefined;
+  private dir: string | undefined;
+  private ns: { name: string; hostIf: string; janusIf: string; hostIp: string; janusIp: string } | undefined;
+  private exitPromise: Promise<void> | undefined;
+  host = '127.0.0.1';
+  readonly wsPort: number;
+
+  constructor(private readonly options: JanusServerOptions) {
+    this.wsPort = options.wsPort ?? 8188;
+  }
+
+  get url(): string {
+    return `ws://${this.host}:${this.wsPort}`;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get usesNetns(): boolean {
+    return this.ns !== undefined;
+  }
+
+  /** If the process that started Janus ends without stop() (a test timed out), take Janus and the namespace with it. */
+  private readonly onExit = (): void => {
+    if (this.child) killGroup(this.child, 'SIGKILL');
+    if (this.ns) {
+      try {
+        execFileSync('ip', ['netns', 'del', this.ns.name], { stdio: 'ignore' });
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+
+  async start(): Promise<void> {
+    if (this.child) return;
+    process.once('exit', this.onExit);
+    if (!this.dir) {
+      this.dir = await mkdtemp(join(tmpdir(), 'classbox-janus-'));
+      const network = this.options.network ?? 'auto';
+      const wantNetns = network === 'netns' || (network === 'auto' && process.getuid?.() === 0);
+      if (wantNetns) await this.createNetns();
+      await this.writeConfig();
+    }
+    await this.spawnJanus();
+  }
+
+  /** Stop Janus (SIGTERM, then SIGKILL) but keep config and namespace, for `start()` again. */
+  async stopProcess(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    killGroup(child, signal);
+    const killer = setTimeout(() => killGroup(child, 'SIGKILL'), 3000);
+    await this.exitPromise;
+    clearTimeout(killer);
+  }
+
+  async stop(): Promise<void> {
+    process.off('exit', this.onExit);
+    await this.stopProcess();
+    if (this.ns) {
+      await run('ip', ['netns', 'del', this.ns.name]).catch(() => undefined);
+      this.ns = undefined;
+    }
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+    this.dir = undefined;
+  }
+
+  /** Take the box's link to Janus down or up (netns only). */
+  async setLink(up: boolean): Promise<void> {
+    const ns = this.requireNetns();
+    await run('ip', ['link', 'set', ns.hostIf, up ? 'up' : 'down']);
+    if (up) await run('ip', ['addr', 'replace', `${ns.hostIp}/30`, 'dev', ns.hostIf]);
+  }
+
+  /** Cap what the host sends towards Janus (the box's uplink) to `kbit`; undefined removes the cap. */
+  async setUplinkRate(kbit: number | undefined): Promise<void> {
+    const ns = this.requireNetns();
+    await run('tc', ['qdisc', 'del', 'dev', ns.hostIf, 'root']).catch(() => undefined);
+    if (kbit !== undefined) {
+      await run('tc', [
+        'qdisc',
+        'add',
+        'dev',
+        ns.hostIf,
+        'root',
+        'tbf',
+        'rate',
+        `${kbit}kbit`,
+        'burst',
+        '16kbit',
+        'latency',
+        '400ms',
+      ]);
+    }
+  }
+
+  private requireNetns(): NonNullable<JanusServer['ns']> {
+    if (!this.ns) throw new Error('this Janus runs without a network namespace');
+    return this.ns;
+  }
+
+  private async createNetns(): Promise<void> {
+    const n = (process.pid % 4000) + Math.floor(Math.random() * 60);
+    const subnet = `10.${200 + (n % 50)}.${Math.floor(n / 50) % 250}`;
+    const ns = {
+      name: `cbx-janus-${n}`,
+      hostIf: `cbxh${n}`,
+      janusIf: `cbxj${n}`,
+      hostIp: `${subnet}.1`,
+      janusIp: `${subnet}.2`,
+    };
+    await run('ip', ['netns', 'del', ns.name]).catch(() => undefined);
+    await run('ip', ['link', 'del', ns.hostIf]).catch(() => undefined);
+    await run('ip', ['netns', 'add', ns.name]);
+    await run('ip', ['link', 'add', ns.hostIf, 'type', 'veth', 'peer', 'name', ns.janusIf]);
+    await run('ip', ['link', 'set', ns.janusIf, 'netns', ns.name]);
+    await run('ip', ['addr', 'add', `${ns.hostIp}/30`, 'dev', ns.hostIf]);
+    await run('ip', ['link', 'set', ns.hostIf, 'up']);
+    await run('ip', ['netns', 'exec', ns.name, 'ip', 'addr', 'add', `${ns.janusIp}/30`, 'dev', ns.janusIf]);
+    await run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', ns.janusIf, 'up']);
+    await run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', 'lo', 'up']);
+    this.ns = ns;
+    this.host = ns.janusIp;
+  }
+
+  private async writeConfig(): Promise<void> {
+    const dir = this.dir!;
+    const libDir =
+      this.options.libDir ?? LIB_DIRS.find((d) => existsSync(join(d, 'plugins', 'libjanus_videoroom.so')));
+    if (!libDir)
+      throw new Error(
+        `can't find Janus's plugins (looked in ${LIB_DIRS.join(', ')}); install the janus package`,
+      );
+    // Only what the box needs is loaded: folders holding just the videoroom plugin and the WebSocket transport.
+    for (const [sub, lib] of [
+      ['plugins', 'libjanus_videoroom.so'],
+      ['transports', 'libjanus_websockets.so'],
+    ] as const) {
+      await mkdir(join(dir, sub), { recursive: true });
+      await symlink(join(libDir, sub, lib), join(dir, sub, lib));
+    }
+    await mkdir(join(dir, 'empty'), { recursive: true });
+    const iface = this.ns ? this.ns.janusIf : defaultInterface();
+    await writeFile(
+      join(dir, 'janus.jcfg'),
+      `general: {
+  configs_folder = "${dir}"
+  plugins_folder = "${dir}/plugins"
+  transports_folder = "${dir}/transports"
+  events_folder = "${dir}/empty"
+  loggers_folder = "${dir}/empty"
+  debug_level = 3
+  log_to_stdout = true
+}
+media: {
+  rtp_port_range = "20000-40000"
+}
+nat: {
+  ice_enforce_list = "${iface}"
+  nice_debug = false
+}
+plugins: {
+}
+transports: {
+}
+`,
+    );
+    await writeFile(
+      join(dir, 'janus.transport.websockets.jcfg'),
+      `general: {
+  json = "plain"
+  ws = true
+  ws_port = ${this.wsPort}
+  ws_ip = "${this.host}"
+  wss = false
+}
+admin: {
+  admin_ws = false
+}
+`,
+    );
+    const rooms = this.options.rooms
+      .map(
+        (r) => `room-${r.room}: {
+  description = "${r.description.replace(/"/g, '')}"
+  publishers = ${r.publishers ?? 10}
+  bitrate = ${r.bitrate ?? 2_000_000}
+  fir_freq = 10
+  notify_joining = true
+${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
+      )
+      .join('\n');
+    await writeFile(join(dir, 'janus.plugin.videoroom.jcfg'), `general: {\n}\n${rooms}\n`);
+  }
+
+  private async spawnJanus(): Promise<void> {
+    const dir = this.dir!;
+    const binary = this.options.janusBinary ?? 'janus';
+    const janusArgs = ['-F', dir, '-C', join(dir, 'janus.jcfg')];
+    const [cmd, args] = this.ns
+      ? ['ip', ['netns', 'exec', this.ns.name, binary, ...janusArgs]]
+      : [binary, janusArgs];
+    const log = createWriteStream(this.options.logFile ?? join(dir, 'janus.log'), { flags: 'a' });
+    const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.pipe(log, { end: false });
+    child.stderr?.pipe(log, { end: false });
+    this.child = child;
+    this.exitPromise = new Promise((resolve) => child.once('exit', () => resolve()));
+    const spawned = await new Promise<Error | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (error) => resolve(error));
+    });
+    if (spawned) {
+      this.child = undefined;
+      throw new Error(`can't start ${binary}: ${spawned.message}`);
+    }
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+      if (child.exitCode !== null)
+        throw new Error(`Janus exited with code ${child.exitCode}; see ${join(dir, 'janus.log')}`);
+      if (await canConnect(this.host, this.wsPort)) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`Janus did not listen on ${this.url} within 10 s`);
+  }
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/** The first non-loopback interface with an IPv4 address (Janus can't use loopback for ICE). */
+export function defaultInterface(): string {
+  for (const [name, addresses] of Object.entries(networkInterfaces())) {
+    if (addresses?.some((a) => a.family === 'IPv4' && !a.internal)) return name;
+  }
+  throw new Error(
+    'no non-loopback network interface: Janus needs one for ICE (or run as root to use a namespace)',
+  );
+}

@@ -1,0 +1,243 @@
+// The teacher's side of a class, on janus.js: publish camera and microphone, watch every centre.
+// Used by `classbox demo` (open it in any browser) and by the tests as "a separate participant".
+(function () {
+  'use strict';
+  const params = new URLSearchParams(location.search);
+  const server = params.get('janus');
+  const room = Number(params.get('room') || 2222);
+  const display = params.get('display') || '老师 Teacher';
+  const pin = params.get('pin') || undefined;
+  // publish=audio: a teacher with sound only (tests of a weak shared link).
+  const sendVideo = params.get('publish') !== 'audio';
+  const statusEl = document.getElementById('status');
+  document.getElementById('room').textContent = `课堂 Room ${room}`;
+
+  const state = {
+    joined: false,
+    feed: null,
+    error: null,
+    publishers: new Map(),
+    mids: new Map(),
+    joinedAt: 0,
+    firstFrameAt: {},
+  };
+  let janus,
+    pub,
+    sub,
+    subJoining = false;
+  const subscribed = new Set();
+  const tiles = new Map();
+
+  function status(text) {
+    statusEl.textContent = text;
+  }
+
+  function tileFor(feed) {
+    let t = tiles.get(feed);
+    if (!t) {
+      const div = document.createElement('div');
+      div.className = 'tile';
+      div.dataset.feed = feed;
+      const video = document.createElement('video');
+      video.autoplay = true;
+      video.playsInline = true;
+      const label = document.createElement('span');
+      div.append(video, label);
+      document.getElementById('grid').append(div);
+      t = { div, video, label, stream: new MediaStream() };
+      video.srcObject = t.stream;
+      video.requestVideoFrameCallback?.(() => {
+        state.firstFrameAt[feed] = performance.now();
+      });
+      tiles.set(feed, t);
+    }
+    t.label.textContent = (state.publishers.get(feed) || {}).display || feed;
+    return t;
+  }
+
+  function removeFeed(feed) {
+    feed = String(feed);
+    state.publishers.delete(feed);
+    const t = tiles.get(feed);
+    if (t) {
+      t.div.remove();
+      tiles.delete(feed);
+    }
+    if (subscribed.has(feed) && sub) {
+      subscribed.delete(feed);
+      sub.send({ message: { request: 'unsubscribe', streams: [{ feed: Number(feed) }] } });
+    }
+  }
+
+  function addPublishers(list) {
+    const fresh = [];
+    for (const p of list || []) {
+      const feed = String(p.id);
+      state.publishers.set(feed, { display: p.display || feed });
+      if (!subscribed.has(feed)) {
+        subscribed.add(feed);
+        fresh.push({ feed: p.id });
+      }
+    }
+    if (fresh.length === 0) return;
+    if (!sub && !subJoining) attachSubscriber(fresh);
+    else if (sub) sub.send({ message: { request: 'subscribe', streams: fresh } });
+    else pendingSubs.push(...fresh);
+  }
+  const pendingSubs = [];
+
+  function attachSubscriber(streams) {
+    subJoining = true;
+    janus.attach({
+      plugin: 'janus.plugin.videoroom',
+      success(handle) {
+        sub = handle;
+        sub.send({
+          message: {
+            request: 'join',
+            ptype: 'subscriber',
+            room,
+            pin,
+            streams: streams.concat(pendingSubs.splice(0)),
+            use_msid: true,
+          },
+        });
+      },
+      error(e) {
+        state.error = String(e);
+      },
+      onmessage(msg, jsep) {
+        if (msg.streams)
+          for (const s of msg.streams) if (s.feed_id !== undefined) state.mids.set(s.mid, String(s.feed_id));
+        if (msg.error) state.error = msg.error;
+        if (jsep) {
+          sub.createAnswer({
+            jsep,
+            tracks: [{ type: 'data' }],
+            success(answer) {
+              sub.send({ message: { request: 'start', room }, jsep: answer });
+            },
+            error(e) {
+              state.error = 'answer: ' + e;
+            },
+          });
+        }
+      },
+      onremotetrack(track, mid, on) {
+        const feed = state.mids.get(mid);
+        if (!feed) return;
+        const t = tileFor(feed);
+        for (const old of t.stream.getTracks().filter((x) => x.kind === track.kind))
+          t.stream.removeTrack(old);
+        if (on) t.stream.addTrack(track);
+        t.video.play().catch(() => {});
+      },
+    });
+  }
+
+  function publish() {
+    pub.createOffer({
+      tracks: [
+        { type: 'audio', capture: true, recv: false },
+        ...(sendVideo ? [{ type: 'video', capture: true, recv: false }] : []),
+      ],
+      success(jsep) {
+        pub.send({ message: { request: 'configure', audio: true, video: sendVideo }, jsep });
+      },
+      error(e) {
+        state.error = 'offer: ' + e;
+        status('无法打开摄像头 Camera error: ' + e);
+      },
+    });
+  }
+
+  Janus.init({
+    debug: false,
+    dependencies: Janus.useDefaultDependencies(),
+    callback() {
+      janus = new Janus({
+        server,
+        success() {
+          janus.attach({
+            plugin: 'janus.plugin.videoroom',
+            success(handle) {
+              pub = handle;
+              state.joinedAt = performance.now();
+              pub.send({ message: { request: 'join', ptype: 'publisher', room, display, pin } });
+            },
+            error(e) {
+              state.error = String(e);
+            },
+            onmessage(msg, jsep) {
+              if (msg.videoroom === 'joined') {
+                state.feed = String(msg.id);
+                status(`已进入课堂 In class · ${display}`);
+                publish();
+                addPublishers(msg.publishers);
+              } else if (msg.videoroom === 'event') {
+                if (msg.publishers) addPublishers(msg.publishers);
+                if (msg.unpublished !== undefined && msg.unpublished !== 'ok') removeFeed(msg.unpublished);
+                if (msg.leaving !== undefined && msg.leaving !== 'ok') removeFeed(msg.leaving);
+                if (msg.error) {
+                  state.error = msg.error;
+                  status('错误 Error: ' + msg.error);
+                }
+              }
+              if (jsep) pub.handleRemoteJsep({ jsep });
+            },
+            onlocaltrack(track, on) {
+              const v = document.getElementById('self-video');
+              if (on && track.kind === 'video') v.srcObject = new MediaStream([track]);
+            },
+            webrtcState(up) {
+              state.joined = up;
+            },
+          });
+        },
+        error(e) {
+          state.error = String(e);
+          status('无法连接服务器 Cannot reach the server');
+        },
+      });
+    },
+  });
+
+  async function inboundByFeed() {
+    const result = {};
+    const pc = sub && sub.webrtcStuff && sub.webrtcStuff.pc;
+    if (!pc) return result;
+    const midOf = new Map();
+    for (const t of pc.getTransceivers()) if (t.mid) midOf.set(t.receiver.track.id, t.mid);
+    (await pc.getStats()).forEach((r) => {
+      if (r.type !== 'inbound-rtp') return;
+      const mid = r.mid || midOf.get(r.trackIdentifier);
+      const feed = state.mids.get(mid);
+      if (!feed) return;
+      const e = (result[feed] ||= { framesDecoded: 0, audioBytes: 0, videoBytes: 0 });
+      if (r.kind === 'video') {
+        e.framesDecoded += r.framesDecoded || 0;
+        e.videoBytes += r.bytesReceived || 0;
+      } else if (r.kind === 'audio') e.audioBytes += r.bytesReceived || 0;
+    });
+    return result;
+  }
+
+  window.teacher = {
+    state,
+    /** The centres this teacher sees now, with what was decoded from each. */
+    async remote() {
+      const stats = await inboundByFeed();
+      return [...tiles.entries()].map(([feed, t]) => ({
+        feed,
+        display: (state.publishers.get(feed) || {}).display || feed,
+        framesDecoded: (stats[feed] || {}).framesDecoded || 0,
+        audioBytes: (stats[feed] || {}).audioBytes || 0,
+        playedFrames: t.video.getVideoPlaybackQuality().totalVideoFrames,
+      }));
+    },
+    leave() {
+      if (pub) pub.send({ message: { request: 'leave' } });
+      if (janus) janus.destroy();
+    },
+  };
+})();

@@ -1,0 +1,155 @@
+import type { DaemonMessage, ScreenState } from '../../protocol/kiosk-messages';
+import { DaemonChannel } from './channel';
+import { Media, type RemoteFeed } from './media';
+import { Screen } from './screen';
+
+const HEARTBEAT_MS = 2000;
+const STATS_MS = 2000;
+const MEDIA_REPORT_MS = 1000;
+
+const channel = new DaemonChannel(`ws://${location.host}/ws`);
+const screen = new Screen();
+let current: ScreenState | undefined;
+let deviceReport = {
+  camera: 'missing' as string,
+  microphone: 'missing' as string,
+  labels: {} as { camera?: string; microphone?: string },
+};
+
+const selfVideo = document.getElementById('self-video') as HTMLVideoElement;
+
+const media = new Media({
+  candidate: (target, candidate) => channel.send({ type: 'candidate', target, candidate }),
+  connection: (target, state) => channel.send({ type: 'connection', target, state }),
+  devices: (camera, microphone, labels) => {
+    deviceReport = { camera, microphone, labels };
+    selfVideo.srcObject = media.local ?? null;
+    reportMedia();
+  },
+  remoteChanged: () => screen.layout([...media.remote.values()], attach),
+});
+
+function attach(video: HTMLVideoElement, feed: RemoteFeed): void {
+  video.srcObject = feed.stream;
+  void video.play().catch(() => undefined);
+}
+
+function reportMedia(): void {
+  channel.send({
+    type: 'media',
+    camera: deviceReport.camera,
+    microphone: deviceReport.microphone,
+    cameraLabel: deviceReport.labels.camera?.slice(0, 200),
+    microphoneLabel: deviceReport.labels.microphone?.slice(0, 200),
+    level: Math.round(media.level() * 1000) / 1000,
+  });
+}
+
+async function onRequest(message: Extract<DaemonMessage, { type: 'request' }>): Promise<void> {
+  try {
+    switch (message.action) {
+      case 'publisher.offer': {
+        const jsep = await media.publisherOffer(message.audio, message.video);
+        channel.send({ type: 'reply', id: message.id, ok: true, jsep: { type: jsep.type, sdp: jsep.sdp } });
+        return;
+      }
+      case 'subscriber.answer': {
+        const jsep = await media.subscriberAnswer(message.offer);
+        channel.send({ type: 'reply', id: message.id, ok: true, jsep: { type: jsep.type, sdp: jsep.sdp } });
+        return;
+      }
+      case 'camera.snapshot':
+        channel.send({ type: 'reply', id: message.id, ok: true, image: media.snapshot(selfVideo) });
+        return;
+      case 'speaker.tone':
+        await media.tone(message.hz, message.ms);
+        channel.send({ type: 'reply', id: message.id, ok: true });
+        return;
+    }
+  } catch (error) {
+    channel.send({
+      type: 'reply',
+      id: message.id,
+      ok: false,
+      error: String((error as Error)?.message ?? error).slice(0, 500),
+    });
+  }
+}
+
+channel.onMessage = (message) => {
+  switch (message.type) {
+    case 'screen':
+      current = message.screen;
+      screen.render(current, true);
+      return;
+    case 'config':
+      media.configure(message.media, message.iceServers, message.bitrateKbps);
+      return;
+    case 'request':
+      void onRequest(message);
+      return;
+    case 'publisher.answer':
+      void media.publisherAnswer(message.jsep).catch((e) => console.error('publisher answer', e));
+      return;
+    case 'publisher.video':
+      void media.setVideo(message.enabled);
+      return;
+    case 'publisher.close':
+      media.closePublisher();
+      return;
+    case 'subscriber.streams':
+      media.setStreams(message.streams);
+      return;
+    case 'subscriber.close':
+      media.closeSubscriber();
+      return;
+    case 'mute':
+      media.setMuted(message.muted);
+      return;
+  }
+};
+channel.onOpen = () => reportMedia();
+channel.onClose = () => screen.render(current, false);
+
+function tickClock(): void {
+  const now = new Date();
+  const date = document.createElement('small');
+  date.textContent = now.toLocaleDateString('zh-CN', { month: 'long', day: 'numeric', weekday: 'short' });
+  const time = now.toLocaleTimeString('zh-CN', { hour: '2-digit', minute: '2-digit', hour12: false });
+  (document.getElementById('clock') as HTMLElement).replaceChildren(date, time);
+}
+
+setInterval(tickClock, 1000);
+tickClock();
+setInterval(() => channel.send({ type: 'heartbeat', at: Date.now() }), HEARTBEAT_MS);
+setInterval(reportMedia, MEDIA_REPORT_MS);
+setInterval(() => {
+  (document.getElementById('meter-bar') as HTMLElement).style.height = `${Math.round(media.level() * 100)}%`;
+}, 150);
+setInterval(() => {
+  void media.stats().then((s) => s && channel.send({ type: 'stats', ...s }));
+}, STATS_MS);
+
+screen.render(undefined, false);
+void media.warmUp();
+channel.start();
+
+/** For tests and IT diagnostics: what the page actually decodes and plays. */
+declare global {
+  interface Window {
+    classbox: unknown;
+  }
+}
+window.classbox = {
+  state: () => current?.state,
+  remote: () =>
+    [...document.querySelectorAll<HTMLVideoElement>('#stage video')]
+      .filter((v) => v.srcObject instanceof MediaStream && !v.closest('.hidden'))
+      .map((v) => ({
+        display: v.parentElement?.querySelector('.label')?.textContent ?? '',
+        framesDecoded: v.getVideoPlaybackQuality().totalVideoFrames,
+        width: v.videoWidth,
+        audioTracks: (v.srcObject as MediaStream).getAudioTracks().length,
+      })),
+  selfFrames: () => selfVideo.getVideoPlaybackQuality().totalVideoFrames,
+};

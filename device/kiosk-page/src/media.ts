@@ -1,0 +1,327 @@
+import type { MediaConstraintsView, RTCIceServerLike } from '../../protocol/kiosk-messages';
+
+type Target = 'publisher' | 'subscriber';
+type DeviceState = 'ok' | 'missing' | 'error';
+
+export interface RemoteStreamInfo {
+  mid: string;
+  feed: string;
+  display: string;
+  type: string;
+}
+
+export interface MediaEvents {
+  candidate(target: Target, candidate: RTCIceCandidateInit | null): void;
+  connection(target: Target, state: RTCPeerConnectionState): void;
+  devices(
+    camera: DeviceState,
+    microphone: DeviceState,
+    labels: { camera?: string; microphone?: string },
+  ): void;
+  remoteChanged(): void;
+}
+
+/** One remote track placed on screen, keyed by the publisher's feed. */
+export interface RemoteFeed {
+  feed: string;
+  display: string;
+  stream: MediaStream;
+}
+
+/**
+ * Camera, microphone and the two peer connections (publish, subscribe). The daemon relays the
+ * signalling to Janus; this class only does what a browser must: capture, encode, decode, play.
+ */
+export class Media {
+  local: MediaStream | undefined;
+  private publisher: RTCPeerConnection | undefined;
+  private subscriber: RTCPeerConnection | undefined;
+  private iceServers: RTCIceServer[] = [];
+  private bitrateKbps = 1024;
+  private constraints: MediaConstraintsView = { width: 1280, height: 720, fps: 30 };
+  private streams = new Map<string, RemoteStreamInfo>();
+  readonly remote = new Map<string, RemoteFeed>();
+  private videoEnabled = true;
+  private muted = false;
+  private audioContext: AudioContext | undefined;
+  private analyser: AnalyserNode | undefined;
+
+  constructor(private readonly events: MediaEvents) {}
+
+  configure(media: MediaConstraintsView, iceServers: readonly RTCIceServerLike[], bitrateKbps: number): void {
+    const changed = JSON.stringify(media) !== JSON.stringify(this.constraints);
+    this.constraints = media;
+    this.iceServers = iceServers.map((s) => ({
+      ...s,
+      urls: typeof s.urls === 'string' ? s.urls : [...s.urls],
+    }));
+    this.bitrateKbps = bitrateKbps;
+    if (changed || !this.local) void this.warmUp();
+  }
+
+  /** Open camera and microphone now, so a press costs only the negotiation. */
+  async warmUp(): Promise<void> {
+    const audio: MediaTrackConstraints = {
+      echoCancellation: true,
+      noiseSuppression: true,
+      autoGainControl: true,
+    };
+    const video: MediaTrackConstraints = {
+      width: { ideal: this.constraints.width },
+      height: { ideal: this.constraints.height },
+      frameRate: { ideal: this.constraints.fps, max: this.constraints.fps },
+    };
+    const old = this.local;
+    let stream: MediaStream | undefined;
+    let camera: DeviceState = 'ok';
+    let microphone: DeviceState = 'ok';
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ audio, video });
+    } catch {
+      camera = 'missing';
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ audio });
+      } catch {
+        microphone = 'missing';
+        try {
+          stream = await navigator.mediaDevices.getUserMedia({ video });
+          camera = 'ok';
+        } catch {
+          stream = undefined;
+        }
+      }
+    }
+    this.local = stream;
+    for (const t of old?.getTracks() ?? []) if (!stream?.getTracks().includes(t)) t.stop();
+    this.applyMute();
+    this.meter();
+    const labels = {
+      camera: stream?.getVideoTracks()[0]?.label,
+      microphone: stream?.getAudioTracks()[0]?.label,
+    };
+    this.events.devices(camera, microphone, labels);
+    // A class in progress keeps its connection; swap the tracks it sends.
+    if (this.publisher) await this.replaceSentTracks();
+  }
+
+  setMuted(muted: boolean): void {
+    this.muted = muted;
+    this.applyMute();
+  }
+
+  private applyMute(): void {
+    for (const t of this.local?.getAudioTracks() ?? []) t.enabled = !this.muted;
+  }
+
+  /** Microphone level 0..1 (RMS of the last few ms). */
+  level(): number {
+    if (!this.analyser) return 0;
+    const data = new Float32Array(this.analyser.fftSize);
+    this.analyser.getFloatTimeDomainData(data);
+    let sum = 0;
+    for (const v of data) sum += v * v;
+    return Math.min(1, Math.sqrt(sum / data.length) * 4);
+  }
+
+  private meter(): void {
+    const track = this.local?.getAudioTracks()[0];
+    if (!track) {
+      this.analyser = undefined;
+      return;
+    }
+    this.audioContext ??= new AudioContext();
+    const source = this.audioContext.createMediaStreamSource(new MediaStream([track]));
+    this.analyser = this.audioContext.createAnalyser();
+    this.analyser.fftSize = 512;
+    source.connect(this.analyser);
+  }
+
+  async publisherOffer(audio: boolean, video: boolean): Promise<RTCSessionDescriptionInit> {
+    this.closePublisher();
+    if (!this.local) await this.warmUp();
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+    this.publisher = pc;
+    this.watch(pc, 'publisher');
+    const audioTrack = this.local?.getAudioTracks()[0];
+    const videoTrack = this.local?.getVideoTracks()[0];
+    this.videoEnabled = video;
+    if (audio && audioTrack) pc.addTransceiver(audioTrack, { direction: 'sendonly', streams: [this.local!] });
+    else pc.addTransceiver('audio', { direction: 'sendonly' });
+    const videoTransceiver =
+      video && videoTrack
+        ? pc.addTransceiver(videoTrack, { direction: 'sendonly', streams: [this.local!] })
+        : pc.addTransceiver('video', { direction: 'sendonly' });
+    // Cap the encoder as well as Janus's REMB, so a weak uplink is never flooded.
+    const params = videoTransceiver.sender.getParameters();
+    params.encodings = [{ maxBitrate: this.bitrateKbps * 1000 }];
+    await videoTransceiver.sender.setParameters(params).catch(() => undefined);
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    return pc.localDescription!.toJSON() as RTCSessionDescriptionInit;
+  }
+
+  async publisherAnswer(answer: RTCSessionDescriptionInit): Promise<void> {
+    await this.publisher?.setRemoteDescription(answer);
+  }
+
+  /** Stop or resume sending video (camera unplugged, slow uplink); audio goes on. */
+  async setVideo(enabled: boolean): Promise<void> {
+    this.videoEnabled = enabled;
+    if (enabled && !this.local?.getVideoTracks().some((t) => t.readyState === 'live')) await this.warmUp();
+    await this.replaceSentTracks();
+  }
+
+  private async replaceSentTracks(): Promise<void> {
+    const pc = this.publisher;
+    if (!pc) return;
+    for (const transceiver of pc.getTransceivers()) {
+      const kind = transceiver.receiver.track.kind;
+      const track =
+        kind === 'audio'
+          ? this.local?.getAudioTracks()[0]
+          : this.videoEnabled
+            ? this.local?.getVideoTracks()[0]
+            : undefined;
+      await transceiver.sender.replaceTrack(track ?? null).catch(() => undefined);
+    }
+  }
+
+  setStreams(streams: readonly RemoteStreamInfo[]): void {
+    this.streams = new Map(streams.map((s) => [s.mid, s]));
+  }
+
+  async subscriberAnswer(offer: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> {
+    if (!this.subscriber) {
+      const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+      this.subscriber = pc;
+      this.watch(pc, 'subscriber');
+      pc.ontrack = (event) => this.onTrack(event);
+    }
+    const pc = this.subscriber;
+    await pc.setRemoteDescription(offer);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    this.pruneRemote();
+    return pc.localDescription!.toJSON() as RTCSessionDescriptionInit;
+  }
+
+  private onTrack(event: RTCTrackEvent): void {
+    const mid = event.transceiver.mid ?? '';
+    const info = this.streams.get(mid);
+    const feed = info?.feed ?? `mid-${mid}`;
+    let entry = this.remote.get(feed);
+    if (!entry) {
+      entry = { feed, display: info?.display ?? feed, stream: new MediaStream() };
+      this.remote.set(feed, entry);
+    }
+    for (const old of entry.stream.getTracks().filter((t) => t.kind === event.track.kind))
+      entry.stream.removeTrack(old);
+    entry.stream.addTrack(event.track);
+    event.track.onended = () => this.pruneRemote();
+    this.events.remoteChanged();
+  }
+
+  /** Forget feeds whose streams Janus no longer sends. */
+  private pruneRemote(): void {
+    const live = new Set([...this.streams.values()].map((s) => s.feed));
+    let changed = false;
+    for (const feed of [...this.remote.keys()]) {
+      if (!live.has(feed)) {
+        this.remote.delete(feed);
+        changed = true;
+      }
+    }
+    for (const s of this.streams.values()) {
+      const entry = this.remote.get(s.feed);
+      if (entry && entry.display !== s.display) {
+        entry.display = s.display;
+        changed = true;
+      }
+    }
+    if (changed) this.events.remoteChanged();
+  }
+
+  private watch(pc: RTCPeerConnection, target: Target): void {
+    pc.onicecandidate = (event) => {
+      if (pc !== (target === 'publisher' ? this.publisher : this.subscriber)) return;
+      this.events.candidate(target, event.candidate ? event.candidate.toJSON() : null);
+    };
+    pc.onconnectionstatechange = () => {
+      if (pc !== (target === 'publisher' ? this.publisher : this.subscriber)) return;
+      this.events.connection(target, pc.connectionState);
+    };
+  }
+
+  closePublisher(): void {
+    this.publisher?.close();
+    this.publisher = undefined;
+  }
+
+  closeSubscriber(): void {
+    this.subscriber?.close();
+    this.subscriber = undefined;
+    this.streams.clear();
+    if (this.remote.size > 0) {
+      this.remote.clear();
+      this.events.remoteChanged();
+    }
+  }
+
+  /** Outgoing kbit/s since the last call and frames decoded of all remote video, for the daemon. */
+  private lastSent = { at: 0, videoBytes: 0, audioBytes: 0 };
+  async stats(): Promise<
+    { videoKbps: number; audioKbps: number; framesDecoded: number; qualityLimitation?: string } | undefined
+  > {
+    if (!this.publisher) return undefined;
+    let videoBytes = 0;
+    let audioBytes = 0;
+    let qualityLimitation: string | undefined;
+    (await this.publisher.getStats()).forEach((r: RTCStats & Record<string, unknown>) => {
+      if (r.type !== 'outbound-rtp') return;
+      if (r.kind === 'video') {
+        videoBytes += Number(r.bytesSent ?? 0);
+        qualityLimitation = String(r.qualityLimitationReason ?? '');
+      } else if (r.kind === 'audio') audioBytes += Number(r.bytesSent ?? 0);
+    });
+    let framesDecoded = 0;
+    if (this.subscriber) {
+      (await this.subscriber.getStats()).forEach((r: RTCStats & Record<string, unknown>) => {
+        if (r.type === 'inbound-rtp' && r.kind === 'video') framesDecoded += Number(r.framesDecoded ?? 0);
+      });
+    }
+    const now = performance.now();
+    const seconds = this.lastSent.at ? (now - this.lastSent.at) / 1000 : 0;
+    const result = {
+      videoKbps:
+        seconds > 0 ? Math.max(0, ((videoBytes - this.lastSent.videoBytes) * 8) / 1000 / seconds) : 0,
+      audioKbps:
+        seconds > 0 ? Math.max(0, ((audioBytes - this.lastSent.audioBytes) * 8) / 1000 / seconds) : 0,
+      framesDecoded,
+      qualityLimitation: qualityLimitation || undefined,
+    };
+    this.lastSent = { at: now, videoBytes, audioBytes };
+    return result;
+  }
+
+  snapshot(video: HTMLVideoElement): string {
+    const canvas = document.createElement('canvas');
+    canvas.width = video.videoWidth || this.constraints.width;
+    canvas.height = video.videoHeight || this.constraints.height;
+    canvas.getContext('2d')!.drawImage(video, 0, 0, canvas.width, canvas.height);
+    return canvas.toDataURL('image/jpeg', 0.85);
+  }
+
+  async tone(hz: number, ms: number): Promise<void> {
+    this.audioContext ??= new AudioContext();
+    const ctx = this.audioContext;
+    await ctx.resume();
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = hz;
+    gain.gain.value = 0.2;
+    osc.connect(gain).connect(ctx.destination);
+    osc.start();
+    await new Promise((r) => setTimeout(r, ms));
+    osc.stop();
+  }
+}

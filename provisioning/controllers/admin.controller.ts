@@ -1,0 +1,111 @@
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { centreId as centreIdSchema } from '../../common/fleet-protocol.js';
+import { notFound, parseInput } from '../fleet-errors.js';
+import { AdminGuard } from '../guards/admin.guard.js';
+import {
+  createActionSchema,
+  createCentreSchema,
+  idParam,
+  mintTokensSchema,
+  patchCentreSchema,
+  patchDeviceSchema,
+} from '../protocol/admin-api.schema.js';
+import { CentresService, type CentreView } from '../services/centres.service.js';
+import { DevicesService, type ActionView, type DeviceView } from '../services/devices.service.js';
+import { EnrolmentService, type MintedToken, type TokenView } from '../services/enrolment.service.js';
+
+/** A malformed id can't name anything: answered like an unknown one. */
+function id(value: string, what: string): string {
+  if (!idParam.safeParse(value).success) throw notFound(what, value);
+  return value;
+}
+
+@Controller('api/v1/admin')
+@UseGuards(AdminGuard)
+export class AdminController {
+  constructor(
+    private readonly centres: CentresService,
+    private readonly devices: DevicesService,
+    private readonly enrolment: EnrolmentService,
+  ) {}
+
+  @Get('centres')
+  listCentres(): Promise<CentreView[]> {
+    return this.centres.list();
+  }
+
+  @Post('centres')
+  @HttpCode(201)
+  createCentre(@Body() body: unknown): Promise<CentreView> {
+    return this.centres.create(parseInput(createCentreSchema, body, 'centre'));
+  }
+
+  @Get('centres/:centreId')
+  getCentre(@Param('centreId') centreId: string): Promise<CentreView> {
+    return this.centres.get(id(centreId, 'centre'));
+  }
+
+  @Patch('centres/:centreId')
+  patchCentre(@Param('centreId') centreId: string, @Body() body: unknown): Promise<CentreView> {
+    return this.centres.patch(id(centreId, 'centre'), parseInput(patchCentreSchema, body, 'centre change'));
+  }
+
+  @Post('centres/:centreId/enrolment-tokens')
+  @HttpCode(201)
+  async mintTokens(
+    @Param('centreId') centreId: string,
+    @Body() body: unknown,
+  ): Promise<{ tokens: MintedToken[] }> {
+    const input = parseInput(mintTokensSchema, body, 'token request');
+    return { tokens: await this.enrolment.mint(id(centreId, 'centre'), input) };
+  }
+
+  @Get('centres/:centreId/enrolment-tokens')
+  async listTokens(@Param('centreId') centreId: string): Promise<{ tokens: TokenView[] }> {
+    return { tokens: await this.enrolment.list(id(centreId, 'centre')) };
+  }
+
+  @Get('devices')
+  listDevices(@Query('centre') centre: string | undefined): Promise<DeviceView[]> {
+    const filter = parseInput(centreIdSchema.optional(), centre, 'centre filter');
+    return this.devices.list(filter);
+  }
+
+  @Get('devices/:deviceId')
+  getDevice(@Param('deviceId') deviceId: string): Promise<DeviceView> {
+    return this.devices.get(id(deviceId, 'device'));
+  }
+
+  @Patch('devices/:deviceId')
+  patchDevice(@Param('deviceId') deviceId: string, @Body() body: unknown): Promise<DeviceView> {
+    return this.devices.rename(
+      id(deviceId, 'device'),
+      parseInput(patchDeviceSchema, body, 'device change').displayName,
+    );
+  }
+
+  @Post('devices/:deviceId/actions')
+  @HttpCode(201)
+  requestAction(@Param('deviceId') deviceId: string, @Body() body: unknown): Promise<ActionView> {
+    return this.devices.requestAction(
+      id(deviceId, 'device'),
+      parseInput(createActionSchema, body, 'action').kind,
+    );
+  }
+
+  @Get('devices/:deviceId/actions')
+  listActions(@Param('deviceId') deviceId: string): Promise<ActionView[]> {
+    return this.devices.actions(id(deviceId, 'device'));
+  }
+
+  @Get('devices/:deviceId/snapshot')
+  async snapshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
+    const { jpeg, takenAt } = await this.devices.snapshot(id(deviceId, 'device'));
+    await reply
+      .header('content-type', 'image/jpeg')
+      .header('x-taken-at', takenAt)
+      .header('cache-control', 'no-store')
+      .send(jpeg);
+  }
+}

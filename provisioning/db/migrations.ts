@@ -1,0 +1,105 @@
+import type { Kysely, Migration, MigrationProvider } from 'kysely';
+
+/** Migrations live in code (not a folder scan) so they ship inside the built package. */
+const MIGRATIONS: Record<string, Migration> = {
+  '0001_initial': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .createTable('centres')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('region', 'text', (c) => c.notNull())
+        .addColumn('room_json', 'text', (c) => c.notNull())
+        .addColumn('timetable_json', 'text', (c) => c.notNull())
+        .addColumn('timezone', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('devices')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('centre_id', 'text', (c) => c.notNull().references('centres.id'))
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('public_key', 'text', (c) => c.notNull())
+        .addColumn('state', 'text')
+        .addColumn('error_code', 'text')
+        .addColumn('last_seen_at', 'text')
+        .addColumn('version', 'text')
+        .addColumn('health_json', 'text')
+        .addColumn('vitals_json', 'text')
+        .addColumn('enrolled_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema.createIndex('devices_centre').on('devices').column('centre_id').execute();
+      await db.schema
+        .createTable('enrolment_tokens')
+        .addColumn('token_hash', 'text', (c) => c.primaryKey())
+        .addColumn('centre_id', 'text', (c) => c.notNull().references('centres.id'))
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('display_name', 'text', (c) => c.notNull())
+        .addColumn('expires_at', 'text', (c) => c.notNull())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('used_at', 'text')
+        .execute();
+      await db.schema
+        .createIndex('enrolment_tokens_centre')
+        .on('enrolment_tokens')
+        .column('centre_id')
+        .execute();
+      await db.schema
+        .createTable('admins')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('name', 'text', (c) => c.notNull().unique())
+        .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createTable('request_nonces')
+        .addColumn('device_id', 'text', (c) => c.notNull())
+        .addColumn('nonce', 'text', (c) => c.notNull())
+        .addColumn('seen_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('request_nonces_pk', ['device_id', 'nonce'])
+        .execute();
+      await db.schema.createIndex('request_nonces_seen').on('request_nonces').column('seen_at').execute();
+      await db.schema
+        .createTable('device_actions')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('device_id', 'text', (c) => c.notNull().references('devices.id'))
+        .addColumn('kind', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('detail', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+      await db.schema
+        .createIndex('device_actions_device')
+        .on('device_actions')
+        .columns(['device_id', 'status'])
+        .execute();
+      await db.schema
+        .createTable('snapshots')
+        .addColumn('device_id', 'text', (c) => c.primaryKey())
+        .addColumn('action_id', 'text', (c) => c.notNull())
+        .addColumn('jpeg_base64', 'text', (c) => c.notNull())
+        .addColumn('taken_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+    async down(db: Kysely<unknown>): Promise<void> {
+      for (const table of [
+        'snapshots',
+        'device_actions',
+        'request_nonces',
+        'admins',
+        'enrolment_tokens',
+        'devices',
+        'centres',
+      ]) {
+        await db.schema.dropTable(table).ifExists().execute();
+      }
+    },
+  },
+};
+
+export const fleetMigrations: MigrationProvider = {
+  getMigrations: () => Promise.resolve(MIGRATIONS),
+};

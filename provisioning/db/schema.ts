@@ -1,0 +1,87 @@
+import type { Generated } from 'kysely';
+
+/**
+ * The fleet database, the same on SQLite and PostgreSQL: text columns only (times as
+ * ISO-8601 UTC strings, which sort as text; JSON as text), so one query layer serves both.
+ */
+export interface CentresTable {
+  id: string;
+  name: string;
+  region: string;
+  room_json: string;
+  timetable_json: string;
+  timezone: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DevicesTable {
+  id: string;
+  centre_id: string;
+  display_name: string;
+  public_key: string;
+  state: string | null;
+  error_code: string | null;
+  last_seen_at: string | null;
+  version: string | null;
+  health_json: string | null;
+  /** uptime, temperature, network quality from the last heartbeat. */
+  vitals_json: string | null;
+  enrolled_at: string;
+  updated_at: string;
+}
+
+export interface EnrolmentTokensTable {
+  /** SHA-256 of the token: the token itself is shown once and never stored. */
+  token_hash: string;
+  centre_id: string;
+  device_id: string;
+  display_name: string;
+  expires_at: string;
+  created_at: string;
+  used_at: string | null;
+}
+
+export interface AdminsTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  created_at: string;
+}
+
+export interface RequestNoncesTable {
+  device_id: string;
+  nonce: string;
+  seen_at: string;
+}
+
+export interface DeviceActionsTable {
+  id: string;
+  device_id: string;
+  kind: string;
+  /** pending → sent → done | failed */
+  status: string;
+  detail: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SnapshotsTable {
+  device_id: string;
+  action_id: string;
+  /** base64 JPEG; text keeps one code path for SQLite and PostgreSQL. */
+  jpeg_base64: string;
+  taken_at: string;
+}
+
+export interface FleetDatabase {
+  centres: CentresTable;
+  devices: DevicesTable;
+  enrolment_tokens: EnrolmentTokensTable;
+  admins: AdminsTable;
+  request_nonces: RequestNoncesTable;
+  device_actions: DeviceActionsTable;
+  snapshots: SnapshotsTable;
+}
+
+export type { Generated };

@@ -1,0 +1,67 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AdminController } from './controllers/admin.controller.js';
+import { DeviceApiController } from './controllers/device-api.controller.js';
+import { EnrolController } from './controllers/enrol.controller.js';
+import type { FleetDb } from './db/database.js';
+import { FleetExceptionFilter } from './fleet-exception.filter.js';
+import { AdminGuard } from './guards/admin.guard.js';
+import { DeviceSignatureGuard } from './guards/device-signature.guard.js';
+import { FleetDbHandle, FleetRepository } from './repositories/fleet.repository.js';
+import { AdminAuthService } from './services/admin-auth.service.js';
+import { CentresService } from './services/centres.service.js';
+import { DesiredConfigService } from './services/desired-config.service.js';
+import { DevicesService } from './services/devices.service.js';
+import { EnrolmentService } from './services/enrolment.service.js';
+import { FleetClock, FleetOptions, SystemFleetClock } from './services/fleet-options.js';
+import { RequestSignatureService } from './services/request-signature.service.js';
+
+/** The services of the fleet server, without HTTP; the CLI uses them directly too. */
+@Module({})
+export class FleetCoreModule {
+  static forDatabase(
+    db: FleetDb,
+    options: FleetOptions,
+    clock: FleetClock = new SystemFleetClock(),
+  ): DynamicModule {
+    return {
+      module: FleetCoreModule,
+      providers: [
+        { provide: FleetDbHandle, useValue: { db } },
+        { provide: FleetOptions, useValue: options },
+        { provide: FleetClock, useValue: clock },
+        FleetRepository,
+        AdminAuthService,
+        CentresService,
+        DesiredConfigService,
+        DevicesService,
+        EnrolmentService,
+        RequestSignatureService,
+      ],
+      exports: [
+        FleetRepository,
+        AdminAuthService,
+        CentresService,
+        DesiredConfigService,
+        DevicesService,
+        EnrolmentService,
+        RequestSignatureService,
+        FleetClock,
+        FleetOptions,
+      ],
+    };
+  }
+}
+
+/** The composition root of the fleet server. */
+@Module({})
+export class FleetServerModule {
+  static forDatabase(db: FleetDb, options: FleetOptions, clock?: FleetClock): DynamicModule {
+    return {
+      module: FleetServerModule,
+      imports: [FleetCoreModule.forDatabase(db, options, clock)],
+      controllers: [EnrolController, DeviceApiController, AdminController],
+      providers: [AdminGuard, DeviceSignatureGuard, { provide: APP_FILTER, useClass: FleetExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import {
+  actionKindSchema,
+  centreId,
+  deviceId,
+  roomSettingsSchema,
+  timetableSchema,
+} from '../../common/fleet-protocol.js';
+
+/** Bodies of the admin API (bearer credential); the batch flash tool relies on the token one. */
+
+const name = z.string().trim().min(1).max(64);
+const timezone = z.string().min(1).max(64);
+
+export const createCentreSchema = z.strictObject({
+  id: centreId,
+  name,
+  region: z.string().trim().min(1).max(64),
+  room: roomSettingsSchema,
+  timetable: timetableSchema.default([]),
+  timezone: timezone.default('Asia/Shanghai'),
+});
+export type CreateCentre = z.output<typeof createCentreSchema>;
+
+export const patchCentreSchema = z
+  .strictObject({
+    name: name.optional(),
+    region: z.string().trim().min(1).max(64).optional(),
+    room: roomSettingsSchema.optional(),
+    timetable: timetableSchema.optional(),
+    timezone: timezone.optional(),
+  })
+  .refine(
+    (p) => Object.keys(p).length > 0,
+    'expected at least one of name, region, room, timetable, timezone',
+  );
+export type PatchCentre = z.output<typeof patchCentreSchema>;
+
+export const mintTokensSchema = z
+  .strictObject({
+    count: z.int().min(1).max(500),
+    expiresInSeconds: z
+      .int()
+      .min(60)
+      .max(90 * 24 * 3600),
+    deviceIds: z.array(deviceId).max(500).optional(),
+    displayNames: z.array(name).max(500).optional(),
+  })
+  .superRefine((body, ctx) => {
+    if (body.deviceIds && body.deviceIds.length !== body.count) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['deviceIds'],
+        message: `expected ${body.count} ids (one per token)`,
+      });
+    }
+    if (body.deviceIds && new Set(body.deviceIds).size !== body.deviceIds.length) {
+      ctx.addIssue({ code: 'custom', path: ['deviceIds'], message: 'expected distinct ids' });
+    }
+    if (body.displayNames && body.displayNames.length !== body.count) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['displayNames'],
+        message: `expected ${body.count} names (one per token)`,
+      });
+    }
+  });
+export type MintTokens = z.output<typeof mintTokensSchema>;
+
+export const patchDeviceSchema = z.strictObject({ displayName: name });
+export const createActionSchema = z.strictObject({ kind: actionKindSchema });
+export const idParam = deviceId;

@@ -1,0 +1,194 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { ActionKind, ActionResult, Heartbeat, HeartbeatResponse } from '../../common/fleet-protocol.js';
+import { createLogger } from '../../common/logger.js';
+import { FleetApiError, notFound } from '../fleet-errors.js';
+import { FleetRepository, type ActionRow, type DeviceRow } from '../repositories/fleet.repository.js';
+import { DesiredConfigService } from './desired-config.service.js';
+import { FleetClock, FleetOptions } from './fleet-options.js';
+
+export interface HealthItem {
+  status: 'ok' | 'missing' | 'error';
+  code?: string;
+  detail?: string;
+}
+
+export interface DeviceView {
+  id: string;
+  centreId: string;
+  displayName: string;
+  online: boolean;
+  /** Last reported class state; `inClass` only while the box is online and live. */
+  state: string | null;
+  inClass: boolean;
+  errorCode: string | null;
+  health: Record<string, HealthItem>;
+  /** Peripherals that are not ok, for the dashboard's at-a-glance column. */
+  problems: string[];
+  version: string | null;
+  lastSeenAt: string | null;
+  enrolledAt: string;
+  vitals: { uptimeSec?: number; temperatureC?: number; rttMs?: number } | null;
+}
+
+export interface ActionView {
+  id: string;
+  kind: string;
+  status: string;
+  detail: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Boxes: heartbeats in, state out to the dashboard, remote actions both ways. */
+@Injectable()
+export class DevicesService {
+  private readonly log = createLogger(DevicesService.name);
+
+  constructor(
+    private readonly repo: FleetRepository,
+    private readonly desired: DesiredConfigService,
+    private readonly clock: FleetClock,
+    private readonly options: FleetOptions,
+  ) {}
+
+  async list(centreId?: string): Promise<DeviceView[]> {
+    return (await this.repo.listDevices(centreId)).map((row) => this.toView(row));
+  }
+
+  async get(id: string): Promise<DeviceView> {
+    return this.toView(await this.row(id));
+  }
+
+  async rename(id: string, displayName: string): Promise<DeviceView> {
+    await this.row(id);
+    await this.repo.updateDevice(id, {
+      display_name: displayName,
+      updated_at: this.clock.now().toISOString(),
+    });
+    this.log.info(`Renamed device device=${id}`);
+    return this.get(id);
+  }
+
+  async heartbeat(id: string, beat: Heartbeat): Promise<HeartbeatResponse> {
+    const now = this.clock.now().toISOString();
+    const before = await this.row(id);
+    await this.repo.updateDevice(id, {
+      state: beat.state,
+      error_code: beat.errorCode ?? null,
+      health_json: JSON.stringify(beat.health),
+      version: beat.version,
+      vitals_json: JSON.stringify({
+        uptimeSec: beat.uptimeSec,
+        temperatureC: beat.temperatureC,
+        rttMs: beat.network.rttMs,
+      }),
+      last_seen_at: now,
+      updated_at: now,
+    });
+    if (before.state !== beat.state)
+      this.log.info(`Changed device state device=${id} from=${before.state} to=${beat.state}`);
+    const open = await this.repo.openActions(id);
+    await this.repo.setActionStatus(
+      open.filter((a) => a.status === 'pending').map((a) => a.id),
+      'sent',
+      now,
+    );
+    const { etag } = await this.desired.forDevice(id);
+    return {
+      actions: open.map((a) => ({ id: a.id, kind: a.kind })),
+      configEtag: etag,
+      serverTime: now,
+    };
+  }
+
+  async requestAction(id: string, kind: ActionKind): Promise<ActionView> {
+    await this.row(id);
+    const now = this.clock.now().toISOString();
+    const row: ActionRow = {
+      id: randomUUID(),
+      device_id: id,
+      kind,
+      status: 'pending',
+      detail: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.repo.insertAction(row);
+    this.log.info(`Queued action device=${id} action=${kind} id=${row.id}`);
+    return actionView(row);
+  }
+
+  async actions(id: string): Promise<ActionView[]> {
+    await this.row(id);
+    return (await this.repo.listActions(id)).map(actionView);
+  }
+
+  async reportAction(id: string, actionId: string, result: ActionResult): Promise<void> {
+    const action = await this.repo.findAction(id, actionId);
+    if (!action) throw notFound('action', actionId);
+    const now = this.clock.now().toISOString();
+    if (result.image !== undefined) {
+      if (action.kind !== 'snapshot')
+        throw new FleetApiError(400, 'E-BAD-REQUEST', `action ${actionId} is not a snapshot`);
+      await this.repo.saveSnapshot({
+        device_id: id,
+        action_id: actionId,
+        jpeg_base64: result.image.slice('data:image/jpeg;base64,'.length),
+        taken_at: now,
+      });
+    }
+    await this.repo.setActionStatus([actionId], result.ok ? 'done' : 'failed', now, result.detail ?? null);
+    this.log.info(`Finished action device=${id} action=${action.kind} id=${actionId} ok=${result.ok}`);
+  }
+
+  async snapshot(id: string): Promise<{ jpeg: Buffer; takenAt: string }> {
+    await this.row(id);
+    const row = await this.repo.findSnapshot(id);
+    if (!row)
+      throw new FleetApiError(404, 'E-NOT-FOUND', `no snapshot from device "${id}" yet; request one first`);
+    return { jpeg: Buffer.from(row.jpeg_base64, 'base64'), takenAt: row.taken_at };
+  }
+
+  private async row(id: string): Promise<DeviceRow> {
+    const row = await this.repo.findDevice(id);
+    if (!row) throw notFound('device', id);
+    return row;
+  }
+
+  private toView(row: DeviceRow): DeviceView {
+    const nowMs = this.clock.now().getTime();
+    const online =
+      row.last_seen_at !== null &&
+      nowMs - Date.parse(row.last_seen_at) <= this.options.offlineAfterSec * 1000;
+    const health = row.health_json ? (JSON.parse(row.health_json) as Record<string, HealthItem>) : {};
+    return {
+      id: row.id,
+      centreId: row.centre_id,
+      displayName: row.display_name,
+      online,
+      state: row.state,
+      inClass: online && (row.state === 'live' || row.state === 'reconnecting'),
+      errorCode: row.error_code,
+      health,
+      problems: Object.entries(health)
+        .filter(([, h]) => h.status !== 'ok')
+        .map(([key, h]) => `${key}: ${h.code ?? h.status}`),
+      version: row.version,
+      lastSeenAt: row.last_seen_at,
+      enrolledAt: row.enrolled_at,
+      vitals: row.vitals_json ? (JSON.parse(row.vitals_json) as DeviceView['vitals']) : null,
+    };
+  }
+}
+
+function actionView(row: ActionRow): ActionView {
+  return {
+    id: row.id,
+    kind: row.kind,
+    status: row.status,
+    detail: row.detail,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,107 @@
+import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { createHash, createPublicKey, verify } from 'node:crypto';
+import { canonicalRequest, DEVICE_ID } from '../../common/fleet-protocol.js';
+import { reason } from '../../common/errors.js';
+import { createLogger } from '../../common/logger.js';
+import { FleetApiError } from '../fleet-errors.js';
+import { FleetRepository } from '../repositories/fleet.repository.js';
+import { FleetClock, FleetOptions } from './fleet-options.js';
+
+export interface SignedRequest {
+  method: string;
+  /** Path and query exactly as requested. */
+  url: string;
+  deviceId?: string;
+  timestamp?: string;
+  nonce?: string;
+  signature?: string;
+  body: Buffer | undefined;
+}
+
+const NONCE_SWEEP_MS = 60_000;
+
+/**
+ * Checks a device request: signed by the key the device enrolled with, over method, path,
+ * timestamp, nonce and body hash; within the clock-skew window; never seen before.
+ */
+@Injectable()
+export class RequestSignatureService implements OnModuleInit, OnApplicationShutdown {
+  private readonly log = createLogger(RequestSignatureService.name);
+  private sweepTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly repo: FleetRepository,
+    private readonly clock: FleetClock,
+    private readonly options: FleetOptions,
+  ) {}
+
+  onModuleInit(): void {
+    this.sweepTimer = setInterval(() => void this.sweep(), NONCE_SWEEP_MS);
+    this.sweepTimer.unref();
+  }
+
+  onApplicationShutdown(): void {
+    clearInterval(this.sweepTimer);
+  }
+
+  /** Returns the verified device id, or throws a 401 naming what was wrong. */
+  async verify(request: SignedRequest): Promise<string> {
+    const { deviceId, timestamp, nonce, signature } = request;
+    if (!deviceId || !timestamp || !nonce || !signature) {
+      throw new FleetApiError(
+        401,
+        'E-SIGNATURE-MISSING',
+        'device requests must be signed (x-classbox-device, -timestamp, -nonce, -signature)',
+      );
+    }
+    if (!DEVICE_ID.test(deviceId) || !/^[A-Za-z0-9_-]{16,64}$/.test(nonce) || !/^\d{1,15}$/.test(timestamp)) {
+      throw new FleetApiError(401, 'E-SIGNATURE-BAD', 'malformed signature headers');
+    }
+    const nowMs = this.clock.now().getTime();
+    const skewMs = Math.abs(nowMs - Number(timestamp));
+    if (skewMs > this.options.clockSkewSec * 1000) {
+      throw new FleetApiError(
+        401,
+        'E-CLOCK-SKEW',
+        `the device clock is ${Math.round(skewMs / 1000)} s off the server's (at most ${this.options.clockSkewSec} s allowed)`,
+      );
+    }
+    const device = await this.repo.findDevice(deviceId);
+    if (!device) throw new FleetApiError(401, 'E-DEVICE-UNKNOWN', `no enrolled device "${deviceId}"`);
+    const bodyHash = createHash('sha256')
+      .update(request.body ?? Buffer.alloc(0))
+      .digest('hex');
+    const message = canonicalRequest({
+      method: request.method,
+      path: request.url,
+      timestamp,
+      nonce,
+      bodySha256Hex: bodyHash,
+    });
+    let valid = false;
+    try {
+      valid = verify(
+        null,
+        Buffer.from(message, 'utf8'),
+        createPublicKey(device.public_key),
+        Buffer.from(signature, 'base64'),
+      );
+    } catch (error) {
+      this.log.warn(`Can't verify signature device=${deviceId}: ${reason(error)}`);
+    }
+    if (!valid)
+      throw new FleetApiError(401, 'E-SIGNATURE-BAD', 'the request signature does not match the device key');
+    if (!(await this.repo.rememberNonce(deviceId, nonce, new Date(nowMs).toISOString()))) {
+      throw new FleetApiError(401, 'E-REPLAY', 'this request was sent before (replays are refused)');
+    }
+    return deviceId;
+  }
+
+  /** Nonces older than the skew window can't be replayed anyway (their timestamp is refused). */
+  private async sweep(): Promise<void> {
+    const before = new Date(this.clock.now().getTime() - 2 * this.options.clockSkewSec * 1000).toISOString();
+    await this.repo
+      .forgetNoncesBefore(before)
+      .catch((error: unknown) => this.log.warn(`Can't forget old nonces: ${reason(error)}`));
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: typecheck, lint, format check, shellcheck, then every test (unit and
+# integration, with a real Janus, Chromium, SQLite and PostgreSQL). Installs what is missing first.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+
+npm run --silent typecheck
+npm run --silent lint
+npm run --silent format:check
+git ls-files -z '*.sh' 'provisioning/flash' '.ci/run' | xargs -0 -r shellcheck
+npx vitest run "$@"

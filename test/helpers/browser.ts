@@ -1,0 +1,95 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+
+export const CHROMIUM = process.env.CLASSBOX_CHROMIUM ?? '/usr/bin/chromium';
+
+/** A separate headless Chromium with fake camera and microphone: a teacher or another centre. */
+export async function launchParticipant(): Promise<{ browser: Browser; close(): Promise<void> }> {
+  const profile = await mkdtemp(join(tmpdir(), 'classbox-participant-'));
+  const browser = await puppeteer.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    pipe: true,
+    userDataDir: profile,
+    args: [
+      '--no-sandbox',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+  return {
+    browser,
+    close: async () => {
+      const proc = browser.process();
+      await Promise.race([browser.close().catch(() => undefined), new Promise((r) => setTimeout(r, 3000))]);
+      if (proc && proc.exitCode === null) proc.kill('SIGKILL');
+      await rm(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface RemoteSeen {
+  feed: string;
+  display: string;
+  framesDecoded: number;
+  audioBytes: number;
+  playedFrames: number;
+}
+
+/** Open the teacher page (janus.js) in `browser` and join `room` as `display`. */
+export async function joinAsTeacher(
+  browser: Browser,
+  pageUrl: string,
+  params: { janus: string; room: number; display: string; pin?: string; audioOnly?: boolean },
+): Promise<Page> {
+  const page = await browser.newPage();
+  const query = new URLSearchParams({
+    janus: params.janus,
+    room: String(params.room),
+    display: params.display,
+  });
+  if (params.pin) query.set('pin', params.pin);
+  if (params.audioOnly) query.set('publish', 'audio');
+  await page.goto(`${pageUrl}?${query.toString()}`);
+  await waitFor(
+    () => page.evaluate('window.teacher && window.teacher.state.feed'),
+    15_000,
+    `${params.display} joined`,
+  );
+  return page;
+}
+
+export function teacherSees(page: Page): Promise<RemoteSeen[]> {
+  return page.evaluate('window.teacher.remote()') as Promise<RemoteSeen[]>;
+}
+
+/** Poll until `check` returns a truthy value; fails naming what was awaited. */
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  timeoutMs: number,
+  what: string,
+  everyMs = 100,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,91 @@
+import type { Page } from 'puppeteer-core';
+import { JanusServer, type RoomSpec } from '../../device/demo/janus-server.js';
+import { startTeacherServer } from '../../device/demo/teacher-server.js';
+import { KioskBrowserPort } from '../../device/ports/kiosk-browser.port.js';
+import { joinAsTeacher, launchParticipant, teacherSees, waitFor } from './browser.js';
+import { startBox, type TestBox } from './box.js';
+import { freePort } from './ports.js';
+
+export const ROOM = 2222;
+export const BOX_NAME = '瑞金教学点';
+
+/** A real Janus in its namespace, the teacher page's server, and helpers to add people and a box. */
+export class Classroom {
+  janus!: JanusServer;
+  private site!: Awaited<ReturnType<typeof startTeacherServer>>;
+  private readonly closers: (() => Promise<void>)[] = [];
+
+  static async open(rooms: RoomSpec[] = [{ room: ROOM, description: 'test class' }]): Promise<Classroom> {
+    const c = new Classroom();
+    c.janus = new JanusServer({ rooms, wsPort: await freePort() });
+    await c.janus.start();
+    c.site = await startTeacherServer();
+    return c;
+  }
+
+  /** A participant in its own Chromium (a teacher, another centre), joined to `room`. */
+  async participant(display: string, options: { room?: number; audioOnly?: boolean } = {}): Promise<Page> {
+    const p = await launchParticipant();
+    this.closers.push(p.close);
+    return joinAsTeacher(p.browser, this.site.url, {
+      janus: this.janus.url,
+      room: options.room ?? ROOM,
+      display,
+      audioOnly: options.audioOnly,
+    });
+  }
+
+  async box(overrides: Parameters<typeof startBox>[0] = {}): Promise<TestBox> {
+    const box = await startBox({
+      ...overrides,
+      janus: { url: this.janus.url, room: ROOM, ...overrides.janus },
+    });
+    this.closers.push(() => box.stop());
+    await waitFor(
+      async () => (await box.status()).health.kiosk?.status === 'ok',
+      30_000,
+      'the kiosk page to connect',
+    );
+    return box;
+  }
+
+  async close(): Promise<void> {
+    for (const close of this.closers.reverse()) await close().catch(() => undefined);
+    await this.site?.close();
+    await this.janus?.stop();
+  }
+}
+
+export function kioskOf(box: TestBox): KioskBrowserPort {
+  return box.daemon.app.get(KioskBrowserPort);
+}
+
+/** Wait until `teacher` decodes at least `frames` more frames of the box's video than now. */
+export async function teacherDecodesBox(teacher: Page, timeoutMs = 20_000, frames = 10): Promise<void> {
+  const now = (await teacherSees(teacher)).find((r) => r.display === BOX_NAME)?.framesDecoded ?? 0;
+  await waitFor(
+    async () => {
+      const mine = (await teacherSees(teacher)).find((r) => r.display === BOX_NAME);
+      return mine !== undefined && mine.framesDecoded >= now + frames;
+    },
+    timeoutMs,
+    'the teacher to decode the box video',
+  );
+}
+
+/** Wait until `teacher` receives at least `bytes` more audio bytes from the box than now. */
+export async function teacherHearsBox(teacher: Page, timeoutMs = 20_000, bytes = 2000): Promise<void> {
+  const now = (await teacherSees(teacher)).find((r) => r.display === BOX_NAME)?.audioBytes ?? 0;
+  await waitFor(
+    async () => {
+      const mine = (await teacherSees(teacher)).find((r) => r.display === BOX_NAME);
+      return mine !== undefined && mine.audioBytes >= now + bytes;
+    },
+    timeoutMs,
+    'the teacher to hear the box',
+  );
+}
+
+export async function pageText(box: TestBox): Promise<string> {
+  return kioskOf(box).evaluate<string>('document.body.innerText');
+}

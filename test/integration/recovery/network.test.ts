@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../helpers/browser.js';
+import { Classroom, pageText, teacherDecodesBox, teacherHearsBox } from '../../helpers/classroom.js';
+
+// Janus sits in its own network namespace; the veth pair is "the box's link". The teacher's
+// browser uses the same link, so after a cut a fresh teacher joins to check what the box sends.
+describe('the box on a bad network', () => {
+  let room: Classroom;
+  beforeAll(async () => {
+    room = await Classroom.open();
+  }, 60_000);
+  afterAll(async () => {
+    await room?.janus.setUplinkRate(undefined).catch(() => undefined);
+    await room?.close();
+  });
+
+  it('comes back live after its link is cut for 30 s', async () => {
+    const box = await room.box();
+    await room.participant('王老师 Teacher Wang');
+    await box.press('class');
+    await box.waitForState('live');
+
+    await room.janus.setLink(false);
+    await box.waitForState('reconnecting', 30_000);
+    await waitFor(
+      async () => (await pageText(box)).includes('正在重新连接'),
+      5000,
+      'the reconnecting notice',
+    );
+    await new Promise((r) => setTimeout(r, 30_000 - 0));
+    await room.janus.setLink(true);
+
+    await box.waitForState('live', 30_000);
+    const teacher = await room.participant('王老师 Teacher Wang (after the cut)');
+    await teacherDecodesBox(teacher, 30_000);
+  }, 150_000);
+
+  it('falls back to sound only on a 150 kbit/s uplink, and brings video back when the cap goes', async () => {
+    const box = await room.box({ network: { probeSeconds: 6 } });
+    // A teacher sending sound only, so the capped link is the box's to use.
+    const teacher = await room.participant('王老师 Teacher Wang (audio)', { audioOnly: true });
+    await box.press('class');
+    await box.waitForState('live');
+    await teacherDecodesBox(teacher);
+
+    await room.janus.setUplinkRate(150);
+    const audioOnly = await waitFor(
+      async () => {
+        const s = await box.status();
+        return s.network.audioOnlyReason === 'uplink' ? s : undefined;
+      },
+      60_000,
+      'the box to fall back to sound only',
+    );
+    expect(audioOnly.state).toBe('live');
+    await waitFor(async () => (await pageText(box)).includes('只传送声音'), 5000, 'the sound-only notice');
+    await teacherHearsBox(teacher, 20_000);
+
+    await room.janus.setUplinkRate(undefined);
+    await waitFor(async () => !(await box.status()).network.audioOnly, 90_000, 'video to come back');
+    await teacherDecodesBox(teacher, 30_000);
+  }, 240_000);
+});

@@ -1,0 +1,160 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { Signal } from '../../../common/signal.js';
+import { parseDeviceConfig } from '../../../device/config/device-config.loader.js';
+import { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import {
+  JanusError,
+  JanusPort,
+  type JanusMediaEvent,
+  type PublishRequest,
+  type RemotePublisher,
+  type SubscriberOffer,
+} from '../../../device/ports/janus.port.js';
+import { ClassSessionService } from '../../../device/services/class-session.service.js';
+import { ConfigService } from '../../../device/services/config.service.js';
+import { HealthService } from '../../../device/services/health.service.js';
+import { MetricsService } from '../../../device/services/metrics.service.js';
+import type { DaemonMessage } from '../../../device/protocol/kiosk-messages.js';
+import { FakeClock, flush } from '../../utils/fake-clock.js';
+import { strictFake } from '../../utils/strict-fake.js';
+
+const OFFER = { type: 'offer' as const, sdp: 'v=0 publisher-offer' };
+const ANSWER = { type: 'answer' as const, sdp: 'v=0 janus-answer' };
+const TEACHER: RemotePublisher = {
+  feed: '11',
+  display: '王老师',
+  streams: [
+    { mid: '0', type: 'audio' },
+    { mid: '1', type: 'video' },
+  ],
+};
+
+function setup() {
+  const config = new ConfigService(
+    parseDeviceConfig(
+      {
+        device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' },
+        janus: { url: 'ws://janus:8188', room: 2222, pin: '1357', token: 'tok', bitrateKbps: 800 },
+      },
+      'test',
+    ),
+  );
+  const clock = new FakeClock();
+  const sent: DaemonMessage[] = [];
+  const signals = {
+    publishersChanged: new Signal<readonly RemotePublisher[]>('p'),
+    connectionLost: new Signal<JanusError>('l'),
+    mediaEvent: new Signal<JanusMediaEvent>('m'),
+    subscriberOffer: new Signal<SubscriberOffer>('s'),
+  };
+  const janus = strictFake<JanusPort>('JanusPort', {
+    ...signals,
+    ensureConnected: vi.fn(async () => undefined),
+    publish: vi.fn(async (_: PublishRequest) => ({ feed: '42', answer: ANSWER, publishers: [TEACHER] })),
+    subscribe: vi.fn(async () => ({ offer: { type: 'offer' as const, sdp: 'v=0 sub-offer' }, streams: [] })),
+    startSubscriber: vi.fn(async () => undefined),
+    leave: vi.fn(async () => undefined),
+    ensureClosed: vi.fn(async () => undefined),
+    trickle: vi.fn(async () => undefined),
+  });
+  const page = strictFake<KioskPageGateway>('KioskPageGateway', {
+    candidate: new Signal('c'),
+    connection: new Signal('cs'),
+    disconnected: new Signal('d'),
+    send: vi.fn((m: DaemonMessage) => {
+      sent.push(m);
+      return true;
+    }),
+    requestPublisherOffer: vi.fn(async () => OFFER),
+    requestSubscriberAnswer: vi.fn(async () => ({ type: 'answer' as const, sdp: 'v=0 sub-answer' })),
+  });
+  const health = strictFake<HealthService>('HealthService', {
+    set: vi.fn(),
+    get: vi.fn(() => ({ status: 'ok' as const })),
+  });
+  const service = new ClassSessionService(config, janus, page, health, clock, new MetricsService());
+  service.onApplicationBootstrap();
+  return { service, janus, page, clock, sent, signals, config };
+}
+
+describe('ClassSessionService', () => {
+  let t: ReturnType<typeof setup>;
+  beforeEach(async () => {
+    t = setup();
+    await flush();
+  });
+
+  it('joins with the page offer, the config secrets and the bitrate cap, then subscribes to the teacher', async () => {
+    t.service.dispatch({ type: 'classShortPress' });
+    expect(t.service.state.state).toBe('joining');
+    await flush();
+    expect(t.service.state.state).toBe('live');
+    expect(t.janus.publish).toHaveBeenCalledWith({
+      room: 2222,
+      display: '瑞金教学点',
+      pin: '1357',
+      token: 'tok',
+      bitrateKbps: 800,
+      offer: OFFER,
+    });
+    expect(t.sent).toContainEqual({ type: 'publisher.answer', jsep: ANSWER });
+    expect(t.service.currentFeed).toBe('42');
+    expect(t.service.remoteFeeds).toEqual([TEACHER]);
+    await flush();
+    expect(t.janus.subscribe).toHaveBeenCalledWith(2222, [TEACHER], { pin: '1357', token: 'tok' });
+    expect(t.janus.startSubscriber).toHaveBeenCalledWith({ type: 'answer', sdp: 'v=0 sub-answer' });
+  });
+
+  it('shows the room error code when Janus refuses the join, and closes the page media', async () => {
+    vi.mocked(t.janus.publish).mockRejectedValueOnce(new JanusError('E-ROOM-PIN', 'wrong pin'));
+    t.service.dispatch({ type: 'classShortPress' });
+    await flush();
+    expect(t.service.state).toMatchObject({ state: 'error', errorCode: 'E-ROOM-PIN' });
+    expect(t.sent).toContainEqual({ type: 'publisher.close' });
+  });
+
+  it('gives up a join that takes longer than the limit, with E-JOIN-TIMEOUT', async () => {
+    vi.mocked(t.janus.publish).mockReturnValueOnce(new Promise(() => undefined));
+    t.service.dispatch({ type: 'classShortPress' });
+    await t.clock.advance(t.config.current.session.joinTimeoutMs + 1);
+    expect(t.service.state).toMatchObject({ state: 'error', errorCode: 'E-JOIN-TIMEOUT' });
+  });
+
+  it('reconnects by itself after Janus goes away, retrying with backoff until it is back', async () => {
+    t.service.dispatch({ type: 'classShortPress' });
+    await flush();
+    vi.mocked(t.janus.ensureConnected).mockRejectedValue(new JanusError('E-JANUS-UNREACHABLE', 'refused'));
+    t.signals.connectionLost.emit(new JanusError('E-CONNECTION-LOST', 'closed'));
+    await flush();
+    expect(t.service.state.state).toBe('reconnecting');
+    await t.clock.advance(2000);
+    expect(t.service.state.state).toBe('reconnecting');
+    const attempts = vi.mocked(t.janus.ensureConnected).mock.calls.length;
+    expect(attempts).toBeGreaterThan(2);
+    vi.mocked(t.janus.ensureConnected).mockResolvedValue(undefined);
+    await t.clock.advance(3000);
+    expect(t.service.state.state).toBe('live');
+    expect(t.janus.publish).toHaveBeenCalledTimes(2);
+  });
+
+  it('ignores a late answer after the tutor ended the class', async () => {
+    let resolvePublish!: (v: Awaited<ReturnType<JanusPort['publish']>>) => void;
+    vi.mocked(t.janus.publish).mockReturnValueOnce(new Promise((r) => (resolvePublish = r)));
+    t.service.dispatch({ type: 'classShortPress' });
+    await flush();
+    t.service.dispatch({ type: 'endRequested' });
+    await flush();
+    expect(t.service.state.state).toBe('idle');
+    resolvePublish({ feed: '42', answer: ANSWER, publishers: [] });
+    await flush();
+    expect(t.service.state.state).toBe('idle');
+    expect(t.sent).not.toContainEqual({ type: 'publisher.answer', jsep: ANSWER });
+  });
+
+  it('says E-NOT-CONFIGURED when the box has no room yet', async () => {
+    t.config.replace({ ...t.config.current, janus: { ...t.config.current.janus, room: undefined } });
+    t.service.dispatch({ type: 'classShortPress' });
+    await flush();
+    expect(t.service.state).toMatchObject({ state: 'error', errorCode: 'E-NOT-CONFIGURED' });
+  });
+});

@@ -1,0 +1,401 @@
+import { beforeEach, describe, expect, it } from 'vitest';
+import {
+  desiredConfigSchema,
+  type ActionResult,
+  type DesiredConfig,
+  type EnrolmentSeed,
+  type Heartbeat,
+  type HeartbeatResponse,
+} from '../../../common/fleet-protocol.js';
+import { Signal } from '../../../common/signal.js';
+import { deviceConfigSchema, type DeviceConfig } from '../../../device/config/device-config.schema.js';
+import type { SessionSnapshot } from '../../../device/domain/class-session.machine.js';
+import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import { ClockPort, type TimerHandle } from '../../../device/ports/clock.port.js';
+import {
+  FleetError,
+  type DeviceKeyPair,
+  type EnrolmentState,
+  type FleetPort,
+  type FleetSession,
+  type FleetStatePort,
+} from '../../../device/ports/fleet.port.js';
+import type { HostPort } from '../../../device/ports/host.port.js';
+import type { ClassSessionService } from '../../../device/services/class-session.service.js';
+import { ConfigService } from '../../../device/services/config.service.js';
+import { FleetClientService } from '../../../device/services/fleet-client.service.js';
+import type { KioskService } from '../../../device/services/kiosk.service.js';
+import type { DeviceStatus, StatusService } from '../../../device/services/status.service.js';
+import { strictFake } from '../../helpers/strict-fake.js';
+
+/** Timers that run only when the test says so. */
+class ManualClock extends ClockPort {
+  time = Date.parse('2026-11-30T00:30:00Z');
+  timers = new Map<object, { fn: () => void; at: number }>();
+  now(): number {
+    return this.time;
+  }
+  setTimeout(fn: () => void, ms: number): TimerHandle {
+    const handle = {};
+    this.timers.set(handle, { fn, at: this.time + ms });
+    return handle;
+  }
+  clearTimeout(handle: TimerHandle | undefined): void {
+    if (handle) this.timers.delete(handle);
+  }
+  setInterval(): TimerHandle {
+    throw new Error('the fleet client uses no intervals');
+  }
+  clearInterval(): void {}
+}
+
+const SEED_FILE = '/boot/firmware/classbox-enrol.json';
+const seed: EnrolmentSeed = {
+  fleetUrl: 'http://fleet.example.cn',
+  token: 'cbx_enrol_0123456789abcdef',
+  deviceId: 'jx-ruijin-01',
+  centreId: 'jx-ruijin',
+  displayName: '瑞金教学点',
+  expiresAt: '2026-12-07T00:00:00.000Z',
+};
+const room = (n: number): DesiredConfig =>
+  desiredConfigSchema.parse({
+    device: { displayName: '瑞金教学点', centreName: '瑞金' },
+    janus: { url: 'wss://janus.example.cn', room: n },
+    timetable: [{ title: '高等数学', weekday: 1, start: '09:00', end: '10:30' }],
+  });
+
+const baseConfig = (): DeviceConfig =>
+  deviceConfigSchema.parse({
+    device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' },
+    fleet: { url: 'http://fleet.example.cn', enrolmentFile: SEED_FILE },
+    hardware: { mode: 'sim' },
+  });
+
+interface World {
+  sut: FleetClientService;
+  config: ConfigService;
+  clock: ManualClock;
+  session: { state: SessionSnapshot; changed: Signal<SessionSnapshot> };
+  files: {
+    seed?: EnrolmentSeed;
+    enrolment?: EnrolmentState;
+    desired?: { config: DesiredConfig; etag: string };
+  };
+  server: {
+    reachable: boolean;
+    desired: { config: DesiredConfig; etag: string };
+    enrolRefusal?: FleetError;
+    skewUntilOffset?: number;
+    actions: { id: string; kind: string }[];
+    beats: Heartbeat[];
+    sessions: FleetSession[];
+    reports: { id: string; result: ActionResult }[];
+  };
+  reboots: string[];
+  kioskRestarts: string[];
+}
+
+function world(): World {
+  const clock = new ManualClock();
+  const config = new ConfigService(baseConfig());
+  const session = {
+    state: { state: 'idle' } as SessionSnapshot,
+    changed: new Signal<SessionSnapshot>('test.session'),
+  };
+  const files: World['files'] = { seed };
+  const server: World['server'] = {
+    reachable: true,
+    desired: { config: room(1234), etag: '"a"' },
+    actions: [],
+    beats: [],
+    sessions: [],
+    reports: [],
+  };
+  const reboots: string[] = [];
+  const kioskRestarts: string[] = [];
+  const unreachable = () => new FleetError('E-FLEET-UNREACHABLE', "can't reach the fleet server");
+
+  const fleet = strictFake<FleetPort>('FleetPort', {
+    async enrol(url, request) {
+      if (!server.reachable) throw unreachable();
+      if (server.enrolRefusal) throw server.enrolRefusal;
+      expect(url).toBe(seed.fleetUrl);
+      expect(request.token).toBe(seed.token);
+      return {
+        deviceId: seed.deviceId,
+        centreId: seed.centreId,
+        displayName: seed.displayName,
+        ...server.desired,
+      };
+    },
+    async heartbeat(s, beat): Promise<HeartbeatResponse> {
+      if (!server.reachable) throw unreachable();
+      server.sessions.push(s);
+      if (server.skewUntilOffset !== undefined && s.clockOffsetMs !== server.skewUntilOffset) {
+        throw new FleetError('E-FLEET-REFUSED', 'skew', {
+          status: 401,
+          serverCode: 'E-CLOCK-SKEW',
+          serverTimeMs: Date.now() + server.skewUntilOffset,
+        });
+      }
+      server.beats.push(beat);
+      return {
+        actions: server.actions,
+        configEtag: server.desired.etag,
+        serverTime: new Date().toISOString(),
+      };
+    },
+    async fetchConfig(_s, etag) {
+      if (!server.reachable) throw unreachable();
+      return etag === server.desired.etag ? 'unchanged' : server.desired;
+    },
+    async reportAction(_s, id, result) {
+      server.reports.push({ id, result });
+      server.actions = server.actions.filter((a) => a.id !== id);
+    },
+  });
+  const state = strictFake<FleetStatePort>('FleetStatePort', {
+    async readSeed(file) {
+      expect(file).toBe(SEED_FILE);
+      return files.seed;
+    },
+    async deleteSeed() {
+      files.seed = undefined;
+    },
+    async readEnrolment() {
+      return files.enrolment;
+    },
+    async saveEnrolment(e) {
+      files.enrolment = e;
+    },
+    async ensureKeyPair(): Promise<DeviceKeyPair> {
+      return { publicKeyPem: 'PUBLIC', privateKeyPem: 'PRIVATE' };
+    },
+    async readDesired() {
+      return files.desired;
+    },
+    async saveDesired(d) {
+      files.desired = d;
+    },
+  });
+  const status = strictFake<StatusService>('StatusService', {
+    status: (): DeviceStatus => ({
+      state: session.state.state,
+      room: null,
+      feed: null,
+      remoteFeeds: [],
+      health: { camera: { status: 'ok' } },
+      version: '0.1.0',
+      deviceId: 'jx-ruijin-01',
+      displayName: '瑞金教学点',
+      errorCode: session.state.errorCode ?? null,
+      muted: false,
+      leds: { status: 'off', mute: 'off' },
+      network: { audioOnly: false, audioOnlyReason: null, uplinkKbps: null },
+      selfTest: null,
+    }),
+  });
+  const host = strictFake<HostPort>('HostPort', {
+    uptimeSec: async () => 120,
+    temperatureC: async () => 51.2,
+    reboot: async () => {
+      reboots.push(session.state.state);
+    },
+  });
+  const kiosk = strictFake<KioskService>('KioskService', {
+    restart: async (why: string) => {
+      kioskRestarts.push(why);
+    },
+  });
+  const page = strictFake<KioskPageGateway>('KioskPageGateway', {
+    requestSnapshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
+  });
+  const sut = new FleetClientService(
+    config,
+    strictFake<ClassSessionService>(
+      'ClassSessionService',
+      session as unknown as Partial<ClassSessionService>,
+    ),
+    status,
+    kiosk,
+    page,
+    clock,
+    fleet,
+    state,
+    host,
+  );
+  return { sut, config, clock, session, files, server, reboots, kioskRestarts };
+}
+
+const setSession = (w: World, state: SessionSnapshot['state']) => {
+  w.session.state = { state };
+  w.session.changed.emit(w.session.state);
+};
+
+describe('FleetClientService', () => {
+  let w: World;
+  beforeEach(() => {
+    w = world();
+    w.sut.onApplicationBootstrap();
+  });
+
+  it('enrols with the seed, saves who it is, deletes the seed and applies the room', async () => {
+    await w.sut.tick();
+    expect(w.files.enrolment).toMatchObject({
+      deviceId: 'jx-ruijin-01',
+      centreId: 'jx-ruijin',
+      fleetUrl: seed.fleetUrl,
+    });
+    expect(w.files.seed).toBeUndefined();
+    expect(w.config.current.janus.room).toBe(1234);
+    expect(w.files.desired?.etag).toBe('"a"');
+    expect(w.server.beats).toHaveLength(1);
+    expect(w.server.beats[0]).toMatchObject({
+      state: 'idle',
+      version: '0.1.0',
+      uptimeSec: 120,
+      temperatureC: 51.2,
+    });
+  });
+
+  it('keeps the seed and stays unenrolled when the token is refused', async () => {
+    w.server.enrolRefusal = new FleetError('E-FLEET-REFUSED', 'used', {
+      status: 401,
+      serverCode: 'E-TOKEN-USED',
+    });
+    await w.sut.tick();
+    expect(w.sut.isEnrolled()).toBe(false);
+    expect(w.files.seed).toBeDefined();
+    expect(w.files.enrolment).toBeUndefined();
+  });
+
+  it('waits for the class to end before applying a new room', async () => {
+    await w.sut.tick();
+    setSession(w, 'live');
+    w.server.desired = { config: room(4321), etag: '"b"' };
+    await w.sut.tick();
+    expect(w.files.desired?.etag).toBe('"b"');
+    expect(w.config.current.janus.room).toBe(1234);
+    setSession(w, 'leaving');
+    expect(w.config.current.janus.room).toBe(1234);
+    setSession(w, 'idle');
+    expect(w.config.current.janus.room).toBe(4321);
+  });
+
+  it('applies at once while the box shows an error', async () => {
+    await w.sut.tick();
+    setSession(w, 'error');
+    w.server.desired = { config: room(4321), etag: '"b"' };
+    await w.sut.tick();
+    expect(w.config.current.janus.room).toBe(4321);
+  });
+
+  it('keeps its last good config while the server is away and catches up after', async () => {
+    await w.sut.tick();
+    w.server.reachable = false;
+    await w.sut.tick();
+    expect(w.sut.isReachable()).toBe(false);
+    expect(w.config.current.janus.room).toBe(1234);
+    w.server.reachable = true;
+    w.server.desired = { config: room(777), etag: '"c"' };
+    await w.sut.tick();
+    expect(w.sut.isReachable()).toBe(true);
+    expect(w.config.current.janus.room).toBe(777);
+  });
+
+  it('picks up a saved enrolment and config without enrolling again', async () => {
+    const fresh = world();
+    fresh.files.seed = undefined;
+    fresh.files.enrolment = {
+      deviceId: 'jx-ruijin-01',
+      centreId: 'jx-ruijin',
+      displayName: 'x',
+      fleetUrl: seed.fleetUrl,
+      enrolledAt: 'then',
+    };
+    fresh.files.desired = { config: room(1234), etag: '"a"' };
+    await fresh.sut.tick();
+    expect(fresh.sut.isEnrolled()).toBe(true);
+    expect(fresh.server.beats).toHaveLength(1);
+    expect(fresh.sut.nextClass()).toEqual({ title: '高等数学', startsAt: '2026-11-30T01:00:00.000Z' });
+  });
+
+  it("signs with the server's clock after a clock-skew refusal", async () => {
+    await w.sut.tick();
+    w.server.skewUntilOffset = 3_600_000;
+    await w.sut.tick();
+    await w.sut.tick();
+    const offset = w.server.sessions.at(-1)!.clockOffsetMs;
+    expect(Math.abs(offset - 3_600_000)).toBeLessThan(60_000);
+    w.server.skewUntilOffset = offset;
+    const before = w.server.beats.length;
+    await w.sut.tick();
+    expect(w.server.beats.length).toBe(before + 1);
+  });
+
+  it('restarts the kiosk and sends a snapshot when IT asks, each once', async () => {
+    await w.sut.tick();
+    w.server.actions = [
+      { id: 'a1', kind: 'restart-kiosk' },
+      { id: 'a2', kind: 'snapshot' },
+    ];
+    await w.sut.tick();
+    await w.sut.tick();
+    expect(w.kioskRestarts).toHaveLength(1);
+    expect(w.server.reports.map((r) => r.id)).toEqual(['a1', 'a2']);
+    expect(w.server.reports[1]!.result).toEqual({ ok: true, image: 'data:image/jpeg;base64,/9j/2Q==' });
+  });
+
+  it('tells the server when it does not know an action, and keeps working', async () => {
+    await w.sut.tick();
+    w.server.actions = [{ id: 'x1', kind: 'update-firmware' }];
+    await w.sut.tick();
+    expect(w.server.reports).toEqual([
+      { id: 'x1', result: { ok: false, detail: expect.stringMatching(/can't do "update-firmware"/) } },
+    ]);
+    expect(w.reboots).toEqual([]);
+    expect(w.kioskRestarts).toEqual([]);
+  });
+
+  it('reboots only once the class is over, after reporting it', async () => {
+    await w.sut.tick();
+    setSession(w, 'live');
+    w.server.actions = [{ id: 'r1', kind: 'reboot-when-idle' }];
+    await w.sut.tick();
+    expect(w.reboots).toEqual([]);
+    setSession(w, 'idle');
+    await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(w.server.reports.map((r) => r.id)).toEqual(['r1']);
+    expect(w.reboots).toEqual(['idle']);
+  });
+
+  it('moves the idle screen on to the following class when one ends', async () => {
+    w.server.desired = {
+      config: desiredConfigSchema.parse({
+        timetable: [
+          { title: '高等数学', weekday: 1, start: '09:00', end: '10:30' },
+          { title: '大学英语', weekday: 1, start: '14:00', end: '15:30' },
+        ],
+      }),
+      etag: '"t"',
+    };
+    const seen: (string | undefined)[] = [];
+    w.sut.nextClassChanged.on('test', (next) => void seen.push(next?.title));
+    await w.sut.tick();
+    expect(w.sut.nextClass()?.title).toBe('高等数学');
+    const ends = [...w.clock.timers.values()].filter(
+      (t) => t.at > w.clock.time && t.at < w.clock.time + 3 * 3600_000,
+    );
+    expect(ends).toHaveLength(1);
+    w.clock.time = ends[0]!.at;
+    ends[0]!.fn();
+    expect(w.sut.nextClass()?.title).toBe('大学英语');
+    expect(seen).toEqual(['高等数学', '大学英语']);
+  });
+
+  it('shows no next class before the fleet sent a timetable', () => {
+    expect(w.sut.nextClass()).toBeUndefined();
+  });
+});
