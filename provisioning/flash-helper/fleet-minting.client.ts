@@ -85,9 +85,15 @@ function withSlash(url: string): string {
   return url.endsWith('/') ? url : `${url}/`;
 }
 
+/** The fleet server answers errors as `{"error": {"code", "message"}}`; other proxies answer anything. */
 function serverMessage(text: string): string {
   try {
-    const body = JSON.parse(text) as { message?: unknown };
+    const body = JSON.parse(text) as { message?: unknown; error?: { code?: unknown; message?: unknown } };
+    if (typeof body.error?.message === 'string') {
+      return typeof body.error.code === 'string'
+        ? `${body.error.message} [${body.error.code}]`
+        : body.error.message;
+    }
     if (typeof body.message === 'string') return body.message;
   } catch {
     // Not JSON: show the start of the text instead.

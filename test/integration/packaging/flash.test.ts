@@ -2,7 +2,10 @@ import { createServer, type Server } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { generateKeyPairSync } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrolmentSeedSchema } from '../../../common/fleet-protocol.js';
+import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import {
   BOOT_OFFSET,
   BOOT_SIZE,
@@ -419,5 +422,109 @@ describe('provisioning/flash --csv (batch minting)', () => {
     expect(result.stderr).toContain('line 3: expected 3 fields, found 2');
     expect(result.stderr).toContain('line 5: device_id "jx-ok-02" is already on line 4');
     expect(requests.length).toBe(before);
+  });
+});
+
+/** The same batch against the real fleet server (SQLite), then the first-boot enrolment with a flashed seed. */
+describe('provisioning/flash --csv against the real fleet server', () => {
+  const ADMIN = 'cbx_admin_packaging-test-000000000000';
+  let server: RunningFleetServer;
+  let tokenFile: string;
+
+  beforeAll(async () => {
+    server = await startFleetServer({
+      db: join(dir, 'fleet.db'),
+      port: 0,
+      host: '127.0.0.1',
+      firstAdminToken: ADMIN,
+      enrolPerMinute: 1000,
+    });
+    for (const id of ['jx-ruijin', 'jx-yudu']) {
+      const res = await fetch(`${server.url}/api/v1/admin/centres`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+        body: JSON.stringify({
+          id,
+          name: `${id} 教学点`,
+          region: '江西',
+          room: { janusUrl: 'ws://janus.example.cn:8188', room: 1234 },
+        }),
+      });
+      expect(res.status).toBe(201);
+    }
+    tokenFile = join(dir, 'real-admin-token');
+    writeFileSync(tokenFile, ADMIN);
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('mints seeds the server accepts: flashed, read back, enrolled once, refused the second time', async () => {
+    const out = join(dir, 'real-batch');
+    const csv = join(import.meta.dirname, '..', '..', 'fixtures', 'packaging', 'centres.csv');
+    const batch = await runAsync(FLASH, [
+      '--csv',
+      csv,
+      '--fleet-url',
+      server.url,
+      '--admin-token-file',
+      tokenFile,
+      '--out',
+      out,
+    ]);
+    expect(batch.status, batch.stderr).toBe(0);
+    expect(batch.stdout).toContain('jx-yudu-01');
+
+    const seed = enrolmentSeedSchema.parse(
+      JSON.parse(readFileSync(join(out, 'seeds', 'jx-ruijin-01.json'), 'utf8')),
+    );
+    const card = join(dir, 'real-card.img');
+    const flashed = await runAsync(FLASH, [
+      '--image',
+      image,
+      '--target',
+      card,
+      '--seed',
+      join(out, 'seeds', 'jx-ruijin-01.json'),
+    ]);
+    expect(flashed.status, flashed.stderr).toBe(0);
+    const onCard = enrolmentSeedSchema.parse(JSON.parse(readBootFile(card, 'classbox-enrol.json')));
+    expect(onCard).toEqual(seed);
+
+    const publicKey = generateKeyPairSync('ed25519')
+      .publicKey.export({ type: 'spki', format: 'pem' })
+      .toString();
+    const enrol = () =>
+      fetch(`${onCard.fleetUrl}/api/v1/enrol`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: onCard.token, publicKey }),
+      });
+    const first = await enrol();
+    expect(first.status).toBe(201);
+    expect(await first.json()).toMatchObject({
+      deviceId: 'jx-ruijin-01',
+      centreId: 'jx-ruijin',
+      displayName: '瑞金教学点 一号',
+    });
+    expect((await enrol()).status).toBeGreaterThanOrEqual(400);
+  });
+
+  it("names the server's own reason when a centre does not exist", async () => {
+    const csv = join(dir, 'unknown-centre.csv');
+    writeFileSync(csv, 'centre_id,device_id,display_name\nnowhere,nowhere-01,无\n');
+    const result = await runAsync(FLASH, [
+      '--csv',
+      csv,
+      '--fleet-url',
+      server.url,
+      '--admin-token-file',
+      tokenFile,
+      '--out',
+      join(dir, 'nowhere'),
+    ]);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('HTTP 404 for centre nowhere: no centre with id "nowhere" [E-NOT-FOUND]');
   });
 });
