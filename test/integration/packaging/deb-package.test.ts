@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import {
   cpSync,
   existsSync,
@@ -46,14 +46,6 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     dir = mkdtempSync(join(tmpdir(), 'classbox-deb-test-'));
     arch = execFileSync('dpkg', ['--print-architecture'], { encoding: 'utf8' }).trim();
     const args = ['--out', join(dir, 'out'), '--work', join(dir, 'work')];
-    // Until the kiosk page lands in device/kiosk-page/, `npm run build` cannot build it; package the daemon alone.
-    if (!existsSync(join(REPO, 'device', 'kiosk-page', 'vite.config.ts'))) {
-      console.warn(
-        'device/kiosk-page/ is missing: building TypeScript only and packaging with --skip-app-build',
-      );
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: REPO, stdio: 'inherit' });
-      args.push('--skip-app-build');
-    }
     execFileSync(join(REPO, 'images', 'build-deb.sh'), args, { stdio: ['ignore', 'inherit', 'inherit'] });
     deb = join(dir, 'out', `classbox_${VERSION}_${arch}.deb`);
 
@@ -112,6 +104,8 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
       [`${release}/bin/classbox.js`, '-rwxr-xr-x'],
       [`${release}/dist/cli/classbox.js`, '-rw-r--r--'],
       [`${release}/dist/device/daemon.js`, '-rw-r--r--'],
+      [`${release}/dist/kiosk-page/index.html`, '-rw-r--r--'],
+      [`${release}/docs/first-boot.md`, '-rw-r--r--'],
       [`${release}/package.json`, '-rw-r--r--'],
       [`${release}/node_modules/@nestjs/core/package.json`, '-rw-r--r--'],
       [`${release}/node_modules/better-sqlite3/build/Release/better_sqlite3.node`, '-rwxr-xr-x'],
@@ -209,6 +203,51 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     ]);
     expect(probe.stderr).toBe('');
     expect(probe.stdout).toBe('瑞金');
+  });
+
+  it('boots the installed daemon (sim hardware) on the bundled Node: status API and kiosk page answer, SIGTERM stops it', async () => {
+    const node = join(root, 'opt/classbox/node/bin/node');
+    const port = 18_000 + (process.pid % 2000);
+    const config = join(dir, 'sim-device.json');
+    writeFileSync(
+      config,
+      JSON.stringify({
+        device: { id: 'pkg-test-01', displayName: '打包测试' },
+        janus: { url: 'ws://127.0.0.1:9', room: 1234 },
+        hardware: { mode: 'sim' },
+        kiosk: { browser: 'none' },
+        control: { port },
+        stateDir: join(dir, 'sim-state'),
+      }),
+    );
+    const daemon = spawn(
+      node,
+      [join(root, 'opt/classbox/releases/current/bin/classbox.js'), 'device', '--config', config],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let output = '';
+    daemon.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    daemon.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const exited = new Promise<number | null>((resolve) => daemon.on('exit', (code) => resolve(code)));
+    try {
+      let status: { version?: string; state?: string } | undefined;
+      for (let attempt = 0; attempt < 100 && status === undefined && daemon.exitCode === null; attempt++) {
+        try {
+          status = (await (await fetch(`http://127.0.0.1:${port}/api/status`)).json()) as typeof status;
+        } catch {
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+      expect(status, output).toMatchObject({ version: VERSION });
+      const page = await fetch(`http://127.0.0.1:${port}/`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toMatch(/<html/i);
+    } finally {
+      daemon.kill('SIGTERM');
+    }
+    expect(await exited, output).toBe(0);
   });
 
   it('ships a default config that is a valid fleet box once enrolment supplies the identity', () => {
