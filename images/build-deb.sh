@@ -164,7 +164,7 @@ rm -rf -- "$root"
 release="$root/opt/classbox/releases/$version"
 mkdir -p -- "$release" "$root/opt/classbox/node/bin" "$root/etc/classbox" "$root/usr/bin" \
   "$root/usr/lib/systemd/system" "$root/usr/lib/sysusers.d" "$root/usr/lib/tmpfiles.d" "$root/usr/lib/classbox" \
-  "$root/usr/share/classbox/labwc" "$root/usr/share/doc/classbox" "$root/DEBIAN"
+  "$root/usr/share/classbox/labwc" "$root/usr/share/doc/classbox" "$root/usr/share/polkit-1/rules.d" "$root/DEBIAN"
 cp -a -- "$app/bin" "$app/dist" "$app/docs" "$app/package.json" "$app/node_modules" "$release/"
 cp -- "$node_bin" "$root/opt/classbox/node/bin/node"
 cp -- "$node_dir/LICENSE" "$root/opt/classbox/node/LICENSE"
@@ -177,6 +177,7 @@ cp -- "$deb_src/classbox.sysusers" "$root/usr/lib/sysusers.d/classbox.conf"
 cp -- "$deb_src/classbox.tmpfiles" "$root/usr/lib/tmpfiles.d/classbox.conf"
 cp -- "$deb_src"/labwc/* "$root/usr/share/classbox/labwc/"
 cp -- "$deb_src/copyright" "$root/usr/share/doc/classbox/copyright"
+cp -- "$deb_src/classbox-reboot.polkit.rules" "$root/usr/share/polkit-1/rules.d/50-classbox-reboot.rules"
 
 # Modes are set here, not inherited from the checkout, so the package is the same from any umask.
 find "$root" -type d -exec chmod 0755 {} +

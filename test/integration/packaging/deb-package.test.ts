@@ -122,6 +122,7 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
       ['/usr/lib/tmpfiles.d/classbox.conf', '-rw-r--r--'],
       ['/usr/share/classbox/labwc/rc.xml', '-rw-r--r--'],
       ['/usr/share/doc/classbox/copyright', '-rw-r--r--'],
+      ['/usr/share/polkit-1/rules.d/50-classbox-reboot.rules', '-rw-r--r--'],
     ];
     for (const [path, mode] of expected) {
       expect(entries.get(path), path).toEqual({ mode, owner: 'root/root' });
