@@ -40,11 +40,13 @@ describe('parseCentresCsv', () => {
   });
 
   it('groups boxes by centre in the order centres first appear', () => {
-    const rows = parseCentresCsv('centre_id,device_id,display_name\nb,b-01,B1\na,a-01,A1\nb,b-02,B2\n');
+    const rows = parseCentresCsv(
+      'centre_id,device_id,display_name\njx-b,jx-b-01,B1\njx-a,jx-a-01,A1\njx-b,jx-b-02,B2\n',
+    );
     expect([...groupByCentre(rows)].map(([centre, boxes]) => [centre, boxes.map((b) => b.deviceId)])).toEqual(
       [
-        ['b', ['b-01', 'b-02']],
-        ['a', ['a-01']],
+        ['jx-b', ['jx-b-01', 'jx-b-02']],
+        ['jx-a', ['jx-a-01']],
       ],
     );
   });
