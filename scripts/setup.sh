@@ -16,6 +16,8 @@ APT_PACKAGES=(
   shellcheck                 # checks the shell scripts
   systemd                    # systemd-analyze verify for the units
   dpkg-dev fakeroot          # the Debian package
+  xz-utils openssl           # compressed images, checksums
+  python3-yaml               # checks the image configuration's YAML
   g++ make python3           # native addons (better-sqlite3, unix-dgram, epoll)
   ca-certificates git
 )
