@@ -74,7 +74,10 @@ export class ClassSessionService
     const owner = ClassSessionService.name;
     this.janus.publishersChanged.on(owner, (list) => this.onPublishers(list));
     this.janus.connectionLost.on(owner, (error) => this.onConnectionLost(error));
-    this.janus.subscriberOffer.on(owner, (offer) => this.answerSubscriber(this.generation, offer));
+    // Janus renegotiates by itself when a subscribed publisher leaves; answer in line with our own updates.
+    this.janus.subscriberOffer.on(owner, (offer) =>
+      this.enqueueSubscription(() => this.answerSubscriber(this.generation, offer)),
+    );
     this.janus.mediaEvent.on(owner, (event) => {
       if (event.kind === 'hangup' && event.target === 'publisher' && this.inClass()) {
         this.dispatch({
@@ -373,14 +376,18 @@ export class ClassSessionService
   /** Bring the one multistream subscription in line with `remote`; serialised. */
   private syncSubscription(): void {
     const generation = this.generation;
+    this.enqueueSubscription(async () => {
+      if (generation !== this.generation || this.snapshot.state !== 'live' || this.room === undefined) return;
+      const { pin, token } = this.config.current.janus;
+      const offer = await this.janus.subscribe(this.room, this.remote, { pin, token });
+      if (offer) await this.answerSubscriber(generation, offer);
+    });
+  }
+
+  /** One subscription negotiation at a time: the page's peer connection takes one offer after another. */
+  private enqueueSubscription(work: () => Promise<void>): void {
     this.subscriptionChain = this.subscriptionChain
-      .then(async () => {
-        if (generation !== this.generation || this.snapshot.state !== 'live' || this.room === undefined)
-          return;
-        const { pin, token } = this.config.current.janus;
-        const offer = await this.janus.subscribe(this.room, this.remote, { pin, token });
-        if (offer) await this.answerSubscriber(generation, offer);
-      })
+      .then(work)
       .catch((error: unknown) => this.log.warn(`Can't subscribe to publishers: ${reason(error)}`));
   }
 

@@ -201,7 +201,16 @@ export class Media {
     this.streams = new Map(streams.map((s) => [s.mid, s]));
   }
 
-  async subscriberAnswer(offer: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> {
+  private subscriberQueue: Promise<unknown> = Promise.resolve();
+
+  /** Answer Janus's subscription offers one at a time, in the order they came. */
+  subscriberAnswer(offer: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> {
+    const next = this.subscriberQueue.then(() => this.answerNow(offer));
+    this.subscriberQueue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async answerNow(offer: RTCSessionDescriptionInit): Promise<RTCSessionDescriptionInit> {
     if (!this.subscriber) {
       const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
       this.subscriber = pc;
