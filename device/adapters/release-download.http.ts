@@ -51,7 +51,10 @@ export class HttpReleaseDownload extends ReleaseDownloadPort {
           clearTimeout(stall);
           stall = setTimeout(() => controller.abort(), STALL_MS);
           if (have + chunk.length > expectedSize) {
-            throw new UpdateError('E-UPDATE-SIZE', `the download of ${path} is longer than its manifest says`);
+            throw new UpdateError(
+              'E-UPDATE-SIZE',
+              `the download of ${path} is longer than its manifest says`,
+            );
           }
           await handle.write(chunk);
           have += chunk.length;
@@ -59,9 +62,13 @@ export class HttpReleaseDownload extends ReleaseDownloadPort {
         }
       } catch (error) {
         if (error instanceof UpdateError) throw error;
-        throw new UpdateError('E-UPDATE-DOWNLOAD', `the download broke off at byte ${have}: ${reason(error)}`, {
-          cause: error,
-        });
+        throw new UpdateError(
+          'E-UPDATE-DOWNLOAD',
+          `the download broke off at byte ${have}: ${reason(error)}`,
+          {
+            cause: error,
+          },
+        );
       } finally {
         clearTimeout(stall);
         // What arrived is kept (and synced) for the next try to resume from.

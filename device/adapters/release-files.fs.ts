@@ -163,13 +163,14 @@ export class FsReleaseFiles extends ReleaseFilesPort {
       await rename(temp, join(this.releases, 'current'));
       await syncDir(this.releases);
     } catch (error) {
-      throw new UpdateError('E-UPDATE-SWITCH', `can't switch current to version ${version}`, { cause: error });
+      throw new UpdateError('E-UPDATE-SWITCH', `can't switch current to version ${version}`, {
+        cause: error,
+      });
     }
   }
 
   async listReleases(): Promise<string[]> {
-    await this.ensureDirs();
-    const entries = await readdir(this.releases, { withFileTypes: true });
+    const entries = await readdir(this.releases, { withFileTypes: true }).catch(ifMissing([]));
     return entries.filter((e) => e.isDirectory() && RELEASE_VERSION.test(e.name)).map((e) => e.name);
   }
 
@@ -178,25 +179,27 @@ export class FsReleaseFiles extends ReleaseFilesPort {
     await rm(this.releaseDir(version), { recursive: true, force: true });
   }
 
+  /** Reads only when nothing is there: a development checkout has no release tree. */
   async removeLeftovers(): Promise<void> {
-    await this.ensureDirs();
-    for (const name of await readdir(this.releases)) {
+    for (const name of await readdir(this.releases).catch(ifMissing([]))) {
       if (name.startsWith(UNPACK_PREFIX) || name === LINK_TEMP) {
         await rm(join(this.releases, name), { recursive: true, force: true });
       }
     }
-    for (const name of await readdir(this.downloads)) {
+    for (const name of await readdir(this.downloads).catch(ifMissing([]))) {
       if (name.endsWith('.copy')) await unlink(join(this.downloads, name));
     }
   }
 
   private releaseDir(version: string): string {
-    if (!RELEASE_VERSION.test(version)) throw new UpdateError('E-UPDATE-MANIFEST', `bad version "${version}"`);
+    if (!RELEASE_VERSION.test(version))
+      throw new UpdateError('E-UPDATE-MANIFEST', `bad version "${version}"`);
     return join(this.releases, version);
   }
 
   private payloadFile(version: string): string {
-    if (!RELEASE_VERSION.test(version)) throw new UpdateError('E-UPDATE-MANIFEST', `bad version "${version}"`);
+    if (!RELEASE_VERSION.test(version))
+      throw new UpdateError('E-UPDATE-MANIFEST', `bad version "${version}"`);
     return join(this.downloads, `${version}.tar.gz`);
   }
 
@@ -204,6 +207,13 @@ export class FsReleaseFiles extends ReleaseFilesPort {
     await mkdir(this.releases, { recursive: true });
     await mkdir(this.downloads, { recursive: true });
   }
+}
+
+function ifMissing<T>(fallback: T): (error: unknown) => T {
+  return (error) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return fallback;
+    throw error;
+  };
 }
 
 async function isDir(path: string): Promise<boolean> {

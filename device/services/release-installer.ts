@@ -17,12 +17,7 @@ import {
   type UpdateRecord,
 } from '../domain/update-plan.js';
 import type { FleetSession } from '../ports/fleet.port.js';
-import {
-  ReleaseDownloadPort,
-  ReleaseFilesPort,
-  UpdateError,
-  UpdateStatePort,
-} from '../ports/update.port.js';
+import { ReleaseDownloadPort, ReleaseFilesPort, UpdateError, UpdateStatePort } from '../ports/update.port.js';
 
 export interface InstallerOptions {
   /** How long a new version has to become healthy after the switch. */
@@ -227,7 +222,9 @@ export class ReleaseInstaller {
     })) {
       await this.files
         .removeRelease(version)
-        .catch((error: unknown) => this.log.warn(`Can't remove old release version=${version}: ${reason(error)}`));
+        .catch((error: unknown) =>
+          this.log.warn(`Can't remove old release version=${version}: ${reason(error)}`),
+        );
     }
     this.log.info(`Confirmed update version=${trial.version} previous=${trial.previous ?? '-'}`);
   }
