@@ -56,7 +56,7 @@ async function adminCall(
   token: string | undefined,
   method: string,
   path: string,
-  body: BodyInit | undefined,
+  body: string | ReadableStream | undefined,
   contentType: string,
 ): Promise<unknown> {
   if (!token) throw new Error('no admin token: pass --token or set CLASSBOX_FLEET_ADMIN_TOKEN');
