@@ -216,6 +216,7 @@ export class ReleaseInstaller {
     await this.state.clearTrial();
     await this.state.clearRecord();
     this.options.checkpoint('confirmed');
+    await this.files.removeDownload(trial.version);
     for (const version of releasesToPrune(await this.files.listReleases(), {
       current: trial.version,
       previous: trial.previous,
