@@ -119,7 +119,7 @@ export function registerReleaseCommands(program: Command): void {
       '--staged <dir>',
       'pack this already staged folder (bin/, dist/, package.json, node_modules/) as is',
     )
-    .option('--version <version>', 'release version (default: package.json version)', version)
+    .option('--release <version>', 'release version (default: package.json version)', version)
     .option('--arch <arch>', 'target architecture: arm64, x64 or arm', arch, arch(process.arch))
     .option(
       '--node-abi <n>',
@@ -133,13 +133,13 @@ export function registerReleaseCommands(program: Command): void {
         out: string;
         app: string;
         staged?: string;
-        version?: string;
+        release?: string;
         arch: ReleaseManifest['arch'];
         nodeAbi: number;
         minOs: string;
       }) => {
         const from = options.staged ?? options.app;
-        let releaseVersionValue = options.version;
+        let releaseVersionValue = options.release;
         if (releaseVersionValue === undefined) {
           const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { version: string };
           releaseVersionValue = version(pkg.version);
@@ -228,7 +228,7 @@ export function registerReleaseCommands(program: Command): void {
       'admin token ($CLASSBOX_FLEET_ADMIN_TOKEN)',
       process.env.CLASSBOX_FLEET_ADMIN_TOKEN,
     )
-    .requiredOption('--version <version>', 'the release', version)
+    .requiredOption('--release <version>', 'the release version', version)
     .option('--channel <name>', 'e.g. pilot or stable')
     .option('--centre <id>', 'one centre')
     .option('--device <id>', 'one box')
@@ -237,7 +237,7 @@ export function registerReleaseCommands(program: Command): void {
       async (options: {
         fleet: string;
         token?: string;
-        version: string;
+        release: string;
         channel?: string;
         centre?: string;
         device?: string;
@@ -248,7 +248,7 @@ export function registerReleaseCommands(program: Command): void {
             options.fleet,
             options.token,
             'POST',
-            `api/v1/admin/releases/${encodeURIComponent(options.version)}/rollouts`,
+            `api/v1/admin/releases/${encodeURIComponent(options.release)}/rollouts`,
             JSON.stringify({
               channel: options.channel,
               centre: options.centre,

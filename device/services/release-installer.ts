@@ -185,7 +185,7 @@ export class ReleaseInstaller {
           await this.state.writeTrial({
             version: record.version,
             previous: record.previous,
-            deadline: this.options.now() + this.options.healthTimeoutMs,
+            deadline: Math.round(this.options.now() + this.options.healthTimeoutMs),
             starts: 0,
           });
           this.options.checkpoint('trial-opened');

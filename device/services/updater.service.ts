@@ -37,6 +37,11 @@ export class UpdaterService implements OnModuleInit, OnApplicationBootstrap, OnA
   private deadlineTimer: TimerHandle | undefined;
   private windowTimer: TimerHandle | undefined;
   private stopping = false;
+  /**
+   * The version `current` names (on a box, this code's own version); the compiled-in
+   * version where there is no release tree (a development checkout).
+   */
+  private runningVersion = VERSION;
   /** Versions refused or rolled back: not tried again until the fleet names another one. */
   private readonly refused = new Set<string>();
 
@@ -65,6 +70,12 @@ export class UpdaterService implements OnModuleInit, OnApplicationBootstrap, OnA
         if (outcome.result !== 'installed') this.refused.add(outcome.version);
       }
       const recovery = await this.installer.recover(true);
+      this.runningVersion =
+        (recovery.kind === 'steady'
+          ? recovery.current
+          : recovery.kind === 'trial'
+            ? recovery.trial.version
+            : recovery.to) ?? VERSION;
       if (recovery.kind === 'rolled-back') {
         this.report = {
           state: 'rolled-back',
@@ -167,7 +178,7 @@ export class UpdaterService implements OnModuleInit, OnApplicationBootstrap, OnA
   private kick(): void {
     if (this.running || this.stopping || this.trial) return;
     const offer = this.offer;
-    if (!offer || offer.version === VERSION || this.refused.has(offer.version)) return;
+    if (!offer || offer.version === this.runningVersion || this.refused.has(offer.version)) return;
     const blocked = this.blockedBy();
     if (blocked) {
       if (this.report?.state !== 'waiting' || this.report.version !== offer.version)
