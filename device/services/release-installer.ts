@@ -171,8 +171,8 @@ export class ReleaseInstaller {
         step = await this.advance(record, 'verified');
       }
       if (step === 'verified') {
-        // Checked again here: the download slot could have been changed while the box was off.
-        await this.verifyPayload(record.version, manifest);
+        // Checked again after a restart: the download slot could have been changed while the box was off.
+        if (record.step === 'verified') await this.verifyPayload(record.version, manifest);
         await this.files.unpack(record.version);
         this.options.checkpoint('unpacked-unrecorded');
         step = await this.advance(record, 'unpacked');
