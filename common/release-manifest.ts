@@ -81,7 +81,7 @@ export function verifyManifest(
       message: `the release is signed with key ${signature.keyId}, which this box does not trust`,
     };
   }
-  let valid = false;
+  let valid: boolean;
   try {
     valid = verify(null, Buffer.from(manifestText, 'utf8'), key, Buffer.from(signature.signature, 'base64'));
   } catch {

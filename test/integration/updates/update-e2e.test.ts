@@ -55,7 +55,7 @@ class RecordingDownload extends HttpReleaseDownload {
     size: number,
     progress: (n: number) => void,
   ) {
-    let have = 0;
+    let have: number;
     try {
       have = statSync(file).size;
     } catch {
