@@ -70,7 +70,7 @@ async function adminCall(
       duplex: 'half',
     } as RequestInit);
   } catch (error) {
-    throw new Error(`can't reach the fleet server at ${url.origin}: ${reason(error)}`, { cause: error });
+    throw new Error(`can't reach the fleet server at ${url.origin}`, { cause: error });
   }
   const text = await response.text();
   if (!response.ok) {

@@ -1,5 +1,13 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -158,4 +166,41 @@ describe('an update cut off at any step', () => {
       expect(existsSync(join(stateDir, 'update', 'update.json'))).toBe(false);
     },
   );
+  it('leaves a version that cannot even start once its deadline passed (the ExecStartPre guard)', () => {
+    expect(cli(installArgs()).status).toBe(0);
+    const guard = () =>
+      spawnSync(
+        'bash',
+        [
+          join(process.cwd(), 'scripts', 'update-guard.sh'),
+          '--root',
+          root,
+          '--state-dir',
+          stateDir,
+          '--node',
+          process.execPath,
+        ],
+        { encoding: 'utf8' },
+      );
+    // Within the deadline: systemd may keep trying the new version.
+    expect(guard().status).toBe(0);
+    expect(running()).toBe('1.1.0');
+
+    // Its daemon never ran to judge itself; the deadline passes.
+    const trialFile = join(stateDir, 'update', 'trial.json');
+    const trial = JSON.parse(readFileSync(trialFile, 'utf8')) as { deadline: number };
+    writeFileSync(trialFile, JSON.stringify({ ...trial, deadline: Date.now() - 1000 }));
+    const result = guard();
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('rolled back 1.1.0 to 1.0.0');
+    expect(running()).toBe('1.0.0');
+    expect(JSON.parse(readFileSync(join(stateDir, 'update', 'outcome.json'), 'utf8'))).toMatchObject({
+      version: '1.1.0',
+      result: 'rolled-back',
+      code: 'E-UPDATE-UNHEALTHY',
+    });
+    // The next daemon start finds one consistent version and no trial.
+    const start = cli(['recover', ...common()]);
+    expect(JSON.parse(start.stdout)).toEqual({ kind: 'steady', current: '1.0.0' });
+  });
 });
