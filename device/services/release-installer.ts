@@ -44,7 +44,7 @@ export interface ReleaseOffer {
 export type Recovery =
   | { kind: 'steady'; current: string | undefined }
   | { kind: 'trial'; trial: TrialRecord }
-  | { kind: 'rolled-back'; to: string; code: string; detail: string };
+  | { kind: 'rolled-back'; version: string; to: string; code: string; detail: string };
 
 /**
  * Installs a release in steps that each survive a power cut: check → download (resumable) →
@@ -70,7 +70,8 @@ export class ReleaseInstaller {
     await this.files.removeLeftovers();
     const trial = await this.state.readTrial();
     let current = await this.files.currentVersion();
-    if (current === undefined) {
+    // Only a tree this updater was changing is repaired; anything else isn't ours to touch.
+    if (current === undefined && trial) {
       current = await this.repairCurrent(trial);
     }
     if (!trial) return { kind: 'steady', current };
@@ -102,7 +103,7 @@ export class ReleaseInstaller {
       return { kind: 'trial', trial: counted };
     }
     const to = await this.rollback(counted, verdict.code, verdict.detail);
-    return { kind: 'rolled-back', to, code: verdict.code, detail: verdict.detail };
+    return { kind: 'rolled-back', version: trial.version, to, code: verdict.code, detail: verdict.detail };
   }
 
   /**

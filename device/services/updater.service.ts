@@ -79,7 +79,7 @@ export class UpdaterService implements OnModuleInit, OnApplicationBootstrap, OnA
       if (recovery.kind === 'rolled-back') {
         this.report = {
           state: 'rolled-back',
-          version: VERSION,
+          version: recovery.version,
           code: recovery.code,
           detail: recovery.detail,
         };

@@ -209,4 +209,12 @@ describe('the release installer', () => {
       result: 'installed',
     });
   });
+  it('points a lost current link back at the version before the trial', async () => {
+    await install(await makeRelease(dir, '1.1.0', keys));
+    rmSync(join(root, 'releases', 'current'));
+    rmSync(join(root, 'releases', '1.1.0'), { recursive: true });
+    expect(await installer().recover(true)).toEqual({ kind: 'steady', current: '1.0.0' });
+    expect(current()).toBe('1.0.0');
+    expect(await new FsUpdateState(stateDir).readTrial()).toBeUndefined();
+  });
 });

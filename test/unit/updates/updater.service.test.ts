@@ -206,10 +206,20 @@ describe('the updater', () => {
   });
 
   it('restarts at once into the old version when the start found a failed trial', async () => {
-    recovery = { kind: 'rolled-back', to: '1.4.0', code: 'E-UPDATE-CRASH-LOOP', detail: 'started 4 times' };
+    recovery = {
+      kind: 'rolled-back',
+      version: '1.5.0',
+      to: '1.4.0',
+      code: 'E-UPDATE-CRASH-LOOP',
+      detail: 'started 4 times',
+    };
     await start();
     expect(calls).toEqual(['recover:true', 'restart:rolled back to 1.4.0']);
-    expect(sut.status()).toMatchObject({ state: 'rolled-back', code: 'E-UPDATE-CRASH-LOOP' });
+    expect(sut.status()).toMatchObject({
+      state: 'rolled-back',
+      version: '1.5.0',
+      code: 'E-UPDATE-CRASH-LOOP',
+    });
   });
 
   describe('on trial', () => {
