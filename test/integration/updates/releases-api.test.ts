@@ -234,5 +234,9 @@ describe.each(databases)('release API on $name', (database) => {
       targetVersion: '1.2.0',
       report: { state: 'rolled-back', version: '1.2.0', code: 'E-UPDATE-UNHEALTHY' },
     });
+    expect((await admin('GET', `/devices/${device.id}`)).json).toMatchObject({
+      channel: 'stable',
+      update: { state: 'rolled-back', version: '1.2.0' },
+    });
   });
 });
