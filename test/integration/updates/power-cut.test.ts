@@ -203,4 +203,13 @@ describe('an update cut off at any step', () => {
     const start = cli(['recover', ...common()]);
     expect(JSON.parse(start.stdout)).toEqual({ kind: 'steady', current: '1.0.0' });
   });
+  it('says why `release install` refuses, with exit code 2, and leaves the running version', () => {
+    const sig = JSON.parse(readFileSync(`${next.manifestFile}.sig`, 'utf8')) as { keyId: string };
+    writeFileSync(`${next.manifestFile}.sig`, JSON.stringify({ ...sig, keyId: '0000000000000000' }));
+    const refused = cli(installArgs());
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toContain('signed with key 0000000000000000, which this box does not trust');
+    expect(refused.stderr).toContain('code: E-UPDATE-KEY-UNKNOWN');
+    expect(running()).toBe('1.0.0');
+  });
 });
