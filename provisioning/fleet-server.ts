@@ -15,6 +15,8 @@ import { FleetClock, FleetOptions, SystemFleetClock } from './services/fleet-opt
 /** Snapshots are the largest bodies (a base64 JPEG); anything bigger is refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
+const UPLOAD_ROUTE = /^\/api\/v1\/admin\/releases\/[^/]+\/payload$/;
+
 export interface FleetServerConfig {
   /** A SQLite file path or a postgres:// URL. */
   db: string;
@@ -67,11 +69,19 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       // rawBody: device signatures cover the exact bytes sent, not a re-serialisation.
       { logger: new NestJsonLogger(), abortOnError: false, rawBody: true },
     );
-    // Release uploads arrive as a stream (up to hundreds of MB); the 1 MB JSON limit stays for the rest.
+    // Release uploads arrive as a stream (up to hundreds of MB), on their one route only; every
+    // other route keeps the 1 MB JSON limit.
     app
       .getHttpAdapter()
       .getInstance()
-      .addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+      .addContentTypeParser('application/octet-stream', (request, payload, done) => {
+        if (UPLOAD_ROUTE.test(request.url.split('?')[0] ?? '')) return done(null, payload);
+        done(
+          Object.assign(new Error('only release payloads are sent as application/octet-stream'), {
+            statusCode: 415,
+          }),
+        );
+      });
     await app.register(fastifyRateLimit, {
       global: true,
       max: options.enrolPerMinute,

@@ -132,8 +132,19 @@ describe.each(databases)('release API on $name', (database) => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('needs an admin credential', async () => {
+  it('needs an admin credential, and takes a raw body on the upload route only', async () => {
     expect((await api('GET', '/api/v1/admin/releases')).status).toBe(401);
+    expect(
+      (
+        await api('PUT', '/api/v1/admin/releases/1.1.0/payload', Buffer.from('x'), {
+          'content-type': 'application/octet-stream',
+        })
+      ).status,
+    ).toBe(401);
+    const elsewhere = await api('POST', '/api/v1/enrol', Buffer.alloc(10), {
+      'content-type': 'application/octet-stream',
+    });
+    expect(elsewhere.status).toBe(415);
   });
 
   it('names what is wrong with a manifest, and refuses a version twice', async () => {
