@@ -3,6 +3,7 @@ import { VERSION } from '../common/version.js';
 import { registerDemoCommands } from '../device/demo.command.js';
 import { registerDeviceCommands } from '../device/device.command.js';
 import { registerFleetCommands } from '../provisioning/fleet.command.js';
+import { registerReleaseCommands } from '../provisioning/release.command.js';
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
 export async function main(argv: string[]): Promise<number> {
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDeviceCommands(program);
   registerDemoCommands(program);
   registerFleetCommands(program);
+  registerReleaseCommands(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

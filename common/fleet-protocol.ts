@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { updateOfferSchema, updateReportSchema } from './release-manifest.js';
 
 /**
  * The fleet protocol: everything the fleet server and a box say to each other, and the
@@ -139,6 +140,8 @@ export const heartbeatSchema = z.strictObject({
   temperatureC: z.number().min(-50).max(150).optional(),
   network: z.strictObject({ rttMs: z.number().nonnegative().max(600_000).optional() }),
   errorCode: z.string().max(64).optional(),
+  /** Progress or result of a software update. */
+  update: updateReportSchema.optional(),
 });
 export type Heartbeat = z.output<typeof heartbeatSchema>;
 
@@ -162,6 +165,8 @@ export const heartbeatResponseSchema = z.object({
   /** The ETag of the desired config, so the box knows whether to poll it. */
   configEtag: z.string(),
   serverTime: z.iso.datetime(),
+  /** The release this box should run; a malformed offer is dropped, not the whole answer. */
+  update: updateOfferSchema.optional().catch(undefined),
 });
 export type HeartbeatResponse = z.output<typeof heartbeatResponseSchema>;
 

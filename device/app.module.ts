@@ -48,6 +48,7 @@ import { SnapshotService } from './services/snapshot.service.js';
 import { StatusService } from './services/status.service.js';
 import { UplinkService } from './services/uplink.service.js';
 import { fleetProviders } from './fleet.providers.js';
+import { updateProviders } from './update.providers.js';
 
 /** Which adapter serves each hardware port, by `hardware.mode`. The only place that branches on it. */
 function hardwareAdapters(config: DeviceConfig): Provider[] {
@@ -134,6 +135,7 @@ export class DeviceModule {
         KioskService,
         LifecycleService,
         ...fleetProviders(config),
+        ...updateProviders(config),
         SelfTestService,
         CameraWatchService,
         SnapshotService,

@@ -3,17 +3,19 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createLogger, NestJsonLogger } from '../common/logger.js';
 import { packageRoot } from '../common/package-root.js';
 import { VERSION } from '../common/version.js';
-import { describeLocation, openFleetDatabase, type FleetDb } from './db/database.js';
+import { describeLocation, isPostgresUrl, openFleetDatabase, type FleetDb } from './db/database.js';
 import { FleetServerModule } from './fleet.module.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
 import { FleetClock, FleetOptions, SystemFleetClock } from './services/fleet-options.js';
 
 /** Snapshots are the largest bodies (a base64 JPEG); anything bigger is refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+const UPLOAD_ROUTE = /^\/api\/v1\/admin\/releases\/[^/]+\/payload$/;
 
 export interface FleetServerConfig {
   /** A SQLite file path or a postgres:// URL. */
@@ -30,6 +32,8 @@ export interface FleetServerConfig {
   /** Adopted as the first admin's credential when the database has no admin yet. */
   firstAdminToken?: string;
   clock?: FleetClock;
+  /** Release payloads; default `releases/` beside a SQLite file (give shared storage with PostgreSQL replicas). */
+  releasesDir?: string;
 }
 
 export interface RunningFleetServer {
@@ -58,11 +62,26 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       trustProxy: config.trustProxy ?? false,
     });
     const app = await NestFactory.create<NestFastifyApplication>(
-      FleetServerModule.forDatabase(db, options, config.clock ?? new SystemFleetClock()),
+      FleetServerModule.forDatabase(db, options, config.clock ?? new SystemFleetClock(), {
+        dir: config.releasesDir ?? defaultReleasesDir(config.db),
+      }),
       adapter,
       // rawBody: device signatures cover the exact bytes sent, not a re-serialisation.
       { logger: new NestJsonLogger(), abortOnError: false, rawBody: true },
     );
+    // Release uploads arrive as a stream (up to hundreds of MB), on their one route only; every
+    // other route keeps the 1 MB JSON limit.
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addContentTypeParser('application/octet-stream', (request, payload, done) => {
+        if (UPLOAD_ROUTE.test(request.url.split('?')[0] ?? '')) return done(null, payload);
+        done(
+          Object.assign(new Error('only release payloads are sent as application/octet-stream'), {
+            statusCode: 415,
+          }),
+        );
+      });
     await app.register(fastifyRateLimit, {
       global: true,
       max: options.enrolPerMinute,
@@ -111,6 +130,10 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
     await db.destroy().catch(() => undefined);
     throw error;
   }
+}
+
+function defaultReleasesDir(db: string): string {
+  return isPostgresUrl(db) ? '/var/lib/classbox-fleet/releases' : join(dirname(db), 'releases');
 }
 
 function hostUrl(host: string, port: number): string {

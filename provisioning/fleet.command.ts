@@ -96,8 +96,13 @@ export function registerFleetCommands(program: Command): void {
       20,
     )
     .option('--trust-proxy', 'behind a TLS reverse proxy: take client addresses from X-Forwarded-For')
+    .option(
+      '--releases-dir <dir>',
+      'where release payloads are kept (default: releases/ beside the SQLite file)',
+    )
     .action(
       async (options: {
+        releasesDir?: string;
         db: string;
         port: number;
         host: string;
@@ -118,6 +123,7 @@ export function registerFleetCommands(program: Command): void {
             offlineAfterSec: options.offlineAfter,
             enrolPerMinute: options.enrolPerMinute,
             trustProxy: options.trustProxy === true,
+            releasesDir: options.releasesDir,
             firstAdminToken: process.env.CLASSBOX_FLEET_ADMIN_TOKEN,
           });
         } catch (error) {

@@ -15,6 +15,13 @@ import { DevicesService } from './services/devices.service.js';
 import { EnrolmentService } from './services/enrolment.service.js';
 import { FleetClock, FleetOptions, SystemFleetClock } from './services/fleet-options.js';
 import { RequestSignatureService } from './services/request-signature.service.js';
+import { ReleasesController } from './controllers/releases.controller.js';
+import {
+  ReleasePayloadOptions,
+  ReleasePayloadRepository,
+} from './repositories/release-payload.repository.js';
+import { ReleasesRepository } from './repositories/releases.repository.js';
+import { ReleasesService } from './services/releases.service.js';
 
 /** The services of the fleet server, without HTTP; the CLI uses them directly too. */
 @Module({})
@@ -23,10 +30,19 @@ export class FleetCoreModule {
     db: FleetDb,
     options: FleetOptions,
     clock: FleetClock = new SystemFleetClock(),
+    payloads: ReleasePayloadOptions = { dir: 'releases' },
   ): DynamicModule {
     return {
       module: FleetCoreModule,
       providers: [
+        { provide: ReleasePayloadOptions, useValue: payloads },
+        {
+          provide: ReleasePayloadRepository,
+          useFactory: (options: ReleasePayloadOptions) => new ReleasePayloadRepository(options),
+          inject: [ReleasePayloadOptions],
+        },
+        ReleasesRepository,
+        ReleasesService,
         { provide: FleetDbHandle, useValue: { db } },
         { provide: FleetOptions, useValue: options },
         { provide: FleetClock, useValue: clock },
@@ -39,6 +55,7 @@ export class FleetCoreModule {
         RequestSignatureService,
       ],
       exports: [
+        ReleasesService,
         FleetRepository,
         AdminAuthService,
         CentresService,
@@ -56,11 +73,16 @@ export class FleetCoreModule {
 /** The composition root of the fleet server. */
 @Module({})
 export class FleetServerModule {
-  static forDatabase(db: FleetDb, options: FleetOptions, clock?: FleetClock): DynamicModule {
+  static forDatabase(
+    db: FleetDb,
+    options: FleetOptions,
+    clock?: FleetClock,
+    payloads?: ReleasePayloadOptions,
+  ): DynamicModule {
     return {
       module: FleetServerModule,
-      imports: [FleetCoreModule.forDatabase(db, options, clock)],
-      controllers: [EnrolController, DeviceApiController, AdminController],
+      imports: [FleetCoreModule.forDatabase(db, options, clock, payloads)],
+      controllers: [EnrolController, DeviceApiController, AdminController, ReleasesController],
       providers: [AdminGuard, DeviceSignatureGuard, { provide: APP_FILTER, useClass: FleetExceptionFilter }],
     };
   }

@@ -60,20 +60,9 @@ export class HttpFleet extends FleetPort {
     body: string,
     extra: Record<string, string> = {},
   ): Promise<Response> {
-    const timestamp = String(Math.round(Date.now() + session.clockOffsetMs));
-    const nonce = randomBytes(18).toString('base64url');
-    const bodySha256Hex = createHash('sha256').update(body, 'utf8').digest('hex');
-    const signature = sign(
-      null,
-      Buffer.from(canonicalRequest({ method, path, timestamp, nonce, bodySha256Hex }), 'utf8'),
-      createPrivateKey(session.privateKeyPem),
-    ).toString('base64');
     return this.send(session.url, method, path, body, {
       ...extra,
-      [SIGNATURE_HEADERS.device]: session.deviceId,
-      [SIGNATURE_HEADERS.timestamp]: timestamp,
-      [SIGNATURE_HEADERS.nonce]: nonce,
-      [SIGNATURE_HEADERS.signature]: signature,
+      ...signedRequestHeaders(session, method, path, body),
     });
   }
 
@@ -154,4 +143,27 @@ export class HttpFleet extends FleetPort {
       },
     );
   }
+}
+
+/** The signature headers of a device request (also used by the release download). */
+export function signedRequestHeaders(
+  session: FleetSession,
+  method: string,
+  path: string,
+  body: string,
+): Record<string, string> {
+  const timestamp = String(Math.round(Date.now() + session.clockOffsetMs));
+  const nonce = randomBytes(18).toString('base64url');
+  const bodySha256Hex = createHash('sha256').update(body, 'utf8').digest('hex');
+  const signature = sign(
+    null,
+    Buffer.from(canonicalRequest({ method, path, timestamp, nonce, bodySha256Hex }), 'utf8'),
+    createPrivateKey(session.privateKeyPem),
+  ).toString('base64');
+  return {
+    [SIGNATURE_HEADERS.device]: session.deviceId,
+    [SIGNATURE_HEADERS.timestamp]: timestamp,
+    [SIGNATURE_HEADERS.nonce]: nonce,
+    [SIGNATURE_HEADERS.signature]: signature,
+  };
 }

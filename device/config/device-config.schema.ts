@@ -128,6 +128,27 @@ export const deviceConfigSchema = z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
       .prefault({}),
     stateDir: z.string().min(1).default('/var/lib/classbox'),
+    update: z
+      .strictObject({
+        /** Holds `releases/<version>/`, the `releases/current` link and `downloads/`. */
+        root: z.string().min(1).default('/opt/classbox'),
+        /** Public keys (`*.pem`) a release must be signed with; they ship with the box image. */
+        trustedKeysDir: z.string().min(1).default('/etc/classbox/release-keys'),
+        /** A new version not healthy this long after the switch is rolled back. */
+        healthTimeoutSec: z.int().min(10).max(3600).default(300),
+        /** Starts of a new version on trial before it is rolled back. */
+        maxTrialStarts: z.int().min(1).max(20).default(3),
+        /** Free space kept beyond what a release needs. */
+        freeMarginMB: z.int().min(0).max(10_000).default(200),
+        /** No update starts this long before a timetabled class. */
+        classGuardMinutes: z.int().min(0).max(240).default(20),
+        /** The systemd unit restarted to run the new version. */
+        unit: z
+          .string()
+          .regex(/^[A-Za-z0-9@._-]+\.service$/, 'expected a unit name such as classbox.service')
+          .default('classbox.service'),
+      })
+      .prefault({}),
   })
   .superRefine((config, ctx) => {
     if (config.fleet) return;

@@ -1,5 +1,6 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DesiredConfig, Heartbeat, PendingAction } from '../../common/fleet-protocol.js';
+import type { UpdateOffer, UpdateReport } from '../../common/release-manifest.js';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
@@ -54,6 +55,9 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
   readonly nextClassChanged = new Signal<{ title: string; startsAt: string } | undefined>(
     'fleet.nextClassChanged',
   );
+  /** The release the fleet wants this box to run (undefined: none), after every heartbeat. */
+  readonly updateOffered = new Signal<UpdateOffer | undefined>('fleet.updateOffered');
+  private updateReport: () => UpdateReport | undefined = () => undefined;
 
   constructor(
     private readonly config: ConfigService,
@@ -101,6 +105,21 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       this.nextClassChanged.emit(this.nextClass());
       this.armNextClassTimer();
     }, delay);
+  }
+
+  /** The class under way or next, with its end, for the updater's window. */
+  classWindow(): NextClass | undefined {
+    return this.upcoming();
+  }
+
+  /** What signed requests need; undefined before enrolment. */
+  signingSession(): FleetSession | undefined {
+    return this.enrolment && this.privateKeyPem ? this.fleetSession() : undefined;
+  }
+
+  /** The updater's progress goes into every heartbeat. */
+  reportUpdatesWith(source: () => UpdateReport | undefined): void {
+    this.updateReport = source;
   }
 
   isEnrolled(): boolean {
@@ -230,6 +249,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       this.markReachable(true);
       if (answer.configEtag !== this.saved?.etag) await this.pollConfig();
       for (const action of answer.actions) await this.runAction(action);
+      this.updateOffered.emit(answer.update);
     } catch (error) {
       this.onExchangeError(error);
     }
@@ -278,6 +298,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       temperatureC,
       network: { rttMs: this.lastRttMs },
       errorCode: status.errorCode ?? undefined,
+      update: this.updateReport(),
     };
   }
 

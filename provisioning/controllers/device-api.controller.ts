@@ -10,6 +10,7 @@ import { parseInput } from '../fleet-errors.js';
 import { DeviceSignatureGuard } from '../guards/device-signature.guard.js';
 import { DesiredConfigService } from '../services/desired-config.service.js';
 import { DevicesService } from '../services/devices.service.js';
+import { ReleasesService } from '../services/releases.service.js';
 
 /** What a box may do: only on `/api/v1/devices/{its own id}/…`, every request signed. */
 @Controller('api/v1/devices/:id')
@@ -18,12 +19,41 @@ export class DeviceApiController {
   constructor(
     private readonly devices: DevicesService,
     private readonly desired: DesiredConfigService,
+    private readonly releases: ReleasesService,
   ) {}
 
   @Post('heartbeat')
   @HttpCode(200)
-  heartbeat(@Param('id') id: string, @Body() body: unknown): Promise<HeartbeatResponse> {
-    return this.devices.heartbeat(id, parseInput(heartbeatSchema, body, 'heartbeat'));
+  async heartbeat(@Param('id') id: string, @Body() body: unknown): Promise<HeartbeatResponse> {
+    const beat = parseInput(heartbeatSchema, body, 'heartbeat');
+    const answer = await this.devices.heartbeat(id, beat);
+    const update = await this.releases.onHeartbeat(id, beat.update);
+    return update ? { ...answer, update } : answer;
+  }
+
+  /** The release payload, resumable: `Range: bytes=N-` or `bytes=N-M` gives a 206. */
+  @Get('releases/:version/payload')
+  async payload(
+    @Param('id') id: string,
+    @Param('version') version: string,
+    @Headers('range') range: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const payload = await this.releases.payloadFor(id, version);
+    const span = parseRange(range, payload.size);
+    if (span === 'unsatisfiable') {
+      await reply.status(416).header('content-range', `bytes */${payload.size}`).send();
+      return;
+    }
+    const [start, end] = span ?? [0, payload.size - 1];
+    void reply
+      .status(span ? 206 : 200)
+      .header('content-type', 'application/octet-stream')
+      .header('accept-ranges', 'bytes')
+      .header('content-length', String(end - start + 1))
+      .header('cache-control', 'no-store');
+    if (span) void reply.header('content-range', `bytes ${start}-${end}/${payload.size}`);
+    await reply.send(payload.open(start, end));
   }
 
   /** An unchanged config is a bodiless 304, so polling every heartbeat costs almost nothing. */
@@ -51,4 +81,25 @@ export class DeviceApiController {
   ): Promise<void> {
     await this.devices.reportAction(id, actionId, parseInput(actionResultSchema, body, 'action result'));
   }
+}
+
+/** One byte range of `size` bytes, or undefined for the whole file. */
+export function parseRange(
+  header: string | undefined,
+  size: number,
+): [number, number] | 'unsatisfiable' | undefined {
+  if (header === undefined) return undefined;
+  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!match || (match[1] === '' && match[2] === '')) return undefined;
+  let start: number;
+  let end: number;
+  if (match[1] === '') {
+    start = Math.max(0, size - Number(match[2]));
+    end = size - 1;
+  } else {
+    start = Number(match[1]);
+    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
+  }
+  if (start >= size || start > end) return 'unsatisfiable';
+  return [start, end];
 }

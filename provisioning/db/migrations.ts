@@ -100,6 +100,49 @@ const MIGRATIONS: Record<string, Migration> = {
   },
 };
 
+MIGRATIONS['0002_releases'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema
+      .createTable('releases')
+      .addColumn('version', 'text', (c) => c.primaryKey())
+      .addColumn('manifest', 'text', (c) => c.notNull())
+      .addColumn('signature_json', 'text', (c) => c.notNull())
+      .addColumn('arch', 'text', (c) => c.notNull())
+      .addColumn('size', 'bigint', (c) => c.notNull())
+      .addColumn('sha256', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createTable('rollouts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('version', 'text', (c) => c.notNull().references('releases.version'))
+      .addColumn('target_kind', 'text', (c) => c.notNull())
+      .addColumn('target_id', 'text', (c) => c.notNull())
+      .addColumn('percent', 'integer', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema
+      .createIndex('rollouts_target')
+      .on('rollouts')
+      .columns(['target_kind', 'target_id'])
+      .execute();
+    await db.schema
+      .alterTable('devices')
+      .addColumn('channel', 'text', (c) => c.notNull().defaultTo('stable'))
+      .execute();
+    await db.schema.alterTable('devices').addColumn('update_json', 'text').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('devices').dropColumn('update_json').execute();
+    await db.schema.alterTable('devices').dropColumn('channel').execute();
+    await db.schema.dropTable('rollouts').ifExists().execute();
+    await db.schema.dropTable('releases').ifExists().execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

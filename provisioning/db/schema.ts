@@ -29,6 +29,10 @@ export interface DevicesTable {
   vitals_json: string | null;
   enrolled_at: string;
   updated_at: string;
+  /** Release channel, e.g. "pilot" or "stable" (migration 0002). */
+  channel: Generated<string>;
+  /** The last update report from its heartbeat. */
+  update_json: string | null;
 }
 
 export interface EnrolmentTokensTable {
@@ -74,6 +78,33 @@ export interface SnapshotsTable {
   taken_at: string;
 }
 
+export interface ReleasesTable {
+  version: string;
+  /** The manifest file's exact text: the signature covers these bytes. */
+  manifest: string;
+  signature_json: string;
+  arch: string;
+  /** bigint: PostgreSQL hands it back as a string. */
+  size: number | string;
+  sha256: string;
+  /** awaiting-payload → ready */
+  status: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface RolloutsTable {
+  id: string;
+  version: string;
+  /** channel | centre | device */
+  target_kind: string;
+  target_id: string;
+  /** 1–100: the share of the target's boxes that take it. */
+  percent: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface FleetDatabase {
   centres: CentresTable;
   devices: DevicesTable;
@@ -82,6 +113,8 @@ export interface FleetDatabase {
   request_nonces: RequestNoncesTable;
   device_actions: DeviceActionsTable;
   snapshots: SnapshotsTable;
+  releases: ReleasesTable;
+  rollouts: RolloutsTable;
 }
 
 export type { Generated };

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ActionKind, ActionResult, Heartbeat, HeartbeatResponse } from '../../common/fleet-protocol.js';
+import { updateReportSchema, type UpdateReport } from '../../common/release-manifest.js';
 import { createLogger } from '../../common/logger.js';
 import { FleetApiError, notFound } from '../fleet-errors.js';
 import { FleetRepository, type ActionRow, type DeviceRow } from '../repositories/fleet.repository.js';
@@ -29,6 +30,9 @@ export interface DeviceView {
   lastSeenAt: string | null;
   enrolledAt: string;
   vitals: { uptimeSec?: number; temperatureC?: number; rttMs?: number } | null;
+  /** Release channel and the box's last update report (docs/updates.md). */
+  channel: string;
+  update: UpdateReport | null;
 }
 
 export interface ActionView {
@@ -178,6 +182,10 @@ export class DevicesService {
       lastSeenAt: row.last_seen_at,
       enrolledAt: row.enrolled_at,
       vitals: row.vitals_json ? (JSON.parse(row.vitals_json) as DeviceView['vitals']) : null,
+      channel: row.channel,
+      update: row.update_json
+        ? (updateReportSchema.safeParse(JSON.parse(row.update_json)).data ?? null)
+        : null,
     };
   }
 }

@@ -1,0 +1,372 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { generateKeyPairSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { reason } from '../common/errors.js';
+import { packageRoot } from '../common/package-root.js';
+import {
+  releaseArchSchema,
+  releaseKeyId,
+  releaseSignatureSchema,
+  releaseVersion,
+  signManifest,
+  type ReleaseManifest,
+} from '../common/release-manifest.js';
+import { describeIssues } from '../common/zod-issues.js';
+import { FsReleaseFiles } from '../device/adapters/release-files.fs.js';
+import { updateCheckpoint } from '../device/adapters/update-checkpoint.js';
+import { FsUpdateState } from '../device/adapters/update-state.fs.js';
+import { UpdateError } from '../device/ports/update.port.js';
+import { ReleaseInstaller } from '../device/services/release-installer.js';
+import { buildRelease } from './adapters/release-bundle.fs.js';
+
+function fail(command: string, message: string, code = 2): void {
+  process.stderr.write(`classbox release ${command}: ${message}\n`);
+  process.exitCode = code;
+}
+
+function version(value: string): string {
+  if (!releaseVersion.safeParse(value).success)
+    throw new InvalidArgumentError('expected a version such as 1.4.0 or 1.4.0-pilot.2');
+  return value;
+}
+
+function arch(value: string): ReleaseManifest['arch'] {
+  const parsed = releaseArchSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError('expected arm64, x64 or arm');
+  return parsed.data;
+}
+
+function whole(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number from 1');
+  return n;
+}
+
+function percent(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 100) throw new InvalidArgumentError('expected 1 to 100');
+  return n;
+}
+
+/** An admin call to the fleet server; the server's own error message is shown on refusal. */
+async function adminCall(
+  fleet: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body: string | ReadableStream | undefined,
+  contentType: string,
+): Promise<unknown> {
+  if (!token) throw new Error('no admin token: pass --token or set CLASSBOX_FLEET_ADMIN_TOKEN');
+  const url = new URL(path, fleet.endsWith('/') ? fleet : `${fleet}/`);
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  } catch (error) {
+    throw new Error(`can't reach the fleet server at ${url.origin}`, { cause: error });
+  }
+  const text = await response.text();
+  if (!response.ok) {
+    let message = text;
+    try {
+      message = (JSON.parse(text) as { error: { message: string } }).error.message;
+    } catch {
+      // Not the server's JSON error: show the text as it came.
+    }
+    throw new Error(`the fleet server refused (${response.status}): ${message}`);
+  }
+  return text ? JSON.parse(text) : undefined;
+}
+
+export function registerReleaseCommands(program: Command): void {
+  const release = program
+    .command('release')
+    .description('software releases: build, sign, upload, roll out, install');
+
+  release
+    .command('keygen')
+    .description('make an Ed25519 release signing key pair (the public key ships with every box)')
+    .requiredOption('--out <dir>', 'folder for <name>.key.pem (secret, 0600) and <name>.pub.pem')
+    .option('--name <name>', 'file name stem', 'release')
+    .action(async (options: { out: string; name: string }) => {
+      const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+      await mkdir(options.out, { recursive: true });
+      const keyFile = join(options.out, `${options.name}.key.pem`);
+      const pubFile = join(options.out, `${options.name}.pub.pem`);
+      await writeFile(keyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
+        mode: 0o600,
+        flag: 'wx',
+      });
+      await chmod(keyFile, 0o600);
+      await writeFile(pubFile, publicKey.export({ type: 'spki', format: 'pem' }), { flag: 'wx' });
+      process.stdout.write(`${releaseKeyId(publicKey)}\n`);
+      process.stderr.write(`Wrote ${keyFile} (keep it offline) and ${pubFile} (put it in the box image).\n`);
+    });
+
+  release
+    .command('build')
+    .description('bundle the built application and its production dependencies, and write its manifest')
+    .requiredOption('--out <dir>', 'folder for the payload and the manifest')
+    .option('--app <dir>', 'a built checkout (npm run build done)', packageRoot())
+    .option(
+      '--staged <dir>',
+      'pack this already staged folder (bin/, dist/, package.json, node_modules/) as is',
+    )
+    .option('--release <version>', 'release version (default: package.json version)', version)
+    .option('--arch <arch>', 'target architecture: arm64, x64 or arm', arch, arch(process.arch))
+    .option(
+      '--node-abi <n>',
+      "the box runtime's process.versions.modules",
+      whole,
+      Number(process.versions.modules),
+    )
+    .option('--min-os <version>', 'oldest OS VERSION_ID it runs on', '12')
+    .action(
+      async (options: {
+        out: string;
+        app: string;
+        staged?: string;
+        release?: string;
+        arch: ReleaseManifest['arch'];
+        nodeAbi: number;
+        minOs: string;
+      }) => {
+        const from = options.staged ?? options.app;
+        let releaseVersionValue = options.release;
+        if (releaseVersionValue === undefined) {
+          const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { version: string };
+          releaseVersionValue = version(pkg.version);
+        }
+        try {
+          const built = await buildRelease({
+            appDir: options.app,
+            stagedDir: options.staged,
+            outDir: options.out,
+            version: releaseVersionValue,
+            arch: options.arch,
+            nodeAbi: options.nodeAbi,
+            minOsVersion: options.minOs,
+            now: new Date(),
+          });
+          process.stdout.write(`${built.manifestFile}\n${built.payloadFile}\n`);
+        } catch (error) {
+          fail('build', reason(error), 1);
+        }
+      },
+    );
+
+  release
+    .command('sign')
+    .description('sign a manifest with an Ed25519 key; writes <manifest>.sig')
+    .requiredOption('--key <file>', 'private key PEM (from release keygen)')
+    .requiredOption('--manifest <file>', 'manifest written by release build')
+    .action(async (options: { key: string; manifest: string }) => {
+      try {
+        const signature = signManifest(
+          await readFile(options.manifest, 'utf8'),
+          await readFile(options.key, 'utf8'),
+        );
+        await writeFile(`${options.manifest}.sig`, `${JSON.stringify(signature)}\n`);
+        process.stdout.write(`${options.manifest}.sig\n`);
+      } catch (error) {
+        fail('sign', reason(error));
+      }
+    });
+
+  release
+    .command('upload')
+    .description('register a signed release on the fleet server and upload its payload')
+    .requiredOption('--fleet <url>', 'fleet server URL')
+    .option(
+      '--token <token>',
+      'admin token ($CLASSBOX_FLEET_ADMIN_TOKEN)',
+      process.env.CLASSBOX_FLEET_ADMIN_TOKEN,
+    )
+    .requiredOption('--manifest <file>', 'manifest (its .sig beside it)')
+    .requiredOption('--payload <file>', 'payload tar.gz')
+    .action(async (options: { fleet: string; token?: string; manifest: string; payload: string }) => {
+      try {
+        const manifest = await readFile(options.manifest, 'utf8');
+        const signature = await readSignature(`${options.manifest}.sig`);
+        const created = (await adminCall(
+          options.fleet,
+          options.token,
+          'POST',
+          'api/v1/admin/releases',
+          JSON.stringify({ manifest, signature }),
+          'application/json',
+        )) as { version: string };
+        const { createReadStream } = await import('node:fs');
+        const { Readable } = await import('node:stream');
+        await adminCall(
+          options.fleet,
+          options.token,
+          'PUT',
+          `api/v1/admin/releases/${encodeURIComponent(created.version)}/payload`,
+          Readable.toWeb(createReadStream(options.payload)) as ReadableStream,
+          'application/octet-stream',
+        );
+        process.stdout.write(`${created.version}\n`);
+      } catch (error) {
+        fail('upload', reason(error), 1);
+      }
+    });
+
+  release
+    .command('rollout')
+    .description('offer a release to a channel, a centre or one device, to a share of them first')
+    .requiredOption('--fleet <url>', 'fleet server URL')
+    .option(
+      '--token <token>',
+      'admin token ($CLASSBOX_FLEET_ADMIN_TOKEN)',
+      process.env.CLASSBOX_FLEET_ADMIN_TOKEN,
+    )
+    .requiredOption('--release <version>', 'the release version', version)
+    .option('--channel <name>', 'e.g. pilot or stable')
+    .option('--centre <id>', 'one centre')
+    .option('--device <id>', 'one box')
+    .option('--percent <n>', 'share of the target boxes (raise to 100 later)', percent, 100)
+    .action(
+      async (options: {
+        fleet: string;
+        token?: string;
+        release: string;
+        channel?: string;
+        centre?: string;
+        device?: string;
+        percent: number;
+      }) => {
+        try {
+          const rollout = await adminCall(
+            options.fleet,
+            options.token,
+            'POST',
+            `api/v1/admin/releases/${encodeURIComponent(options.release)}/rollouts`,
+            JSON.stringify({
+              channel: options.channel,
+              centre: options.centre,
+              device: options.device,
+              percent: options.percent,
+            }),
+            'application/json',
+          );
+          process.stdout.write(`${JSON.stringify(rollout)}\n`);
+        } catch (error) {
+          fail('rollout', reason(error), 1);
+        }
+      },
+    );
+
+  release
+    .command('install')
+    .description('install a release from files on this box (no restart): verify, unpack, switch current')
+    .option('--root <dir>', 'release tree', '/opt/classbox')
+    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
+    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
+    .option('--os-release <file>', 'os-release file to read VERSION_ID from', '/etc/os-release')
+    .requiredOption('--manifest <file>', 'manifest (its .sig beside it)')
+    .requiredOption('--payload <file>', 'payload tar.gz')
+    .action(
+      async (options: {
+        root: string;
+        stateDir: string;
+        keys: string;
+        osRelease: string;
+        manifest: string;
+        payload: string;
+      }) => {
+        const installer = localInstaller(options);
+        try {
+          await installer.recover(false);
+          const manifest = await readFile(options.manifest, 'utf8');
+          const signature = await readSignature(`${options.manifest}.sig`);
+          const parsedVersion = (JSON.parse(manifest) as { version?: unknown }).version;
+          const record = await installer.begin({
+            version: typeof parsedVersion === 'string' ? parsedVersion : '',
+            manifest,
+            signature,
+            source: { kind: 'file', path: options.payload },
+          });
+          await installer.continue(record, undefined);
+          process.stdout.write(`${record.version}\n`);
+        } catch (error) {
+          fail('install', reason(error), error instanceof UpdateError ? 2 : 1);
+          if (error instanceof UpdateError) process.stderr.write(`code: ${error.code}\n`);
+        }
+      },
+    );
+
+  release
+    .command('recover')
+    .description('what a starting daemon does: repair the release tree and judge a version on trial')
+    .option('--root <dir>', 'release tree', '/opt/classbox')
+    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
+    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
+    .option('--os-release <file>', 'os-release file', '/etc/os-release')
+    .option('--health-timeout <seconds>', 'trial length', whole, 300)
+    .action(
+      async (options: {
+        root: string;
+        stateDir: string;
+        keys: string;
+        osRelease: string;
+        healthTimeout: number;
+      }) => {
+        try {
+          const recovery = await localInstaller(options).recover(true);
+          process.stdout.write(`${JSON.stringify(recovery)}\n`);
+        } catch (error) {
+          fail('recover', reason(error), 1);
+        }
+      },
+    );
+}
+
+function localInstaller(options: {
+  root: string;
+  stateDir: string;
+  keys: string;
+  osRelease: string;
+  healthTimeout?: number;
+}): ReleaseInstaller {
+  return new ReleaseInstaller(
+    new FsReleaseFiles({
+      root: options.root,
+      trustedKeysDir: options.keys,
+      osReleaseFile: options.osRelease,
+    }),
+    undefined,
+    new FsUpdateState(options.stateDir),
+    {
+      healthTimeoutMs: (options.healthTimeout ?? 300) * 1000,
+      maxTrialStarts: 3,
+      marginBytes: 16 * 1024 * 1024,
+      now: () => Date.now(),
+      checkpoint: updateCheckpoint(process.env),
+    },
+  );
+}
+
+async function readSignature(file: string): Promise<unknown> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(file, 'utf8'));
+  } catch (error) {
+    throw new UpdateError('E-UPDATE-SIGNATURE', `can't read the signature ${file}: ${reason(error)}`);
+  }
+  const parsed = releaseSignatureSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new UpdateError(
+      'E-UPDATE-SIGNATURE',
+      `invalid signature ${file}: ${describeIssues(parsed.error).join('; ')}`,
+    );
+  }
+  return parsed.data;
+}

@@ -1,0 +1,282 @@
+import { Injectable } from '@nestjs/common';
+import { createHash, randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import {
+  releaseManifestSchema,
+  updateReportSchema,
+  type ReleaseManifest,
+  type UpdateOffer,
+  type UpdateReport,
+} from '../../common/release-manifest.js';
+import { createLogger } from '../../common/logger.js';
+import { describeIssues } from '../../common/zod-issues.js';
+import { badRequest, FleetApiError, notFound } from '../fleet-errors.js';
+import type { CreateRelease, CreateRollout } from '../protocol/releases-api.schema.js';
+import { FleetRepository } from '../repositories/fleet.repository.js';
+import { ReleasePayloadRepository } from '../repositories/release-payload.repository.js';
+import { ReleasesRepository, type ReleaseRow, type RolloutRow } from '../repositories/releases.repository.js';
+import { FleetClock } from './fleet-options.js';
+
+export interface RolloutView {
+  id: string;
+  version: string;
+  target: { kind: string; id: string };
+  percent: number;
+  createdAt: string;
+}
+
+export interface ReleaseView {
+  version: string;
+  arch: string;
+  size: number;
+  sha256: string;
+  keyId: string;
+  status: string;
+  createdAt: string;
+  rollouts: RolloutView[];
+}
+
+export interface DeviceUpdateView {
+  deviceId: string;
+  channel: string;
+  runningVersion: string | null;
+  targetVersion: string | null;
+  report: UpdateReport | null;
+}
+
+const KIND_RANK: Record<string, number> = { device: 0, centre: 1, channel: 2 };
+
+/**
+ * Releases and who gets them. A box's target is the newest rollout aimed at it — by device,
+ * else by centre, else by channel — whose staged share includes it; a box left out of a
+ * staged rollout keeps the target of the rollout before it.
+ */
+@Injectable()
+export class ReleasesService {
+  private readonly log = createLogger(ReleasesService.name);
+
+  constructor(
+    private readonly repo: ReleasesRepository,
+    private readonly fleet: FleetRepository,
+    private readonly payloads: ReleasePayloadRepository,
+    private readonly clock: FleetClock,
+  ) {}
+
+  async create(input: CreateRelease): Promise<ReleaseView> {
+    const manifest = parseManifest(input.manifest);
+    const now = this.clock.now().toISOString();
+    const inserted = await this.repo.insertRelease({
+      version: manifest.version,
+      manifest: input.manifest,
+      signature_json: JSON.stringify(input.signature),
+      arch: manifest.arch,
+      size: manifest.payload.size,
+      sha256: manifest.payload.sha256,
+      status: 'awaiting-payload',
+      created_at: now,
+      updated_at: now,
+    });
+    if (!inserted) {
+      throw new FleetApiError(409, 'E-RELEASE-EXISTS', `release ${manifest.version} exists already`);
+    }
+    this.log.info(
+      `Registered release version=${manifest.version} arch=${manifest.arch} key=${input.signature.keyId}`,
+    );
+    return this.get(manifest.version);
+  }
+
+  /** The payload must be exactly what the manifest says, byte for byte. */
+  async upload(version: string, body: Readable): Promise<ReleaseView> {
+    const release = await this.row(version);
+    const expected = Number(release.size);
+    const got = await this.payloads.save(version, body, expected);
+    if (got.size !== expected || got.sha256 !== release.sha256) {
+      await this.payloads.remove(version);
+      throw badRequest(
+        `the payload of release ${version} does not match its manifest (${got.size} bytes, expected ${expected}; SHA-256 ${got.sha256 === release.sha256 ? 'matches' : 'differs'})`,
+      );
+    }
+    await this.repo.setReleaseStatus(version, 'ready', this.clock.now().toISOString());
+    this.log.info(`Stored release payload version=${version} bytes=${got.size}`);
+    return this.get(version);
+  }
+
+  async list(): Promise<ReleaseView[]> {
+    const [releases, rollouts] = await Promise.all([this.repo.listReleases(), this.repo.listRollouts()]);
+    return releases.map((r) => releaseView(r, rollouts));
+  }
+
+  async get(version: string): Promise<ReleaseView> {
+    return releaseView(await this.row(version), await this.repo.listRollouts(version));
+  }
+
+  async rollout(version: string, input: CreateRollout): Promise<RolloutView> {
+    const release = await this.row(version);
+    if (release.status !== 'ready') {
+      throw new FleetApiError(
+        409,
+        'E-RELEASE-NOT-READY',
+        `release ${version} has no payload yet; upload it first`,
+      );
+    }
+    const target: [string, string] =
+      input.device !== undefined
+        ? ['device', input.device]
+        : input.centre !== undefined
+          ? ['centre', input.centre]
+          : ['channel', input.channel!];
+    if (target[0] === 'device' && !(await this.fleet.findDevice(target[1])))
+      throw notFound('device', target[1]);
+    if (target[0] === 'centre' && !(await this.fleet.findCentre(target[1])))
+      throw notFound('centre', target[1]);
+    const now = this.clock.now().toISOString();
+    const row: RolloutRow = {
+      id: randomUUID(),
+      version,
+      target_kind: target[0],
+      target_id: target[1],
+      percent: input.percent,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.repo.insertRollout(row);
+    this.log.info(`Rolled out release version=${version} ${target[0]}=${target[1]} percent=${input.percent}`);
+    return rolloutView(row);
+  }
+
+  async setChannel(deviceId: string, channel: string): Promise<DeviceUpdateView> {
+    if (!(await this.fleet.findDevice(deviceId))) throw notFound('device', deviceId);
+    await this.repo.setChannel(deviceId, channel, this.clock.now().toISOString());
+    this.log.info(`Moved device to channel device=${deviceId} channel=${channel}`);
+    return this.deviceUpdate(deviceId);
+  }
+
+  async deviceUpdate(deviceId: string): Promise<DeviceUpdateView> {
+    const device = await this.repo.findDeviceUpdate(deviceId);
+    if (!device) throw notFound('device', deviceId);
+    const target = await this.target(device);
+    let report: UpdateReport | null = null;
+    if (device.update_json) {
+      const parsed = updateReportSchema.safeParse(JSON.parse(device.update_json));
+      report = parsed.success ? parsed.data : null;
+    }
+    return {
+      deviceId,
+      channel: device.channel,
+      runningVersion: device.version,
+      targetVersion: target?.version ?? null,
+      report,
+    };
+  }
+
+  /** Called with every heartbeat: keep the box's report, answer with its target. */
+  async onHeartbeat(deviceId: string, report: UpdateReport | undefined): Promise<UpdateOffer | undefined> {
+    const device = await this.repo.findDeviceUpdate(deviceId);
+    if (!device) throw notFound('device', deviceId);
+    const json = report ? JSON.stringify(report) : null;
+    if (json !== device.update_json) {
+      await this.repo.saveUpdateReport(deviceId, json);
+      if (report && ['installed', 'failed', 'rolled-back'].includes(report.state)) {
+        const line = `Reported update device=${deviceId} version=${report.version} result=${report.state}${report.code ? ` code=${report.code}` : ''}`;
+        if (report.state === 'installed') this.log.info(line);
+        else this.log.warn(line);
+      }
+    }
+    const target = await this.target(device);
+    if (!target) return undefined;
+    return {
+      version: target.version,
+      manifest: target.manifest,
+      signature: JSON.parse(target.signature_json) as UpdateOffer['signature'],
+      payloadPath: `/api/v1/devices/${encodeURIComponent(deviceId)}/releases/${encodeURIComponent(target.version)}/payload`,
+    };
+  }
+
+  /** The payload for a device download: only the release it is offered. */
+  async payloadFor(
+    deviceId: string,
+    version: string,
+  ): Promise<{ size: number; open: (start: number, end: number) => Readable }> {
+    const device = await this.repo.findDeviceUpdate(deviceId);
+    if (!device) throw notFound('device', deviceId);
+    const target = await this.target(device);
+    if (target?.version !== version) {
+      throw new FleetApiError(
+        404,
+        'E-NOT-FOUND',
+        `release ${version} is not offered to device "${deviceId}"`,
+      );
+    }
+    const size = await this.payloads.size(version);
+    if (size === undefined)
+      throw new FleetApiError(404, 'E-NOT-FOUND', `the payload of release ${version} is missing`);
+    return { size, open: (start, end) => this.payloads.open(version, start, end) };
+  }
+
+  private async target(device: {
+    id: string;
+    centre_id: string;
+    channel: string;
+  }): Promise<ReleaseRow | undefined> {
+    const rollouts = (
+      await this.repo.rolloutsFor({
+        deviceId: device.id,
+        centreId: device.centre_id,
+        channel: device.channel,
+      })
+    ).sort((a, b) => (KIND_RANK[a.target_kind] ?? 9) - (KIND_RANK[b.target_kind] ?? 9));
+    const chosen = rollouts.find((r) => inShare(device.id, r));
+    return chosen && this.repo.findRelease(chosen.version);
+  }
+
+  private async row(version: string): Promise<ReleaseRow> {
+    const row = await this.repo.findRelease(version);
+    if (!row) throw notFound('release', version);
+    return row;
+  }
+}
+
+/** A stable bucket 0–99 per device and release: raising the share only ever adds boxes. */
+export function inShare(deviceId: string, rollout: { version: string; percent: number }): boolean {
+  if (rollout.percent >= 100) return true;
+  const bucket = createHash('sha256').update(`${rollout.version}:${deviceId}`).digest().readUInt32BE(0) % 100;
+  return bucket < rollout.percent;
+}
+
+function parseManifest(text: string): ReleaseManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw badRequest('invalid release: the manifest is not JSON');
+  }
+  const parsed = releaseManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const details = describeIssues(parsed.error);
+    throw badRequest(`invalid release manifest: ${details.join('; ')}`, details);
+  }
+  return parsed.data;
+}
+
+function rolloutView(row: RolloutRow): RolloutView {
+  return {
+    id: row.id,
+    version: row.version,
+    target: { kind: row.target_kind, id: row.target_id },
+    percent: Number(row.percent),
+    createdAt: row.created_at,
+  };
+}
+
+function releaseView(row: ReleaseRow, rollouts: RolloutRow[]): ReleaseView {
+  return {
+    version: row.version,
+    arch: row.arch,
+    size: Number(row.size),
+    sha256: row.sha256,
+    keyId: (JSON.parse(row.signature_json) as { keyId: string }).keyId,
+    status: row.status,
+    createdAt: row.created_at,
+    rollouts: rollouts.filter((r) => r.version === row.version).map(rolloutView),
+  };
+}

@@ -1,0 +1,96 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { HttpReleaseDownload } from '../../../device/adapters/release-download.http.js';
+import type { FleetSession } from '../../../device/ports/fleet.port.js';
+import { UpdateError } from '../../../device/ports/update.port.js';
+
+const PAYLOAD = randomBytes(256 * 1024);
+
+/**
+ * The download adapter against a real HTTP server that breaks the connection part-way, as a
+ * rural link does: what arrived is kept, and the next try asks only for the rest.
+ */
+describe('the release download', () => {
+  let dir: string;
+  let server: Server;
+  let session: FleetSession;
+  let ranges: (string | undefined)[];
+  let cutAfter: number | undefined;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'classbox-download-'));
+    ranges = [];
+    cutAfter = undefined;
+    server = createServer((request, response) => {
+      ranges.push(request.headers.range);
+      const signed = request.headers['x-classbox-signature'] !== undefined;
+      const start = Number(/^bytes=(\d+)-$/.exec(request.headers.range ?? '')?.[1] ?? 0);
+      if (!signed) {
+        response.writeHead(401).end();
+        return;
+      }
+      response.writeHead(start > 0 ? 206 : 200, {
+        'content-length': String(PAYLOAD.length - start),
+        ...(start > 0 ? { 'content-range': `bytes ${start}-${PAYLOAD.length - 1}/${PAYLOAD.length}` } : {}),
+      });
+      if (cutAfter !== undefined) {
+        response.write(PAYLOAD.subarray(start, start + cutAfter), () => response.destroy());
+        return;
+      }
+      response.end(PAYLOAD.subarray(start));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const { privateKey } = generateKeyPairSync('ed25519');
+    session = {
+      url: `http://127.0.0.1:${port}`,
+      deviceId: 'jx-ruijin-01',
+      privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      clockOffsetMs: 0,
+    };
+  });
+
+  afterEach(async () => {
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the bytes of a broken download and resumes from them', async () => {
+    const file = join(dir, 'payload');
+    const path = '/api/v1/devices/jx-ruijin-01/releases/1.1.0/payload';
+    cutAfter = 100_000;
+    const error = await new HttpReleaseDownload()
+      .download(session, path, file, PAYLOAD.length, () => undefined)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(UpdateError);
+    expect((error as UpdateError).code).toBe('E-UPDATE-DOWNLOAD');
+    const kept = readFileSync(file);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.equals(PAYLOAD.subarray(0, kept.length))).toBe(true);
+
+    cutAfter = undefined;
+    await new HttpReleaseDownload().download(session, path, file, PAYLOAD.length, () => undefined);
+    expect(readFileSync(file).equals(PAYLOAD)).toBe(true);
+    expect(ranges).toEqual(['bytes=0-', `bytes=${kept.length}-`]);
+  });
+
+  it('refuses a server that sends more than the manifest says', async () => {
+    const file = join(dir, 'payload');
+    writeFileSync(file, '');
+    const error = await new HttpReleaseDownload()
+      .download(session, '/p', file, PAYLOAD.length - 10, () => undefined)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect((error as UpdateError).code).toBe('E-UPDATE-SIZE');
+  });
+});
