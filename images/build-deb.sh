@@ -162,12 +162,13 @@ fi
 root="$work/root"
 rm -rf -- "$root"
 release="$root/opt/classbox/releases/$version"
-mkdir -p -- "$release" "$root/opt/classbox/node/bin" "$root/etc/classbox" "$root/usr/bin" \
+mkdir -p -- "$release" "$root/opt/classbox/node/bin" "$root/opt/classbox/bin" "$root/etc/classbox" "$root/usr/bin" \
   "$root/usr/lib/systemd/system" "$root/usr/lib/sysusers.d" "$root/usr/lib/tmpfiles.d" "$root/usr/lib/classbox" \
   "$root/usr/share/classbox/labwc" "$root/usr/share/doc/classbox" "$root/usr/share/polkit-1/rules.d" "$root/DEBIAN"
 cp -a -- "$app/bin" "$app/dist" "$app/docs" "$app/package.json" "$app/node_modules" "$release/"
 cp -- "$node_bin" "$root/opt/classbox/node/bin/node"
 cp -- "$node_dir/LICENSE" "$root/opt/classbox/node/LICENSE"
+cp -- "$repo/scripts/update-guard.sh" "$root/opt/classbox/bin/update-guard.sh"
 deb_src="$repo/images/deb"
 cp -- "$deb_src/device.json" "$root/etc/classbox/device.json"
 cp -- "$deb_src/classbox.wrapper" "$root/usr/bin/classbox"
@@ -184,7 +185,7 @@ find "$root" -type d -exec chmod 0755 {} +
 find "$root" -type f -exec chmod 0644 {} +
 find "$release/node_modules" -type f -path '*/.bin/*' -exec chmod 0755 {} +
 find "$release/node_modules" -type f -name '*.node' -exec chmod 0755 {} +
-chmod 0755 "$root/opt/classbox/node/bin/node" "$root/usr/bin/classbox" "$release/bin/classbox.js" \
+chmod 0755 "$root/opt/classbox/node/bin/node" "$root/opt/classbox/bin/update-guard.sh" "$root/usr/bin/classbox" "$release/bin/classbox.js" \
   "$root/usr/lib/classbox/kiosk-session" "$root/usr/lib/classbox/import-enrolment-seed"
 
 installed_kb="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"

@@ -2,7 +2,11 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-type Rule = (action: { id: string }, subject: { user: string }) => string | null;
+interface Action {
+  id: string;
+  lookup: (key: string) => string | undefined;
+}
+type Rule = (action: Action, subject: { user: string }) => string | null;
 
 /** Evaluates the packaged polkit rule the way polkitd does: a script calling polkit.addRule(). */
 function loadRule(): Rule {
@@ -20,13 +24,25 @@ function loadRule(): Rule {
   return rules[0]!;
 }
 
+const action = (id: string, details: Record<string, string> = {}): Action => ({
+  id,
+  lookup: (key) => details[key],
+});
+
 describe('50-classbox-reboot.rules', () => {
-  it('lets the classbox user reboot and nothing more, and nobody else', () => {
+  it('lets the classbox user reboot and restart its own service, nothing more, and nobody else', () => {
     const rule = loadRule();
-    expect(rule({ id: 'org.freedesktop.login1.reboot' }, { user: 'classbox' })).toBe('yes');
-    expect(rule({ id: 'org.freedesktop.login1.reboot-multiple-sessions' }, { user: 'classbox' })).toBe('yes');
-    expect(rule({ id: 'org.freedesktop.login1.power-off' }, { user: 'classbox' })).toBeNull();
-    expect(rule({ id: 'org.freedesktop.systemd1.manage-units' }, { user: 'classbox' })).toBeNull();
-    expect(rule({ id: 'org.freedesktop.login1.reboot' }, { user: 'pi' })).toBeNull();
+    expect(rule(action('org.freedesktop.login1.reboot'), { user: 'classbox' })).toBe('yes');
+    expect(rule(action('org.freedesktop.login1.reboot-multiple-sessions'), { user: 'classbox' })).toBe('yes');
+    expect(rule(action('org.freedesktop.login1.power-off'), { user: 'classbox' })).toBeNull();
+    const manage = 'org.freedesktop.systemd1.manage-units';
+    expect(rule(action(manage, { unit: 'classbox.service', verb: 'restart' }), { user: 'classbox' })).toBe(
+      'yes',
+    );
+    expect(rule(action(manage, { unit: 'classbox.service', verb: 'stop' }), { user: 'classbox' })).toBeNull();
+    expect(rule(action(manage, { unit: 'ssh.service', verb: 'restart' }), { user: 'classbox' })).toBeNull();
+    expect(rule(action(manage), { user: 'classbox' })).toBeNull();
+    expect(rule(action('org.freedesktop.login1.reboot'), { user: 'pi' })).toBeNull();
+    expect(rule(action(manage, { unit: 'classbox.service', verb: 'restart' }), { user: 'pi' })).toBeNull();
   });
 });
