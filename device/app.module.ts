@@ -32,6 +32,8 @@ import { ProcessPort } from './ports/process.port.js';
 import { SpeakerPort } from './ports/speaker.port.js';
 import { StillCameraPort } from './ports/still-camera.port.js';
 import { SystemdPort } from './ports/systemd.port.js';
+import { StoragePort } from './ports/storage.port.js';
+import { StatfsStorage } from './adapters/storage.statfs.js';
 import { ButtonsService } from './services/buttons.service.js';
 import { CameraWatchService } from './services/camera-watch.service.js';
 import { ClassSessionService } from './services/class-session.service.js';
@@ -115,6 +117,11 @@ export class DeviceModule {
         { provide: ClockPort, useClass: SystemClock },
         { provide: SystemdPort, useFactory: () => new SdNotifySystemd(process.env) },
         { provide: JanusPort, useClass: JanodeJanus },
+        {
+          provide: StoragePort,
+          useFactory: (config: ConfigService) => new StatfsStorage(config),
+          inject: [ConfigService],
+        },
         {
           provide: KioskBrowserPort,
           useClass: config.kiosk.browser === 'chromium' ? PuppeteerKiosk : NoKioskBrowser,

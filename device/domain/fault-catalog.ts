@@ -138,6 +138,24 @@ export const FAULTS = {
     actionZh: '正在等待总部下发配置，请联系信息技术人员',
     actionEn: 'Waiting for headquarters to send the settings; call IT',
   },
+  'E-DISK-FULL': {
+    zh: '存储空间已满',
+    en: 'The storage is full',
+    actionZh: '本设备继续使用上次的设置上课；请联系信息技术人员',
+    actionEn: 'The box keeps its last settings and classes go on; call IT',
+  },
+  'E-DISK-READONLY': {
+    zh: '存储卡只读，无法保存设置',
+    en: 'The SD card is read-only: settings cannot be saved',
+    actionZh: '本设备继续使用上次的设置上课；请联系信息技术人员',
+    actionEn: 'The box keeps its last settings and classes go on; call IT',
+  },
+  'E-DISK': {
+    zh: '存储出错',
+    en: 'The storage has a problem',
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
   'E-INTERNAL': {
     zh: '设备出现内部错误',
     en: 'The box had an internal error',

@@ -10,6 +10,7 @@ import { deviceConfigSchema, type DeviceConfig } from '../config/device-config.s
 import { Backoff } from '../domain/backoff.js';
 import { nextClass, type NextClass } from '../domain/timetable.js';
 import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { writeFailureHealth } from '../ports/storage.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import {
   FleetError,
@@ -21,6 +22,7 @@ import {
 import { HostPort } from '../ports/host.port.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
+import { HealthService } from './health.service.js';
 import { KioskService } from './kiosk.service.js';
 import { StatusService } from './status.service.js';
 
@@ -69,6 +71,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     private readonly fleet: FleetPort,
     private readonly state: FleetStatePort,
     private readonly host: HostPort,
+    private readonly health: HealthService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -319,7 +322,16 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       );
       return;
     }
-    await this.state.saveDesired(desired);
+    try {
+      await this.state.saveDesired(desired);
+      this.health.reportWrite(undefined);
+    } catch (error) {
+      // A full or read-only disk: the saved config stays the last good one, the box keeps running on
+      // what it has, and the screen, the status and the next heartbeat say why.
+      this.health.reportWrite(writeFailureHealth(error, 'the config from the fleet'));
+      this.log.error(`Can't save the fleet's config etag=${desired.etag}: ${reason(error)}`);
+      return;
+    }
     this.saved = desired;
     this.armNextClassTimer();
     this.nextClassChanged.emit(this.nextClass());

@@ -7,9 +7,10 @@ import { CameraPort } from '../ports/camera.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import type { DeviceHealth } from '../ports/health.js';
 import { MicrophonePort } from '../ports/microphone.port.js';
+import { StoragePort } from '../ports/storage.port.js';
 import { SpeakerPort } from '../ports/speaker.port.js';
 
-export type HealthKey = 'camera' | 'microphone' | 'speaker' | 'buttons' | 'server' | 'kiosk';
+export type HealthKey = 'camera' | 'microphone' | 'speaker' | 'buttons' | 'server' | 'kiosk' | 'storage';
 export type HealthMap = Record<HealthKey, DeviceHealth>;
 
 const CHECK_INTERVAL_MS = 5000;
@@ -28,7 +29,10 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
     buttons: { status: 'missing', code: 'E-GPIO', detail: 'not opened yet' },
     server: { status: 'missing', code: 'E-JANUS-UNREACHABLE', detail: 'not connected yet' },
     kiosk: { status: 'missing', code: 'E-KIOSK-DOWN', detail: 'the page has not connected yet' },
+    storage: { status: 'ok', detail: 'not checked yet' },
   };
+  /** A write that failed recently (disk full, read-only) stays reported until a write succeeds. */
+  private writeFailure: DeviceHealth | undefined;
   private timer: TimerHandle | undefined;
   readonly changed = new Signal<HealthMap>('health.changed');
 
@@ -38,6 +42,7 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly speaker: SpeakerPort,
     private readonly page: KioskPageGateway,
     private readonly clock: ClockPort,
+    private readonly storage: StoragePort,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -81,6 +86,15 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
     this.set('camera', camera);
     this.set('microphone', microphone);
     this.set('speaker', speaker);
+    const storage = await this.storage.check().catch((error: unknown) => errorHealth('E-DISK', error));
+    this.set('storage', this.writeFailure ?? storage);
+  }
+
+  /** Services that save state report each write: a failure shows until a later write succeeds. */
+  reportWrite(failure: DeviceHealth | undefined): void {
+    this.writeFailure = failure;
+    if (failure) this.set('storage', failure);
+    else void this.checkDevices();
   }
 }
 

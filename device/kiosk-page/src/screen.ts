@@ -18,6 +18,7 @@ const CHIPS: Record<string, [string, string]> = {
   microphone: ['麦克风', 'Mic'],
   speaker: ['扬声器', 'Speaker'],
   buttons: ['按钮', 'Button'],
+  storage: ['存储', 'Storage'],
   server: ['课堂服务器', 'Server'],
   kiosk: ['屏幕', 'Screen'],
 };

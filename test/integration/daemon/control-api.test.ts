@@ -42,6 +42,7 @@ describe('the control API of a booted daemon in sim mode, with no Janus reachabl
       'microphone',
       'server',
       'speaker',
+      'storage',
     ]);
     expect(status.leds).toEqual({ status: 'off', mute: 'off' });
   });

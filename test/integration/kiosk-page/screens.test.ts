@@ -22,7 +22,7 @@ const base: ScreenState = {
   configured: true,
   muted: false,
   remoteFeeds: [],
-  health: { camera: ok, microphone: ok, speaker: ok, buttons: ok, server: ok, kiosk: ok },
+  health: { camera: ok, microphone: ok, speaker: ok, buttons: ok, server: ok, kiosk: ok, storage: ok },
   endHoldMs: 2000,
   audioOnly: false,
   nextClass: { title: '高等数学（二）第七讲', startsAt: '2026-12-01T14:30:00+08:00' },
@@ -44,6 +44,10 @@ const SCREENS: Record<string, { screen: ScreenState; mustSay: string[] }> = {
       },
     },
     mustSay: ['未找到摄像头', '无法连接课堂服务器', 'E-CAMERA-MISSING'],
+  },
+  'idle-disk-full': {
+    screen: { ...base, health: { ...base.health, storage: { status: 'error', code: 'E-DISK-FULL' } } },
+    mustSay: ['存储空间已满', 'The storage is full', 'E-DISK-FULL'],
   },
   'idle-not-configured': {
     screen: { ...base, configured: false },

@@ -24,6 +24,8 @@ import type { HostPort } from '../../../device/ports/host.port.js';
 import type { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
 import { FleetClientService } from '../../../device/services/fleet-client.service.js';
+import type { HealthService } from '../../../device/services/health.service.js';
+import type { DeviceHealth } from '../../../device/ports/health.js';
 import type { KioskService } from '../../../device/services/kiosk.service.js';
 import type { DeviceStatus, StatusService } from '../../../device/services/status.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
@@ -81,6 +83,7 @@ interface World {
     seed?: EnrolmentSeed;
     enrolment?: EnrolmentState;
     desired?: { config: DesiredConfig; etag: string };
+    saveFails?: Error;
   };
   server: {
     reachable: boolean;
@@ -93,6 +96,7 @@ interface World {
     reports: { id: string; result: ActionResult }[];
   };
   reboots: string[];
+  storage: (DeviceHealth | undefined)[];
   kioskRestarts: string[];
 }
 
@@ -114,6 +118,7 @@ function world(): World {
   };
   const reboots: string[] = [];
   const kioskRestarts: string[] = [];
+  const storage: (DeviceHealth | undefined)[] = [];
   const unreachable = () => new FleetError('E-FLEET-UNREACHABLE', "can't reach the fleet server");
 
   const fleet = strictFake<FleetPort>('FleetPort', {
@@ -176,6 +181,13 @@ function world(): World {
       return files.desired;
     },
     async saveDesired(d) {
+      if (files.saveFails)
+        throw new FleetError(
+          'E-FLEET-STATE',
+          "can't write desired-config.json",
+          {},
+          { cause: files.saveFails },
+        );
       files.desired = d;
     },
   });
@@ -224,8 +236,9 @@ function world(): World {
     fleet,
     state,
     host,
+    strictFake<HealthService>('HealthService', { reportWrite: (h) => void storage.push(h) }),
   );
-  return { sut, config, clock, session, files, server, reboots, kioskRestarts };
+  return { sut, config, clock, session, files, server, reboots, kioskRestarts, storage };
 }
 
 const setSession = (w: World, state: SessionSnapshot['state']) => {
@@ -281,6 +294,23 @@ describe('FleetClientService', () => {
     expect(w.config.current.janus.room).toBe(1234);
     setSession(w, 'idle');
     expect(w.config.current.janus.room).toBe(4321);
+  });
+
+  it('keeps the last good config and says why when the disk is full', async () => {
+    await w.sut.tick();
+    expect(w.storage).toEqual([undefined]);
+    w.files.saveFails = Object.assign(new Error('ENOSPC: no space left on device, write'), {
+      code: 'ENOSPC',
+    });
+    w.server.desired = { config: room(4321), etag: '"b"' };
+    await w.sut.tick();
+    expect(w.files.desired?.etag).toBe('"a"');
+    expect(w.config.current.janus.room).toBe(1234);
+    expect(w.storage.at(-1)).toMatchObject({ status: 'error', code: 'E-DISK-FULL' });
+    w.files.saveFails = undefined;
+    await w.sut.tick();
+    expect(w.config.current.janus.room).toBe(4321);
+    expect(w.storage.at(-1)).toBeUndefined();
   });
 
   it('applies at once while the box shows an error', async () => {
