@@ -1,9 +1,18 @@
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../common/version.js';
-import { registerDemoCommands } from '../device/demo.command.js';
-import { registerDeviceCommands } from '../device/device.command.js';
-import { registerFleetCommands } from '../provisioning/fleet.command.js';
-import { registerReleaseCommands } from '../provisioning/release.command.js';
+
+type Register = (program: Command) => void;
+
+/**
+ * Each command set is loaded only when its command runs (all of them for --help): the box daemon
+ * must not pay for the fleet server's database code in start time and memory.
+ */
+const COMMAND_SETS: Record<string, () => Promise<Register>> = {
+  device: async () => (await import('../device/device.command.js')).registerDeviceCommands,
+  demo: async () => (await import('../device/demo.command.js')).registerDemoCommands,
+  fleet: async () => (await import('../provisioning/fleet.command.js')).registerFleetCommands,
+  release: async () => (await import('../provisioning/release.command.js')).registerReleaseCommands,
+};
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config. */
 export async function main(argv: string[]): Promise<number> {
@@ -13,10 +22,9 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(text) });
 
-  registerDeviceCommands(program);
-  registerDemoCommands(program);
-  registerFleetCommands(program);
-  registerReleaseCommands(program);
+  const first = argv.find((arg) => !arg.startsWith('-'));
+  const wanted = first !== undefined && first in COMMAND_SETS ? [first] : Object.keys(COMMAND_SETS);
+  for (const name of wanted) (await COMMAND_SETS[name]!())(program);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -37,6 +37,9 @@ function attach(video: HTMLVideoElement, feed: RemoteFeed): void {
   void video.play().catch(() => undefined);
 }
 
+/** The loudest level since the last report: speech and beeps are short, a single sample would miss them. */
+let peakLevel = 0;
+
 function reportMedia(): void {
   channel.send({
     type: 'media',
@@ -44,8 +47,9 @@ function reportMedia(): void {
     microphone: deviceReport.microphone,
     cameraLabel: deviceReport.labels.camera?.slice(0, 200),
     microphoneLabel: deviceReport.labels.microphone?.slice(0, 200),
-    level: Math.round(media.level() * 1000) / 1000,
+    level: Math.round(peakLevel * 1000) / 1000,
   });
+  peakLevel = 0;
 }
 
 async function onRequest(message: Extract<DaemonMessage, { type: 'request' }>): Promise<void> {
@@ -128,8 +132,10 @@ tickClock();
 setInterval(() => channel.send({ type: 'heartbeat', at: Date.now() }), HEARTBEAT_MS);
 setInterval(reportMedia, MEDIA_REPORT_MS);
 setInterval(() => {
-  (document.getElementById('meter-bar') as HTMLElement).style.height = `${Math.round(media.level() * 100)}%`;
-}, 150);
+  const level = media.level();
+  peakLevel = Math.max(peakLevel, level);
+  (document.getElementById('meter-bar') as HTMLElement).style.height = `${Math.round(level * 100)}%`;
+}, 50);
 setInterval(() => {
   void media.stats().then((s) => s && channel.send({ type: 'stats', ...s }));
 }, STATS_MS);
