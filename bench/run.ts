@@ -104,7 +104,8 @@ async function main(argv: string[]): Promise<number> {
   const file = join(dir, `${stamp}${smoke ? '-smoke' : ''}.json`);
   const json = `${JSON.stringify(report, null, 2)}\n`;
   await writeFile(file, json);
-  await writeFile(join(dir, 'latest.json'), json);
+  // latest.json is the last full run (the README's table); a smoke or partial run never replaces it.
+  if (only.length === 0) await writeFile(join(dir, smoke ? 'latest-smoke.json' : 'latest.json'), json);
   process.stdout.write(
     `\nMachine: ${machine.cpus.length} × ${machine.cpus[0]?.model ?? 'unknown CPU'}, ${machine.memoryTotalMB} MB, ` +
       `Linux ${machine.kernel}, Node ${machine.node}, ${machine.chromium}, ${machine.janus}\n\n` +
