@@ -45,6 +45,12 @@ interface Device {
 interface Round {
   rate: number;
   p99: number;
+  requests: number;
+}
+
+interface Plan {
+  rounds: number;
+  roundSeconds: number;
 }
 
 /**
@@ -53,23 +59,23 @@ interface Round {
  */
 export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const rounds = ctx.smoke ? 1 : 3;
-  const perRound = ctx.smoke ? 3000 : 30_000;
+  const roundSeconds = ctx.smoke ? 3 : 10;
   ctx.log(`fleet: making ${DEVICES} device key pairs`);
   const devices = Array.from({ length: DEVICES }, (_, i) => newDevice(i));
   const dir = await mkdtemp(join(tmpdir(), 'classbox-bench-fleet-'));
   const figures: Figure[] = [];
+  const plan = { rounds, roundSeconds };
   try {
-    const anchor = await loadRounds(ctx, 'bare Fastify', await startBareFastify(), devices, rounds, perRound);
-
+    const anchor = await loadRounds(ctx, 'bare Fastify', await startBareFastify(), devices, plan, false);
     const sqlite = await loadRounds(
       ctx,
       'SQLite',
       await startFleet(join(dir, 'fleet.db'), devices),
       devices,
-      rounds,
-      perRound,
+      plan,
+      true,
     );
-    figures.push(...fleetFigures('SQLite', sqlite, anchor, rounds, perRound, true));
+    figures.push(...fleetFigures('SQLite', sqlite, anchor, plan, true));
 
     let postgres: TestPostgres | undefined;
     try {
@@ -80,10 +86,10 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
         'PostgreSQL',
         await startFleet(location, devices),
         devices,
-        rounds,
-        perRound,
+        plan,
+        true,
       );
-      figures.push(...fleetFigures('PostgreSQL', pg, anchor, rounds, perRound, false));
+      figures.push(...fleetFigures('PostgreSQL', pg, anchor, plan, false));
     } catch (error) {
       ctx.log(`Can't measure the fleet on PostgreSQL: ${reason(error)}`);
       figures.push(
@@ -98,18 +104,13 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   return figures;
 }
 
-function fleetFigures(
-  db: string,
-  rounds: Round[],
-  anchor: Round[],
-  count: number,
-  perRound: number,
-  targeted: boolean,
-): Figure[] {
+function fleetFigures(db: string, rounds: Round[], anchor: Round[], plan: Plan, targeted: boolean): Figure[] {
   const how =
     `${DEVICES} enrolled devices (written straight into the database, already idle: steady state), ` +
-    `${count} round(s) of ${perRound} signed heartbeats (each a fresh nonce, pre-signed before the round), ` +
-    `${CONNECTIONS} connections, autocannon in the runner, server in its own process; after a warm-up round.`;
+    `${plan.rounds} round(s) of about ${plan.roundSeconds} s each (request count sized from a warm-up round's rate; ` +
+    `${rounds.map((r) => r.requests).join('/')} heartbeats, anchor ${anchor.map((r) => r.requests).join('/')}), ` +
+    'every heartbeat signed beforehand with its own nonce, ' +
+    `${CONNECTIONS} connections, autocannon in the runner, each server in its own process.`;
   return [
     figureOf({
       name: `fleet heartbeats/s, ${db}`,
@@ -144,22 +145,26 @@ async function loadRounds(
   what: string,
   server: Server,
   devices: Device[],
-  rounds: number,
-  perRound: number,
+  plan: Plan,
+  verifies: boolean,
 ): Promise<Round[]> {
   const results: Round[] = [];
   try {
-    await load(server.url, devices, Math.min(2000, perRound), 0);
-    for (let i = 0; i < rounds; i++) {
-      const result = await load(server.url, devices, perRound, (i * perRound) % DEVICES);
+    // The warm-up also tells how many requests make a round of the planned length on this server.
+    const warm = await load(server.url, devices, 2000, 0, verifies);
+    const rate = warm['2xx'] / Math.max(warm.duration, 0.01);
+    const amount = Math.max(1000, Math.round(rate * plan.roundSeconds));
+    for (let i = 0; i < plan.rounds; i++) {
+      const result = await load(server.url, devices, amount, 2000 + i * amount, verifies);
       const failed = result.non2xx + result.errors + result.timeouts;
       if (failed > 0)
         throw new Error(
           `${failed} of ${result['2xx'] + failed} heartbeats to ${what} failed (non-2xx, errors or timeouts)`,
         );
-      results.push({ rate: result['2xx'] / result.duration, p99: result.latency.p99 });
+      results.push({ rate: result['2xx'] / result.duration, p99: result.latency.p99, requests: amount });
       ctx.log(
-        `fleet ${what} round ${i + 1}/${rounds}: ${results.at(-1)!.rate.toFixed(0)} per s, p99 ${results.at(-1)!.p99} ms`,
+        `fleet ${what} round ${i + 1}/${plan.rounds}: ${amount} heartbeats in ${result.duration} s, ` +
+          `${results.at(-1)!.rate.toFixed(0)} per s, p99 ${results.at(-1)!.p99} ms`,
       );
     }
   } finally {
@@ -168,15 +173,20 @@ async function loadRounds(
   return results;
 }
 
-/** `amount` heartbeats, device after device from `first`, every one signed with its own nonce beforehand. */
+/**
+ * `amount` heartbeats, device after device from `first`, each signed beforehand with its own nonce. The
+ * anchor checks no signature, so it may cycle through a smaller signed set; the requests look the same.
+ */
 async function load(
   url: string,
   devices: Device[],
   amount: number,
   first: number,
+  unique: boolean,
 ): Promise<AutocannonResult> {
   // A few spare: connections still in flight when the amount is reached may ask for one more.
-  const signed = Array.from({ length: amount + CONNECTIONS * 4 }, (_, i) =>
+  const count = unique ? amount + CONNECTIONS * 4 : Math.min(amount + CONNECTIONS * 4, 20_000);
+  const signed = Array.from({ length: count }, (_, i) =>
     signedHeartbeat(devices[(first + i) % devices.length]!),
   );
   let next = 0;
@@ -185,6 +195,9 @@ async function load(
     connections: CONNECTIONS,
     pipelining: 1,
     amount,
+    // autocannon ends a run on its next sample tick; at the default 1 s that rounds every duration up
+    // to whole seconds, which would understate a fast server's rate.
+    sampleInt: 10,
     timeout: 10,
     requests: [
       {

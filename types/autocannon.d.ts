@@ -12,6 +12,7 @@ declare module 'autocannon' {
     connections?: number;
     pipelining?: number;
     amount?: number;
+    sampleInt?: number;
     duration?: number;
     timeout?: number;
     method?: string;
