@@ -27,7 +27,10 @@ export interface BoxProcess {
   stop(): Promise<void>;
 }
 
-export async function startBoxProcess(janus: { url: string; room: number } | undefined): Promise<BoxProcess> {
+export async function startBoxProcess(
+  janus: { url: string; room: number } | undefined,
+  options: { logLevel?: 'info' | 'warn' } = {},
+): Promise<BoxProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'classbox-bench-box-'));
   const notify = bindNotifySocket(dir);
   const port = await freePort();
@@ -40,7 +43,7 @@ export async function startBoxProcess(janus: { url: string; room: number } | und
       hardware: { mode: 'sim' },
       kiosk: { browser: 'chromium', headless: true, fakeMedia: true, width: 1280, height: 720 },
       control: { port },
-      log: { level: 'warn' },
+      log: { level: options.logLevel ?? 'warn' },
     }),
   );
   const proc = spawnNode([CLI, 'device', '--config', file], { NOTIFY_SOCKET: notify.path });
