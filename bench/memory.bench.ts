@@ -91,7 +91,8 @@ async function bareChromiumPss(settleMs: number): Promise<number> {
     return treePss([root, ...chromiumPids(root)]);
   } finally {
     await browser.close();
-    await rm(profile, { recursive: true, force: true });
+    // Chromium's last writes may still land while the folder is removed: retry.
+    await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
 

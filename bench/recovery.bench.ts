@@ -155,7 +155,8 @@ async function bareLaunch(pageUrl: string): Promise<number> {
     return performance.now() - startedAt;
   } finally {
     await browser.close();
-    await rm(profile, { recursive: true, force: true });
+    // Chromium's last writes may still land while the folder is removed: retry.
+    await rm(profile, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
   }
 }
 
