@@ -1,0 +1,321 @@
+import autocannon, { type AutocannonResult } from 'autocannon';
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { canonicalRequest, SIGNATURE_HEADERS, type Heartbeat } from '../common/fleet-protocol.js';
+import { reason } from '../common/errors.js';
+import { openFleetDatabase } from '../provisioning/db/database.js';
+import { startPostgres, type TestPostgres } from '../test/helpers/postgres.js';
+import { freePort } from '../test/helpers/ports.js';
+import type { BenchContext, Figure } from './figure.js';
+import { figureOf, notMeasured } from './lib/figures.js';
+import { CLI, spawnNode, until, type Spawned } from './lib/processes.js';
+
+const DEVICES = 10_000;
+const CENTRE = 'bench-centre';
+/** Concurrent connections of the load generator: the same for the fleet server and the anchor. */
+const CONNECTIONS = 20;
+const BARE_FASTIFY = join(dirname(fileURLToPath(import.meta.url)), 'anchors', 'bare-fastify.js');
+
+const HEARTBEAT: Heartbeat = {
+  state: 'idle',
+  health: {
+    camera: { status: 'ok' },
+    microphone: { status: 'ok' },
+    speaker: { status: 'ok' },
+    kiosk: { status: 'ok' },
+    server: { status: 'ok' },
+  },
+  version: '0.1.0',
+  uptimeSec: 3600,
+  temperatureC: 52.5,
+  network: { rttMs: 48 },
+};
+const BODY = JSON.stringify(HEARTBEAT);
+const BODY_SHA256 = createHash('sha256').update(BODY).digest('hex');
+
+interface Device {
+  id: string;
+  publicKeyPem: string;
+  privateKey: KeyObject;
+}
+
+interface Round {
+  rate: number;
+  p99: number;
+  requests: number;
+}
+
+interface Plan {
+  rounds: number;
+  roundSeconds: number;
+}
+
+/**
+ * Fleet: signed heartbeats per second and p99 latency from 10,000 simulated boxes, on SQLite and
+ * PostgreSQL, beside a bare Fastify route answering the same body under the same load.
+ */
+export async function measure(ctx: BenchContext): Promise<Figure[]> {
+  const rounds = ctx.smoke ? 1 : 3;
+  const roundSeconds = ctx.smoke ? 3 : 10;
+  ctx.log(`fleet: making ${DEVICES} device key pairs`);
+  const devices = Array.from({ length: DEVICES }, (_, i) => newDevice(i));
+  const dir = await mkdtemp(join(tmpdir(), 'classbox-bench-fleet-'));
+  const figures: Figure[] = [];
+  const plan = { rounds, roundSeconds };
+  try {
+    const anchor = await loadRounds(ctx, 'bare Fastify', await startBareFastify(), devices, plan, false);
+    const sqlite = await loadRounds(
+      ctx,
+      'SQLite',
+      await startFleet(join(dir, 'fleet.db'), devices),
+      devices,
+      plan,
+      true,
+    );
+    figures.push(...fleetFigures('SQLite', sqlite, anchor, plan, true));
+
+    let postgres: TestPostgres | undefined;
+    try {
+      postgres = await startPostgres();
+      const location = await postgres.createDatabase('bench_fleet');
+      const pg = await loadRounds(
+        ctx,
+        'PostgreSQL',
+        await startFleet(location, devices),
+        devices,
+        plan,
+        true,
+      );
+      figures.push(...fleetFigures('PostgreSQL', pg, anchor, plan, false));
+    } catch (error) {
+      ctx.log(`Can't measure the fleet on PostgreSQL: ${reason(error)}`);
+      figures.push(
+        notMeasured('fleet heartbeats, PostgreSQL', 'bare Fastify route', 'reported', reason(error)),
+      );
+    } finally {
+      await postgres?.stop();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return figures;
+}
+
+function fleetFigures(db: string, rounds: Round[], anchor: Round[], plan: Plan, targeted: boolean): Figure[] {
+  const how =
+    `${DEVICES} enrolled devices (written straight into the database, already idle: steady state), ` +
+    `${plan.rounds} round(s) of about ${plan.roundSeconds} s each (request count sized from a warm-up round's rate; ` +
+    `${rounds.map((r) => r.requests).join('/')} heartbeats, anchor ${anchor.map((r) => r.requests).join('/')}), ` +
+    'every heartbeat signed beforehand with its own nonce, ' +
+    `${CONNECTIONS} connections, autocannon in the runner, each server in its own process.`;
+  return [
+    figureOf({
+      name: `fleet heartbeats/s, ${db}`,
+      unit: 'per s',
+      samples: rounds.map((r) => r.rate),
+      anchor: 'bare Fastify route, same body and load',
+      anchorSamples: anchor.map((r) => r.rate),
+      target: targeted ? '≥ 3,000 per s' : 'none (reported)',
+      meets: (f) => !targeted || f.median >= 3000,
+      notes: how,
+    }),
+    figureOf({
+      name: `fleet heartbeat p99 latency, ${db}`,
+      unit: 'ms',
+      samples: rounds.map((r) => r.p99),
+      anchor: 'bare Fastify route p99',
+      anchorSamples: anchor.map((r) => r.p99),
+      target: targeted ? '≤ 25 ms' : 'none (reported)',
+      meets: (f) => !targeted || f.median <= 25,
+      notes: 'median over rounds of each round’s p99 (autocannon).',
+    }),
+  ];
+}
+
+interface Server {
+  url: string;
+  proc: Spawned;
+}
+
+async function loadRounds(
+  ctx: BenchContext,
+  what: string,
+  server: Server,
+  devices: Device[],
+  plan: Plan,
+  verifies: boolean,
+): Promise<Round[]> {
+  const results: Round[] = [];
+  try {
+    // The warm-up also tells how many requests make a round of the planned length on this server.
+    const warm = await load(server.url, devices, 2000, 0, verifies);
+    const rate = warm['2xx'] / Math.max(warm.duration, 0.01);
+    const amount = Math.max(1000, Math.round(rate * plan.roundSeconds));
+    for (let i = 0; i < plan.rounds; i++) {
+      const result = await load(server.url, devices, amount, 2000 + i * amount, verifies);
+      const failed = result.non2xx + result.errors + result.timeouts;
+      if (failed > 0)
+        throw new Error(
+          `${failed} of ${result['2xx'] + failed} heartbeats to ${what} failed (non-2xx, errors or timeouts)`,
+        );
+      results.push({ rate: result['2xx'] / result.duration, p99: result.latency.p99, requests: amount });
+      ctx.log(
+        `fleet ${what} round ${i + 1}/${plan.rounds}: ${amount} heartbeats in ${result.duration} s, ` +
+          `${results.at(-1)!.rate.toFixed(0)} per s, p99 ${results.at(-1)!.p99} ms`,
+      );
+    }
+  } finally {
+    await server.proc.stop();
+  }
+  return results;
+}
+
+/**
+ * `amount` heartbeats, device after device from `first`, each signed beforehand with its own nonce. The
+ * anchor checks no signature, so it may cycle through a smaller signed set; the requests look the same.
+ */
+async function load(
+  url: string,
+  devices: Device[],
+  amount: number,
+  first: number,
+  unique: boolean,
+): Promise<AutocannonResult> {
+  // A few spare: connections still in flight when the amount is reached may ask for one more.
+  const count = unique ? amount + CONNECTIONS * 4 : Math.min(amount + CONNECTIONS * 4, 20_000);
+  const signed = Array.from({ length: count }, (_, i) =>
+    signedHeartbeat(devices[(first + i) % devices.length]!),
+  );
+  let next = 0;
+  return autocannon({
+    url,
+    connections: CONNECTIONS,
+    pipelining: 1,
+    amount,
+    // autocannon ends a run on its next sample tick; at the default 1 s that rounds every duration up
+    // to whole seconds, which would understate a fast server's rate.
+    sampleInt: 10,
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        setupRequest: (request) => ({ ...request, ...signed[next++ % signed.length]! }),
+      },
+    ],
+  });
+}
+
+function signedHeartbeat(device: Device): { path: string; headers: Record<string, string>; body: string } {
+  const path = `/api/v1/devices/${device.id}/heartbeat`;
+  const timestamp = String(Date.now());
+  const nonce = randomBytes(16).toString('base64url');
+  const signature = sign(
+    null,
+    Buffer.from(canonicalRequest({ method: 'POST', path, timestamp, nonce, bodySha256Hex: BODY_SHA256 })),
+    device.privateKey,
+  );
+  return {
+    path,
+    body: BODY,
+    headers: {
+      'content-type': 'application/json',
+      [SIGNATURE_HEADERS.device]: device.id,
+      [SIGNATURE_HEADERS.timestamp]: timestamp,
+      [SIGNATURE_HEADERS.nonce]: nonce,
+      [SIGNATURE_HEADERS.signature]: signature.toString('base64'),
+    },
+  };
+}
+
+function newDevice(i: number): Device {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  return {
+    id: `bench-box-${String(i).padStart(5, '0')}`,
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    privateKey,
+  };
+}
+
+/**
+ * The devices go straight into the database: enrolling 10,000 through the API would take the
+ * enrolment rate limit (20 per minute per address) hours, and enrolment is not what is measured.
+ */
+async function seed(location: string, devices: Device[]): Promise<void> {
+  const db = await openFleetDatabase(location);
+  try {
+    const now = new Date().toISOString();
+    await db
+      .insertInto('centres')
+      .values({
+        id: CENTRE,
+        name: '基准教学点',
+        region: '江西',
+        room_json: JSON.stringify({ janusUrl: 'ws://127.0.0.1:8188', room: 2222 }),
+        timetable_json: '[]',
+        timezone: 'Asia/Shanghai',
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    for (let i = 0; i < devices.length; i += 500) {
+      await db
+        .insertInto('devices')
+        .values(
+          devices.slice(i, i + 500).map((d) => ({
+            id: d.id,
+            centre_id: CENTRE,
+            display_name: d.id,
+            public_key: d.publicKeyPem,
+            state: 'idle',
+            error_code: null,
+            last_seen_at: now,
+            version: '0.1.0',
+            health_json: null,
+            vitals_json: null,
+            enrolled_at: now,
+            updated_at: now,
+          })),
+        )
+        .execute();
+    }
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function startFleet(location: string, devices: Device[]): Promise<Server> {
+  await seed(location, devices);
+  const port = await freePort();
+  const proc = spawnNode([CLI, 'fleet', 'serve', '--db', location, '--port', String(port)], {
+    CLASSBOX_LOG_LEVEL: 'warn',
+  });
+  return { url: `http://127.0.0.1:${port}`, proc: await listening(proc, port) };
+}
+
+async function startBareFastify(): Promise<Server> {
+  const port = await freePort();
+  const proc = spawnNode([BARE_FASTIFY, String(port)]);
+  return { url: `http://127.0.0.1:${port}`, proc: await listening(proc, port) };
+}
+
+async function listening(proc: Spawned, port: number): Promise<Spawned> {
+  try {
+    await until(
+      async () => {
+        if (proc.child.exitCode !== null) throw new Error(`exited early: ${proc.output()}`);
+        await fetch(`http://127.0.0.1:${port}/`);
+        return true;
+      },
+      30_000,
+      `a server on port ${port}`,
+      50,
+    );
+    return proc;
+  } catch (error) {
+    await proc.stop();
+    throw error;
+  }
+}

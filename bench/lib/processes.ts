@@ -1,0 +1,202 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import unixDgram from 'unix-dgram';
+import { packageRoot } from '../../common/package-root.js';
+
+/** The real CLI, as systemd starts it (`npm run build` compiles it into dist/). */
+export const CLI = join(packageRoot(), 'bin', 'classbox.js');
+
+/** A notify socket like systemd's: every datagram with the time it arrived (performance.now()). */
+export interface NotifySocket {
+  readonly path: string;
+  readonly messages: { at: number; fields: Record<string, string> }[];
+  waitFor(key: string, value: string, timeoutMs: number): Promise<number>;
+  close(): void;
+}
+
+export function bindNotifySocket(dir: string, name = 'notify.sock'): NotifySocket {
+  const path = join(dir, name);
+  const messages: NotifySocket['messages'] = [];
+  const waiters = new Set<() => void>();
+  const socket = unixDgram.createSocket('unix_dgram', (buf: Buffer) => {
+    const at = performance.now();
+    const fields = Object.fromEntries(
+      buf
+        .toString()
+        .split('\n')
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    messages.push({ at, fields });
+    for (const wake of waiters) wake();
+  });
+  socket.bind(path);
+  return {
+    path,
+    messages,
+    waitFor: (key, value, timeoutMs) =>
+      new Promise((resolve, reject) => {
+        const check = (): boolean => {
+          const hit = messages.find((m) => m.fields[key] === value);
+          if (!hit) return false;
+          cleanup();
+          resolve(hit.at);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          cleanup();
+          reject(new Error(`no ${key}=${value} on ${path} within ${timeoutMs} ms`));
+        }, timeoutMs);
+        const cleanup = (): void => {
+          clearTimeout(timer);
+          waiters.delete(wake);
+        };
+        const wake = (): void => void check();
+        waiters.add(wake);
+        check();
+      }),
+    close: () => socket.close(),
+  };
+}
+
+export interface Spawned {
+  readonly child: ChildProcess;
+  /** performance.now() just before spawn. */
+  readonly spawnedAt: number;
+  output(): string;
+  exited: Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; resolves when the process is gone. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export function spawnNode(args: string[], env: NodeJS.ProcessEnv = {}): Spawned {
+  const spawnedAt = performance.now();
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer): void => {
+    // Only the tail matters for a failure message; a chatty child must not grow this without bound.
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  return {
+    child,
+    spawnedAt,
+    output: () => out,
+    exited,
+    stop: async (graceMs = 5000) => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(killer);
+    },
+  };
+}
+
+/** Resident memory of a process in MB (VmRSS from /proc), or undefined when it is gone. */
+export function rssMb(pid: number): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = /^VmRSS:\s+(\d+) kB/m.exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Proportional set size in MB (Pss from smaps_rollup): shared pages counted once across a process tree. */
+export function pssMb(pid: number): number | undefined {
+  try {
+    const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
+    const kb = /^Pss:\s+(\d+) kB/m.exec(rollup)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses; fields resume after the last ')'.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(rest[1]);
+  } catch {
+    return undefined;
+  }
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Every live descendant of `root`. */
+export function descendants(root: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = parentOf(Number(entry));
+    if (parent !== undefined) parents.set(Number(entry), parent);
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    for (const [pid, parent] of parents) {
+      if (parent === current) {
+        found.push(pid);
+        queue.push(pid);
+      }
+    }
+  }
+  return found;
+}
+
+/** The kiosk's Chromium browser process (the one without --type=), a child of the daemon. */
+export function kioskBrowserPid(daemonPid: number): number | undefined {
+  return descendants(daemonPid).find((pid) => {
+    const cmd = commandOf(pid);
+    return /chrom/i.test(cmd) && !cmd.includes('--type=');
+  });
+}
+
+/** Chromium's whole process tree (browser, GPU, renderers, utilities) under the daemon. */
+export function chromiumPids(daemonPid: number): number[] {
+  return descendants(daemonPid).filter((pid) => /chrom/i.test(commandOf(pid)));
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Poll until `check` returns a truthy value. */
+export async function until<T>(
+  check: () => Promise<T> | T,
+  timeoutMs: number,
+  what: string,
+  everyMs = 20,
+): Promise<NonNullable<T>> {
+  const deadline = performance.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value as NonNullable<T>;
+      last = value;
+    } catch (error) {
+      last = error;
+    }
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
+    await sleep(everyMs);
+  }
+}

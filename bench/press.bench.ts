@@ -1,0 +1,125 @@
+import type { Browser } from 'puppeteer-core';
+import { startTeacherServer } from '../device/demo/teacher-server.js';
+import { joinAsTeacher, launchParticipant } from '../test/helpers/browser.js';
+import { median, p95, type BenchContext, type Figure } from './figure.js';
+import { BOX_NAME, startBoxProcess, type BoxProcess } from './lib/box.js';
+import { figureOf } from './lib/figures.js';
+import { ROOM, startJanus } from './lib/janus.js';
+import { sleep, until } from './lib/processes.js';
+import { firstFrameEpoch, nowEpoch, resetFirstFrames } from './lib/teacher.js';
+
+const PRESS_HOLD_MS = 120;
+
+/**
+ * Button press → the teacher's first decoded frame of the box, beside a plain janus.js page's cold
+ * join → the teacher's first decoded frame of it, alternated on the same Janus, teacher and machine.
+ */
+export async function measure(ctx: BenchContext): Promise<Figure[]> {
+  const runs = ctx.smoke ? 2 : 12;
+  const janus = await startJanus();
+  const site = await startTeacherServer();
+  const teacherBrowser = await launchParticipant();
+  const centreBrowser = await launchParticipant();
+  let box: BoxProcess | undefined;
+  const press: number[] = [];
+  const cold: number[] = [];
+  const afterRelease: number[] = [];
+  let byCallback = 0;
+  try {
+    const teacher = await joinAsTeacher(teacherBrowser.browser, site.url, {
+      janus: janus.url,
+      room: ROOM,
+      display: '王老师 Teacher Wang',
+    });
+    box = await startBoxProcess({ url: janus.url, room: ROOM });
+    for (let i = 0; i < runs; i++) {
+      await readyForPress(box);
+      await resetFirstFrames(teacher);
+      const pressedAt = nowEpoch();
+      await box.pressClass();
+      // The control API answers after the simulated release: the class has been asked for by then.
+      const releasedAt = nowEpoch();
+      const frame = await firstFrameEpoch(teacher, BOX_NAME, 20_000);
+      press.push(frame.at - pressedAt);
+      afterRelease.push(frame.at - releasedAt);
+      if (frame.how === 'rvfc') byCallback++;
+      await endClass(box);
+
+      const display = `对照 janus.js ${i + 1}`;
+      const anchor = await coldJoin(centreBrowser.browser, site.url, janus.url, display, teacher);
+      cold.push(anchor.ms);
+      if (anchor.how === 'rvfc') byCallback++;
+      ctx.log(
+        `press run ${i + 1}/${runs}: box ${press.at(-1)!.toFixed(0)} ms, janus.js cold join ${cold.at(-1)!.toFixed(0)} ms`,
+      );
+    }
+  } finally {
+    await box?.stop();
+    await centreBrowser.close();
+    await teacherBrowser.close();
+    await site.close();
+    await janus.stop();
+  }
+  return [
+    figureOf({
+      name: "button press → teacher's first decoded frame",
+      unit: 'ms',
+      samples: press,
+      anchor: "janus.js page cold join → teacher's first decoded frame",
+      anchorSamples: cold,
+      target: 'ratio ≤ 0.8',
+      meets: (f) => f.ratio <= 0.8,
+      notes:
+        `press timed from the moment the control API press is sent (button down; the class starts on release after a ${PRESS_HOLD_MS} ms hold, ` +
+        'as a tutor presses); cold join timed from navigating a fresh tab to the janus.js page (session, attach, join, getUserMedia, offer). ' +
+        'First frame: requestVideoFrameCallback in the teacher page, backed by a 5 ms getStats poll; all clocks on one machine. ' +
+        `Janus 2 Mbps room, fake 640x480 camera, Janus in its own network namespace. ` +
+        `${byCallback} of ${press.length + cold.length} first frames came from requestVideoFrameCallback, the rest from the poll. ` +
+        `From the API's answer after the release to the first frame: median ${median(afterRelease).toFixed(0)} ms, p95 ${p95(afterRelease).toFixed(0)} ms.`,
+    }),
+  ];
+}
+
+/** Idle with the Janus session attached and the camera warm: the state a tutor finds the box in. */
+async function readyForPress(box: BoxProcess): Promise<void> {
+  await box.waitForState('idle', 20_000);
+  await until(
+    async () => (await box.status()).health.server?.status === 'ok',
+    20_000,
+    'the box to reach Janus',
+  );
+  // Let the pre-warm after the last class finish, as it has between two real classes.
+  await sleep(1500);
+}
+
+/** A long press ends the class (endHoldMs 2 s by default). */
+async function endClass(box: BoxProcess): Promise<void> {
+  await box.waitForState('live', 20_000);
+  const res = await fetch(`${box.url}/api/buttons/class/press`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ holdMs: 2300 }),
+  });
+  if (!res.ok) throw new Error(`can't end the class: ${res.status} ${await res.text()}`);
+}
+
+async function coldJoin(
+  browser: Browser,
+  siteUrl: string,
+  janusUrl: string,
+  display: string,
+  teacher: Parameters<typeof firstFrameEpoch>[0],
+): Promise<{ ms: number; how: 'rvfc' | 'stats' }> {
+  const page = await browser.newPage();
+  try {
+    const query = new URLSearchParams({ janus: janusUrl, room: String(ROOM), display });
+    const startedAt = nowEpoch();
+    const navigation = page.goto(`${siteUrl}?${query.toString()}`);
+    const frame = await firstFrameEpoch(teacher, display, 20_000);
+    await navigation;
+    return { ms: frame.at - startedAt, how: frame.how };
+  } finally {
+    await page.evaluate('window.teacher && window.teacher.leave()').catch(() => undefined);
+    await page.close();
+  }
+}
