@@ -190,6 +190,21 @@ export class JanodeJanus extends JanusPort {
           lost: data.lost ?? 0,
         });
     });
+    handle.on(
+      Janode.EVENT.HANDLE_TRICKLE,
+      (data: { completed?: boolean; candidate?: string; sdpMid?: string; sdpMLineIndex?: number }) => {
+        if (!current()) return;
+        const candidate =
+          data.completed || data.candidate === undefined
+            ? null
+            : {
+                candidate: data.candidate,
+                sdpMid: data.sdpMid ?? null,
+                sdpMLineIndex: data.sdpMLineIndex ?? null,
+              };
+        this.remoteCandidate.emit({ target, candidate });
+      },
+    );
     handle.on(Janode.EVENT.HANDLE_MEDIA, (data: { type?: string; receiving?: boolean }) => {
       if (current())
         this.mediaEvent.emit({

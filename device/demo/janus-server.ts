@@ -30,6 +30,8 @@ export interface JanusServerOptions {
   readonly janusBinary?: string;
   readonly libDir?: string;
   readonly logFile?: string;
+  /** Janus trickles its own candidates instead of putting them in its SDP. */
+  readonly fullTrickle?: boolean;
 }
 
 const LIB_DIRS = [
@@ -206,6 +208,7 @@ media: {
 }
 nat: {
   ice_enforce_list = "${iface}"
+  full_trickle = ${this.options.fullTrickle ? 'true' : 'false'}
   nice_debug = false
 }
 plugins: {

@@ -90,6 +90,11 @@ export abstract class JanusPort {
   /** The connection or session died; handles are gone and must be rebuilt. */
   readonly connectionLost = new Signal<JanusError>('janus.connectionLost');
   readonly mediaEvent = new Signal<JanusMediaEvent>('janus.mediaEvent');
+  /** Janus trickles its own candidates when its `full_trickle` is on; `null` ends them. */
+  readonly remoteCandidate = new Signal<{
+    target: 'publisher' | 'subscriber';
+    candidate: IceCandidate | null;
+  }>('janus.remoteCandidate');
   /** Janus sent the subscriber a new offer by itself (e.g. a publisher left). */
   readonly subscriberOffer = new Signal<SubscriberOffer>('janus.subscriberOffer');
 

@@ -117,7 +117,14 @@ export type DaemonMessage =
       streams: readonly { mid: string; feed: string; display: string; type: string }[];
     }
   | { type: 'subscriber.close' }
-  | { type: 'mute'; muted: boolean };
+  /** The other publishers now in the room: the page drops tiles of any that left, whatever the SDP says. */
+  | { type: 'subscriber.feeds'; feeds: readonly { feed: string; display: string }[] }
+  | { type: 'mute'; muted: boolean }
+  | {
+      type: 'candidate';
+      target: 'publisher' | 'subscriber';
+      candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null;
+    };
 
 export interface RTCIceServerLike {
   readonly urls: string | readonly string[];

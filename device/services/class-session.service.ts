@@ -87,6 +87,10 @@ export class ClassSessionService
         });
       }
     });
+    this.janus.remoteCandidate.on(owner, ({ target, candidate }) => {
+      if (this.inClass() || this.snapshot.state === 'joining')
+        this.page.send({ type: 'candidate', target, candidate });
+    });
     this.page.candidate.on(owner, ({ target, candidate }) => {
       if (!this.inClass() && this.snapshot.state !== 'joining') return;
       this.janus
@@ -368,6 +372,10 @@ export class ClassSessionService
     this.metrics.remoteFeeds.set(list.length);
     if (before !== list.map((p) => p.feed).join(',')) {
       this.log.info(`Updated publishers count=${list.length}`);
+      this.page.send({
+        type: 'subscriber.feeds',
+        feeds: list.map(({ feed, display }) => ({ feed, display })),
+      });
       this.changed.emit(this.snapshot);
     }
     if (this.snapshot.state === 'live') this.syncSubscription();

@@ -61,6 +61,9 @@ function openSqlite(file: string): BetterSqlite3.Database {
   const sqlite = new BetterSqlite3(file);
   // WAL lets the dashboard read while heartbeats write; busy_timeout rides out the CLI writing at the same time.
   sqlite.pragma('journal_mode = WAL');
+  // In WAL mode NORMAL still never corrupts the database; a power cut may lose the last heartbeats,
+  // which the boxes send again anyway. FULL waited for a disk sync on every heartbeat (see the bench).
+  sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   return sqlite;

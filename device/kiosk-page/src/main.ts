@@ -108,11 +108,17 @@ channel.onMessage = (message) => {
     case 'subscriber.streams':
       media.setStreams(message.streams);
       return;
+    case 'subscriber.feeds':
+      media.keepFeeds(message.feeds);
+      return;
     case 'subscriber.close':
       media.closeSubscriber();
       return;
     case 'mute':
       media.setMuted(message.muted);
+      return;
+    case 'candidate':
+      void media.remoteCandidate(message.target, message.candidate);
       return;
   }
 };

@@ -171,8 +171,30 @@ export class Media {
     return pc.localDescription!.toJSON() as RTCSessionDescriptionInit;
   }
 
+  /** A candidate Janus trickled (full_trickle); one that comes before its description waits for it. */
+  async remoteCandidate(target: Target, candidate: RTCIceCandidateInit | null): Promise<void> {
+    const pc = target === 'publisher' ? this.publisher : this.subscriber;
+    if (!pc) return;
+    if (!pc.remoteDescription) {
+      const pending = target === 'publisher' ? this.pendingPublisher : this.pendingSubscriber;
+      pending.push(candidate);
+      return;
+    }
+    await pc.addIceCandidate(candidate ?? undefined).catch((e) => console.warn('remote candidate', e));
+  }
+
+  private pendingPublisher: (RTCIceCandidateInit | null)[] = [];
+  private pendingSubscriber: (RTCIceCandidateInit | null)[] = [];
+
+  private async flushCandidates(target: Target): Promise<void> {
+    const pending = target === 'publisher' ? this.pendingPublisher : this.pendingSubscriber;
+    const list = pending.splice(0);
+    for (const c of list) await this.remoteCandidate(target, c);
+  }
+
   async publisherAnswer(answer: RTCSessionDescriptionInit): Promise<void> {
     await this.publisher?.setRemoteDescription(answer);
+    await this.flushCandidates('publisher');
   }
 
   /** Stop or resume sending video (camera unplugged, slow uplink); audio goes on. */
@@ -219,6 +241,7 @@ export class Media {
     }
     const pc = this.subscriber;
     await pc.setRemoteDescription(offer);
+    await this.flushCandidates('subscriber');
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     this.pruneRemote();
@@ -273,11 +296,26 @@ export class Media {
   }
 
   closePublisher(): void {
+    this.pendingPublisher = [];
     this.publisher?.close();
     this.publisher = undefined;
   }
 
+  /** Keep only the feeds still publishing in the room (a left publisher's tile goes at once). */
+  keepFeeds(feeds: readonly { feed: string }[]): void {
+    const live = new Set(feeds.map((f) => f.feed));
+    let changed = false;
+    for (const feed of [...this.remote.keys()]) {
+      if (!live.has(feed)) {
+        this.remote.delete(feed);
+        changed = true;
+      }
+    }
+    if (changed) this.events.remoteChanged();
+  }
+
   closeSubscriber(): void {
+    this.pendingSubscriber = [];
     this.subscriber?.close();
     this.subscriber = undefined;
     this.streams.clear();

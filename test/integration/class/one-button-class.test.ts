@@ -41,6 +41,8 @@ describe('the one-button class, with a real Janus and real Chromium', () => {
         { room: PIN_ROOM, description: 'pinned room', pin: '2468' },
       ],
       wsPort: await freePort(),
+      // Candidates both ways: Janus trickles its own to the box's page through the daemon.
+      fullTrickle: true,
     });
     await janus.start();
     teacherSite = await startTeacherServer();

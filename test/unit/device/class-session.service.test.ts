@@ -5,6 +5,7 @@ import { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js
 import {
   JanusError,
   JanusPort,
+  type IceCandidate,
   type JanusMediaEvent,
   type PublishRequest,
   type RemotePublisher,
@@ -46,6 +47,7 @@ function setup() {
     connectionLost: new Signal<JanusError>('l'),
     mediaEvent: new Signal<JanusMediaEvent>('m'),
     subscriberOffer: new Signal<SubscriberOffer>('s'),
+    remoteCandidate: new Signal<{ target: 'publisher' | 'subscriber'; candidate: IceCandidate | null }>('r'),
   };
   const janus = strictFake<JanusPort>('JanusPort', {
     ...signals,
