@@ -6,7 +6,7 @@ import { extname, join, normalize } from 'node:path';
 import puppeteer from 'puppeteer-core';
 import { kioskPageDir } from '../device/daemon.js';
 import { startTeacherServer } from '../device/demo/teacher-server.js';
-import { CHROMIUM, joinAsTeacher, launchParticipant } from '../test/helpers/browser.js';
+import { CHROMIUM, joinAsTeacher, launchParticipant, PARTICIPANT_FLAGS } from '../test/helpers/browser.js';
 import { median, p95, type BenchContext, type Figure } from './figure.js';
 import { BOX_NAME, startBoxProcess, type BoxProcess } from './lib/box.js';
 import { figureOf } from './lib/figures.js';
@@ -138,16 +138,7 @@ async function bareLaunch(pageUrl: string): Promise<number> {
     headless: true,
     pipe: true,
     userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-    ],
+    args: [...PARTICIPANT_FLAGS],
   });
   try {
     const page = await browser.newPage();

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import unixDgram from 'unix-dgram';
 import { packageRoot } from '../../common/package-root.js';
+import { waitFor } from '../../test/helpers/browser.js';
 
 /** The real CLI, as systemd starts it (`npm run build` compiles it into dist/). */
 export const CLI = join(packageRoot(), 'bin', 'classbox.js');
@@ -178,25 +179,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** Poll until `check` returns a truthy value. */
-export async function until<T>(
+/** Poll until `check` returns a truthy value; every 20 ms, finer than the tests, as it times things. */
+export function until<T>(
   check: () => Promise<T> | T,
   timeoutMs: number,
   what: string,
   everyMs = 20,
 ): Promise<NonNullable<T>> {
-  const deadline = performance.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<T>;
-      last = value;
-    } catch (error) {
-      last = error;
-    }
-    if (performance.now() > deadline)
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${String(last)})`);
-    await sleep(everyMs);
-  }
+  return waitFor(check, timeoutMs, what, everyMs);
 }

@@ -5,6 +5,19 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 export const CHROMIUM = process.env.CLASSBOX_CHROMIUM ?? '/usr/bin/chromium';
 
+/** Headless Chromium with fake camera and microphone, quiet on a closed network (DESIGN.md). */
+export const PARTICIPANT_FLAGS = [
+  '--no-sandbox',
+  '--use-fake-ui-for-media-stream',
+  '--use-fake-device-for-media-stream',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+  '--autoplay-policy=no-user-gesture-required',
+] as const;
+
 /** A separate headless Chromium with fake camera and microphone: a teacher or another centre. */
 export async function launchParticipant(): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'classbox-participant-'));
@@ -13,17 +26,7 @@ export async function launchParticipant(): Promise<{ browser: Browser; close(): 
     headless: true,
     pipe: true,
     userDataDir: profile,
-    args: [
-      '--no-sandbox',
-      '--use-fake-ui-for-media-stream',
-      '--use-fake-device-for-media-stream',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-      '--autoplay-policy=no-user-gesture-required',
-    ],
+    args: [...PARTICIPANT_FLAGS],
   });
   return {
     browser,

@@ -68,9 +68,15 @@ describe('hot-plug and self-test, with the kiosk page', () => {
       'server',
     ]);
     expect(status.selfTest?.filter((r) => r.status !== 'ok')).toEqual([]);
-    const text = await pageText(box);
-    for (const words of ['摄像头：正常', '麦克风：正常', '网络：正常', '课堂服务器：正常'])
-      expect(text).toContain(words);
+    const words = ['摄像头：正常', '麦克风：正常', '网络：正常', '课堂服务器：正常'];
+    await waitFor(
+      async () => {
+        const text = await pageText(box);
+        return words.every((w) => text.includes(w));
+      },
+      5000,
+      `the screen to say ${words.join(', ')}`,
+    );
     await writeFile(join(ARTIFACTS, 'self-test-real-1280x720.png'), await kioskOf(box).screenshot());
   });
 });

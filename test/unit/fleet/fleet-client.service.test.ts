@@ -137,7 +137,8 @@ function world(): World {
     async heartbeat(s, beat): Promise<HeartbeatResponse> {
       if (!server.reachable) throw unreachable();
       server.sessions.push(s);
-      if (server.skewUntilOffset !== undefined && s.clockOffsetMs !== server.skewUntilOffset) {
+      // Like the real server, a clock within a small window is accepted (it allows 120 s; a second here).
+      if (server.skewUntilOffset !== undefined && Math.abs(s.clockOffsetMs - server.skewUntilOffset) > 1000) {
         throw new FleetError('E-FLEET-REFUSED', 'skew', {
           status: 401,
           serverCode: 'E-CLOCK-SKEW',
