@@ -58,10 +58,11 @@ const timezone = z.string().refine(
   { message: 'expected an IANA time zone, e.g. "Asia/Shanghai"' },
 );
 
-const janusUrl = z
+/** The central Janus's WebSocket URL: one rule for the box's config file and for what the fleet sends. */
+export const janusUrl = z
   .string()
   .regex(/^wss?:\/\/[^\s/]+/, 'expected a ws:// or wss:// URL, e.g. ws://janus.example.cn:8188');
-const iceServer = z.strictObject({
+export const iceServer = z.strictObject({
   urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
   username: z.string().optional(),
   credential: z.string().optional(),

@@ -1,20 +1,11 @@
 import { z } from 'zod';
+import { iceServer, janusUrl } from '../../common/fleet-protocol.js';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
 const bcmPin = z
   .int()
   .min(2, 'expected a BCM GPIO number from 2 to 27')
   .max(27, 'expected a BCM GPIO number from 2 to 27');
-
-const janusUrl = z
-  .string()
-  .regex(/^wss?:\/\/[^\s/]+/, 'expected a ws:// or wss:// URL, e.g. ws://janus.example.cn:8188');
-
-const iceServer = z.strictObject({
-  urls: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
-  username: z.string().optional(),
-  credential: z.string().optional(),
-});
 
 export const deviceConfigSchema = z
   .strictObject({
