@@ -58,6 +58,8 @@ describe('the box on a bad network', () => {
 
     await room.janus.setUplinkRate(undefined);
     await waitFor(async () => !(await box.status()).network.audioOnly, 90_000, 'video to come back');
-    await teacherDecodesBox(teacher, 30_000);
-  }, 240_000);
+    // After minutes of sound only the encoder's bandwidth estimate starts low: the first try at video may
+    // fall back again, and a later one (the wait doubles) brings it back for good.
+    await teacherDecodesBox(teacher, 90_000);
+  }, 300_000);
 });
