@@ -7,8 +7,9 @@ import { startFleetServer, type RunningFleetServer } from '../../../provisioning
 import { FleetClock } from '../../../provisioning/services/fleet-options.js';
 import { newTestDevice, signedHeaders, type TestDevice } from '../../helpers/fleet.js';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
-const ADMIN = 'cbx_admin_test_credential_0123456789';
+const ADMIN = generateAdminToken();
 
 /** Server time the tests move forward to expire tokens, without waiting. */
 class SteppedClock extends FleetClock {

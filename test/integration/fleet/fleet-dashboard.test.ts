@@ -16,9 +16,10 @@ import {
   writeFleetBoxConfig,
   type SimBox,
 } from '../../helpers/sim-box.js';
+import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ADMIN = 'cbx_admin_dashboard_test_000000000000';
+const ADMIN = generateAdminToken();
 const ARTIFACTS = join(packageRoot(), 'test-artifacts', 'fleet');
 
 /** IT's dashboard in real Chromium, watching a real sim box. */

@@ -18,6 +18,7 @@ import {
   run,
   runAsync,
 } from './packaging-helpers.js';
+import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const FUTURE = new Date(Date.now() + 7 * 86_400_000).toISOString();
 const SEED = {
@@ -427,7 +428,7 @@ describe('provisioning/flash --csv (batch minting)', () => {
 
 /** The same batch against the real fleet server (SQLite), then the first-boot enrolment with a flashed seed. */
 describe('provisioning/flash --csv against the real fleet server', () => {
-  const ADMIN = 'cbx_admin_packaging-test-000000000000';
+  const ADMIN = generateAdminToken();
   let server: RunningFleetServer;
   let tokenFile: string;
 
