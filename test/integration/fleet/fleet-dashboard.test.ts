@@ -174,6 +174,20 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
     await shot('centre-tokens-created');
   });
 
+  it('revokes an unused token from the centre page (issue 13)', async () => {
+    const revoke = '#token-list tr[data-device="jx-ruijin-03"] .token-revoke';
+    await page.waitForSelector(revoke);
+    await page.click(revoke);
+    await page.waitForFunction(() =>
+      document.querySelector('#token-list tr[data-device="jx-ruijin-03"]')?.textContent?.includes('revoked'),
+    );
+    expect(await page.$(revoke)).toBeNull();
+    const issued = await admin('GET', '/centres/jx-ruijin/enrolment-tokens');
+    expect(issued.tokens.find((t) => t.deviceId === 'jx-ruijin-03')?.status).toBe('revoked');
+    expect(issued.tokens.find((t) => t.deviceId === 'jx-ruijin-02')?.status).toBe('unused');
+    await shot('centre-token-revoked');
+  });
+
   it('saves a new room and timetable for the centre', async () => {
     await page.$eval('#room-room', (el) => ((el as unknown as { value: string }).value = '4321'));
     await page.click('#centre-save');
