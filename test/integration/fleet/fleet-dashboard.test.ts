@@ -178,8 +178,8 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
     const revoke = '#token-list tr[data-device="jx-ruijin-03"] .token-revoke';
     await page.waitForSelector(revoke);
     await page.click(revoke);
-    await page.waitForFunction(() =>
-      document.querySelector('#token-list tr[data-device="jx-ruijin-03"]')?.textContent?.includes('revoked'),
+    await page.waitForFunction(
+      `document.querySelector('#token-list tr[data-device="jx-ruijin-03"]')?.textContent.includes('revoked')`,
     );
     expect(await page.$(revoke)).toBeNull();
     const issued = await admin('GET', '/centres/jx-ruijin/enrolment-tokens');
