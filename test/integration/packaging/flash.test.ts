@@ -50,6 +50,32 @@ function seedFile(name: string, seed: unknown): string {
 }
 
 describe('provisioning/flash to an image file', () => {
+  it('refuses a seed with an http:// fleet URL to another host unless --allow-insecure-http (issue 13)', () => {
+    const insecure = seedFile('insecure.json', { ...SEED, fleetUrl: 'http://10.0.2.2:8490' });
+    const out = join(dir, 'out-insecure.img');
+    const refused = run(FLASH, ['--image', image, '--target', out, '--seed', insecure]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(
+      /fleetUrl: an http:\/\/ fleet URL is allowed only to a loopback host.*allowInsecureHttp/,
+    );
+    expect(existsSync(out)).toBe(false);
+    const allowed = run(FLASH, [
+      '--image',
+      image,
+      '--target',
+      out,
+      '--seed',
+      insecure,
+      '--allow-insecure-http',
+    ]);
+    expect(allowed.status).toBe(0);
+    expect(JSON.parse(readBootFile(out, 'classbox-enrol.json'))).toEqual({
+      ...SEED,
+      fleetUrl: 'http://10.0.2.2:8490',
+      allowInsecureHttp: true,
+    });
+  });
+
   it('writes the image, puts the seed on the boot partition, and the seed reads back', () => {
     const out = join(dir, 'out-token.img');
     const result = run(FLASH, [
