@@ -418,7 +418,7 @@ describe.each(databases)('fleet server security on $name', (database) => {
       expect(mismatch.status).toBe(400);
       expect(((await mismatch.json()) as { error: { code: string } }).error.code).toBe('E-PAYLOAD-MISMATCH');
       expect(payloadFiles()).toEqual([]);
-      const tooBig = await upload('2.0.0', Buffer.concat([right, Buffer.from('x')]));
+      const tooBig = await upload('2.0.0', Buffer.concat([right, Buffer.alloc(8 * 1024 * 1024)]));
       expect(tooBig.status).toBe(413);
       expect(payloadFiles()).toEqual([]);
       expect((await upload('2.0.0', right)).status).toBe(200);
