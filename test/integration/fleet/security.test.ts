@@ -258,6 +258,31 @@ describe.each(databases)('fleet server security on $name', (database) => {
       expect(res.json.error.code).toBe('E-TOKEN-REVOKED');
     });
 
+    it('re-enrols from the CLI only with --reenrol', async () => {
+      const args = ['fleet', 'token', 'create', '--db', location, '--centre', 'jx-ruijin'];
+      const more = [
+        '--device-id',
+        'jx-ruijin-01',
+        '--fleet-url',
+        server.url,
+        '--out',
+        join(dir, 'cli-seeds'),
+      ];
+      const refused = await runCli([...args, ...more]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toMatch(/enrolled already.*--reenrol/);
+      const minted = await runCli([...args, ...more, '--reenrol']);
+      expect(minted.code).toBe(0);
+      const seed = JSON.parse(
+        readFileSync(join(dir, 'cli-seeds', 'jx-ruijin-01', 'classbox-enrol.json'), 'utf8'),
+      ) as {
+        token: string;
+      };
+      const box = newTestDevice();
+      expect((await enrol(seed.token, box)).status).toBe(201);
+      expect((await config(box, 'jx-ruijin-01')).status).toBe(200);
+    });
+
     it('lists and revokes tokens from the CLI, which records it in the audit log', async () => {
       const [token] = (await mint('jx-ruijin', { deviceIds: ['jx-ruijin-06'] })).json.tokens;
       const list = await runCli(['fleet', 'token', 'list', '--db', location, '--centre', 'jx-ruijin']);
