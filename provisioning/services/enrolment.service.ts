@@ -154,7 +154,7 @@ export class EnrolmentService {
       throw new FleetApiError(
         409,
         'E-DEVICE-ENROLLED',
-        `device ${enrolled.map((id) => `"${id}"`).join(', ')} is enrolled already; a token for it replaces the box's key. To re-enrol a re-flashed box, ask for it explicitly: reenrol: true (CLI --reenrol)`,
+        `device ${enrolled.map((id) => `"${id}"`).join(', ')} is enrolled already; a token for it replaces the box's key. To re-enrol a re-flashed box, ask for it explicitly: reenrol: true (CLI --reenrol, the dashboard's re-enrol box)`,
       );
     }
     return enrolled;
