@@ -15,15 +15,49 @@ export const centreId = z
   .regex(DEVICE_ID, 'expected lower-case letters, digits and dashes, e.g. "jx-ruijin"');
 const displayName = z.string().trim().min(1).max(64);
 
+/**
+ * True for a plain-http URL to a host other than this machine. Enrolment tokens and device
+ * requests would cross the network readable and changeable by anyone on the path, so such a
+ * URL needs an explicit development flag (`allowInsecureHttp`).
+ */
+export function isInsecureFleetUrl(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== 'http:') return false;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  return !(host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host));
+}
+
+/** The refusal of an http:// fleet URL; names the flag that allows it (`flag`: where it is set). */
+export function insecureFleetUrlMessage(flag: string): string {
+  return `an http:// fleet URL is allowed only to a loopback host (127.0.0.1, ::1, localhost); use https://, or for a development network set ${flag} (never in production)`;
+}
+
 /** `classbox-enrol.json` on the boot partition (a contract with the flash tool). */
-export const enrolmentSeedSchema = z.strictObject({
-  fleetUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
-  token: z.string().min(16).max(200),
-  deviceId,
-  centreId,
-  displayName,
-  expiresAt: z.iso.datetime({ offset: true }),
-});
+export const enrolmentSeedSchema = z
+  .strictObject({
+    fleetUrl: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    token: z.string().min(16).max(200),
+    deviceId,
+    centreId,
+    displayName,
+    expiresAt: z.iso.datetime({ offset: true }),
+    /** Development only: accept an http:// fleet URL to a non-loopback host (see docs/security.md). */
+    allowInsecureHttp: z.literal(true).optional(),
+  })
+  .superRefine((seed, ctx) => {
+    if (seed.allowInsecureHttp !== true && isInsecureFleetUrl(seed.fleetUrl)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['fleetUrl'],
+        message: insecureFleetUrlMessage('"allowInsecureHttp": true in the enrolment file'),
+      });
+    }
+  });
 export type EnrolmentSeed = z.output<typeof enrolmentSeedSchema>;
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a time of day "HH:MM", e.g. "09:30"');
@@ -44,19 +78,31 @@ export const timetableSchema = z.array(timetableEntrySchema).max(200);
 /** Zones already found valid: building a formatter per heartbeat was a tenth of the server's time (bench). */
 const knownZones = new Set<string>();
 
-const timezone = z.string().refine(
-  (tz) => {
-    if (knownZones.has(tz)) return true;
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: tz });
-      if (knownZones.size < 1000) knownZones.add(tz);
-      return true;
-    } catch {
-      return false;
-    }
-  },
-  { message: 'expected an IANA time zone, e.g. "Asia/Shanghai"' },
-);
+/**
+ * An IANA time zone name ("Asia/Shanghai", "UTC"), as Intl knows it. The one schema for every
+ * input that takes a zone (the admin API, the CLI, the desired config): a zone accepted at one
+ * door and refused at another broke enrolment (issue 13). Offsets such as "+08:00" are not
+ * zone names and are refused.
+ */
+export const timezoneSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .refine(
+    (tz) => {
+      if (knownZones.has(tz)) return true;
+      if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(tz)) return false;
+      try {
+        new Intl.DateTimeFormat('en', { timeZone: tz });
+        if (knownZones.size < 1000) knownZones.add(tz);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: 'expected an IANA time zone, e.g. "Asia/Shanghai"' },
+  );
+const timezone = timezoneSchema;
 
 /** The central Janus's WebSocket URL: one rule for the box's config file and for what the fleet sends. */
 export const janusUrl = z

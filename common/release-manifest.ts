@@ -1,4 +1,5 @@
 import { createHash, createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import semver from 'semver';
 import { z } from 'zod';
 
 /**
@@ -7,10 +8,22 @@ import { z } from 'zod';
  * its file, so nothing is re-serialised between `classbox release sign` and the box.
  */
 
+/** Also a safe file name: no build metadata (`+`), bounded parts. Semver itself is checked by `releaseVersion`. */
 export const RELEASE_VERSION = /^\d{1,5}\.\d{1,5}\.\d{1,5}(-[0-9A-Za-z.-]{1,40})?$/;
+const VERSION_HINT = 'expected a semantic version such as "1.4.0" or "1.4.0-pilot.2"';
 export const releaseVersion = z
   .string()
-  .regex(RELEASE_VERSION, 'expected a version such as "1.4.0" or "1.4.0-pilot.2"');
+  .regex(RELEASE_VERSION, VERSION_HINT)
+  // The regex lets through what semver refuses (leading zeros, empty pre-release parts, "rc-1.-").
+  .refine((v) => semver.valid(v) === v, VERSION_HINT);
+
+/**
+ * Release order, by semver: "1.10.0" after "1.9.0", "pilot.10" after "pilot.9", a pre-release
+ * before its release. Only for versions `releaseVersion` accepted.
+ */
+export function compareReleaseVersions(a: string, b: string): number {
+  return semver.compare(a, b);
+}
 
 export const releaseArchSchema = z.enum(['arm64', 'x64', 'arm']);
 
@@ -32,6 +45,11 @@ export const releaseManifestSchema = z.strictObject({
     unpackedSize: z.int().positive(),
   }),
   builtAt: z.iso.datetime(),
+  /**
+   * A deliberate rollback: boxes that ran a newer version take this one anyway. Covered by the
+   * signature, so only the holder of the release key can allow a downgrade.
+   */
+  allowRollback: z.literal(true).optional(),
 });
 export type ReleaseManifest = z.output<typeof releaseManifestSchema>;
 

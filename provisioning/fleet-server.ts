@@ -9,13 +9,22 @@ import { packageRoot } from '../common/package-root.js';
 import { VERSION } from '../common/version.js';
 import { describeLocation, isPostgresUrl, openFleetDatabase, type FleetDb } from './db/database.js';
 import { FleetServerModule } from './fleet.module.js';
+import { isInsecureFleetUrl } from '../common/fleet-protocol.js';
+import { adminOf } from './guards/admin.guard.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
-import { FleetClock, FleetOptions, SystemFleetClock } from './services/fleet-options.js';
+import { AuditService } from './services/audit.service.js';
+import {
+  DEFAULT_MAX_RELEASE_BYTES,
+  FleetClock,
+  FleetOptions,
+  SystemFleetClock,
+} from './services/fleet-options.js';
 
 /** Snapshots are the largest bodies (a base64 JPEG); anything bigger is refused with 413. */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 const UPLOAD_ROUTE = /^\/api\/v1\/admin\/releases\/[^/]+\/payload$/;
+const ENROL_ROUTE = '/api/v1/enrol';
 
 export interface FleetServerConfig {
   /** A SQLite file path or a postgres:// URL. */
@@ -27,8 +36,21 @@ export interface FleetServerConfig {
   offlineAfterSec?: number;
   clockSkewSec?: number;
   enrolPerMinute?: number;
-  /** Behind a TLS reverse proxy: take the client address from X-Forwarded-For (for the rate limit). */
-  trustProxy?: boolean;
+  /**
+   * Behind a TLS reverse proxy: its addresses/CIDRs, or the number of proxy hops (see
+   * `parseTrustProxy`); client addresses (rate limits) then come from X-Forwarded-For as far
+   * as those proxies vouch for it.
+   */
+  trustProxy?: readonly string[] | number;
+  /** Seeds may name an http:// URL on a non-loopback host (development networks only). */
+  allowInsecureHttp?: boolean;
+  /** Failed admin sign-ins per client address per window before 429 (default 10 per 300 s). */
+  adminFailureLimit?: number;
+  adminFailureWindowSec?: number;
+  /** The largest release payload a manifest may declare (default 1 GiB). */
+  maxReleaseBytes?: number;
+  /** Release public keys (SPKI PEM) a manifest must be signed with to be registered. */
+  trustedReleaseKeys?: readonly string[];
   /** Adopted as the first admin's credential when the database has no admin yet. */
   firstAdminToken?: string;
   clock?: FleetClock;
@@ -56,10 +78,15 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       offlineAfterSec: config.offlineAfterSec ?? 90,
       clockSkewSec: config.clockSkewSec ?? 120,
       enrolPerMinute: config.enrolPerMinute ?? 20,
+      allowInsecureHttp: config.allowInsecureHttp ?? false,
+      adminFailureLimit: config.adminFailureLimit ?? 10,
+      adminFailureWindowSec: config.adminFailureWindowSec ?? 300,
+      maxReleaseBytes: config.maxReleaseBytes ?? DEFAULT_MAX_RELEASE_BYTES,
+      trustedReleaseKeys: config.trustedReleaseKeys ?? [],
     };
     const adapter = new FastifyAdapter({
       bodyLimit: BODY_LIMIT_BYTES,
-      trustProxy: config.trustProxy ?? false,
+      trustProxy: trustProxyOption(config.trustProxy),
     });
     const app = await NestFactory.create<NestFastifyApplication>(
       FleetServerModule.forDatabase(db, options, config.clock ?? new SystemFleetClock(), {
@@ -69,6 +96,27 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       // rawBody: device signatures cover the exact bytes sent, not a re-serialisation.
       { logger: new NestJsonLogger(), abortOnError: false, rawBody: true },
     );
+    const fastify = app.getHttpAdapter().getInstance();
+    // Every answer, the dashboard's files and the refusals included: never let a browser guess a type.
+    fastify.addHook('onRequest', (_request, reply, done) => {
+      void reply.header('x-content-type-options', 'nosniff');
+      done();
+    });
+    const audit = app.get(AuditService);
+    // Every admin action, with who did it, recorded before the answer leaves (so it can't be missed).
+    fastify.addHook('onSend', async (request, reply, payload) => {
+      const admin = adminOf(request);
+      if (admin && !['GET', 'HEAD', 'OPTIONS'].includes(request.method)) {
+        await audit.record({
+          actor: admin.name,
+          action: `${request.method} ${request.routeOptions.url ?? request.url.split('?')[0]}`,
+          target: request.url.split('?')[0] ?? '',
+          outcome: String(reply.statusCode),
+          client: request.ip,
+        });
+      }
+      return payload;
+    });
     // Release uploads arrive as a stream (up to hundreds of MB), on their one route only; every
     // other route keeps the 1 MB JSON limit.
     app
@@ -86,8 +134,9 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       global: true,
       max: options.enrolPerMinute,
       timeWindow: 60_000,
-      // Only enrolment is limited: it is the one route open to anyone holding a guess.
-      allowList: (request) => !(request.method === 'POST' && request.url.split('?')[0] === '/api/v1/enrol'),
+      // Only enrolment is limited: it is the one route open to anyone holding a guess. Keyed on
+      // the route the router matched, not the raw URL: "/api/v1/%65nrol" reaches the same handler.
+      allowList: (request) => !(request.method === 'POST' && request.routeOptions.url === ENROL_ROUTE),
       errorResponseBuilder: (_request, context) => ({
         statusCode: 429,
         error: {
@@ -108,12 +157,18 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
         ),
     });
     await app.get(AdminAuthService).ensureFirstAdmin(config.firstAdminToken);
+    if (options.trustedReleaseKeys.length === 0)
+      log.warn('Trusting no release key: releases can be registered only with --release-keys DIR');
     await app.listen(config.port, config.host);
     const address = app.getHttpServer().address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = hostUrl(config.host, port);
     // With --port 0 (tests) the real port is known only now.
     if (config.publicUrl === undefined) options.publicUrl = url;
+    if (isInsecureFleetUrl(options.publicUrl))
+      log.warn(
+        `Serving boxes over plain http publicUrl=${options.publicUrl}: ${options.allowInsecureHttp ? 'allowed by --allow-insecure-http (development only)' : 'enrolment seeds will be refused; use https:// or --allow-insecure-http'}`,
+      );
     log.info(`Started fleet server version=${VERSION} url=${url} db=${describeLocation(config.db)}`);
     let stopped: Promise<void> | undefined;
     return {
@@ -130,6 +185,15 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
     await db.destroy().catch(() => undefined);
     throw error;
   }
+}
+
+function trustProxyOption(
+  value: FleetServerConfig['trustProxy'],
+): string | ((address: string, hop: number) => boolean) | false {
+  if (value === undefined) return false;
+  // A hop count as Fastify's own numeric form does it: trust the nearest `value` hops.
+  if (typeof value === 'number') return (_address, hop) => hop < value;
+  return value.join(',');
 }
 
 function defaultReleasesDir(db: string): string {

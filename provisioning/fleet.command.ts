@@ -1,16 +1,20 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { userInfo } from 'node:os';
 import { reason } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
 import { writeSeedFiles } from './adapters/seed-files.fs.js';
+import { readReleaseKeys } from './adapters/release-keys.fs.js';
 import { describeLocation, openFleetDatabase, type FleetDb } from './db/database.js';
+import { parseTrustProxy } from './domain/trust-proxy.js';
 import { parseDuration } from './domain/duration.js';
 import { FleetApiError } from './fleet-errors.js';
 import { FleetRepository } from './repositories/fleet.repository.js';
-import { AdminAuthService } from './services/admin-auth.service.js';
+import { AdminAuthService, generateAdminToken } from './services/admin-auth.service.js';
+import { AuditService } from './services/audit.service.js';
 import { CentresService } from './services/centres.service.js';
 import { DesiredConfigService } from './services/desired-config.service.js';
 import { EnrolmentService } from './services/enrolment.service.js';
-import { SystemFleetClock, type FleetOptions } from './services/fleet-options.js';
+import { DEFAULT_MAX_RELEASE_BYTES, SystemFleetClock, type FleetOptions } from './services/fleet-options.js';
 
 const DEFAULT_PORT = 8480;
 
@@ -32,6 +36,23 @@ function duration(value: string): number {
   if (seconds === undefined)
     throw new InvalidArgumentError('expected a duration such as 90s, 30m, 12h, 7d or 2w');
   return seconds;
+}
+
+function trustProxy(value: string): readonly string[] | number {
+  const parsed = parseTrustProxy(value);
+  if (parsed === undefined)
+    throw new InvalidArgumentError(
+      "expected the proxy's addresses or CIDRs, comma-separated (e.g. 127.0.0.1 or 10.0.0.0/8), or a hop count (e.g. 1)",
+    );
+  return parsed;
+}
+
+function bytes(value: string): number {
+  const match = /^(\d{1,15})([KMG]i?B?)?$/i.exec(value.trim());
+  const unit = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[(match?.[2]?.[0] ?? '').toLowerCase()] ?? 1;
+  const n = match ? Number(match[1]) * unit : NaN;
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('expected a size such as 500M or 2G');
+  return n;
 }
 
 function collect(value: string, previous: string[] = []): string[] {
@@ -65,13 +86,56 @@ async function withDatabase(
   }
 }
 
-function services(db: FleetDb, publicUrl = 'http://127.0.0.1') {
+function services(db: FleetDb, publicUrl = 'http://127.0.0.1', allowInsecureHttp = false) {
   const clock = new SystemFleetClock();
-  const options: FleetOptions = { publicUrl, offlineAfterSec: 90, clockSkewSec: 120, enrolPerMinute: 20 };
+  const options: FleetOptions = {
+    publicUrl,
+    offlineAfterSec: 90,
+    clockSkewSec: 120,
+    enrolPerMinute: 20,
+    allowInsecureHttp,
+    adminFailureLimit: 10,
+    adminFailureWindowSec: 300,
+    maxReleaseBytes: DEFAULT_MAX_RELEASE_BYTES,
+    trustedReleaseKeys: [],
+  };
   const repo = new FleetRepository({ db });
   const centres = new CentresService(repo, clock);
   const enrolment = new EnrolmentService(repo, centres, new DesiredConfigService(repo), clock, options);
-  return { repo, centres, enrolment, admins: new AdminAuthService(repo, clock) };
+  return {
+    repo,
+    centres,
+    enrolment,
+    admins: new AdminAuthService(repo, clock, options),
+    audit: new AuditService(repo, clock),
+  };
+}
+
+/** Who runs the CLI on the server, for the audit log. */
+function cliActor(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return `cli:uid-${process.getuid?.() ?? '?'}`;
+  }
+}
+
+/** Run an admin action of the CLI and record it in the audit log, refused or not. */
+async function audited(
+  db: FleetDb,
+  action: string,
+  target: string,
+  work: () => Promise<void>,
+): Promise<void> {
+  const audit = services(db).audit;
+  try {
+    await work();
+  } catch (error) {
+    const outcome = error instanceof FleetApiError ? error.code : 'error';
+    await audit.record({ actor: cliActor(), action: `cli: fleet ${action}`, target, outcome });
+    throw error;
+  }
+  await audit.record({ actor: cliActor(), action: `cli: fleet ${action}`, target, outcome: 'ok' });
 }
 
 export function registerFleetCommands(program: Command): void {
@@ -95,7 +159,26 @@ export function registerFleetCommands(program: Command): void {
       positive,
       20,
     )
-    .option('--trust-proxy', 'behind a TLS reverse proxy: take client addresses from X-Forwarded-For')
+    .option(
+      '--trust-proxy <proxies|hops>',
+      "behind a TLS reverse proxy: the proxy's addresses/CIDRs (comma-separated) or the number of proxy hops; client addresses then come from X-Forwarded-For as far as those proxies vouch for it",
+      trustProxy,
+    )
+    .option(
+      '--release-keys <dir|file>',
+      'release public keys (*.pem) a manifest must be signed with to be registered (the keys the boxes trust)',
+    )
+    .option('--max-release-bytes <size>', 'the largest release payload accepted, e.g. 2G', bytes)
+    .option(
+      '--admin-failures <n>',
+      'failed admin sign-ins per client address per 5 minutes before it gets 429s',
+      positive,
+      10,
+    )
+    .option(
+      '--allow-insecure-http',
+      'development only: write enrolment seeds with an http:// public URL on a non-loopback host',
+    )
     .option(
       '--releases-dir <dir>',
       'where release payloads are kept (default: releases/ beside the SQLite file)',
@@ -109,10 +192,22 @@ export function registerFleetCommands(program: Command): void {
         publicUrl?: string;
         offlineAfter: number;
         enrolPerMinute: number;
-        trustProxy?: boolean;
+        trustProxy?: readonly string[] | number;
+        releaseKeys?: string;
+        maxReleaseBytes?: number;
+        adminFailures: number;
+        allowInsecureHttp?: boolean;
       }) => {
         const log = createLogger('FleetServer');
         const { startFleetServer } = await import('./fleet-server.js');
+        let trustedReleaseKeys: string[] | undefined;
+        if (options.releaseKeys !== undefined) {
+          try {
+            trustedReleaseKeys = await readReleaseKeys(options.releaseKeys);
+          } catch (error) {
+            return fail('serve', `--release-keys: ${reason(error)}`);
+          }
+        }
         let server;
         try {
           server = await startFleetServer({
@@ -122,7 +217,11 @@ export function registerFleetCommands(program: Command): void {
             publicUrl: options.publicUrl,
             offlineAfterSec: options.offlineAfter,
             enrolPerMinute: options.enrolPerMinute,
-            trustProxy: options.trustProxy === true,
+            trustProxy: options.trustProxy,
+            trustedReleaseKeys,
+            maxReleaseBytes: options.maxReleaseBytes,
+            adminFailureLimit: options.adminFailures,
+            allowInsecureHttp: options.allowInsecureHttp === true,
             releasesDir: options.releasesDir,
             firstAdminToken: process.env.CLASSBOX_FLEET_ADMIN_TOKEN,
           });
@@ -147,11 +246,62 @@ export function registerFleetCommands(program: Command): void {
     .description('create an admin credential and print its bearer token (shown only this once)')
     .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
     .requiredOption('--name <name>', 'who or what the credential is for, e.g. "it" or "flash-tool"')
-    .action(async (options: { db: string; name: string }) => {
+    .option('--expires <duration>', 'valid for this long, e.g. 90d (default: until revoked)', duration)
+    .action(async (options: { db: string; name: string; expires?: number }) => {
       await withDatabase('admin create', options.db, async (db) => {
-        const token = await services(db).admins.create(options.name);
+        let token = '';
+        await audited(db, 'admin create', options.name, async () => {
+          token = await services(db).admins.create(options.name, { expiresInSeconds: options.expires });
+        });
         process.stdout.write(`${token}\n`);
         process.stderr.write('Keep this token safe: it is shown only once and gives full admin access.\n');
+      });
+    });
+  admin
+    .command('new-token')
+    .description('print a freshly generated admin credential (e.g. for CLASSBOX_FLEET_ADMIN_TOKEN)')
+    .action(() => {
+      process.stdout.write(`${generateAdminToken()}\n`);
+    });
+  admin
+    .command('list')
+    .description('list admin credentials: name, created, expires, status (never the tokens)')
+    .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
+    .action(async (options: { db: string }) => {
+      await withDatabase('admin list', options.db, async (db) => {
+        for (const a of await services(db).admins.list())
+          process.stdout.write(
+            `${a.name}\t${a.status}\tcreated ${a.createdAt}\texpires ${a.expiresAt ?? '-'}\n`,
+          );
+      });
+    });
+  admin
+    .command('revoke')
+    .description('revoke an admin credential at once')
+    .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
+    .requiredOption('--name <name>', 'the credential to revoke')
+    .action(async (options: { db: string; name: string }) => {
+      await withDatabase('admin revoke', options.db, async (db) => {
+        await audited(db, 'admin revoke', options.name, () => services(db).admins.revoke(options.name));
+        process.stdout.write(`Revoked admin ${options.name}\n`);
+      });
+    });
+
+  fleet
+    .command('audit')
+    .description('print the audit log: every admin action with who did it, newest first')
+    .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
+    .option('--limit <n>', 'how many entries', positive, 100)
+    .option('--json', 'one JSON object per line')
+    .action(async (options: { db: string; limit: number; json?: boolean }) => {
+      await withDatabase('audit', options.db, async (db) => {
+        for (const e of await services(db).audit.list(options.limit)) {
+          process.stdout.write(
+            options.json
+              ? `${JSON.stringify(e)}\n`
+              : `${e.at}\t${e.actor}\t${e.action}\t${e.target}\t${e.outcome}\t${e.client ?? '-'}\n`,
+          );
+        }
       });
     });
 
@@ -188,7 +338,9 @@ export function registerFleetCommands(program: Command): void {
           );
         }
         await withDatabase('centre create', options.db, async (db) => {
-          await services(db).centres.create(parsed.data);
+          await audited(db, 'centre create', options.id, async () => {
+            await services(db).centres.create(parsed.data);
+          });
           process.stdout.write(`Created centre ${options.id}\n`);
         });
       },
@@ -209,6 +361,14 @@ export function registerFleetCommands(program: Command): void {
       process.env.CLASSBOX_FLEET_URL,
     )
     .option('--out <dir>', 'where to write <deviceId>/classbox-enrol.json', 'enrolment')
+    .option(
+      '--reenrol',
+      "mint for ids that are enrolled already (a re-flashed box): the box's key is replaced",
+    )
+    .option(
+      '--allow-insecure-http',
+      'development only: the seeds may name an http:// fleet URL on a non-loopback host',
+    )
     .action(
       async (options: {
         db: string;
@@ -218,6 +378,8 @@ export function registerFleetCommands(program: Command): void {
         deviceId?: string[];
         fleetUrl?: string;
         out: string;
+        reenrol?: boolean;
+        allowInsecureHttp?: boolean;
       }) => {
         if (!options.fleetUrl)
           return fail(
@@ -230,6 +392,7 @@ export function registerFleetCommands(program: Command): void {
           count,
           expiresInSeconds: options.expires,
           deviceIds: options.deviceId,
+          reenrol: options.reenrol === true,
         });
         if (!input.success)
           return fail(
@@ -237,11 +400,14 @@ export function registerFleetCommands(program: Command): void {
             input.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
           );
         await withDatabase('token create', options.db, async (db) => {
-          const minted = await services(db, options.fleetUrl).enrolment.mint(
-            options.centre,
-            input.data,
-            options.fleetUrl,
-          );
+          let minted: Awaited<ReturnType<EnrolmentService['mint']>> = [];
+          await audited(db, 'token create', options.centre, async () => {
+            minted = await services(db, options.fleetUrl, options.allowInsecureHttp === true).enrolment.mint(
+              options.centre,
+              input.data,
+              options.fleetUrl,
+            );
+          });
           const files = await writeSeedFiles(
             options.out,
             minted.map((m) => m.seed),
@@ -252,4 +418,30 @@ export function registerFleetCommands(program: Command): void {
         });
       },
     );
+
+  token
+    .command('list')
+    .description("list a centre's enrolment tokens: id, device, status (unused, used, expired, revoked)")
+    .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
+    .requiredOption('--centre <id>', 'the centre')
+    .action(async (options: { db: string; centre: string }) => {
+      await withDatabase('token list', options.db, async (db) => {
+        for (const t of await services(db).enrolment.list(options.centre))
+          process.stdout.write(`${t.id}\t${t.deviceId}\t${t.status}\texpires ${t.expiresAt}\n`);
+      });
+    });
+  token
+    .command('revoke')
+    .description('revoke an unused enrolment token (its id from `fleet token list`)')
+    .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
+    .requiredOption('--centre <id>', 'the centre')
+    .requiredOption('--id <token id>', 'the token id')
+    .action(async (options: { db: string; centre: string; id: string }) => {
+      await withDatabase('token revoke', options.db, async (db) => {
+        await audited(db, 'token revoke', `${options.centre}/${options.id}`, () =>
+          services(db).enrolment.revoke(options.centre, options.id),
+        );
+        process.stdout.write(`Revoked token ${options.id}\n`);
+      });
+    });
 }

@@ -9,6 +9,7 @@ import { AdminGuard } from './guards/admin.guard.js';
 import { DeviceSignatureGuard } from './guards/device-signature.guard.js';
 import { FleetDbHandle, FleetRepository } from './repositories/fleet.repository.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
+import { AuditService } from './services/audit.service.js';
 import { CentresService } from './services/centres.service.js';
 import { DesiredConfigService } from './services/desired-config.service.js';
 import { DevicesService } from './services/devices.service.js';
@@ -48,6 +49,7 @@ export class FleetCoreModule {
         { provide: FleetClock, useValue: clock },
         FleetRepository,
         AdminAuthService,
+        AuditService,
         CentresService,
         DesiredConfigService,
         DevicesService,
@@ -58,6 +60,7 @@ export class FleetCoreModule {
         ReleasesService,
         FleetRepository,
         AdminAuthService,
+        AuditService,
         CentresService,
         DesiredConfigService,
         DevicesService,

@@ -8,6 +8,7 @@ import { packageRoot } from '../common/package-root.js';
 import {
   releaseArchSchema,
   releaseKeyId,
+  releaseManifestSchema,
   releaseSignatureSchema,
   releaseVersion,
   signManifest,
@@ -28,8 +29,23 @@ function fail(command: string, message: string, code = 2): void {
 
 function version(value: string): string {
   if (!releaseVersion.safeParse(value).success)
-    throw new InvalidArgumentError('expected a version such as 1.4.0 or 1.4.0-pilot.2');
+    throw new InvalidArgumentError('expected a semantic version such as 1.4.0 or 1.4.0-pilot.2');
   return value;
+}
+
+/** A manifest file's text, checked (semver version included) before it is signed or uploaded. */
+async function readManifest(file: string): Promise<string> {
+  const text = await readFile(file, 'utf8');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    throw new Error(`${file} is not JSON`);
+  }
+  const parsed = releaseManifestSchema.safeParse(raw);
+  if (!parsed.success)
+    throw new Error(`invalid manifest ${file}: ${describeIssues(parsed.error).join('; ')}`);
+  return text;
 }
 
 function arch(value: string): ReleaseManifest['arch'] {
@@ -128,6 +144,10 @@ export function registerReleaseCommands(program: Command): void {
       Number(process.versions.modules),
     )
     .option('--min-os <version>', 'oldest OS VERSION_ID it runs on', '12')
+    .option(
+      '--allow-rollback',
+      'a deliberate rollback: boxes that ran a newer version take this one (the signature covers it)',
+    )
     .action(
       async (options: {
         out: string;
@@ -137,12 +157,17 @@ export function registerReleaseCommands(program: Command): void {
         arch: ReleaseManifest['arch'];
         nodeAbi: number;
         minOs: string;
+        allowRollback?: boolean;
       }) => {
         const from = options.staged ?? options.app;
         let releaseVersionValue = options.release;
         if (releaseVersionValue === undefined) {
           const pkg = JSON.parse(readFileSync(join(from, 'package.json'), 'utf8')) as { version: string };
-          releaseVersionValue = version(pkg.version);
+          try {
+            releaseVersionValue = version(pkg.version);
+          } catch (error) {
+            return fail('build', `package.json version "${pkg.version}": ${reason(error)}`);
+          }
         }
         try {
           const built = await buildRelease({
@@ -153,6 +178,7 @@ export function registerReleaseCommands(program: Command): void {
             arch: options.arch,
             nodeAbi: options.nodeAbi,
             minOsVersion: options.minOs,
+            allowRollback: options.allowRollback === true,
             now: new Date(),
           });
           process.stdout.write(`${built.manifestFile}\n${built.payloadFile}\n`);
@@ -170,7 +196,7 @@ export function registerReleaseCommands(program: Command): void {
     .action(async (options: { key: string; manifest: string }) => {
       try {
         const signature = signManifest(
-          await readFile(options.manifest, 'utf8'),
+          await readManifest(options.manifest),
           await readFile(options.key, 'utf8'),
         );
         await writeFile(`${options.manifest}.sig`, `${JSON.stringify(signature)}\n`);
@@ -193,7 +219,7 @@ export function registerReleaseCommands(program: Command): void {
     .requiredOption('--payload <file>', 'payload tar.gz')
     .action(async (options: { fleet: string; token?: string; manifest: string; payload: string }) => {
       try {
-        const manifest = await readFile(options.manifest, 'utf8');
+        const manifest = await readManifest(options.manifest);
         const signature = await readSignature(`${options.manifest}.sig`);
         const created = (await adminCall(
           options.fleet,
@@ -233,6 +259,7 @@ export function registerReleaseCommands(program: Command): void {
     .option('--centre <id>', 'one centre')
     .option('--device <id>', 'one box')
     .option('--percent <n>', 'share of the target boxes (raise to 100 later)', percent, 100)
+    .option('--force', 'roll out a version older than one already rolled out to that target')
     .action(
       async (options: {
         fleet: string;
@@ -242,6 +269,7 @@ export function registerReleaseCommands(program: Command): void {
         centre?: string;
         device?: string;
         percent: number;
+        force?: boolean;
       }) => {
         try {
           const rollout = await adminCall(
@@ -254,6 +282,7 @@ export function registerReleaseCommands(program: Command): void {
               centre: options.centre,
               device: options.device,
               percent: options.percent,
+              force: options.force === true,
             }),
             'application/json',
           );

@@ -18,6 +18,7 @@ import {
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import * as tar from 'tar';
+import { reason } from '../../common/errors.js';
 import { RELEASE_VERSION } from '../../common/release-manifest.js';
 import type { BoxFacts } from '../domain/update-plan.js';
 import { ReleaseFilesPort, UpdateError } from '../ports/update.port.js';
@@ -127,13 +128,16 @@ export class FsReleaseFiles extends ReleaseFilesPort {
     await rm(temp, { recursive: true, force: true });
     await mkdir(temp, { recursive: true });
     try {
-      // tar refuses absolute paths and `..` by default (preservePaths: false).
-      await tar.x({ file: this.payloadFile(version), cwd: temp, strict: true, preserveOwner: false });
+      await extractAll(this.payloadFile(version), temp);
       // Everything written reaches the disk before the folder gets its real name.
       await run('sync', ['-f', temp]);
     } catch (error) {
-      await rm(temp, { recursive: true, force: true });
-      throw new UpdateError('E-UPDATE-UNPACK', `can't unpack version ${version}`, { cause: error });
+      // extractAll returns only once tar has stopped writing, so the folder can really be removed;
+      // if not (a dying disk), the next start's removeLeftovers takes it.
+      await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+      throw new UpdateError('E-UPDATE-UNPACK', `can't unpack version ${version}: ${reason(error)}`, {
+        cause: error,
+      });
     }
     await rename(temp, target);
     await syncDir(this.releases);
@@ -207,6 +211,27 @@ export class FsReleaseFiles extends ReleaseFilesPort {
     await mkdir(this.releases, { recursive: true });
     await mkdir(this.downloads, { recursive: true });
   }
+}
+
+/**
+ * Extract a tar.gz, refusing it on the first bad entry, but returning only after the whole
+ * stream is done. With `strict`, tar rejects at the first bad entry while it is still writing
+ * the others, and removing the folder then raced those writes (ENOTEMPTY, issue 13): so entry
+ * errors are collected as warnings and judged at the end.
+ */
+async function extractAll(file: string, cwd: string): Promise<void> {
+  const problems: string[] = [];
+  // tar refuses absolute paths and `..` by default (preservePaths: false), as a warning.
+  await tar.x({
+    file,
+    cwd,
+    strict: false,
+    preserveOwner: false,
+    onwarn: (code, message) => {
+      if (code !== 'TAR_ENTRY_INFO') problems.push(`${code}: ${reason(message)}`);
+    },
+  });
+  if (problems.length > 0) throw new Error(problems.slice(0, 3).join('; '));
 }
 
 function ifMissing<T>(fallback: T): (error: unknown) => T {

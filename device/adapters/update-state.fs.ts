@@ -3,8 +3,10 @@ import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import { createLogger } from '../../common/logger.js';
 import { describeIssues } from '../../common/zod-issues.js';
+import semver from 'semver';
 import {
   trialRecordSchema,
+  updateFloorSchema,
   updateOutcomeSchema,
   updateRecordSchema,
   type TrialRecord,
@@ -14,7 +16,8 @@ import {
 import { UpdateError, UpdateStatePort } from '../ports/update.port.js';
 
 /**
- * `<stateDir>/update/`: `update.json` (the update in progress), `trial.json`, `outcome.json`.
+ * `<stateDir>/update/`: `update.json` (the update in progress), `trial.json`, `outcome.json`,
+ * `floor.json` (the highest version ever run: downgrades below it are refused).
  * Temp file → fsync → rename → fsync of the folder: a power cut leaves the old or the new file.
  * An unreadable file is treated as absent so a damaged state never stops the box from starting.
  */
@@ -50,6 +53,14 @@ export class FsUpdateState extends UpdateStatePort {
   }
   writeOutcome(outcome: UpdateOutcome): Promise<void> {
     return this.write('outcome.json', outcome);
+  }
+  async readFloor(): Promise<string | undefined> {
+    return (await this.read('floor.json', updateFloorSchema))?.highest;
+  }
+  async raiseFloor(version: string): Promise<void> {
+    const floor = await this.readFloor();
+    if (floor !== undefined && semver.valid(floor) === floor && !semver.gt(version, floor)) return;
+    await this.write('floor.json', { highest: version });
   }
 
   private async read<S extends z.ZodType>(name: string, schema: S): Promise<z.output<S> | undefined> {

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { iceServer, janusUrl } from '../../common/fleet-protocol.js';
+import {
+  iceServer,
+  insecureFleetUrlMessage,
+  isInsecureFleetUrl,
+  janusUrl,
+} from '../../common/fleet-protocol.js';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
 const bcmPin = z
@@ -37,6 +42,17 @@ export const deviceConfigSchema = z
         url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
         enrolmentFile: z.string().min(1).default('/boot/firmware/classbox-enrol.json'),
         heartbeatSeconds: z.int().min(5).max(3600).default(30),
+        /** Development only: allow an http:// fleet URL to a non-loopback host (docs/security.md). */
+        allowInsecureHttp: z.boolean().default(false),
+      })
+      .superRefine((fleet, ctx) => {
+        if (!fleet.allowInsecureHttp && isInsecureFleetUrl(fleet.url)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['url'],
+            message: insecureFleetUrlMessage('fleet.allowInsecureHttp: true'),
+          });
+        }
       })
       .optional(),
     hardware: z

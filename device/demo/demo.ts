@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { reason } from '../../common/errors.js';
 import { startFleetServer } from '../../provisioning/fleet-server.js';
+import { generateAdminToken } from '../../provisioning/services/admin-auth.service.js';
 import { loadDeviceConfig } from '../config/device-config.loader.js';
 import { startDaemon, type RunningDaemon } from '../daemon.js';
 import { ButtonsService } from '../services/buttons.service.js';
@@ -57,7 +57,7 @@ export async function runDemo(
     say('Starting the fleet server (SQLite) and enrolling the box …');
     const dir = await mkdtemp(join(tmpdir(), 'classbox-demo-'));
     stops.push(() => rm(dir, { recursive: true, force: true }));
-    const adminToken = `cbx_admin_demo_${randomBytes(12).toString('hex')}`;
+    const adminToken = generateAdminToken();
     const fleet = await startFleetServer({
       db: join(dir, 'fleet.db'),
       port: options.fleetPort,

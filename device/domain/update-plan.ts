@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { z } from 'zod';
 import { releaseSignatureSchema, type ReleaseManifest } from '../../common/release-manifest.js';
 
@@ -88,15 +89,35 @@ export function checkManifestForBox(manifest: ReleaseManifest, box: BoxFacts): R
   return refusals;
 }
 
-/** Compare "12.5" with "12": numerically, part by part; a missing part is 0. */
+/** Compare OS versions such as "12.5" and "12" (not semver: a missing part is 0). */
 export function compareDotted(a: string, b: string): number {
-  const pa = a.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  const pb = b.split('.').map((p) => Number.parseInt(p, 10) || 0);
-  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
-    const diff = (pa[i] ?? 0) - (pb[i] ?? 0);
-    if (diff !== 0) return Math.sign(diff);
-  }
-  return 0;
+  const zero = new semver.SemVer('0.0.0');
+  return semver.compare(semver.coerce(a) ?? zero, semver.coerce(b) ?? zero);
+}
+
+/** The durable downgrade floor: the highest version this box ever ran (`floor.json`). */
+export const updateFloorSchema = z.strictObject({ highest: z.string().min(1).max(64) });
+export type UpdateFloor = z.output<typeof updateFloorSchema>;
+
+/**
+ * Why a release is refused as a downgrade, or undefined when it may be installed: older than
+ * the highest version the box ever ran (the floor, or the running version), unless its signed
+ * manifest allows the rollback.
+ */
+export function downgradeRefusal(
+  manifest: Pick<ReleaseManifest, 'version' | 'allowRollback'>,
+  highest: readonly (string | undefined | null)[],
+): Refusal | undefined {
+  const floor = highest
+    .filter((v): v is string => typeof v === 'string' && semver.valid(v) === v)
+    .sort(semver.compare)
+    .at(-1);
+  if (floor === undefined || !semver.lt(manifest.version, floor)) return undefined;
+  if (manifest.allowRollback === true) return undefined;
+  return {
+    code: 'E-UPDATE-DOWNGRADE',
+    message: `version ${manifest.version} is older than ${floor}, the highest this box has run; a rollback needs a manifest signed with "allowRollback": true`,
+  };
 }
 
 /**

@@ -12,6 +12,7 @@ export type UpdateErrorCode =
   | 'E-UPDATE-ARCH'
   | 'E-UPDATE-NODE-ABI'
   | 'E-UPDATE-OS'
+  | 'E-UPDATE-DOWNGRADE'
   | 'E-UPDATE-UNPACK'
   | 'E-UPDATE-SWITCH'
   | 'E-UPDATE-STATE'
@@ -79,6 +80,10 @@ export abstract class UpdateStatePort {
   abstract clearTrial(): Promise<void>;
   abstract readOutcome(): Promise<UpdateOutcome | undefined>;
   abstract writeOutcome(outcome: UpdateOutcome): Promise<void>;
+  /** The highest version this box ever switched to (the downgrade floor), if known. */
+  abstract readFloor(): Promise<string | undefined>;
+  /** Raise the floor to `version` when it is higher; never lowers it. */
+  abstract raiseFloor(version: string): Promise<void>;
 }
 
 /** Restart the daemon under its service manager, so the `current` link is read again. */

@@ -1,6 +1,8 @@
 import {
+  compareReleaseVersions,
   releaseManifestSchema,
   releaseSignatureSchema,
+  releaseVersion,
   verifyManifest,
   type ReleaseManifest,
   type ReleaseSignature,
@@ -10,6 +12,7 @@ import { createLogger } from '../../common/logger.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import {
   checkManifestForBox,
+  downgradeRefusal,
   releasesToPrune,
   spaceNeeded,
   trialVerdict,
@@ -192,6 +195,9 @@ export class ReleaseInstaller {
           this.options.checkpoint('trial-opened');
         }
         await this.files.switchCurrent(record.version);
+        // Raised at the switch, not at the confirmation: a version that ran at all sets the floor,
+        // so a failed trial can't be used to bring an older (signed, vulnerable) release back.
+        await this.state.raiseFloor(record.version);
         this.options.checkpoint('switched-unrecorded');
         step = await this.advance(record, 'switched');
         await this.files.removeDownload(record.version);
@@ -303,6 +309,11 @@ export class ReleaseInstaller {
       );
     }
     const refusals = checkManifestForBox(parsed.data, await this.files.facts());
+    const downgrade = downgradeRefusal(parsed.data, [
+      await this.state.readFloor(),
+      await this.files.currentVersion(),
+    ]);
+    if (downgrade) refusals.push(downgrade);
     if (refusals.length > 0) {
       throw new UpdateError(refusals[0]!.code, refusals.map((r) => r.message).join('; '));
     }
@@ -356,7 +367,10 @@ export class ReleaseInstaller {
     const installed = await this.files.listReleases();
     const choice =
       (trial?.previous && installed.includes(trial.previous) ? trial.previous : undefined) ??
-      installed.sort(compareVersions).at(-1);
+      installed
+        .filter((v) => releaseVersion.safeParse(v).success)
+        .sort(compareReleaseVersions)
+        .at(-1);
     if (choice === undefined) return undefined;
     await this.files.switchCurrent(choice);
     this.log.warn(`Repaired current link to=${choice}`);
@@ -366,20 +380,4 @@ export class ReleaseInstaller {
 
 function mb(bytes: number): string {
   return (bytes / 1024 / 1024).toFixed(1);
-}
-
-/** Numeric order of "1.10.0" after "1.9.0"; a pre-release sorts before its release. */
-export function compareVersions(a: string, b: string): number {
-  const [ca = '', pa] = a.split('-', 2);
-  const [cb = '', pb] = b.split('-', 2);
-  const na = ca.split('.').map(Number);
-  const nb = cb.split('.').map(Number);
-  for (let i = 0; i < 3; i++) {
-    const diff = (na[i] ?? 0) - (nb[i] ?? 0);
-    if (diff !== 0) return diff;
-  }
-  if (pa === pb) return 0;
-  if (pa === undefined) return 1;
-  if (pb === undefined) return -1;
-  return pa < pb ? -1 : 1;
 }

@@ -4,7 +4,7 @@ import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tar from 'tar';
-import { type ReleaseManifest } from '../../common/release-manifest.js';
+import { releaseVersion, type ReleaseManifest } from '../../common/release-manifest.js';
 
 /** What goes into a release from a built checkout (the package layout of /opt/classbox/releases/<v>/). */
 const APP_ENTRIES = ['bin', 'dist', 'package.json'];
@@ -19,6 +19,8 @@ export interface BuildOptions {
   readonly arch: ReleaseManifest['arch'];
   readonly nodeAbi: number;
   readonly minOsVersion: string;
+  /** A deliberate rollback (see the manifest's `allowRollback`). */
+  readonly allowRollback?: boolean;
   readonly now: Date;
 }
 
@@ -34,6 +36,8 @@ export interface BuiltRelease {
  * optional ones) found in node_modules, never the dev tools.
  */
 export async function buildRelease(options: BuildOptions): Promise<BuiltRelease> {
+  if (!releaseVersion.safeParse(options.version).success)
+    throw new Error(`"${options.version}" is not a semantic version such as 1.4.0 or 1.4.0-pilot.2`);
   let stage = options.stagedDir;
   let temp: string | undefined;
   if (stage === undefined) {
@@ -61,6 +65,7 @@ export async function buildRelease(options: BuildOptions): Promise<BuiltRelease>
         unpackedSize: Math.max(1, await treeSize(stage)),
       },
       builtAt: options.now.toISOString(),
+      ...(options.allowRollback ? { allowRollback: true as const } : {}),
     };
     const manifestFile = join(options.outDir, `classbox-${options.version}-${options.arch}.manifest.json`);
     await writeFile(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);

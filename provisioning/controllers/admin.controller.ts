@@ -1,16 +1,32 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query, Res, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Param,
+  Patch,
+  Post,
+  Query,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import { z } from 'zod';
 import type { FastifyReply } from 'fastify';
 import { centreId as centreIdSchema } from '../../common/fleet-protocol.js';
 import { notFound, parseInput } from '../fleet-errors.js';
 import { AdminGuard } from '../guards/admin.guard.js';
 import {
   createActionSchema,
+  createAdminSchema,
   createCentreSchema,
   idParam,
   mintTokensSchema,
   patchCentreSchema,
   patchDeviceSchema,
 } from '../protocol/admin-api.schema.js';
+import { AdminAuthService, type AdminView } from '../services/admin-auth.service.js';
+import { AuditService, type AuditView } from '../services/audit.service.js';
 import { CentresService, type CentreView } from '../services/centres.service.js';
 import { DevicesService, type ActionView, type DeviceView } from '../services/devices.service.js';
 import { EnrolmentService, type MintedToken, type TokenView } from '../services/enrolment.service.js';
@@ -28,7 +44,35 @@ export class AdminController {
     private readonly centres: CentresService,
     private readonly devices: DevicesService,
     private readonly enrolment: EnrolmentService,
+    private readonly admins: AdminAuthService,
+    private readonly audit: AuditService,
   ) {}
+
+  /** Every admin action (API and CLI) with who did it, newest first. */
+  @Get('audit')
+  async auditLog(@Query('limit') limit: string | undefined): Promise<{ entries: AuditView[] }> {
+    const n = parseInput(z.coerce.number().int().min(1).max(1000).default(100), limit, 'limit');
+    return { entries: await this.audit.list(n) };
+  }
+
+  @Get('admins')
+  listAdmins(): Promise<AdminView[]> {
+    return this.admins.list();
+  }
+
+  @Post('admins')
+  @HttpCode(201)
+  async createAdmin(@Body() body: unknown): Promise<{ name: string; token: string }> {
+    const input = parseInput(createAdminSchema, body, 'admin');
+    const token = await this.admins.create(input.name, { expiresInSeconds: input.expiresInSeconds });
+    return { name: input.name, token };
+  }
+
+  @Delete('admins/:name')
+  @HttpCode(204)
+  async revokeAdmin(@Param('name') name: string): Promise<void> {
+    await this.admins.revoke(name);
+  }
 
   @Get('centres')
   listCentres(): Promise<CentreView[]> {
@@ -64,6 +108,13 @@ export class AdminController {
   @Get('centres/:centreId/enrolment-tokens')
   async listTokens(@Param('centreId') centreId: string): Promise<{ tokens: TokenView[] }> {
     return { tokens: await this.enrolment.list(id(centreId, 'centre')) };
+  }
+
+  /** Revoke an unused token: a box holding it can't enrol any more. */
+  @Delete('centres/:centreId/enrolment-tokens/:tokenId')
+  @HttpCode(204)
+  async revokeToken(@Param('centreId') centreId: string, @Param('tokenId') tokenId: string): Promise<void> {
+    await this.enrolment.revoke(id(centreId, 'centre'), tokenId);
   }
 
   @Get('devices')

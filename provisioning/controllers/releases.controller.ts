@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Put, Req, UseGuards } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
+import { Body, Controller, Get, HttpCode, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import { releaseVersion } from '../../common/release-manifest.js';
 import { badRequest, notFound, parseInput } from '../fleet-errors.js';
@@ -51,11 +51,22 @@ export class ReleasesController {
 
   /** `Content-Type: application/octet-stream`; streamed to disk, never held in memory. */
   @Put('releases/:version/payload')
-  upload(@Param('version') v: string, @Req() request: FastifyRequest): Promise<ReleaseView> {
+  async upload(
+    @Param('version') v: string,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<ReleaseView> {
     if (!(request.body instanceof Readable)) {
       throw badRequest('send the payload as the request body with content-type application/octet-stream');
     }
-    return this.releases.upload(version(v), request.body);
+    try {
+      return await this.releases.upload(version(v), request.body);
+    } catch (error) {
+      // The rest of a refused body is never read: close the connection after the answer rather
+      // than leave it open, stalled, holding the client (and the server's shutdown).
+      void reply.header('connection', 'close');
+      throw error;
+    }
   }
 
   @Post('releases/:version/rollouts')

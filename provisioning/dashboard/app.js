@@ -278,14 +278,46 @@ async function overviewView() {
   );
 }
 
-function tokenRow(t) {
+/** One token of a centre; an unused one can be revoked (a lost or leaked enrolment file). */
+function tokenRow(t, centreId, refresh) {
+  const status = {
+    unused: '未使用 unused',
+    used: '已使用 used',
+    expired: '已过期 expired',
+    revoked: '已撤销 revoked',
+  }[t.status];
+  const revoke =
+    t.status === 'unused'
+      ? h(
+          'button',
+          {
+            type: 'button',
+            class: 'token-revoke',
+            onclick: async (event) => {
+              event.target.disabled = true;
+              try {
+                await api(
+                  'DELETE',
+                  `/centres/${encodeURIComponent(centreId)}/enrolment-tokens/${encodeURIComponent(t.id)}`,
+                );
+              } catch (error) {
+                event.target.replaceWith(errorBox(error));
+                return;
+              }
+              await refresh();
+            },
+          },
+          ...both('撤销', 'Revoke'),
+        )
+      : '—';
   return h(
     'tr',
-    { 'data-device': t.deviceId },
+    { 'data-device': t.deviceId, 'data-token': t.id },
     h('td', {}, t.deviceId),
-    h('td', {}, { unused: '未使用 unused', used: '已使用 used', expired: '已过期 expired' }[t.status]),
+    h('td', {}, status),
     h('td', {}, t.expiresAt),
-    h('td', {}, t.usedAt ?? '—'),
+    h('td', {}, t.usedAt ?? t.revokedAt ?? '—'),
+    h('td', {}, revoke),
   );
 }
 
@@ -438,10 +470,10 @@ async function centreView(id) {
               count: ids.length || count,
               expiresInSeconds: Math.round(days * 86_400),
               ...(ids.length ? { deviceIds: ids } : {}),
+              reenrol: tokenForm.querySelector('[name=reenrol]').checked,
             },
           );
-          const issued = await api('GET', `/centres/${encodeURIComponent(id)}/enrolment-tokens`);
-          tokenList.querySelector('tbody').replaceChildren(...issued.tokens.map(tokenRow));
+          await refreshTokens();
           tokenResult.replaceChildren(
             h(
               'p',
@@ -479,6 +511,8 @@ async function centreView(id) {
     h('input', { id: 'token-days', name: 'days', type: 'number', min: 0.1, max: 90, step: 'any', value: 7 }),
     h('label', { for: 'token-ids' }, ...both('设备编号（可选）', 'Device ids (optional)')),
     h('input', { id: 'token-ids', name: 'deviceIds', placeholder: `${id}-01, ${id}-02`, size: 40 }),
+    h('label', { for: 'token-reenrol' }, ...both('重新注册已刷机的盒子', 'Re-enrol a re-flashed box')),
+    h('input', { id: 'token-reenrol', name: 'reenrol', type: 'checkbox' }),
     h('span'),
     h('button', { id: 'token-create', type: 'submit' }, ...both('生成注册令牌', 'Create enrolment tokens')),
   );
@@ -495,12 +529,19 @@ async function centreView(id) {
           ['设备', 'Device'],
           ['状态', 'Status'],
           ['有效期至', 'Expires'],
-          ['使用时间', 'Used'],
+          ['使用/撤销时间', 'Used / revoked'],
+          ['', ''],
         ].map(([zh, en]) => h('th', {}, ...both(zh, en))),
       ),
     ),
-    h('tbody', {}, tokens.tokens.map(tokenRow)),
+    h('tbody'),
   );
+  const showTokens = (list) =>
+    tokenList.querySelector('tbody').replaceChildren(...list.map((t) => tokenRow(t, id, refreshTokens)));
+  async function refreshTokens() {
+    showTokens((await api('GET', `/centres/${encodeURIComponent(id)}/enrolment-tokens`)).tokens);
+  }
+  showTokens(tokens.tokens);
   main.replaceChildren(
     h('p', {}, h('a', { href: '#/' }, '← 总览 Overview')),
     h(

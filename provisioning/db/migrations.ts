@@ -143,6 +143,39 @@ MIGRATIONS['0002_releases'] = {
   },
 };
 
+MIGRATIONS['0003_security'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 13: tokens and admin credentials can be revoked, admin credentials expire, and every
+    // admin action is recorded with who did it.
+    await db.schema.alterTable('enrolment_tokens').addColumn('revoked_at', 'text').execute();
+    await db.schema.alterTable('admins').addColumn('expires_at', 'text').execute();
+    await db.schema.alterTable('admins').addColumn('revoked_at', 'text').execute();
+    await db.schema
+      .createIndex('enrolment_tokens_device')
+      .on('enrolment_tokens')
+      .column('device_id')
+      .execute();
+    await db.schema
+      .createTable('audit_log')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('actor', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull())
+      .addColumn('target', 'text', (c) => c.notNull())
+      .addColumn('outcome', 'text', (c) => c.notNull())
+      .addColumn('client', 'text')
+      .execute();
+    await db.schema.createIndex('audit_log_at').on('audit_log').column('at').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('audit_log').ifExists().execute();
+    await db.schema.dropIndex('enrolment_tokens_device').ifExists().execute();
+    await db.schema.alterTable('admins').dropColumn('revoked_at').execute();
+    await db.schema.alterTable('admins').dropColumn('expires_at').execute();
+    await db.schema.alterTable('enrolment_tokens').dropColumn('revoked_at').execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

@@ -44,6 +44,8 @@ export interface EnrolmentTokensTable {
   expires_at: string;
   created_at: string;
   used_at: string | null;
+  /** Revoked by IT, or expired by the device's enrolment with another token (migration 0003). */
+  revoked_at: string | null;
 }
 
 export interface AdminsTable {
@@ -51,6 +53,24 @@ export interface AdminsTable {
   name: string;
   token_hash: string;
   created_at: string;
+  /** No longer valid from then (migration 0003); null: no expiry. */
+  expires_at: string | null;
+  revoked_at: string | null;
+}
+
+/** Every admin action (API and CLI), with who did it (migration 0003). */
+export interface AuditLogTable {
+  id: string;
+  at: string;
+  /** The admin credential's name, or `cli:<user>` for the CLI on the server. */
+  actor: string;
+  /** e.g. `POST /api/v1/admin/centres/:centreId/enrolment-tokens` or `cli: fleet token create`. */
+  action: string;
+  /** The path or the thing acted on. */
+  target: string;
+  /** The HTTP status, or `ok` / the error code. */
+  outcome: string;
+  client: string | null;
 }
 
 export interface RequestNoncesTable {
@@ -115,6 +135,7 @@ export interface FleetDatabase {
   snapshots: SnapshotsTable;
   releases: ReleasesTable;
   rollouts: RolloutsTable;
+  audit_log: AuditLogTable;
 }
 
 export type { Generated };

@@ -51,8 +51,14 @@ export async function main(argv: string[]): Promise<number> {
     .option('--centre-id <id>')
     .option('--display-name <name>')
     .option('--expires-at <iso>')
-    .action(async (opts: Record<string, string | undefined>) => {
-      const seed = opts.from !== undefined ? await seedFromFile(opts.from) : seedFromFields(opts);
+    .option(
+      '--allow-insecure-http',
+      'development only: let the box enrol over http:// to a non-loopback host',
+    )
+    .action(async (opts: Record<string, string | undefined> & { allowInsecureHttp?: boolean }) => {
+      const insecure = opts.allowInsecureHttp === true;
+      const seed =
+        opts.from !== undefined ? await seedFromFile(opts.from, insecure) : seedFromFields(opts, insecure);
       await writePrivateFile(opts.out!, `${JSON.stringify(seed, null, 2)}\n`);
     });
 
@@ -154,7 +160,7 @@ async function readText(file: string, option: string): Promise<string> {
   }
 }
 
-async function seedFromFile(file: string): Promise<EnrolmentSeed> {
+async function seedFromFile(file: string, insecure: boolean): Promise<EnrolmentSeed> {
   const text = await readText(file, '--seed');
   let raw: unknown;
   try {
@@ -162,10 +168,11 @@ async function seedFromFile(file: string): Promise<EnrolmentSeed> {
   } catch (error) {
     throw new InputError([`--seed: ${file} is not valid JSON: ${(error as Error).message}`]);
   }
+  if (insecure && typeof raw === 'object' && raw !== null) raw = { ...raw, allowInsecureHttp: true };
   return checkSeed(raw, `--seed ${file}`);
 }
 
-function seedFromFields(opts: Record<string, string | undefined>): EnrolmentSeed {
+function seedFromFields(opts: Record<string, string | undefined>, insecure: boolean): EnrolmentSeed {
   const missing = ['token', 'fleetUrl', 'deviceId', 'centreId', 'expiresAt'].filter(
     (k) => opts[k] === undefined,
   );
@@ -185,6 +192,7 @@ function seedFromFields(opts: Record<string, string | undefined>): EnrolmentSeed
       centreId: opts.centreId,
       displayName: opts.displayName ?? opts.deviceId,
       expiresAt: opts.expiresAt,
+      ...(insecure ? { allowInsecureHttp: true } : {}),
     },
     'seed',
   );

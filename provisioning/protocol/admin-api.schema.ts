@@ -5,12 +5,13 @@ import {
   deviceId,
   roomSettingsSchema,
   timetableSchema,
+  timezoneSchema,
 } from '../../common/fleet-protocol.js';
 
 /** Bodies of the admin API (bearer credential); the batch flash tool relies on the token one. */
 
 const name = z.string().trim().min(1).max(64);
-const timezone = z.string().min(1).max(64);
+const timezone = timezoneSchema;
 
 export const createCentreSchema = z.strictObject({
   id: centreId,
@@ -45,6 +46,8 @@ export const mintTokensSchema = z
       .max(90 * 24 * 3600),
     deviceIds: z.array(deviceId).max(500).optional(),
     displayNames: z.array(name).max(500).optional(),
+    /** Mint for ids that are enrolled already: re-enrolling re-flashed boxes (their key is replaced). */
+    reenrol: z.boolean().default(false),
   })
   .superRefine((body, ctx) => {
     if (body.deviceIds && body.deviceIds.length !== body.count) {
@@ -66,6 +69,16 @@ export const mintTokensSchema = z
     }
   });
 export type MintTokens = z.output<typeof mintTokensSchema>;
+
+export const createAdminSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, 'expected a name such as "it" or "flash-tool"'),
+  /** Valid for this long; absent: until revoked. */
+  expiresInSeconds: z
+    .int()
+    .min(60)
+    .max(5 * 365 * 24 * 3600)
+    .optional(),
+});
 
 export const patchDeviceSchema = z.strictObject({ displayName: name });
 export const createActionSchema = z.strictObject({ kind: actionKindSchema });

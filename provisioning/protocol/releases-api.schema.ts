@@ -22,6 +22,8 @@ export const createRolloutSchema = z
     device: deviceId.optional(),
     /** Staged rollout: this share of the target's boxes first, then raise it to 100. */
     percent: z.int().min(1).max(100).default(100),
+    /** Roll out a version older than one already rolled out to the same target (a deliberate rollback). */
+    force: z.boolean().default(false),
   })
   .refine((r) => [r.channel, r.centre, r.device].filter((t) => t !== undefined).length === 1, {
     message: 'name exactly one target: channel, centre or device',

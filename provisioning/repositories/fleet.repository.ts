@@ -3,6 +3,7 @@ import type { Insertable, Selectable, Updateable } from 'kysely';
 import type { FleetDb } from '../db/database.js';
 import type {
   AdminsTable,
+  AuditLogTable,
   CentresTable,
   DeviceActionsTable,
   DevicesTable,
@@ -16,6 +17,15 @@ export type TokenRow = Selectable<EnrolmentTokensTable>;
 export type ActionRow = Selectable<DeviceActionsTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
 export type AdminRow = Selectable<AdminsTable>;
+export type AuditRow = Selectable<AuditLogTable>;
+
+/** What an enrolment did, for the log: the key it replaced, the tokens it expired. */
+export interface EnrolOutcome<T> {
+  outcome: 'enrolled';
+  previousKey: string | undefined;
+  expiredTokens: number;
+  prepared: T;
+}
 
 /** The DI token of the open database handle. */
 export abstract class FleetDbHandle {
@@ -119,21 +129,86 @@ export class FleetRepository {
       .executeTakeFirst();
   }
 
+  /** Where these ids are: enrolled devices and open tokens, with their centre. */
+  async deviceIdOwners(
+    ids: readonly string[],
+    now: string,
+  ): Promise<{ id: string; centre_id: string; kind: 'device' | 'token' }[]> {
+    if (ids.length === 0) return [];
+    const [devices, tokens] = await Promise.all([
+      this.db
+        .selectFrom('devices')
+        .select(['id', 'centre_id'])
+        .where('id', 'in', [...ids])
+        .execute(),
+      this.db
+        .selectFrom('enrolment_tokens')
+        .select(['device_id as id', 'centre_id'])
+        .where('device_id', 'in', [...ids])
+        .where('used_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .execute(),
+    ]);
+    return [
+      ...devices.map((d) => ({ ...d, kind: 'device' as const })),
+      ...tokens.map((t) => ({ ...t, kind: 'token' as const })),
+    ];
+  }
+
+  /** Revoke an open token of a centre by its id (the first 16 hex digits of its hash). */
+  async revokeToken(
+    centreId: string,
+    tokenId: string,
+    now: string,
+  ): Promise<'revoked' | 'closed' | 'unknown'> {
+    const row = await this.db
+      .selectFrom('enrolment_tokens')
+      .select(['token_hash', 'used_at', 'revoked_at'])
+      .where('centre_id', '=', centreId)
+      .where('token_hash', 'like', `${tokenId}%`)
+      .executeTakeFirst();
+    if (!row) return 'unknown';
+    if (row.used_at !== null || row.revoked_at !== null) return 'closed';
+    await this.db
+      .updateTable('enrolment_tokens')
+      .set({ revoked_at: now })
+      .where('token_hash', '=', row.token_hash)
+      .where('used_at', 'is', null)
+      .execute();
+    return 'revoked';
+  }
+
   /**
-   * Spend a token and save the device in one transaction. The conditional update is the
-   * single-use guarantee: of two concurrent enrolments with one token, only one updates a row.
+   * Enrol in one transaction: read the token's centre, build what the device will be sent
+   * (`prepare` may refuse, and then nothing is spent), spend the token, save the device, and
+   * expire every other open token of that device. The conditional update is the single-use
+   * guarantee: of two concurrent enrolments with one token, only one updates a row.
    */
-  async enrol(
+  async enrol<T>(
     tokenHash: string,
     now: string,
     device: Insertable<DevicesTable>,
-  ): Promise<'enrolled' | 'spent'> {
+    prepare: (centre: CentreRow, previous: DeviceRow | undefined) => T,
+  ): Promise<EnrolOutcome<T> | 'spent'> {
     return this.db.transaction().execute(async (trx) => {
+      const centre = await trx
+        .selectFrom('centres')
+        .selectAll()
+        .where('id', '=', device.centre_id)
+        .executeTakeFirstOrThrow();
+      const previous = await trx
+        .selectFrom('devices')
+        .selectAll()
+        .where('id', '=', device.id)
+        .executeTakeFirst();
+      const prepared = prepare(centre, previous);
       const spent = await trx
         .updateTable('enrolment_tokens')
         .set({ used_at: now })
         .where('token_hash', '=', tokenHash)
         .where('used_at', 'is', null)
+        .where('revoked_at', 'is', null)
         .where('expires_at', '>', now)
         .executeTakeFirst();
       if (Number(spent.numUpdatedRows) !== 1) return 'spent';
@@ -143,7 +218,6 @@ export class FleetRepository {
         .values(device)
         .onConflict((oc) =>
           oc.column('id').doUpdateSet({
-            centre_id: device.centre_id,
             display_name: device.display_name,
             public_key: device.public_key,
             enrolled_at: device.enrolled_at,
@@ -151,7 +225,21 @@ export class FleetRepository {
           }),
         )
         .execute();
-      return 'enrolled';
+      // A leftover token for this id must not let anyone replace the key the box now holds.
+      const expired = await trx
+        .updateTable('enrolment_tokens')
+        .set({ revoked_at: now })
+        .where('device_id', '=', device.id)
+        .where('token_hash', '!=', tokenHash)
+        .where('used_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .executeTakeFirst();
+      return {
+        outcome: 'enrolled' as const,
+        previousKey: previous?.public_key,
+        expiredTokens: Number(expired.numUpdatedRows),
+        prepared,
+      };
     });
   }
 
@@ -252,6 +340,38 @@ export class FleetRepository {
 
   findAdminByTokenHash(tokenHash: string): Promise<AdminRow | undefined> {
     return this.db.selectFrom('admins').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  }
+
+  listAdmins(): Promise<AdminRow[]> {
+    return this.db.selectFrom('admins').selectAll().orderBy('name').execute();
+  }
+
+  /** False when no open credential has that name. */
+  async revokeAdmin(name: string, now: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('admins')
+      .set({ revoked_at: now })
+      .where('name', '=', name)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  // Audit log
+
+  async insertAudit(row: Insertable<AuditLogTable>): Promise<void> {
+    await this.db.insertInto('audit_log').values(row).execute();
+  }
+
+  /** Newest first. */
+  listAudit(limit: number): Promise<AuditRow[]> {
+    return this.db
+      .selectFrom('audit_log')
+      .selectAll()
+      .orderBy('at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit)
+      .execute();
   }
 
   async countAdmins(): Promise<number> {

@@ -16,8 +16,16 @@ export abstract class ReleasePayloadOptions {
 export class ReleasePayloadRepository {
   constructor(private readonly options: ReleasePayloadOptions) {}
 
-  /** Store an upload; refused (413) past `maxBytes`. Returns what arrived. */
-  async save(version: string, body: Readable, maxBytes: number): Promise<{ sha256: string; size: number }> {
+  /**
+   * Store an upload: streamed to a temporary file, refused (413) as soon as it passes the
+   * expected size, and renamed into place only when its size and SHA-256 both match; otherwise
+   * the temporary file goes and any payload already in place stays as it was.
+   */
+  async save(
+    version: string,
+    body: Readable,
+    expected: { size: number; sha256: string },
+  ): Promise<{ sha256: string; size: number }> {
     await mkdir(this.options.dir, { recursive: true });
     const temp = join(this.options.dir, `.upload-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
@@ -28,11 +36,11 @@ export class ReleasePayloadRepository {
         async function* (source: AsyncIterable<Buffer>) {
           for await (const chunk of source) {
             size += chunk.length;
-            if (size > maxBytes) {
+            if (size > expected.size) {
               throw new FleetApiError(
                 413,
                 'E-TOO-LARGE',
-                `the payload is larger than its manifest's ${maxBytes} bytes`,
+                `the payload is larger than its manifest's ${expected.size} bytes`,
               );
             }
             hash.update(chunk);
@@ -41,12 +49,20 @@ export class ReleasePayloadRepository {
         },
         createWriteStream(temp),
       );
+      const sha256 = hash.digest('hex');
+      if (size !== expected.size || sha256 !== expected.sha256) {
+        throw new FleetApiError(
+          400,
+          'E-PAYLOAD-MISMATCH',
+          `the payload of release ${version} does not match its manifest (${size} bytes, expected ${expected.size}; SHA-256 ${sha256 === expected.sha256 ? 'matches' : 'differs'})`,
+        );
+      }
       await rename(temp, this.file(version));
+      return { sha256, size };
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
     }
-    return { sha256: hash.digest('hex'), size };
   }
 
   async size(version: string): Promise<number | undefined> {
@@ -60,10 +76,6 @@ export class ReleasePayloadRepository {
   /** Bytes `start` to `end` inclusive. */
   open(version: string, start: number, end: number): Readable {
     return createReadStream(this.file(version), { start, end });
-  }
-
-  async remove(version: string): Promise<void> {
-    await rm(this.file(version), { force: true });
   }
 
   private file(version: string): string {

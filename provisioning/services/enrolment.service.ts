@@ -1,17 +1,20 @@
 import { Injectable } from '@nestjs/common';
-import { createPublicKey } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import {
   enrolmentSeedSchema,
+  insecureFleetUrlMessage,
+  isInsecureFleetUrl,
   type EnrolmentSeed,
   type EnrolRequest,
   type EnrolResponse,
 } from '../../common/fleet-protocol.js';
+import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { FleetApiError, badRequest } from '../fleet-errors.js';
+import { FleetApiError, badRequest, notFound } from '../fleet-errors.js';
 import type { MintTokens } from '../protocol/admin-api.schema.js';
 import { FleetRepository } from '../repositories/fleet.repository.js';
 import { CentresService } from './centres.service.js';
-import { DesiredConfigService } from './desired-config.service.js';
+import { DesiredConfigService, desiredConfigFor } from './desired-config.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
 import { hashToken, newToken } from './secrets.js';
 
@@ -23,12 +26,15 @@ export interface MintedToken {
 }
 
 export interface TokenView {
+  /** The first 16 hex digits of the token's hash: names it for revocation, reveals nothing. */
+  id: string;
   deviceId: string;
   displayName: string;
   createdAt: string;
   expiresAt: string;
   usedAt: string | null;
-  status: 'unused' | 'used' | 'expired';
+  revokedAt: string | null;
+  status: 'unused' | 'used' | 'expired' | 'revoked';
 }
 
 export const ENROL_TOKEN_PREFIX = 'cbx_enrol_';
@@ -49,7 +55,7 @@ export class EnrolmentService {
   async mint(centreId: string, input: MintTokens, fleetUrl = this.options.publicUrl): Promise<MintedToken[]> {
     const centre = await this.centres.row(centreId);
     const ids = input.deviceIds ?? (await this.nextDeviceIds(centreId, input.count));
-    const taken = input.deviceIds ? await this.repo.deviceIdsTaken(ids) : new Set<string>();
+    const taken = input.deviceIds ? await this.checkIdsForMinting(centreId, ids, input.reenrol) : [];
     const now = this.clock.now();
     const expiresAt = new Date(now.getTime() + input.expiresInSeconds * 1000).toISOString();
     const tokens = ids.map((deviceId, i) => {
@@ -64,13 +70,18 @@ export class EnrolmentService {
         centreId,
         displayName,
         expiresAt,
+        ...(this.options.allowInsecureHttp ? { allowInsecureHttp: true } : {}),
       });
       if (!seed.success)
-        throw badRequest(`can't write an enrolment seed: the fleet URL "${fleetUrl}" is not http(s)`);
+        throw badRequest(
+          isInsecureFleetUrl(fleetUrl)
+            ? `can't write an enrolment seed for "${fleetUrl}": ${insecureFleetUrlMessage('--allow-insecure-http on the fleet server')}`
+            : `can't write an enrolment seed: the fleet URL "${fleetUrl}" is not http(s)`,
+        );
       return { deviceId, token, expiresAt, seed: seed.data };
     });
-    // Re-minting for an existing id is how IT re-enrols a re-flashed box; it is logged as such.
-    for (const id of taken) this.log.info(`Minted token for an existing device device=${id}`);
+    // Re-minting for an enrolled id (with reenrol) is how IT re-enrols a re-flashed box.
+    for (const id of taken) this.log.warn(`Minted re-enrolment token for an enrolled device device=${id}`);
     await this.repo.insertTokens(
       tokens.map((t) => ({
         token_hash: hashToken(t.token),
@@ -90,13 +101,63 @@ export class EnrolmentService {
     await this.centres.row(centreId);
     const now = this.clock.now().toISOString();
     return (await this.repo.listTokens(centreId)).map((row) => ({
+      id: row.token_hash.slice(0, 16),
       deviceId: row.device_id,
       displayName: row.display_name,
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       usedAt: row.used_at,
-      status: row.used_at !== null ? 'used' : row.expires_at <= now ? 'expired' : 'unused',
+      revokedAt: row.revoked_at,
+      status:
+        row.used_at !== null
+          ? 'used'
+          : row.revoked_at !== null
+            ? 'revoked'
+            : row.expires_at <= now
+              ? 'expired'
+              : 'unused',
     }));
+  }
+
+  /** Revoke an unused token (`id` from the list): a box holding it can no longer enrol. */
+  async revoke(centreId: string, tokenId: string): Promise<void> {
+    await this.centres.row(centreId);
+    const result = /^[0-9a-f]{16}$/.test(tokenId)
+      ? await this.repo.revokeToken(centreId, tokenId, this.clock.now().toISOString())
+      : 'unknown';
+    if (result === 'unknown') throw notFound('enrolment token', tokenId);
+    if (result === 'closed')
+      throw new FleetApiError(409, 'E-TOKEN-CLOSED', `token ${tokenId} was used or revoked already`);
+    this.log.info(`Revoked enrolment token centre=${centreId} token=${tokenId}`);
+  }
+
+  /**
+   * Ids of another centre are refused; an enrolled id needs `reenrol` (a re-flashed box):
+   * a token for an enrolled id can replace that box's key. Returns the enrolled ids.
+   */
+  private async checkIdsForMinting(
+    centreId: string,
+    ids: readonly string[],
+    reenrol: boolean,
+  ): Promise<string[]> {
+    const owners = await this.repo.deviceIdOwners(ids, this.clock.now().toISOString());
+    const foreign = owners.find((o) => o.centre_id !== centreId);
+    if (foreign) {
+      throw new FleetApiError(
+        409,
+        'E-DEVICE-OTHER-CENTRE',
+        `device "${foreign.id}" belongs to centre "${foreign.centre_id}"${foreign.kind === 'token' ? ' (an open enrolment token)' : ''}; mint its tokens there`,
+      );
+    }
+    const enrolled = [...new Set(owners.filter((o) => o.kind === 'device').map((o) => o.id))];
+    if (enrolled.length > 0 && !reenrol) {
+      throw new FleetApiError(
+        409,
+        'E-DEVICE-ENROLLED',
+        `device ${enrolled.map((id) => `"${id}"`).join(', ')} is enrolled already; a token for it replaces the box's key. To re-enrol a re-flashed box, ask for it explicitly: reenrol: true (CLI --reenrol, the dashboard's re-enrol box)`,
+      );
+    }
+    return enrolled;
   }
 
   async enrol(input: EnrolRequest): Promise<EnrolResponse> {
@@ -110,6 +171,12 @@ export class EnrolmentService {
         'E-TOKEN-UNKNOWN',
         'the enrolment token is not known to this fleet server',
       );
+    if (row.revoked_at !== null)
+      throw new FleetApiError(
+        401,
+        'E-TOKEN-REVOKED',
+        'the enrolment token was revoked; ask IT for a new one',
+      );
     if (row.used_at !== null)
       throw new FleetApiError(
         401,
@@ -118,28 +185,62 @@ export class EnrolmentService {
       );
     if (row.expires_at <= now)
       throw new FleetApiError(401, 'E-TOKEN-EXPIRED', `the enrolment token expired at ${row.expires_at}`);
-    const outcome = await this.repo.enrol(tokenHash, now, {
-      id: row.device_id,
-      centre_id: row.centre_id,
-      display_name: row.display_name,
-      public_key: input.publicKey,
-      state: null,
-      error_code: null,
-      last_seen_at: null,
-      version: input.version ?? null,
-      health_json: null,
-      vitals_json: null,
-      enrolled_at: now,
-      updated_at: now,
-    });
-    if (outcome === 'spent')
+    const result = await this.repo.enrol(
+      tokenHash,
+      now,
+      {
+        id: row.device_id,
+        centre_id: row.centre_id,
+        display_name: row.display_name,
+        public_key: input.publicKey,
+        state: null,
+        error_code: null,
+        last_seen_at: null,
+        version: input.version ?? null,
+        health_json: null,
+        vitals_json: null,
+        enrolled_at: now,
+        updated_at: now,
+      },
+      // Inside the transaction, before the token is spent: a centre whose settings can't make a
+      // config refuses the enrolment and leaves the token usable once IT has fixed the centre.
+      (centre, previous) => {
+        if (previous && previous.centre_id !== row.centre_id) {
+          throw new FleetApiError(
+            409,
+            'E-DEVICE-OTHER-CENTRE',
+            `device "${row.device_id}" belongs to another centre; this token can't enrol it`,
+          );
+        }
+        try {
+          return desiredConfigFor(centre, row.display_name);
+        } catch (error) {
+          this.log.error(
+            `Can't build the config of device=${row.device_id} centre=${centre.id}: ${reason(error)}`,
+          );
+          throw new FleetApiError(
+            409,
+            'E-CENTRE-INVALID',
+            `the settings of centre "${centre.id}" are invalid, so the box can't be configured; IT must fix the centre (the token stays valid)`,
+          );
+        }
+      },
+    );
+    if (result === 'spent')
       throw new FleetApiError(
         401,
         'E-TOKEN-USED',
         'the enrolment token was used already; ask IT for a new one',
       );
-    this.log.info(`Enrolled device device=${row.device_id} centre=${row.centre_id}`);
-    const { config, etag } = await this.desired.forDevice(row.device_id);
+    if (result.previousKey !== undefined && result.previousKey !== input.publicKey) {
+      this.log.warn(
+        `Replaced device key device=${row.device_id} oldKey=${keyFingerprint(result.previousKey)} newKey=${keyFingerprint(input.publicKey)}`,
+      );
+    }
+    this.log.info(
+      `Enrolled device device=${row.device_id} centre=${row.centre_id} expiredTokens=${result.expiredTokens}`,
+    );
+    const { config, etag } = result.prepared;
     return { deviceId: row.device_id, centreId: row.centre_id, displayName: row.display_name, config, etag };
   }
 
@@ -158,6 +259,16 @@ export class EnrolmentService {
     if (ids.length < count)
       throw badRequest(`can't name ${count} devices after centre "${centreId}"; pass deviceIds`);
     return ids;
+  }
+}
+
+/** A public key's fingerprint for logs: the first 16 hex digits of the SHA-256 of its SPKI DER. */
+export function keyFingerprint(pem: string): string {
+  try {
+    const der = createPublicKey(pem).export({ type: 'spki', format: 'der' });
+    return createHash('sha256').update(der).digest('hex').slice(0, 16);
+  } catch {
+    return 'unparsable';
   }
 }
 

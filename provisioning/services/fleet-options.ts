@@ -1,3 +1,6 @@
+/** Release payloads a manifest may declare, unless `maxReleaseBytes` says otherwise. */
+export const DEFAULT_MAX_RELEASE_BYTES = 1024 * 1024 * 1024;
+
 /** How this fleet server runs; set by `classbox fleet serve` (and tests). */
 export abstract class FleetOptions {
   /** The URL boxes use to reach this server, written into enrolment seeds. */
@@ -8,6 +11,15 @@ export abstract class FleetOptions {
   abstract readonly clockSkewSec: number;
   /** Enrolment attempts per client address per minute. */
   abstract readonly enrolPerMinute: number;
+  /** Seeds may name an http:// fleet URL on a non-loopback host (development networks only). */
+  abstract readonly allowInsecureHttp: boolean;
+  /** Failed admin sign-ins per client address in `adminFailureWindowSec` before it gets 429s. */
+  abstract readonly adminFailureLimit: number;
+  abstract readonly adminFailureWindowSec: number;
+  /** The largest release payload a manifest may declare. */
+  abstract readonly maxReleaseBytes: number;
+  /** Release public keys (SPKI PEM): a manifest must be signed by one of them to be registered. */
+  abstract readonly trustedReleaseKeys: readonly string[];
 }
 
 /** The server's time, injected so token expiry and clock skew are tested without waiting. */

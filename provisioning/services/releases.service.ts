@@ -2,7 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import {
+  compareReleaseVersions,
   releaseManifestSchema,
+  releaseVersion,
+  verifyManifest,
   updateReportSchema,
   type ReleaseManifest,
   type UpdateOffer,
@@ -15,7 +18,7 @@ import type { CreateRelease, CreateRollout } from '../protocol/releases-api.sche
 import { FleetRepository } from '../repositories/fleet.repository.js';
 import { ReleasePayloadRepository } from '../repositories/release-payload.repository.js';
 import { ReleasesRepository, type ReleaseRow, type RolloutRow } from '../repositories/releases.repository.js';
-import { FleetClock } from './fleet-options.js';
+import { FleetClock, FleetOptions } from './fleet-options.js';
 
 export interface RolloutView {
   id: string;
@@ -60,10 +63,34 @@ export class ReleasesService {
     private readonly fleet: FleetRepository,
     private readonly payloads: ReleasePayloadRepository,
     private readonly clock: FleetClock,
+    private readonly options: FleetOptions,
   ) {}
 
   async create(input: CreateRelease): Promise<ReleaseView> {
     const manifest = parseManifest(input.manifest);
+    if (manifest.payload.size > this.options.maxReleaseBytes) {
+      throw new FleetApiError(
+        413,
+        'E-TOO-LARGE',
+        `release ${manifest.version} declares a ${manifest.payload.size}-byte payload; this server takes at most ${this.options.maxReleaseBytes} bytes (--max-release-bytes)`,
+      );
+    }
+    // Checked here too, not only on the box: a release no box would accept is never offered.
+    if (this.options.trustedReleaseKeys.length === 0) {
+      throw new FleetApiError(
+        409,
+        'E-RELEASE-KEYS-UNSET',
+        'this fleet server trusts no release key; start it with --release-keys DIR (the public keys the boxes trust)',
+      );
+    }
+    const verdict = verifyManifest(input.manifest, input.signature, this.options.trustedReleaseKeys);
+    if (!verdict.ok) {
+      throw new FleetApiError(
+        400,
+        verdict.code === 'E-UPDATE-KEY-UNKNOWN' ? 'E-RELEASE-KEY-UNKNOWN' : 'E-RELEASE-SIGNATURE',
+        verdict.message.replace('this box does not trust', 'this fleet server does not trust'),
+      );
+    }
     const now = this.clock.now().toISOString();
     const inserted = await this.repo.insertRelease({
       version: manifest.version,
@@ -85,17 +112,25 @@ export class ReleasesService {
     return this.get(manifest.version);
   }
 
-  /** The payload must be exactly what the manifest says, byte for byte. */
+  /**
+   * The payload must be exactly what the manifest says, byte for byte: it is checked on a
+   * temporary file and moved into place only when size and hash both match. A release that
+   * is ready keeps its payload: it can't be replaced.
+   */
   async upload(version: string, body: Readable): Promise<ReleaseView> {
     const release = await this.row(version);
-    const expected = Number(release.size);
-    const got = await this.payloads.save(version, body, expected);
-    if (got.size !== expected || got.sha256 !== release.sha256) {
-      await this.payloads.remove(version);
-      throw badRequest(
-        `the payload of release ${version} does not match its manifest (${got.size} bytes, expected ${expected}; SHA-256 ${got.sha256 === release.sha256 ? 'matches' : 'differs'})`,
+    if (release.status === 'ready') {
+      body.resume();
+      throw new FleetApiError(
+        409,
+        'E-RELEASE-READY',
+        `release ${version} has its payload already; a ready release can't be changed (publish a new version)`,
       );
     }
+    const got = await this.payloads.save(version, body, {
+      size: Number(release.size),
+      sha256: release.sha256,
+    });
     await this.repo.setReleaseStatus(version, 'ready', this.clock.now().toISOString());
     this.log.info(`Stored release payload version=${version} bytes=${got.size}`);
     return this.get(version);
@@ -129,6 +164,18 @@ export class ReleasesService {
       throw notFound('device', target[1]);
     if (target[0] === 'centre' && !(await this.fleet.findCentre(target[1])))
       throw notFound('centre', target[1]);
+    const newer = await this.newerRolledOut(target[0], target[1], version);
+    if (newer !== undefined && !input.force) {
+      throw new FleetApiError(
+        409,
+        'E-ROLLOUT-DOWNGRADE',
+        `release ${version} is older than ${newer}, already rolled out to ${target[0]} "${target[1]}": boxes that ran ${newer} refuse it unless its manifest allows a rollback. To roll it out anyway, force it (CLI --force, API "force": true)`,
+      );
+    }
+    if (newer !== undefined)
+      this.log.warn(
+        `Forced rollout of an older release version=${version} newer=${newer} ${target[0]}=${target[1]}`,
+      );
     const now = this.clock.now().toISOString();
     const row: RolloutRow = {
       id: randomUUID(),
@@ -227,6 +274,17 @@ export class ReleasesService {
     ).sort((a, b) => (KIND_RANK[a.target_kind] ?? 9) - (KIND_RANK[b.target_kind] ?? 9));
     const chosen = rollouts.find((r) => inShare(device.id, r));
     return chosen && this.repo.findRelease(chosen.version);
+  }
+
+  /** The newest version rolled out to that target, when it is newer than `version`. */
+  private async newerRolledOut(kind: string, id: string, version: string): Promise<string | undefined> {
+    const newest = (await this.repo.listRollouts())
+      .filter((r) => r.target_kind === kind && r.target_id === id)
+      .map((r) => r.version)
+      .filter((v) => releaseVersion.safeParse(v).success)
+      .sort(compareReleaseVersions)
+      .at(-1);
+    return newest !== undefined && compareReleaseVersions(newest, version) > 0 ? newest : undefined;
   }
 
   private async row(version: string): Promise<ReleaseRow> {

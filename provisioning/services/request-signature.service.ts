@@ -19,6 +19,7 @@ export interface SignedRequest {
 }
 
 const NONCE_SWEEP_MS = 60_000;
+const BAD_SIGNATURE = 'the request signature does not match the device key';
 
 /**
  * Checks a device request: signed by the key the device enrolled with, over method, path,
@@ -67,7 +68,8 @@ export class RequestSignatureService implements OnModuleInit, OnApplicationShutd
       );
     }
     const device = await this.repo.findDevice(deviceId);
-    if (!device) throw new FleetApiError(401, 'E-DEVICE-UNKNOWN', `no enrolled device "${deviceId}"`);
+    // Answered like a bad signature: an unsigned request must not learn which device ids exist.
+    if (!device) throw new FleetApiError(401, 'E-SIGNATURE-BAD', BAD_SIGNATURE);
     const bodyHash = createHash('sha256')
       .update(request.body ?? Buffer.alloc(0))
       .digest('hex');
@@ -89,8 +91,7 @@ export class RequestSignatureService implements OnModuleInit, OnApplicationShutd
     } catch (error) {
       this.log.warn(`Can't verify signature device=${deviceId}: ${reason(error)}`);
     }
-    if (!valid)
-      throw new FleetApiError(401, 'E-SIGNATURE-BAD', 'the request signature does not match the device key');
+    if (!valid) throw new FleetApiError(401, 'E-SIGNATURE-BAD', BAD_SIGNATURE);
     if (!(await this.repo.rememberNonce(deviceId, nonce, new Date(nowMs).toISOString()))) {
       throw new FleetApiError(401, 'E-REPLAY', 'this request was sent before (replays are refused)');
     }

@@ -35,9 +35,15 @@ export async function makeRelease(
   dir: string,
   version: string,
   keys: TestKeys,
-  options: { arch?: ReleaseManifest['arch']; nodeAbi?: number; extraBytes?: number } = {},
+  options: {
+    arch?: ReleaseManifest['arch'];
+    nodeAbi?: number;
+    extraBytes?: number;
+    /** A deliberate, signed rollback. */
+    allowRollback?: boolean;
+  } = {},
 ): Promise<TestRelease> {
-  const stage = join(dir, `stage-${version}`);
+  const stage = join(dir, `stage-${version}${options.allowRollback ? '-rollback' : ''}`);
   mkdirSync(join(stage, 'bin'), { recursive: true });
   mkdirSync(join(stage, 'dist'), { recursive: true });
   mkdirSync(join(stage, 'node_modules', 'left-pad'), { recursive: true });
@@ -49,11 +55,12 @@ export async function makeRelease(
   const built = await buildRelease({
     appDir: stage,
     stagedDir: stage,
-    outDir: join(dir, 'out'),
+    outDir: join(dir, options.allowRollback ? 'out-rollback' : 'out'),
     version,
     arch: options.arch ?? (process.arch as ReleaseManifest['arch']),
     nodeAbi: options.nodeAbi ?? Number(process.versions.modules),
     minOsVersion: '11',
+    allowRollback: options.allowRollback,
     now: new Date(),
   });
   const manifestText = readFileSync(built.manifestFile, 'utf8');

@@ -18,8 +18,9 @@ import {
   writeFleetBoxConfig,
   type SimBox,
 } from '../../helpers/sim-box.js';
+import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
-const ADMIN = 'cbx_admin_box_test_credential_000000';
+const ADMIN = generateAdminToken();
 
 /**
  * The whole way a box joins the fleet: IT mints a token with the CLI, the box in `sim` mode

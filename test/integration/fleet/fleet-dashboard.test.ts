@@ -16,9 +16,10 @@ import {
   writeFleetBoxConfig,
   type SimBox,
 } from '../../helpers/sim-box.js';
+import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const ADMIN = 'cbx_admin_dashboard_test_000000000000';
+const ADMIN = generateAdminToken();
 const ARTIFACTS = join(packageRoot(), 'test-artifacts', 'fleet');
 
 /** IT's dashboard in real Chromium, watching a real sim box. */
@@ -171,6 +172,20 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
         .sort(),
     ).toEqual(['jx-ruijin-02', 'jx-ruijin-03']);
     await shot('centre-tokens-created');
+  });
+
+  it('revokes an unused token from the centre page (issue 13)', async () => {
+    const revoke = '#token-list tr[data-device="jx-ruijin-03"] .token-revoke';
+    await page.waitForSelector(revoke);
+    await page.click(revoke);
+    await page.waitForFunction(
+      `document.querySelector('#token-list tr[data-device="jx-ruijin-03"]')?.textContent.includes('revoked')`,
+    );
+    expect(await page.$(revoke)).toBeNull();
+    const issued = await admin('GET', '/centres/jx-ruijin/enrolment-tokens');
+    expect(issued.tokens.find((t) => t.deviceId === 'jx-ruijin-03')?.status).toBe('revoked');
+    expect(issued.tokens.find((t) => t.deviceId === 'jx-ruijin-02')?.status).toBe('unused');
+    await shot('centre-token-revoked');
   });
 
   it('saves a new room and timetable for the centre', async () => {

@@ -18,6 +18,7 @@ import {
   run,
   runAsync,
 } from './packaging-helpers.js';
+import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const FUTURE = new Date(Date.now() + 7 * 86_400_000).toISOString();
 const SEED = {
@@ -49,6 +50,32 @@ function seedFile(name: string, seed: unknown): string {
 }
 
 describe('provisioning/flash to an image file', () => {
+  it('refuses a seed with an http:// fleet URL to another host unless --allow-insecure-http (issue 13)', () => {
+    const insecure = seedFile('insecure.json', { ...SEED, fleetUrl: 'http://10.0.2.2:8490' });
+    const out = join(dir, 'out-insecure.img');
+    const refused = run(FLASH, ['--image', image, '--target', out, '--seed', insecure]);
+    expect(refused.status).toBe(2);
+    expect(refused.stderr).toMatch(
+      /fleetUrl: an http:\/\/ fleet URL is allowed only to a loopback host.*allowInsecureHttp/,
+    );
+    expect(existsSync(out)).toBe(false);
+    const allowed = run(FLASH, [
+      '--image',
+      image,
+      '--target',
+      out,
+      '--seed',
+      insecure,
+      '--allow-insecure-http',
+    ]);
+    expect(allowed.status).toBe(0);
+    expect(JSON.parse(readBootFile(out, 'classbox-enrol.json'))).toEqual({
+      ...SEED,
+      fleetUrl: 'http://10.0.2.2:8490',
+      allowInsecureHttp: true,
+    });
+  });
+
   it('writes the image, puts the seed on the boot partition, and the seed reads back', () => {
     const out = join(dir, 'out-token.img');
     const result = run(FLASH, [
@@ -427,7 +454,7 @@ describe('provisioning/flash --csv (batch minting)', () => {
 
 /** The same batch against the real fleet server (SQLite), then the first-boot enrolment with a flashed seed. */
 describe('provisioning/flash --csv against the real fleet server', () => {
-  const ADMIN = 'cbx_admin_packaging-test-000000000000';
+  const ADMIN = generateAdminToken();
   let server: RunningFleetServer;
   let tokenFile: string;
 

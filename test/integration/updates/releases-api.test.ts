@@ -7,8 +7,9 @@ import { inShare } from '../../../provisioning/services/releases.service.js';
 import { newTestDevice, signedHeaders, type TestDevice } from '../../helpers/fleet.js';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { makeKeys, makeRelease, type TestRelease } from '../../helpers/releases.js';
+import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
-const ADMIN = 'cbx_admin_release_api_credential_000';
+const ADMIN = generateAdminToken();
 
 const CENTRE = {
   id: 'jx-ruijin',
@@ -103,12 +104,14 @@ describe.each(databases)('release API on $name', (database) => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'classbox-release-api-'));
+    const keys = makeKeys(dir);
     server = await startFleetServer({
       db: await database.location(dir),
       port: 0,
       host: '127.0.0.1',
       firstAdminToken: ADMIN,
       releasesDir: join(dir, 'payloads'),
+      trustedReleaseKeys: [readFileSync(join(keys.keysDir, 'release.pub.pem'), 'utf8')],
     });
     expect((await admin('POST', '/centres', CENTRE)).status).toBe(201);
     const minted = await admin('POST', `/centres/${CENTRE.id}/enrolment-tokens`, {
@@ -123,7 +126,6 @@ describe.each(databases)('release API on $name', (database) => {
       expect(res.status).toBe(201);
       devices.push({ id: deviceId, key });
     }
-    const keys = makeKeys(dir);
     releases = [await makeRelease(dir, '1.1.0', keys), await makeRelease(dir, '1.2.0', keys)];
   });
 

@@ -33,8 +33,10 @@ import {
   writeFleetBoxConfig,
   type FakePage,
 } from '../../helpers/sim-box.js';
+import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
-const ADMIN = 'cbx_admin_update_test_credential_0000';
+const ADMIN = generateAdminToken();
+let trustedReleaseKeys: string[] = [];
 
 /** Stands in for systemd: records that the daemon asked to be restarted. */
 class RecordingRestart extends RestartPort {
@@ -200,6 +202,10 @@ describe('a release from the CLI to a box', () => {
     const boxKeys = join(dir, 'box-keys');
     mkdirSync(boxKeys);
     copyFileSync(join(keyDir, 'release.pub.pem'), join(boxKeys, 'release.pub.pem'));
+    // The fleet server registers only releases signed with a key the boxes trust: it gets the public half too.
+    trustedReleaseKeys = [readFileSync(join(keyDir, 'release.pub.pem'), 'utf8')];
+    await server.stop();
+    server = await startFleetServer({ db: dbFile, port, host: '127.0.0.1', trustedReleaseKeys });
 
     // The box as flashed: release 1.0.0 installed and confirmed.
     const factory = makeKeys(dir, 'factory');
@@ -356,7 +362,7 @@ describe('a release from the CLI to a box', () => {
     expect(restart.reasons[0]).toBe('rolled back to 1.1.0');
     expect(readlinkSync(join(root, 'releases', 'current'))).toBe('1.1.0');
 
-    server = await startFleetServer({ db: dbFile, port, host: '127.0.0.1' });
+    server = await startFleetServer({ db: dbFile, port, host: '127.0.0.1', trustedReleaseKeys });
     await fleet().tick();
     expect((await admin(`/devices/${deviceId}/update`)).report).toMatchObject({
       state: 'rolled-back',

@@ -4,7 +4,7 @@ import { applyDesired, layerConfig } from '../../../device/config/config-layers.
 import { deviceConfigSchema } from '../../../device/config/device-config.schema.js';
 
 const file = {
-  fleet: { url: 'http://fleet.example.cn' },
+  fleet: { url: 'https://fleet.example.cn' },
   hardware: { mode: 'sim' },
   janus: { bitrateKbps: 800, pin: 'old-pin' },
 };

@@ -53,7 +53,7 @@ class ManualClock extends ClockPort {
 
 const SEED_FILE = '/boot/firmware/classbox-enrol.json';
 const seed: EnrolmentSeed = {
-  fleetUrl: 'http://fleet.example.cn',
+  fleetUrl: 'https://fleet.example.cn',
   token: 'cbx_enrol_0123456789abcdef',
   deviceId: 'jx-ruijin-01',
   centreId: 'jx-ruijin',
@@ -70,7 +70,7 @@ const room = (n: number): DesiredConfig =>
 const baseConfig = (): DeviceConfig =>
   deviceConfigSchema.parse({
     device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' },
-    fleet: { url: 'http://fleet.example.cn', enrolmentFile: SEED_FILE },
+    fleet: { url: 'https://fleet.example.cn', enrolmentFile: SEED_FILE },
     hardware: { mode: 'sim' },
   });
 

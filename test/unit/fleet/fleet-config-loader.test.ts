@@ -12,7 +12,7 @@ describe('loadDeviceConfig on a fleet box', () => {
   let configFile: string;
   let seedFile: string;
   const seed = {
-    fleetUrl: 'http://fleet.example.cn',
+    fleetUrl: 'https://fleet.example.cn',
     token: 'cbx_enrol_0123456789abcdef',
     deviceId: 'jx-ruijin-01',
     centreId: 'jx-ruijin',
@@ -28,7 +28,7 @@ describe('loadDeviceConfig on a fleet box', () => {
     writeFileSync(
       configFile,
       JSON.stringify({
-        fleet: { url: 'http://fleet.example.cn', enrolmentFile: seedFile },
+        fleet: { url: 'https://fleet.example.cn', enrolmentFile: seedFile },
         stateDir: join(dir, 'state'),
         hardware: { mode: 'sim' },
       }),

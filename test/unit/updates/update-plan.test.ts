@@ -1,14 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { ReleaseManifest } from '../../../common/release-manifest.js';
+import {
+  compareReleaseVersions,
+  releaseVersion,
+  type ReleaseManifest,
+} from '../../../common/release-manifest.js';
 import {
   checkManifestForBox,
   compareDotted,
+  downgradeRefusal,
   releasesToPrune,
   spaceNeeded,
   trialVerdict,
   updateBlockedBy,
 } from '../../../device/domain/update-plan.js';
-import { compareVersions } from '../../../device/services/release-installer.js';
 import { parseRange } from '../../../provisioning/controllers/device-api.controller.js';
 import { inShare } from '../../../provisioning/services/releases.service.js';
 
@@ -46,12 +50,29 @@ describe('the update plan', () => {
     expect(compareDotted('12.10', '12.9')).toBe(1);
     expect(compareDotted('12', '12.0')).toBe(0);
     expect(compareDotted('11.9', '12')).toBe(-1);
-    expect(['1.10.0', '1.9.0', '1.10.0-pilot.1', '0.9.9'].sort(compareVersions)).toEqual([
+    expect(['1.10.0', '1.9.0', '1.10.0-pilot.1', '0.9.9'].sort(compareReleaseVersions)).toEqual([
       '0.9.9',
       '1.9.0',
       '1.10.0-pilot.1',
       '1.10.0',
     ]);
+  });
+
+  it('orders release versions by semver (issue 13: pilot.10 after pilot.9, rc-1 before rc-2)', () => {
+    expect(compareReleaseVersions('1.0.0-pilot.10', '1.0.0-pilot.9')).toBe(1);
+    expect(compareReleaseVersions('1.0.0-rc-1', '1.0.0-rc-2')).toBe(-1);
+    expect(releaseVersion.safeParse('01.0.0').success).toBe(false);
+    expect(releaseVersion.safeParse('1.0.0-pilot..1').success).toBe(false);
+  });
+
+  it('refuses a release older than the highest version run, unless it is a signed rollback', () => {
+    expect(downgradeRefusal({ version: '1.0.0' }, ['2.0.0', undefined])?.code).toBe('E-UPDATE-DOWNGRADE');
+    expect(downgradeRefusal({ version: '1.0.0-pilot.9' }, ['1.0.0-pilot.10'])?.code).toBe(
+      'E-UPDATE-DOWNGRADE',
+    );
+    expect(downgradeRefusal({ version: '1.0.0', allowRollback: true }, ['2.0.0'])).toBeUndefined();
+    expect(downgradeRefusal({ version: '2.0.0' }, ['2.0.0', '1.0.0'])).toBeUndefined();
+    expect(downgradeRefusal({ version: '2.0.1' }, [undefined, null])).toBeUndefined();
   });
 
   it('counts what is left to download, the unpacked tree and the margin', () => {
