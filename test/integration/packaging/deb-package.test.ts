@@ -350,6 +350,7 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     },
   );
 
+  // dpkg --remove and --purge in the throwaway root took 25–33 s on the shared two-core CI machine.
   it('runs its maintainer scripts again without change, then removes and purges cleanly', () => {
     const before = ['etc/passwd', 'etc/group'].map((f) => readFileSync(join(root, f), 'utf8'));
     const again = run('bash', [join(root, 'var/lib/dpkg/info/classbox.postinst'), 'configure', VERSION], {
@@ -373,7 +374,7 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     expect(existsSync(join(root, 'etc/classbox'))).toBe(false);
     expect(existsSync(join(root, 'var/lib/classbox'))).toBe(false);
     expect(existsSync(join(root, 'opt/classbox'))).toBe(false);
-  });
+  }, 120_000);
 });
 
 interface UdevRule {
