@@ -59,9 +59,11 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     writeFileSync(join(root, 'boot/firmware/config.txt'), '# stock\n[pi5]\ndtparam=fan_temp0=45000\n');
   }, 600_000);
 
+  // The work dir holds three copies of the release's node_modules (staging, root, verify root): deleting
+  // them took over a minute on the loaded two-core machine.
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
-  });
+  }, 300_000);
 
   it('is named and described as Debian expects', () => {
     expect(existsSync(deb)).toBe(true);
