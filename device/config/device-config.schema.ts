@@ -5,12 +5,82 @@ import {
   isInsecureFleetUrl,
   janusUrl,
 } from '../../common/fleet-protocol.js';
+import { keyCode, KEY_CODES } from '../domain/input-events.js';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
 const bcmPin = z
   .int()
   .min(2, 'expected a BCM GPIO number from 2 to 27')
   .max(27, 'expected a BCM GPIO number from 2 to 27');
+
+/**
+ * Where a button's presses come from: a GPIO pin of the header (`hardware.gpio`), or one key of a USB input
+ * device (a "big button" or foot switch that acts as a keyboard), chosen by a fragment of its name.
+ */
+const buttonSource = z
+  .strictObject({
+    source: z.enum(['gpio', 'usb']).default('gpio'),
+    /** usb: a fragment of the device's name (`/sys/class/input/eventN/device/name`); absent = the first that can send `key`. */
+    device: z.string().trim().min(1).max(128).optional(),
+    /** usb: a Linux key name (`KEY_ENTER`) or code; default KEY_ENTER. */
+    key: z
+      .union([z.string().trim().min(1), z.int()])
+      .refine((k) => keyCode(k) !== undefined, {
+        error: `expected a key name such as KEY_ENTER, KEY_SPACE or KEY_F13 (${Object.keys(KEY_CODES).length} known) or a key code from 1 to 767`,
+      })
+      .optional(),
+  })
+  .superRefine((button, ctx) => {
+    if (button.source !== 'gpio') return;
+    for (const key of ['device', 'key'] as const) {
+      if (button[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'only for "source": "usb" (a GPIO button is hardware.gpio\'s pin)',
+        });
+    }
+  })
+  .transform((button) =>
+    button.source === 'usb'
+      ? { source: 'usb' as const, device: button.device, key: button.key ?? 'KEY_ENTER' }
+      : { source: 'gpio' as const },
+  );
+
+/** `hardware`: the mode, the pins, each button's source, camera and audio. */
+export const hardwareConfigSchema = z.strictObject({
+  mode: z.enum(['pi', 'sim']).default('pi'),
+  gpio: z
+    .strictObject({
+      classButton: bcmPin.default(17),
+      muteButton: bcmPin.default(27),
+      statusLed: bcmPin.default(22),
+      muteLed: bcmPin.default(23),
+      /** Buttons pull the line to ground when pressed (pull-up set in config.txt). */
+      activeLow: z.boolean().default(true),
+      debounceMs: z.int().min(0).max(500).default(30),
+    })
+    .prefault({}),
+  /** Each button's source; GPIO (the pins above) unless set to a USB key. */
+  buttons: z.strictObject({ class: buttonSource.prefault({}), mute: buttonSource.prefault({}) }).prefault({}),
+  camera: z
+    .strictObject({
+      kind: z.enum(['uvc', 'csi']).default('uvc'),
+      /** Part of the camera's name, e.g. "C920"; the first capture device when absent. */
+      name: z.string().min(1).optional(),
+      width: z.int().min(160).max(1920).default(1280),
+      height: z.int().min(120).max(1080).default(720),
+      fps: z.int().min(5).max(60).default(30),
+      /** CSI only: bridge the camera into this v4l2loopback device (rpicam-vid → ffmpeg) so Chromium can open it. */
+      csiLoopback: z
+        .string()
+        .regex(/^\/dev\/video\d{1,3}$/, 'expected a v4l2loopback device such as /dev/video10')
+        .optional(),
+    })
+    .prefault({}),
+  microphone: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
+  speaker: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
+});
 
 export const deviceConfigSchema = z
   .strictObject({
@@ -55,39 +125,7 @@ export const deviceConfigSchema = z
         }
       })
       .optional(),
-    hardware: z
-      .strictObject({
-        mode: z.enum(['pi', 'sim']).default('pi'),
-        gpio: z
-          .strictObject({
-            classButton: bcmPin.default(17),
-            muteButton: bcmPin.default(27),
-            statusLed: bcmPin.default(22),
-            muteLed: bcmPin.default(23),
-            /** Buttons pull the line to ground when pressed (pull-up set in config.txt). */
-            activeLow: z.boolean().default(true),
-            debounceMs: z.int().min(0).max(500).default(30),
-          })
-          .prefault({}),
-        camera: z
-          .strictObject({
-            kind: z.enum(['uvc', 'csi']).default('uvc'),
-            /** Part of the camera's name, e.g. "C920"; the first capture device when absent. */
-            name: z.string().min(1).optional(),
-            width: z.int().min(160).max(1920).default(1280),
-            height: z.int().min(120).max(1080).default(720),
-            fps: z.int().min(5).max(60).default(30),
-            /** CSI only: bridge the camera into this v4l2loopback device (rpicam-vid → ffmpeg) so Chromium can open it. */
-            csiLoopback: z
-              .string()
-              .regex(/^\/dev\/video\d{1,3}$/, 'expected a v4l2loopback device such as /dev/video10')
-              .optional(),
-          })
-          .prefault({}),
-        microphone: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
-        speaker: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
-      })
-      .prefault({}),
+    hardware: hardwareConfigSchema.prefault({}),
     session: z
       .strictObject({
         /** How long the class button must be held to end a live class. */
