@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { createLogger, NestJsonLogger } from '../common/logger.js';
 import { packageRoot } from '../common/package-root.js';
 import { VERSION } from '../common/version.js';
-import { describeLocation, isPostgresUrl, openFleetDatabase, type FleetDb } from './db/database.js';
+import { describeLocation, isPostgresUrl, openFleetStore, type FleetDb } from './db/database.js';
 import { FleetServerModule } from './fleet.module.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
 import { FleetClock, FleetOptions, SystemFleetClock } from './services/fleet-options.js';
@@ -49,7 +49,8 @@ export function dashboardDir(): string {
 
 export async function startFleetServer(config: FleetServerConfig): Promise<RunningFleetServer> {
   const log = createLogger('FleetServer');
-  const db = await openFleetDatabase(config.db);
+  const store = await openFleetStore(config.db);
+  const { db } = store;
   try {
     const options: { -readonly [K in keyof FleetOptions]: FleetOptions[K] } = {
       publicUrl: config.publicUrl ?? hostUrl(config.host, config.port),
@@ -62,7 +63,7 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       trustProxy: config.trustProxy ?? false,
     });
     const app = await NestFactory.create<NestFastifyApplication>(
-      FleetServerModule.forDatabase(db, options, config.clock ?? new SystemFleetClock(), {
+      FleetServerModule.forDatabase(store, options, config.clock ?? new SystemFleetClock(), {
         dir: config.releasesDir ?? defaultReleasesDir(config.db),
       }),
       adapter,

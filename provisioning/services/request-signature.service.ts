@@ -3,7 +3,13 @@ import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto
 import { canonicalRequest, DEVICE_ID } from '../../common/fleet-protocol.js';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
+import { GroupCommit } from '../domain/group-commit.js';
 import { FleetApiError } from '../fleet-errors.js';
+import {
+  DeviceHotPathRepository,
+  type NonceRecord,
+  type SignedDeviceRow,
+} from '../repositories/device-hot-path.repository.js';
 import { FleetRepository } from '../repositories/fleet.repository.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
 
@@ -18,22 +24,38 @@ export interface SignedRequest {
   body: Buffer | undefined;
 }
 
+/** A verified request's device, as read for it, and the time it was signed at (the box's clock). */
+export interface SignedDevice {
+  row: SignedDeviceRow;
+  signedAtMs: number;
+}
+
 const NONCE_SWEEP_MS = 60_000;
+/** Nonces per transaction at most; under load a batch holds what arrived during the previous one. */
+const MAX_NONCE_BATCH = 512;
 
 /**
  * Checks a device request: signed by the key the device enrolled with, over method, path,
  * timestamp, nonce and body hash; within the clock-skew window; never seen before.
+ *
+ * Replay protection lives in the database's unique key on (device, nonce), so it holds across a
+ * restart and across replicas; the nonces of concurrent requests are inserted together in one
+ * transaction (group commit), and a request is answered only once its nonce is committed.
  */
 @Injectable()
 export class RequestSignatureService implements OnModuleInit, OnApplicationShutdown {
   private readonly log = createLogger(RequestSignatureService.name);
   private sweepTimer: NodeJS.Timeout | undefined;
+  private readonly nonces: GroupCommit<NonceRecord, boolean>;
 
   constructor(
     private readonly repo: FleetRepository,
+    private readonly hotPath: DeviceHotPathRepository,
     private readonly clock: FleetClock,
     private readonly options: FleetOptions,
-  ) {}
+  ) {
+    this.nonces = new GroupCommit((items) => hotPath.rememberNonces(items), MAX_NONCE_BATCH, setImmediate);
+  }
 
   onModuleInit(): void {
     this.sweepTimer = setInterval(() => void this.sweep(), NONCE_SWEEP_MS);
@@ -44,8 +66,8 @@ export class RequestSignatureService implements OnModuleInit, OnApplicationShutd
     clearInterval(this.sweepTimer);
   }
 
-  /** Returns the verified device id, or throws a 401 naming what was wrong. */
-  async verify(request: SignedRequest): Promise<string> {
+  /** Returns the verified device, or throws a 401 naming what was wrong. */
+  async verify(request: SignedRequest): Promise<SignedDevice> {
     const { deviceId, timestamp, nonce, signature } = request;
     if (!deviceId || !timestamp || !nonce || !signature) {
       throw new FleetApiError(
@@ -66,7 +88,7 @@ export class RequestSignatureService implements OnModuleInit, OnApplicationShutd
         `the device clock is ${Math.round(skewMs / 1000)} s off the server's (at most ${this.options.clockSkewSec} s allowed)`,
       );
     }
-    const device = await this.repo.findDevice(deviceId);
+    const device = await this.hotPath.findSignedDevice(deviceId);
     if (!device) throw new FleetApiError(401, 'E-DEVICE-UNKNOWN', `no enrolled device "${deviceId}"`);
     const bodyHash = createHash('sha256')
       .update(request.body ?? Buffer.alloc(0))
@@ -91,10 +113,10 @@ export class RequestSignatureService implements OnModuleInit, OnApplicationShutd
     }
     if (!valid)
       throw new FleetApiError(401, 'E-SIGNATURE-BAD', 'the request signature does not match the device key');
-    if (!(await this.repo.rememberNonce(deviceId, nonce, new Date(nowMs).toISOString()))) {
+    if (!(await this.nonces.submit({ deviceId, nonce, seenAt: new Date(nowMs).toISOString() }))) {
       throw new FleetApiError(401, 'E-REPLAY', 'this request was sent before (replays are refused)');
     }
-    return deviceId;
+    return { row: device, signedAtMs: Number(timestamp) };
   }
 
   /** Nonces older than the skew window can't be replayed anyway (their timestamp is refused). */
