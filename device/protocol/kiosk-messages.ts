@@ -76,6 +76,8 @@ export interface ScreenState {
   /** While the class button is held in a live class: ms left until the class ends. */
   readonly endCountdownMs?: number;
   readonly endHoldMs: number;
+  /** How long the mute button is held while idle to start the self-test (the idle screen says so). */
+  readonly selfTestHoldMs: number;
   readonly hint?: 'holdToEnd' | 'busy';
   /** Which step of joining is under way, for the joining screen. */
   readonly joinStep?: 'server' | 'publish' | 'subscribe';
