@@ -103,7 +103,7 @@ channel.onMessage = (message) => {
       void media.setVideo(message.enabled);
       return;
     case 'publisher.close':
-      media.closePublisher();
+      media.closePublisherAndPrepare();
       return;
     case 'subscriber.streams':
       media.setStreams(message.streams);
@@ -168,4 +168,5 @@ window.classbox = {
         audioTracks: (v.srcObject as MediaStream).getAudioTracks().length,
       })),
   selfFrames: () => selfVideo.getVideoPlaybackQuality().totalVideoFrames,
+  prepared: () => media.preparedState(),
 };
