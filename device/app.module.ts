@@ -8,7 +8,7 @@ import { SystemClock } from './adapters/clock.system.js';
 import { SimGpio } from './adapters/gpio.sim.js';
 import { JanodeJanus } from './adapters/janus.janode.js';
 import { NoKioskBrowser } from './adapters/kiosk-browser.none.js';
-import { PuppeteerKiosk } from './adapters/kiosk-browser.puppeteer.js';
+import { ChromiumPrelaunch, PuppeteerKiosk } from './adapters/kiosk-browser.puppeteer.js';
 import { SimMicrophone } from './adapters/microphone.sim.js';
 import { TcpNetwork } from './adapters/network.tcp.js';
 import { NodeProcesses } from './adapters/process.node.js';
@@ -122,6 +122,8 @@ export class DeviceModule {
           useFactory: (config: ConfigService) => new StatfsStorage(config),
           inject: [ConfigService],
         },
+        // runDaemon overrides it with the Chromium it launched before loading the app (issue 17).
+        { provide: ChromiumPrelaunch, useFactory: () => ChromiumPrelaunch.none() },
         {
           provide: KioskBrowserPort,
           useClass: config.kiosk.browser === 'chromium' ? PuppeteerKiosk : NoKioskBrowser,
