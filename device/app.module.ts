@@ -13,7 +13,6 @@ import { SimMicrophone } from './adapters/microphone.sim.js';
 import { TcpNetwork } from './adapters/network.tcp.js';
 import { NodeProcesses } from './adapters/process.node.js';
 import { SimSpeaker } from './adapters/speaker.sim.js';
-import { LibcameraStillCamera } from './adapters/still-camera.libcamera.js';
 import { SimStillCamera } from './adapters/still-camera.sim.js';
 import { SdNotifySystemd } from './adapters/systemd.sd-notify.js';
 import { ButtonsController } from './controllers/buttons.controller.js';
@@ -101,7 +100,12 @@ function piAdapters(config: DeviceConfig): Provider[] {
       useFactory: (devices: AlsaDevices) => new AlsaSpeaker(devices, speaker.name),
       inject: [AlsaDevices],
     },
-    { provide: StillCameraPort, useFactory: () => new LibcameraStillCamera() },
+    {
+      provide: StillCameraPort,
+      // Imported only in pi mode, like onoff: a simulated box never loads node-libcamera.
+      useFactory: async () =>
+        new (await import('./adapters/still-camera.libcamera.js')).LibcameraStillCamera(),
+    },
   ];
 }
 
