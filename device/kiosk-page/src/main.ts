@@ -56,7 +56,7 @@ async function onRequest(message: Extract<DaemonMessage, { type: 'request' }>): 
   try {
     switch (message.action) {
       case 'publisher.offer': {
-        const jsep = await media.publisherOffer(message.audio, message.video);
+        const jsep = await media.publisherOffer(message.audio, message.video, message.fresh === true);
         channel.send({ type: 'reply', id: message.id, ok: true, jsep: { type: jsep.type, sdp: jsep.sdp } });
         return;
       }

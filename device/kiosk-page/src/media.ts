@@ -209,7 +209,7 @@ export class Media {
     source.connect(this.analyser);
   }
 
-  async publisherOffer(audio: boolean, video: boolean): Promise<RTCSessionDescriptionInit> {
+  async publisherOffer(audio: boolean, video: boolean, fresh = false): Promise<RTCSessionDescriptionInit> {
     this.closePublisher();
     if (!this.local) await this.warmUp();
     await this.preparing;
@@ -218,6 +218,7 @@ export class Media {
     this.videoEnabled = video;
     if (
       ready &&
+      !fresh &&
       audio &&
       ready.stream === this.local &&
       ready.video === video &&
@@ -392,9 +393,13 @@ export class Media {
     this.publisher = undefined;
   }
 
-  /** After a class: close its publisher and prepare the next one. */
+  /**
+   * After a class, or when the daemon is back in touch with Janus after a loss: close any publisher
+   * and prepare the next one afresh (its candidates gathered on the network as it is now).
+   */
   closePublisherAndPrepare(): void {
     this.closePublisher();
+    this.dropPrepared();
     this.prepare();
   }
 

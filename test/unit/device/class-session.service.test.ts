@@ -137,6 +137,11 @@ describe('ClassSessionService', () => {
     await t.clock.advance(3000);
     expect(t.service.state.state).toBe('live');
     expect(t.janus.publish).toHaveBeenCalledTimes(2);
+    // The press takes the offer the page prepared while idle; the rejoin after the lost connection
+    // asks for a new one (the prepared candidates may be from a network that is gone).
+    const asked = vi.mocked(t.page.requestPublisherOffer).mock.calls.map(([media]) => media.fresh);
+    expect(asked[0]).toBe(false);
+    expect(asked.at(-1)).toBe(true);
   });
 
   it('ignores a late answer after the tutor ended the class', async () => {
