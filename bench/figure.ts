@@ -15,9 +15,10 @@ export interface Figure {
   readonly anchorP95: number;
   /** median / anchorMedian. */
   readonly ratio: number;
-  /** The target in words, e.g. "ratio ≤ 0.8" or "≤ 1.5 s". */
+  /** The target in words, e.g. "ratio ≤ 0.8" or "≤ 1.5 s"; "—" when the figure is only reported. */
   readonly target: string;
-  readonly met: boolean;
+  /** Whether the target is met by the median and by the p95; null when there is no target. */
+  readonly met: boolean | null;
   /** Anything a reader needs to trust the figure (sample sizes, caps, what was left out). */
   readonly notes?: string;
 }
@@ -36,6 +37,11 @@ export function median(values: readonly number[]): number {
 
 export function p95(values: readonly number[]): number {
   return quantile(values, 0.95);
+}
+
+/** The slow tail of a figure where more is better (a rate): its 5th percentile. */
+export function p5(values: readonly number[]): number {
+  return quantile(values, 0.05);
 }
 
 function quantile(values: readonly number[], q: number): number {

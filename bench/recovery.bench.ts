@@ -101,18 +101,18 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   }
   return [
     figureOf({
-      name: 'Janus restart → live again',
+      name: 'Janus restart → teacher decodes the box again',
       unit: 'ms',
-      samples: janusLive,
+      samples: janusMedia,
       anchor: "Janus's own start → listening",
       anchorSamples: janusListen,
       target: '≤ 3 s after Janus is back',
-      meets: (f) => f.median <= 3000,
+      meets: (f) => f.value <= 3000,
       notes:
         `Janus SIGKILLed mid-class, the box seen reconnecting, Janus kept down ${JANUS_DOWN_MS.slice(0, runs).join('/')} ms, ` +
-        'then started again; timed from Janus accepting connections to GET /api/status saying live (polled every 20 ms; ' +
-        `"live" means the publisher answer reached the page). A teacher joining the new Janus at once decoded the box after ` +
-        `median ${median(janusMedia).toFixed(0)} ms (p95 ${p95(janusMedia).toFixed(0)} ms), its own join included.`,
+        "then started again; timed from Janus accepting connections to the first decoded frame of the box in a teacher's page " +
+        'that joins the restarted Janus at once (a restarted Janus knows nobody, so the teacher’s own join runs alongside the ' +
+        `box's). GET /api/status said live after median ${median(janusLive).toFixed(0)} ms (p95 ${p95(janusLive).toFixed(0)} ms).`,
     }),
     figureOf({
       name: 'Chromium SIGKILL → teacher decodes the box again',
@@ -121,7 +121,7 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       anchor: 'bare puppeteer launch + kiosk page load',
       anchorSamples: chromiumLaunch,
       target: '≤ 5 s',
-      meets: (f) => f.median <= 5000,
+      meets: (f) => f.value <= 5000,
       notes:
         "the kiosk's Chromium browser process SIGKILLed mid-class; timed to the teacher's first decoded frame of the " +
         `republished box (status said live after median ${median(chromiumLive).toFixed(0)} ms). ` +

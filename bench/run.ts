@@ -19,16 +19,16 @@ const MODULES: { name: string; figure: string; anchor: string; target: string }[
     anchor: 'janus.js cold join',
     target: 'ratio ≤ 0.8',
   },
-  { name: 'startup', figure: 'daemon start → READY=1', anchor: 'empty Nest context', target: '≤ 1.5 s' },
+  { name: 'startup', figure: 'daemon start → READY=1', anchor: 'empty Nest context', target: '≤ 800 ms' },
   {
     name: 'memory',
     figure: 'daemon idle RSS',
     anchor: 'empty Nest + Fastify',
-    target: '≤ 1.3× and ≤ 130 MB',
+    target: '≤ 1.3× and ≤ 110 MB in every run',
   },
   {
     name: 'recovery',
-    figure: 'recovery → live',
+    figure: "recovery → teacher's first frame",
     anchor: 'Janus listen / Chromium launch',
     target: '≤ 3 s / ≤ 5 s',
   },
@@ -36,7 +36,7 @@ const MODULES: { name: string; figure: string; anchor: string; target: string }[
     name: 'fleet',
     figure: 'fleet heartbeats',
     anchor: 'bare Fastify route',
-    target: '≥ 3,000/s, p99 ≤ 25 ms',
+    target: '≥ 5,000/s (SQLite), ≥ 3,000/s (PostgreSQL), p99 ≤ 20 ms',
   },
   { name: 'update', figure: 'update verify + unpack + switch', anchor: '—', target: '≤ 5 s for 50 MB' },
 ];

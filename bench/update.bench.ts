@@ -116,7 +116,8 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
         anchorP95: p95(anchor),
         ratio: ourMedian / anchorMedian,
         target: `≤ ${TARGET_S} s`,
-        met: ourMedian <= TARGET_S,
+        // Judged on the median and the p95, like every figure (bench/lib/figures.ts).
+        met: ourMedian <= TARGET_S && p95(ours) <= TARGET_S,
         notes:
           'signature check, SHA-256 of the payload, tar unpack to a temp folder, sync -f, rename, trial record, ' +
           'atomic link switch; the download is not included (payload already in the download slot)',

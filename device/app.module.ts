@@ -12,12 +12,11 @@ import { SimGpioBias } from './adapters/gpio-bias.sim.js';
 import { SimKeyInput } from './adapters/key-input.sim.js';
 import { JanodeJanus } from './adapters/janus.janode.js';
 import { NoKioskBrowser } from './adapters/kiosk-browser.none.js';
-import { PuppeteerKiosk } from './adapters/kiosk-browser.puppeteer.js';
+import { ChromiumPrelaunch, PuppeteerKiosk } from './adapters/kiosk-browser.puppeteer.js';
 import { SimMicrophone } from './adapters/microphone.sim.js';
 import { TcpNetwork } from './adapters/network.tcp.js';
 import { NodeProcesses } from './adapters/process.node.js';
 import { SimSpeaker } from './adapters/speaker.sim.js';
-import { LibcameraStillCamera } from './adapters/still-camera.libcamera.js';
 import { SimStillCamera } from './adapters/still-camera.sim.js';
 import { SdNotifySystemd } from './adapters/systemd.sd-notify.js';
 import { ButtonsController } from './controllers/buttons.controller.js';
@@ -125,7 +124,12 @@ function piAdapters(config: DeviceConfig): Provider[] {
       useFactory: (devices: AlsaDevices) => new AlsaSpeaker(devices, speaker.name),
       inject: [AlsaDevices],
     },
-    { provide: StillCameraPort, useFactory: () => new LibcameraStillCamera() },
+    {
+      provide: StillCameraPort,
+      // Imported only in pi mode, like onoff: a simulated box never loads node-libcamera.
+      useFactory: async () =>
+        new (await import('./adapters/still-camera.libcamera.js')).LibcameraStillCamera(),
+    },
   ];
 }
 
@@ -147,6 +151,8 @@ export class DeviceModule {
           useFactory: (config: ConfigService) => new StatfsStorage(config),
           inject: [ConfigService],
         },
+        // runDaemon overrides it with the Chromium it launched before loading the app (issue 17).
+        { provide: ChromiumPrelaunch, useFactory: () => ChromiumPrelaunch.none() },
         {
           provide: KioskBrowserPort,
           useClass: config.kiosk.browser === 'chromium' ? PuppeteerKiosk : NoKioskBrowser,

@@ -9,6 +9,7 @@ import { reason } from '../common/errors.js';
 import { configureLogging, createLogger, NestJsonLogger } from '../common/logger.js';
 import { packageRoot } from '../common/package-root.js';
 import { VERSION } from '../common/version.js';
+import { ChromiumPrelaunch } from './adapters/kiosk-browser.puppeteer.js';
 import { DeviceModule } from './app.module.js';
 import type { DeviceConfig } from './config/device-config.schema.js';
 import { LifecycleService } from './services/lifecycle.service.js';
@@ -46,7 +47,13 @@ export async function startDaemon(config: DeviceConfig, overrides: Provider[] = 
     log.warn(`Can't serve the kiosk page: ${pageDir} is missing (run npm run build)`);
   }
   // Loopback only: the control API and the page are never reachable from the network.
-  await app.listen(config.control.port, '127.0.0.1');
+  try {
+    await app.listen(config.control.port, '127.0.0.1');
+  } catch (error) {
+    // Nest's init already ran (the kiosk browser is starting): release it all, or it keeps the process alive.
+    await app.close().catch(() => undefined);
+    throw error;
+  }
   const url = `http://127.0.0.1:${config.control.port}`;
   log.info(
     `Started daemon version=${VERSION} device=${config.device.id} url=${url} mode=${config.hardware.mode}`,
@@ -64,12 +71,20 @@ export async function startDaemon(config: DeviceConfig, overrides: Provider[] = 
 }
 
 /** Run in the foreground until SIGTERM/SIGINT; returns the exit code. */
-export async function runDaemon(config: DeviceConfig, _context: { configFile: string }): Promise<number> {
+export async function runDaemon(
+  config: DeviceConfig,
+  context: { configFile: string; prelaunch?: ChromiumPrelaunch },
+): Promise<number> {
   const log = createLogger('Daemon');
   let daemon: RunningDaemon;
   try {
-    daemon = await startDaemon(config);
+    daemon = await startDaemon(
+      config,
+      context.prelaunch ? [{ provide: ChromiumPrelaunch, useValue: context.prelaunch }] : [],
+    );
   } catch (error) {
+    await context.prelaunch?.discard();
+    exitIfStillHeld(log, 1);
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') {
       log.error(`Can't start daemon: control.port ${config.control.port} is already in use`);
@@ -98,10 +113,18 @@ export async function runDaemon(config: DeviceConfig, _context: { configFile: st
     clearTimeout(limit);
   }
   log.info('Stopped daemon');
-  // Everything is released; a library handle left open must not keep a stopped daemon alive.
+  exitIfStillHeld(log, 0);
+  return 0;
+}
+
+/**
+ * Everything is released; a library handle left open (janode's socket, a timer of a half-started
+ * service) must not keep a stopped daemon alive — systemd would wait for it, and a daemon that
+ * could not start would never exit (a port already in use hung the process before).
+ */
+function exitIfStillHeld(log: ReturnType<typeof createLogger>, code: number): void {
   setTimeout(() => {
     log.warn('Exiting: something still held the event loop 1 s after shutdown');
-    process.exit(0);
+    process.exit(code);
   }, 1000).unref();
-  return 0;
 }

@@ -29,7 +29,13 @@ export function registerDeviceCommands(program: Command): void {
         process.stdout.write(`${JSON.stringify(redactConfig(config), null, 2)}\n`);
         return;
       }
+      // Chromium starts first, so its launch overlaps loading the daemon's modules and Nest's init
+      // (which READY=1 otherwise waited for in turn): the adapter takes this browser over.
+      const prelaunch =
+        config.kiosk.browser === 'chromium'
+          ? (await import('./adapters/kiosk-browser.puppeteer.js')).ChromiumPrelaunch.start(config.kiosk)
+          : undefined;
       const { runDaemon } = await import('./daemon.js');
-      process.exitCode = await runDaemon(config, { configFile: file });
+      process.exitCode = await runDaemon(config, { configFile: file, prelaunch });
     });
 }

@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import { createLogger, NestJsonLogger } from '../common/logger.js';
 import { packageRoot } from '../common/package-root.js';
 import { VERSION } from '../common/version.js';
-import { describeLocation, isPostgresUrl, openFleetDatabase, type FleetDb } from './db/database.js';
+import { describeLocation, isPostgresUrl, openFleetStore, type FleetDb } from './db/database.js';
 import { FleetServerModule } from './fleet.module.js';
 import { isInsecureFleetUrl } from '../common/fleet-protocol.js';
 import { adminOf } from './guards/admin.guard.js';
@@ -71,7 +71,8 @@ export function dashboardDir(): string {
 
 export async function startFleetServer(config: FleetServerConfig): Promise<RunningFleetServer> {
   const log = createLogger('FleetServer');
-  const db = await openFleetDatabase(config.db);
+  const store = await openFleetStore(config.db);
+  const { db } = store;
   try {
     const options: { -readonly [K in keyof FleetOptions]: FleetOptions[K] } = {
       publicUrl: config.publicUrl ?? hostUrl(config.host, config.port),
@@ -89,7 +90,7 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       trustProxy: trustProxyOption(config.trustProxy),
     });
     const app = await NestFactory.create<NestFastifyApplication>(
-      FleetServerModule.forDatabase(db, options, config.clock ?? new SystemFleetClock(), {
+      FleetServerModule.forDatabase(store, options, config.clock ?? new SystemFleetClock(), {
         dir: config.releasesDir ?? defaultReleasesDir(config.db),
       }),
       adapter,

@@ -3,10 +3,13 @@ import { APP_FILTER } from '@nestjs/core';
 import { AdminController } from './controllers/admin.controller.js';
 import { DeviceApiController } from './controllers/device-api.controller.js';
 import { EnrolController } from './controllers/enrol.controller.js';
-import type { FleetDb } from './db/database.js';
+import type { FleetStore } from './db/database.js';
 import { FleetExceptionFilter } from './fleet-exception.filter.js';
 import { AdminGuard } from './guards/admin.guard.js';
 import { DeviceSignatureGuard } from './guards/device-signature.guard.js';
+import { DeviceHotPathRepository } from './repositories/device-hot-path.repository.js';
+import { PostgresDeviceHotPath } from './repositories/device-hot-path.postgres.js';
+import { SqliteDeviceHotPath } from './repositories/device-hot-path.sqlite.js';
 import { FleetDbHandle, FleetRepository } from './repositories/fleet.repository.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
 import { AuditService } from './services/audit.service.js';
@@ -28,11 +31,12 @@ import { ReleasesService } from './services/releases.service.js';
 @Module({})
 export class FleetCoreModule {
   static forDatabase(
-    db: FleetDb,
+    store: FleetStore,
     options: FleetOptions,
     clock: FleetClock = new SystemFleetClock(),
     payloads: ReleasePayloadOptions = { dir: 'releases' },
   ): DynamicModule {
+    const { db, raw } = store;
     return {
       module: FleetCoreModule,
       providers: [
@@ -45,6 +49,13 @@ export class FleetCoreModule {
         ReleasesRepository,
         ReleasesService,
         { provide: FleetDbHandle, useValue: { db } },
+        {
+          provide: DeviceHotPathRepository,
+          useFactory: () =>
+            raw.kind === 'sqlite'
+              ? new SqliteDeviceHotPath(db, raw.sqlite)
+              : new PostgresDeviceHotPath(raw.pool),
+        },
         { provide: FleetOptions, useValue: options },
         { provide: FleetClock, useValue: clock },
         FleetRepository,
@@ -77,14 +88,14 @@ export class FleetCoreModule {
 @Module({})
 export class FleetServerModule {
   static forDatabase(
-    db: FleetDb,
+    store: FleetStore,
     options: FleetOptions,
     clock?: FleetClock,
     payloads?: ReleasePayloadOptions,
   ): DynamicModule {
     return {
       module: FleetServerModule,
-      imports: [FleetCoreModule.forDatabase(db, options, clock, payloads)],
+      imports: [FleetCoreModule.forDatabase(store, options, clock, payloads)],
       controllers: [EnrolController, DeviceApiController, AdminController, ReleasesController],
       providers: [AdminGuard, DeviceSignatureGuard, { provide: APP_FILTER, useClass: FleetExceptionFilter }],
     };

@@ -1,4 +1,4 @@
-import { median, p95, type Figure } from '../figure.js';
+import { median, p5, p95, type Figure } from '../figure.js';
 
 export interface Sampled {
   readonly name: string;
@@ -6,30 +6,50 @@ export interface Sampled {
   readonly samples: readonly number[];
   readonly anchor: string;
   readonly anchorSamples: readonly number[];
-  readonly target: string;
-  /** Decides `met` from the figure's own numbers; the rule is the target in words, as code. */
-  readonly meets: (f: { median: number; p95: number; ratio: number }) => boolean;
+  /** The target in words; leave it out (and `meets`) for a figure that is only reported. */
+  readonly target?: string;
+  /**
+   * The target in words, as code, for one value and its ratio to the anchor's. It is applied to the
+   * median (median / anchor median) and to the p95 (p95 / anchor p95): a target is met only by both,
+   * so a figure that is fast in the middle but often slow does not pass.
+   */
+  readonly meets?: (f: { value: number; ratio: number }) => boolean;
+  /** A rate: more is better, so its slow tail is the 5th percentile, judged in place of the p95. */
+  readonly higherIsBetter?: boolean;
   readonly notes?: string;
 }
+
+/** The target column of a figure that is only reported. */
+export const NO_TARGET = '—';
 
 /** A figure from raw samples: median, p95 and ratio computed here, never typed in by hand. */
 export function figureOf(s: Sampled): Figure {
   const m = median(s.samples);
   const am = median(s.anchorSamples);
   const ratio = m / am;
+  const high = p95(s.samples);
+  const anchorHigh = p95(s.anchorSamples);
   const valid = s.samples.length > 0 && Number.isFinite(m);
+  const tail = s.higherIsBetter ? p5 : p95;
+  const worst = tail(s.samples);
+  const met =
+    s.meets === undefined
+      ? null
+      : valid &&
+        s.meets({ value: m, ratio }) &&
+        s.meets({ value: worst, ratio: worst / tail(s.anchorSamples) });
   return {
     name: s.name,
     unit: s.unit,
     runs: s.samples.length,
     median: round(m),
-    p95: round(p95(s.samples)),
+    p95: round(high),
     anchor: s.anchor,
     anchorMedian: round(am),
-    anchorP95: round(p95(s.anchorSamples)),
+    anchorP95: round(anchorHigh),
     ratio: round(ratio, 3),
-    target: s.target,
-    met: valid && s.meets({ median: m, p95: p95(s.samples), ratio }),
+    target: s.target ?? NO_TARGET,
+    met,
     ...(s.notes ? { notes: s.notes } : {}),
   };
 }

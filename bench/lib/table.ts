@@ -24,7 +24,7 @@ export function formatTable(figures: readonly Figure[]): string {
     value(f.anchorP95, f.unit),
     Number.isFinite(f.ratio) ? f.ratio.toFixed(2) : '—',
     f.target,
-    f.runs === 0 ? 'not measured' : f.met ? 'yes' : 'NO',
+    f.runs === 0 ? 'not measured' : f.met === null ? '—' : f.met ? 'yes' : 'NO',
   ]);
   const line = (cells: string[]): string => `| ${cells.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { KioskBrowserPort } from '../ports/kiosk-browser.port.js';
 import type { DeviceConfig } from '../config/device-config.schema.js';
+import { KioskBrowserPort } from '../ports/kiosk-browser.port.js';
 import { ConfigService } from '../services/config.service.js';
 
 // Chromium's own background traffic is useless on the box and refused on closed networks.
@@ -47,6 +47,89 @@ const HIDE_CURSOR = `document.addEventListener('DOMContentLoaded', () => {
   document.head.append(style);
 });`;
 
+interface LaunchedChromium {
+  readonly browser: Browser;
+  readonly profileDir: string;
+}
+
+/** Chromium as the kiosk runs it, with its own fresh profile; no page opened yet. */
+async function launchChromium(kiosk: DeviceConfig['kiosk']): Promise<LaunchedChromium> {
+  const profileDir = await mkdtemp(join(tmpdir(), 'classbox-kiosk-'));
+  const args = chromiumArgs(kiosk, process.env, process.getuid?.() === 0);
+  try {
+    const browser = await puppeteer.launch({
+      executablePath: kiosk.chromiumPath,
+      headless: kiosk.headless,
+      pipe: true,
+      userDataDir: profileDir,
+      ignoreDefaultArgs: ['--enable-automation'],
+      defaultViewport: kiosk.headless ? { width: kiosk.width, height: kiosk.height } : null,
+      args,
+      handleSIGINT: false,
+      handleSIGTERM: false,
+      handleSIGHUP: false,
+    });
+    return { browser, profileDir };
+  } catch (error) {
+    await rm(profileDir, { recursive: true, force: true }).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Open the page; a Chromium launched early can be ready before the daemon's HTTP server listens
+ * (Nest starts the kiosk during its init, before `listen`), so a refused connection is tried again.
+ */
+async function gotoOnceListening(page: Page, url: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.goto(url, { waitUntil: 'domcontentloaded' });
+      return;
+    } catch (error) {
+      if (attempt >= 100 || !/ERR_CONNECTION_REFUSED/.test(reason(error))) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+/**
+ * Chromium launched before the daemon's modules are loaded (issue 17): its ~0.7 s start runs on
+ * the other core alongside module loading and Nest's init instead of after them. The kiosk adapter
+ * takes it over on its first start; a launch that failed is simply done again there.
+ */
+export class ChromiumPrelaunch {
+  private launched: Promise<LaunchedChromium> | undefined;
+
+  private constructor(launched: Promise<LaunchedChromium> | undefined) {
+    this.launched = launched;
+    // Taken over later (or discarded): a failure here is reported by the adapter's own launch.
+    launched?.catch(() => undefined);
+  }
+
+  static start(kiosk: DeviceConfig['kiosk']): ChromiumPrelaunch {
+    return new ChromiumPrelaunch(launchChromium(kiosk));
+  }
+
+  static none(): ChromiumPrelaunch {
+    return new ChromiumPrelaunch(undefined);
+  }
+
+  /** The early launch, once; undefined afterwards or if there was none. */
+  take(): Promise<LaunchedChromium> | undefined {
+    const launched = this.launched;
+    this.launched = undefined;
+    return launched;
+  }
+
+  /** The daemon did not start after all: close the early Chromium and its profile. */
+  async discard(): Promise<void> {
+    const launched = await this.take()?.catch(() => undefined);
+    if (!launched) return;
+    await launched.browser.close().catch(() => launched.browser.process()?.kill('SIGKILL'));
+    await rm(launched.profileDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
 /**
  * Chromium through puppeteer-core, over a pipe (no remote-debugging port). On a box it is a
  * full-screen kiosk window; in tests and CI it runs headless with Chromium's fake camera and microphone.
@@ -58,8 +141,13 @@ export class PuppeteerKiosk extends KioskBrowserPort {
   private page: Page | undefined;
   private profileDir: string | undefined;
   private starting: Promise<void> | undefined;
+  /** Counts stops: a start that a stop overtook (shutdown during launch) closes what it launched. */
+  private stops = 0;
 
-  constructor(private readonly config: ConfigService) {
+  constructor(
+    private readonly config: ConfigService,
+    private readonly prelaunch: ChromiumPrelaunch,
+  ) {
     super();
   }
 
@@ -79,21 +167,36 @@ export class PuppeteerKiosk extends KioskBrowserPort {
 
   private async start(url: string): Promise<void> {
     const { kiosk } = this.config.current;
-    this.profileDir = await mkdtemp(join(tmpdir(), 'classbox-kiosk-'));
-    const args = chromiumArgs(kiosk, process.env, process.getuid?.() === 0);
-    const browser = await puppeteer.launch({
-      executablePath: kiosk.chromiumPath,
-      headless: kiosk.headless,
-      pipe: true,
-      userDataDir: this.profileDir,
-      ignoreDefaultArgs: ['--enable-automation'],
-      defaultViewport: kiosk.headless ? { width: kiosk.width, height: kiosk.height } : null,
-      args,
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-    });
+    const stops = this.stops;
+    const early = this.prelaunch.take();
+    let launched = early && (await early.catch(() => undefined));
+    // An early Chromium that died meanwhile is no use: launch afresh.
+    if (launched && !launched.browser.connected) {
+      await rm(launched.profileDir, { recursive: true, force: true }).catch(() => undefined);
+      launched = undefined;
+    }
+    if (early && launched)
+      this.log.info(`Took over the kiosk browser launched early pid=${launched.browser.process()?.pid}`);
+    const { browser, profileDir } = launched ?? (await launchChromium(kiosk));
+    if (this.stops !== stops) {
+      await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
+      await rm(profileDir, { recursive: true, force: true }).catch(() => undefined);
+      throw new Error('the kiosk browser was stopped while it started');
+    }
+    this.profileDir = profileDir;
     this.browser = browser;
+    try {
+      await this.open(browser, url);
+    } catch (error) {
+      // Half started is not started: close it, so the next start launches afresh.
+      await this.stopNow();
+      throw error;
+    }
+    this.log.info(`Started kiosk browser pid=${this.pid()} headless=${kiosk.headless}`);
+  }
+
+  /** The page on a browser just launched: permissions, crash and exit watching, navigation. */
+  private async open(browser: Browser, url: string): Promise<void> {
     const origin = new URL(url).origin;
     await browser.defaultBrowserContext().overridePermissions(origin, ['camera', 'microphone']);
     browser.on('disconnected', () => {
@@ -106,7 +209,7 @@ export class PuppeteerKiosk extends KioskBrowserPort {
     const [first] = await browser.pages();
     const page = first ?? (await browser.newPage());
     this.page = page;
-    if (kiosk.fullscreen) await page.evaluateOnNewDocument(HIDE_CURSOR);
+    if (this.config.current.kiosk.fullscreen) await page.evaluateOnNewDocument(HIDE_CURSOR);
     page.on('console', (message) =>
       this.log.debug(`Page said level=${message.type()} text=${message.text()}`),
     );
@@ -116,11 +219,18 @@ export class PuppeteerKiosk extends KioskBrowserPort {
       this.log.error(`Lost kiosk page renderer: ${reason(error)}`);
       void this.ensureStopped();
     });
-    await page.goto(url, { waitUntil: 'domcontentloaded' });
-    this.log.info(`Started kiosk browser pid=${this.pid()} headless=${kiosk.headless}`);
+    await gotoOnceListening(page, url);
   }
 
   async ensureStopped(): Promise<void> {
+    this.stops++;
+    await this.prelaunch.discard();
+    // A start under way sees the stop and closes what it launched; wait for it to have done so.
+    await this.starting?.catch(() => undefined);
+    await this.stopNow();
+  }
+
+  private async stopNow(): Promise<void> {
     const browser = this.browser;
     this.browser = undefined;
     this.page = undefined;

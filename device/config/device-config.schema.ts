@@ -130,7 +130,7 @@ export const deviceConfigSchema = z
       .strictObject({
         /** How long the class button must be held to end a live class. */
         endHoldMs: z.int().min(500).max(10_000).default(2000),
-        /** How long the class button must be held while idle to start the self-test. */
+        /** How long the mute button must be held while idle to start the self-test. */
         selfTestHoldMs: z.int().min(3000).max(20_000).default(5000),
         joinTimeoutMs: z.int().min(1000).max(60_000).default(15_000),
       })

@@ -24,7 +24,7 @@ export interface DemoOptions {
 
 const HELP = `
   Keys:  Enter or c = press the green class button    h = hold it (end the class)
-         m = mute button    s = status    t = self-test hold    q or Ctrl-C = quit
+         m = mute button    t = hold the mute button (self-test)    s = status    q or Ctrl-C = quit
 `;
 
 /**
@@ -136,8 +136,8 @@ ${HELP}`);
           void buttons.simulatePress('class', 2600);
           return;
         case 't':
-          say('  holding the class button for the self-test …');
-          void buttons.simulatePress('class', 5600);
+          say('  holding the mute button for the self-test …');
+          void buttons.simulatePress('mute', 5600);
           return;
         case 'm':
         case 'mute':

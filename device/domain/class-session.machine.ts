@@ -15,12 +15,17 @@ export interface SessionSnapshot {
 }
 
 export type SessionEvent =
-  /** The class button was released after a press shorter than the self-test hold. */
-  | { type: 'classShortPress' }
+  /**
+   * The class button went down (debounced). A class starts here, not on the release: the press
+   * itself and the debounce are all that come before the signalling (issue 17).
+   */
+  | { type: 'classPressed' }
+  /** The class button came up before the end hold, after a press that did nothing on its own. */
+  | { type: 'classReleasedShort' }
   /** The class button has been held long enough to end a class. */
   | { type: 'classEndHoldReached' }
-  /** The class button has been held long enough to start the self-test. */
-  | { type: 'classSelfTestHoldReached' }
+  /** The mute button has been held long enough to start the self-test (idle or error screen). */
+  | { type: 'selfTestHoldReached' }
   | { type: 'joined' }
   | { type: 'joinFailed'; code: string; detail?: string }
   | { type: 'left' }
@@ -52,9 +57,9 @@ export function transition(current: SessionSnapshot, event: SessionEvent): Trans
   switch (current.state) {
     case 'idle':
       switch (event.type) {
-        case 'classShortPress':
+        case 'classPressed':
           return go('joining', { type: 'join' });
-        case 'classSelfTestHoldReached':
+        case 'selfTestHoldReached':
           return stay(current, { type: 'startSelfTest' });
         default:
           return stay(current);
@@ -67,7 +72,7 @@ export function transition(current: SessionSnapshot, event: SessionEvent): Trans
           return { next: { state: 'error', errorCode: event.code, errorDetail: event.detail }, effects: [] };
         case 'endRequested':
           return go('leaving', { type: 'leave' });
-        case 'classShortPress':
+        case 'classReleasedShort':
           return stay(current, { type: 'showHint', hint: 'busy' });
         default:
           return stay(current);
@@ -77,7 +82,7 @@ export function transition(current: SessionSnapshot, event: SessionEvent): Trans
         case 'classEndHoldReached':
         case 'endRequested':
           return go('leaving', { type: 'leave' });
-        case 'classShortPress':
+        case 'classReleasedShort':
           return stay(current, { type: 'showHint', hint: 'holdToEnd' });
         case 'connectionLost':
           return {
@@ -94,7 +99,7 @@ export function transition(current: SessionSnapshot, event: SessionEvent): Trans
         case 'classEndHoldReached':
         case 'endRequested':
           return go('leaving', { type: 'leave' });
-        case 'classShortPress':
+        case 'classReleasedShort':
           return stay(current, { type: 'showHint', hint: 'holdToEnd' });
         case 'connectionLost':
           // A further loss while reconnecting keeps the newest reason on screen.
@@ -115,9 +120,9 @@ export function transition(current: SessionSnapshot, event: SessionEvent): Trans
     case 'error':
       switch (event.type) {
         // The error screen says "press the green button to try again".
-        case 'classShortPress':
+        case 'classPressed':
           return go('joining', { type: 'join' });
-        case 'classSelfTestHoldReached':
+        case 'selfTestHoldReached':
           return stay(current, { type: 'startSelfTest' });
         case 'endRequested':
           return go('idle');

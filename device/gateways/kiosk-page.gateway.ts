@@ -88,7 +88,10 @@ export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicati
     return true;
   }
 
-  async requestPublisherOffer(media: { audio: boolean; video: boolean }, timeoutMs = 10_000): Promise<Jsep> {
+  async requestPublisherOffer(
+    media: { audio: boolean; video: boolean; fresh?: boolean },
+    timeoutMs = 10_000,
+  ): Promise<Jsep> {
     const reply = await this.request({ action: 'publisher.offer', ...media }, timeoutMs);
     if (reply.jsep?.type !== 'offer') throw new KioskPageError('the page answered without an SDP offer');
     return reply.jsep;

@@ -76,6 +76,8 @@ export interface ScreenState {
   /** While the class button is held in a live class: ms left until the class ends. */
   readonly endCountdownMs?: number;
   readonly endHoldMs: number;
+  /** How long the mute button is held while idle to start the self-test (the idle screen says so). */
+  readonly selfTestHoldMs: number;
   readonly hint?: 'holdToEnd' | 'busy';
   /** Which step of joining is under way, for the joining screen. */
   readonly joinStep?: 'server' | 'publish' | 'subscribe';
@@ -103,7 +105,18 @@ export type DaemonMessage =
       iceServers: readonly RTCIceServerLike[];
       bitrateKbps: number;
     }
-  | { type: 'request'; id: number; action: 'publisher.offer'; audio: boolean; video: boolean }
+  /**
+   * `fresh`: make a new offer rather than hand over the one prepared while idle — after a lost
+   * connection, whose network may have changed since the prepared candidates were gathered.
+   */
+  | {
+      type: 'request';
+      id: number;
+      action: 'publisher.offer';
+      audio: boolean;
+      video: boolean;
+      fresh?: boolean;
+    }
   | { type: 'request'; id: number; action: 'subscriber.answer'; offer: { type: 'offer'; sdp: string } }
   /** A JPEG still of the camera as the page sees it (works while the camera is busy in class). */
   | { type: 'request'; id: number; action: 'camera.snapshot' }

@@ -41,7 +41,9 @@ interface Button {
 /**
  * The physical buttons: pin edges or USB key events → debounce and hold detection → class and mute
  * actions. Both sources feed the same press detector, so a USB button behaves exactly as a wired one.
- * The class button starts a class on a short press and ends a live one only when held.
+ * The class button starts a class as it goes down (issue 17: the press and its release are not
+ * waited for) and ends a live one only when held. The mute button toggles the microphone on its
+ * release, so that holding it 5 s while idle can start the self-test instead.
  */
 @Injectable()
 export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
@@ -80,13 +82,13 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
       class: {
         name: 'class',
         source: source('class', pins.classButton),
-        detector: new PressDetector({ debounceMs, holdThresholdsMs: [endHoldMs, selfTestHoldMs] }),
+        detector: new PressDetector({ debounceMs, holdThresholdsMs: [endHoldMs] }),
         consumed: false,
       },
       mute: {
         name: 'mute',
         source: source('mute', pins.muteButton),
-        detector: new PressDetector({ debounceMs, holdThresholdsMs: [] }),
+        detector: new PressDetector({ debounceMs, holdThresholdsMs: [selfTestHoldMs] }),
         consumed: false,
       },
     };
@@ -248,38 +250,54 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
             this.handle(button, button.detector.poll(this.clock.now()));
             this.holdProgress.emit();
           }, POLL_MS);
-          if (button.name === 'mute') {
-            this.metrics.presses.inc({ button: 'mute', kind: 'short' });
-            this.mute.toggle();
+          // A press that starts a class is spent: neither its hold nor its release ends that class.
+          if (button.name === 'class' && this.session.dispatch({ type: 'classPressed' })) {
+            button.consumed = true;
+            this.metrics.presses.inc({ button: 'class', kind: 'short' });
+            this.log.info('Pressed button button=class action=classPressed');
           }
           this.holdProgress.emit();
           break;
         case 'hold':
+          if (button.consumed) break;
           if (button.name === 'class') this.onClassHold(button, event.thresholdMs);
+          else this.onMuteHold(button, event.thresholdMs);
           break;
         case 'up':
           this.clock.clearInterval(button.holdTimer);
           button.holdTimer = undefined;
-          if (button.name === 'class' && !button.consumed) {
-            this.metrics.presses.inc({ button: 'class', kind: 'short' });
-            this.log.info(`Pressed button button=class heldMs=${event.heldMs}`);
-            this.session.dispatch({ type: 'classShortPress' });
-          }
+          if (!button.consumed) this.onRelease(button, event.heldMs);
           this.holdProgress.emit();
           break;
       }
     }
   }
 
+  /** A press that did nothing on the way down: the class button hints, the mute button toggles. */
+  private onRelease(button: Button, heldMs: number): void {
+    if (button.name === 'mute') {
+      this.metrics.presses.inc({ button: 'mute', kind: 'short' });
+      this.mute.toggle();
+      return;
+    }
+    this.log.info(`Released button button=class heldMs=${heldMs}`);
+    this.session.dispatch({ type: 'classReleasedShort' });
+  }
+
   private onClassHold(button: Button, thresholdMs: number): void {
-    const isEndHold = thresholdMs === this.endHoldMs;
-    const event = isEndHold
-      ? ({ type: 'classEndHoldReached' } as const)
-      : ({ type: 'classSelfTestHoldReached' } as const);
-    if (this.session.dispatch(event)) {
+    if (this.session.dispatch({ type: 'classEndHoldReached' })) {
       button.consumed = true;
       this.metrics.presses.inc({ button: 'class', kind: 'hold' });
-      this.log.info(`Held button button=class ms=${thresholdMs} action=${event.type}`);
+      this.log.info(`Held button button=class ms=${thresholdMs} action=classEndHoldReached`);
+    }
+  }
+
+  /** Held 5 s while idle (or on the error screen): the self-test, and the release does not toggle mute. */
+  private onMuteHold(button: Button, thresholdMs: number): void {
+    if (this.session.dispatch({ type: 'selfTestHoldReached' })) {
+      button.consumed = true;
+      this.metrics.presses.inc({ button: 'mute', kind: 'hold' });
+      this.log.info(`Held button button=mute ms=${thresholdMs} action=selfTestHoldReached`);
     }
   }
 }

@@ -258,7 +258,13 @@ export class ClassSessionService
     this.check(generation);
     this.setStep('publish');
     const camera = this.health.get('camera');
-    const offer = await this.page.requestPublisherOffer({ audio: true, video: camera.status === 'ok' });
+    // A rejoin follows a lost connection: the network may have changed since the page gathered the
+    // candidates of its prepared offer (a cut link leaves it with none that work), so it makes a new one.
+    const offer = await this.page.requestPublisherOffer({
+      audio: true,
+      video: camera.status === 'ok',
+      fresh: this.snapshot.state === 'reconnecting',
+    });
     this.check(generation);
     const result = await this.janus.publish({
       room,
@@ -353,9 +359,12 @@ export class ClassSessionService
     const attempt = async (): Promise<void> => {
       if (this.stopping || this.inClass() || this.snapshot.state === 'joining') return;
       try {
+        const wasDown = this.health.get('server').status !== 'ok';
         await this.janus.ensureConnected();
         this.warmBackoff.reset();
         this.health.set('server', { status: 'ok' });
+        // Janus is back after a loss: the network may have changed under the offer the page prepared.
+        if (wasDown) this.page.send({ type: 'publisher.close' });
       } catch (error) {
         this.health.set('server', { status: 'missing', code: codeOf(error), detail: reason(error) });
         const delay = this.warmBackoff.next();

@@ -72,6 +72,7 @@ export class ScreenService implements OnApplicationBootstrap {
       errorCode: snapshot.errorCode,
       endCountdownMs: this.buttons.endCountdownMs(),
       endHoldMs: config.session.endHoldMs,
+      selfTestHoldMs: config.session.selfTestHoldMs,
       hint: this.session.currentHint,
       joinStep: this.session.joinStep,
       audioOnly: this.uplink.audioOnly,

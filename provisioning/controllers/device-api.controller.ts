@@ -7,10 +7,11 @@ import {
   type HeartbeatResponse,
 } from '../../common/fleet-protocol.js';
 import { parseInput } from '../fleet-errors.js';
-import { DeviceSignatureGuard } from '../guards/device-signature.guard.js';
+import { DeviceSignatureGuard, SignedDeviceOf } from '../guards/device-signature.guard.js';
 import { DesiredConfigService } from '../services/desired-config.service.js';
 import { DevicesService } from '../services/devices.service.js';
 import { ReleasesService } from '../services/releases.service.js';
+import type { SignedDevice } from '../services/request-signature.service.js';
 
 /** What a box may do: only on `/api/v1/devices/{its own id}/…`, every request signed. */
 @Controller('api/v1/devices/:id')
@@ -24,10 +25,10 @@ export class DeviceApiController {
 
   @Post('heartbeat')
   @HttpCode(200)
-  async heartbeat(@Param('id') id: string, @Body() body: unknown): Promise<HeartbeatResponse> {
+  async heartbeat(@SignedDeviceOf() signed: SignedDevice, @Body() body: unknown): Promise<HeartbeatResponse> {
     const beat = parseInput(heartbeatSchema, body, 'heartbeat');
-    const answer = await this.devices.heartbeat(id, beat);
-    const update = await this.releases.onHeartbeat(id, beat.update);
+    const answer = await this.devices.heartbeat(signed, beat);
+    const update = await this.releases.onHeartbeat(signed.row, beat.update);
     return update ? { ...answer, update } : answer;
   }
 
@@ -58,12 +59,12 @@ export class DeviceApiController {
 
   /** An unchanged config is a bodiless 304, so polling every heartbeat costs almost nothing. */
   @Get('config')
-  async config(
-    @Param('id') id: string,
+  config(
+    @SignedDeviceOf() signed: SignedDevice,
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
-  ): Promise<DesiredConfig | undefined> {
-    const { config, etag } = await this.desired.forDevice(id);
+  ): DesiredConfig | undefined {
+    const { config, etag } = this.desired.forSignedDevice(signed.row);
     void reply.header('etag', etag).header('cache-control', 'no-cache');
     if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim() === etag)) {
       void reply.status(304);

@@ -17,6 +17,20 @@ export class DatabaseError extends Error {
 
 export type FleetDb = Kysely<FleetDatabase>;
 
+/**
+ * The driver under Kysely, for the few statements of the heartbeat hot path that are prepared once
+ * and reused (Kysely prepares every statement anew). Only `repositories/*.sqlite|postgres.ts` use it.
+ */
+export type RawFleetDb =
+  | { readonly kind: 'sqlite'; readonly sqlite: BetterSqlite3.Database }
+  | { readonly kind: 'postgres'; readonly pool: pg.Pool };
+
+/** The open database: Kysely for every query, and its driver for the hot path. */
+export interface FleetStore {
+  readonly db: FleetDb;
+  readonly raw: RawFleetDb;
+}
+
 /** `postgres://…` or `postgresql://…` is PostgreSQL; anything else is a SQLite file path. */
 export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//.test(location);
@@ -36,13 +50,23 @@ export function describeLocation(location: string): string {
 
 /** Open the database and bring its schema up to date. */
 export async function openFleetDatabase(location: string): Promise<FleetDb> {
+  return (await openFleetStore(location)).db;
+}
+
+/** Open the database, bring its schema up to date, and keep its driver at hand for the hot path. */
+export async function openFleetStore(location: string): Promise<FleetStore> {
   let db: FleetDb;
+  let raw: RawFleetDb;
   try {
-    db = isPostgresUrl(location)
-      ? new Kysely<FleetDatabase>({
-          dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location, max: 10 }) }),
-        })
-      : new Kysely<FleetDatabase>({ dialect: new SqliteDialect({ database: openSqlite(location) }) });
+    if (isPostgresUrl(location)) {
+      const pool = new pg.Pool({ connectionString: location, max: 10 });
+      raw = { kind: 'postgres', pool };
+      db = new Kysely<FleetDatabase>({ dialect: new PostgresDialect({ pool }) });
+    } else {
+      const sqlite = openSqlite(location);
+      raw = { kind: 'sqlite', sqlite };
+      db = new Kysely<FleetDatabase>({ dialect: new SqliteDialect({ database: sqlite }) });
+    }
   } catch (error) {
     throw new DatabaseError('E-DB-OPEN', `can't open database ${describeLocation(location)}`, {
       cause: error,
@@ -54,7 +78,7 @@ export async function openFleetDatabase(location: string): Promise<FleetDb> {
     await db.destroy().catch(() => undefined);
     throw error;
   }
-  return db;
+  return { db, raw };
 }
 
 function openSqlite(file: string): BetterSqlite3.Database {

@@ -176,6 +176,15 @@ MIGRATIONS['0003_security'] = {
   },
 };
 
+MIGRATIONS['0004_heartbeat_order'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('devices').addColumn('heartbeat_at', 'bigint').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('devices').dropColumn('heartbeat_at').execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

@@ -33,6 +33,11 @@ export interface DevicesTable {
   channel: Generated<string>;
   /** The last update report from its heartbeat. */
   update_json: string | null;
+  /**
+   * The signed timestamp (ms, the box's clock) of the heartbeat the row shows (migration 0003): a
+   * heartbeat older than it is not applied, so batching or replicas never show an older state.
+   */
+  heartbeat_at: number | string | null;
 }
 
 export interface EnrolmentTokensTable {

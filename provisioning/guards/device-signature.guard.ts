@@ -1,24 +1,28 @@
-import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { createParamDecorator, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import { SIGNATURE_HEADERS } from '../../common/fleet-protocol.js';
 import { FleetApiError } from '../fleet-errors.js';
-import { RequestSignatureService } from '../services/request-signature.service.js';
+import { RequestSignatureService, type SignedDevice } from '../services/request-signature.service.js';
 
-type RawRequest = FastifyRequest & { rawBody?: Buffer };
+type RawRequest = FastifyRequest & { rawBody?: Buffer; signedDevice?: SignedDevice };
 
 const header = (request: FastifyRequest, name: string): string | undefined => {
   const value = request.headers[name];
   return Array.isArray(value) ? value[0] : value;
 };
 
-/** Device routes: a signed request from the device named in the path, and only that one. */
+/**
+ * Device routes: a signed request from the device named in the path, and only that one. The
+ * device row read to check the signature is kept on the request (`@SignedDeviceOf()`), so the
+ * route does not read it again.
+ */
 @Injectable()
 export class DeviceSignatureGuard implements CanActivate {
   constructor(private readonly signatures: RequestSignatureService) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RawRequest>();
-    const signer = await this.signatures.verify({
+    const signed = await this.signatures.verify({
       method: request.method,
       url: request.url,
       deviceId: header(request, SIGNATURE_HEADERS.device),
@@ -28,13 +32,21 @@ export class DeviceSignatureGuard implements CanActivate {
       body: request.rawBody,
     });
     const target = (request.params as { id?: string }).id;
-    if (target !== signer) {
+    if (target !== signed.row.id) {
       throw new FleetApiError(
         403,
         'E-FORBIDDEN',
-        `device "${signer}" may only use its own resources, not "${target}"`,
+        `device "${signed.row.id}" may only use its own resources, not "${target}"`,
       );
     }
+    request.signedDevice = signed;
     return true;
   }
 }
+
+/** The verified device of a route behind `DeviceSignatureGuard`. */
+export const SignedDeviceOf = createParamDecorator((_data: unknown, context: ExecutionContext) => {
+  const signed = context.switchToHttp().getRequest<RawRequest>().signedDevice;
+  if (!signed) throw new Error('SignedDeviceOf() used on a route without DeviceSignatureGuard');
+  return signed;
+});

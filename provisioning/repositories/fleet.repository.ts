@@ -245,16 +245,7 @@ export class FleetRepository {
 
   // Replay protection
 
-  /** False when this nonce was seen before for this device (a replay). */
-  async rememberNonce(deviceId: string, nonce: string, seenAt: string): Promise<boolean> {
-    const result = await this.db
-      .insertInto('request_nonces')
-      .values({ device_id: deviceId, nonce, seen_at: seenAt })
-      .onConflict((oc) => oc.columns(['device_id', 'nonce']).doNothing())
-      .executeTakeFirst();
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
-  }
-
+  /** Nonces are remembered in batches by `DeviceHotPathRepository`; old ones are forgotten here. */
   async forgetNoncesBefore(before: string): Promise<void> {
     await this.db.deleteFrom('request_nonces').where('seen_at', '<', before).execute();
   }

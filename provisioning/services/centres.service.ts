@@ -94,11 +94,11 @@ export class CentresService {
 }
 
 /** The stored JSON was validated on the way in; parsing again guards against hand edits. */
-export function roomOf(row: CentreRow): RoomSettings {
+export function roomOf(row: Pick<CentreRow, 'room_json'>): RoomSettings {
   return roomSettingsSchema.parse(JSON.parse(row.room_json));
 }
 
-export function timetableOf(row: CentreRow): TimetableEntry[] {
+export function timetableOf(row: Pick<CentreRow, 'timetable_json'>): TimetableEntry[] {
   return timetableSchema.parse(JSON.parse(row.timetable_json));
 }
 

@@ -4,9 +4,12 @@ import type { ActionKind, ActionResult, Heartbeat, HeartbeatResponse } from '../
 import { updateReportSchema, type UpdateReport } from '../../common/release-manifest.js';
 import { createLogger } from '../../common/logger.js';
 import { FleetApiError, notFound } from '../fleet-errors.js';
+import { GroupCommit } from '../domain/group-commit.js';
+import { DeviceHotPathRepository, type HeartbeatRecord } from '../repositories/device-hot-path.repository.js';
 import { FleetRepository, type ActionRow, type DeviceRow } from '../repositories/fleet.repository.js';
 import { DesiredConfigService } from './desired-config.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
+import type { SignedDevice } from './request-signature.service.js';
 
 export interface HealthItem {
   status: 'ok' | 'missing' | 'error';
@@ -44,17 +47,31 @@ export interface ActionView {
   updatedAt: string;
 }
 
+/** Heartbeats per transaction at most; under load a batch holds what arrived during the previous one. */
+const MAX_HEARTBEAT_BATCH = 512;
+
 /** Boxes: heartbeats in, state out to the dashboard, remote actions both ways. */
 @Injectable()
 export class DevicesService {
   private readonly log = createLogger(DevicesService.name);
+  private readonly heartbeats: GroupCommit<HeartbeatRecord, undefined>;
 
   constructor(
     private readonly repo: FleetRepository,
+    hotPath: DeviceHotPathRepository,
     private readonly desired: DesiredConfigService,
     private readonly clock: FleetClock,
     private readonly options: FleetOptions,
-  ) {}
+  ) {
+    this.heartbeats = new GroupCommit(
+      async (items) => {
+        await hotPath.saveHeartbeats(items);
+        return items.map(() => undefined);
+      },
+      MAX_HEARTBEAT_BATCH,
+      setImmediate,
+    );
+  }
 
   async list(centreId?: string): Promise<DeviceView[]> {
     return (await this.repo.listDevices(centreId)).map((row) => this.toView(row));
@@ -74,35 +91,43 @@ export class DevicesService {
     return this.get(id);
   }
 
-  async heartbeat(id: string, beat: Heartbeat): Promise<HeartbeatResponse> {
+  /**
+   * One heartbeat: its write joins the others arriving meanwhile in one transaction (and is
+   * committed before the answer), and only a box with open actions costs a further read.
+   */
+  async heartbeat(signed: SignedDevice, beat: Heartbeat): Promise<HeartbeatResponse> {
+    const { row: before, signedAtMs } = signed;
+    const id = before.id;
     const now = this.clock.now().toISOString();
-    const before = await this.row(id);
-    await this.repo.updateDevice(id, {
+    await this.heartbeats.submit({
+      deviceId: id,
+      signedAtMs,
+      seenAt: now,
       state: beat.state,
-      error_code: beat.errorCode ?? null,
-      health_json: JSON.stringify(beat.health),
+      errorCode: beat.errorCode ?? null,
+      healthJson: JSON.stringify(beat.health),
       version: beat.version,
-      vitals_json: JSON.stringify({
+      vitalsJson: JSON.stringify({
         uptimeSec: beat.uptimeSec,
         temperatureC: beat.temperatureC,
         rttMs: beat.network.rttMs,
         board: beat.board,
       }),
-      last_seen_at: now,
-      updated_at: now,
     });
     if (before.state !== beat.state)
       this.log.info(`Changed device state device=${id} from=${before.state} to=${beat.state}`);
-    const open = await this.repo.openActions(id);
-    await this.repo.setActionStatus(
-      open.filter((a) => a.status === 'pending').map((a) => a.id),
-      'sent',
-      now,
-    );
-    const { etag } = await this.desired.forDevice(id);
+    let open: ActionRow[] = [];
+    if (before.has_open_actions) {
+      open = await this.repo.openActions(id);
+      await this.repo.setActionStatus(
+        open.filter((a) => a.status === 'pending').map((a) => a.id),
+        'sent',
+        now,
+      );
+    }
     return {
       actions: open.map((a) => ({ id: a.id, kind: a.kind })),
-      configEtag: etag,
+      configEtag: this.desired.forSignedDevice(before).etag,
       serverTime: now,
     };
   }

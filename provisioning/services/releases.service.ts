@@ -17,6 +17,7 @@ import { badRequest, FleetApiError, notFound } from '../fleet-errors.js';
 import type { CreateRelease, CreateRollout } from '../protocol/releases-api.schema.js';
 import { FleetRepository } from '../repositories/fleet.repository.js';
 import { ReleasePayloadRepository } from '../repositories/release-payload.repository.js';
+import type { SignedDeviceRow } from '../repositories/device-hot-path.repository.js';
 import { ReleasesRepository, type ReleaseRow, type RolloutRow } from '../repositories/releases.repository.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
 
@@ -217,9 +218,12 @@ export class ReleasesService {
   }
 
   /** Called with every heartbeat: keep the box's report, answer with its target. */
-  async onHeartbeat(deviceId: string, report: UpdateReport | undefined): Promise<UpdateOffer | undefined> {
-    const device = await this.repo.findDeviceUpdate(deviceId);
-    if (!device) throw notFound('device', deviceId);
+  /** After a heartbeat, from the row its request was checked with: rollouts are read only if any aim at it. */
+  async onHeartbeat(
+    device: SignedDeviceRow,
+    report: UpdateReport | undefined,
+  ): Promise<UpdateOffer | undefined> {
+    const deviceId = device.id;
     const json = report ? JSON.stringify(report) : null;
     if (json !== device.update_json) {
       await this.repo.saveUpdateReport(deviceId, json);
@@ -229,6 +233,7 @@ export class ReleasesService {
         else this.log.warn(line);
       }
     }
+    if (!device.has_rollouts) return undefined;
     const target = await this.target(device);
     if (!target) return undefined;
     return {

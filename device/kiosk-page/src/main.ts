@@ -56,7 +56,7 @@ async function onRequest(message: Extract<DaemonMessage, { type: 'request' }>): 
   try {
     switch (message.action) {
       case 'publisher.offer': {
-        const jsep = await media.publisherOffer(message.audio, message.video);
+        const jsep = await media.publisherOffer(message.audio, message.video, message.fresh === true);
         channel.send({ type: 'reply', id: message.id, ok: true, jsep: { type: jsep.type, sdp: jsep.sdp } });
         return;
       }
@@ -103,7 +103,7 @@ channel.onMessage = (message) => {
       void media.setVideo(message.enabled);
       return;
     case 'publisher.close':
-      media.closePublisher();
+      media.closePublisherAndPrepare();
       return;
     case 'subscriber.streams':
       media.setStreams(message.streams);
@@ -181,4 +181,5 @@ window.classbox = {
         audioTracks: (v.srcObject as MediaStream).getAudioTracks().length,
       })),
   selfFrames: () => selfVideo.getVideoPlaybackQuality().totalVideoFrames,
+  prepared: () => media.preparedState(),
 };

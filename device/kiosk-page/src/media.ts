@@ -28,9 +28,25 @@ export interface RemoteFeed {
   stream: MediaStream;
 }
 
+/** A publisher prepared while idle: tracks attached, encoder capped, offer set, ICE gathered. */
+interface PreparedPublisher {
+  readonly pc: RTCPeerConnection;
+  readonly stream: MediaStream;
+  readonly video: boolean;
+  readonly at: number;
+}
+
+/** Host candidates may go stale (a new DHCP lease): an idle box prepares its offer afresh this often. */
+const PREPARED_MAX_AGE_MS = 4 * 60_000;
+
 /**
  * Camera, microphone and the two peer connections (publish, subscribe). The daemon relays the
  * signalling to Janus; this class only does what a browser must: capture, encode, decode, play.
+ *
+ * While idle the publisher is prepared ahead (issue 17): the connection with its tracks and
+ * bitrate cap, its offer set as local description and its ICE candidates gathered, so a press costs
+ * only the trip to Janus. Nothing of it reaches Janus before the press: the daemon is given the
+ * offer only when it asks for one, and candidates of a prepared connection are not sent.
  */
 export class Media {
   local: MediaStream | undefined;
@@ -45,6 +61,9 @@ export class Media {
   private muted = false;
   private audioContext: AudioContext | undefined;
   private toneContext: AudioContext | undefined;
+  private prepared: PreparedPublisher | undefined;
+  private preparing: Promise<void> | undefined;
+  private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private analyser: AnalyserNode | undefined;
   /** The audio output the daemon chose (HDMI or USB speaker), for remote sound. */
   speakerId: string | undefined;
@@ -59,7 +78,10 @@ export class Media {
       urls: typeof s.urls === 'string' ? s.urls : [...s.urls],
     }));
     this.bitrateKbps = bitrateKbps;
+    // The servers and the cap are part of a prepared connection: prepare it again with these.
+    this.dropPrepared();
     if (changed || !this.local) void this.warmUp();
+    else this.prepare();
   }
 
   /** Open camera and microphone now, so a press costs only the negotiation. */
@@ -114,6 +136,46 @@ export class Media {
     this.events.devices(camera, microphone, labels);
     // A class in progress keeps its connection; swap the tracks it sends.
     if (this.publisher) await this.replaceSentTracks();
+    else {
+      if (this.prepared?.stream !== stream) this.dropPrepared();
+      this.prepare();
+    }
+  }
+
+  /**
+   * Prepare the publisher while idle, if it is not already (idempotent; never throws): the page
+   * calls it once the camera is open, after a class, and the refresh timer keeps it fresh.
+   */
+  prepare(): void {
+    this.refreshTimer ??= setInterval(() => {
+      if (this.prepared && performance.now() - this.prepared.at > PREPARED_MAX_AGE_MS) {
+        this.dropPrepared();
+        this.prepare();
+      }
+    }, PREPARED_MAX_AGE_MS / 4);
+    if (this.publisher || this.prepared || this.preparing || !this.local) return;
+    const stream = this.local;
+    this.preparing = this.newPublisher(stream, true, stream.getVideoTracks().length > 0)
+      .then((pc) => {
+        if (this.local !== stream || this.publisher) {
+          pc.close();
+          return;
+        }
+        this.prepared = { pc, stream, video: stream.getVideoTracks().length > 0, at: performance.now() };
+      })
+      .catch((e) => console.warn('prepare publisher', e))
+      .finally(() => (this.preparing = undefined));
+  }
+
+  /** For tests and IT diagnostics: is a publisher prepared, and are its candidates gathered? */
+  preparedState(): 'none' | 'gathering' | 'ready' {
+    if (!this.prepared) return 'none';
+    return this.prepared.pc.iceGatheringState === 'complete' ? 'ready' : 'gathering';
+  }
+
+  private dropPrepared(): void {
+    this.prepared?.pc.close();
+    this.prepared = undefined;
   }
 
   setMuted(muted: boolean): void {
@@ -148,20 +210,50 @@ export class Media {
     source.connect(this.analyser);
   }
 
-  async publisherOffer(audio: boolean, video: boolean): Promise<RTCSessionDescriptionInit> {
+  async publisherOffer(audio: boolean, video: boolean, fresh = false): Promise<RTCSessionDescriptionInit> {
     this.closePublisher();
     if (!this.local) await this.warmUp();
-    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
-    this.publisher = pc;
-    this.watch(pc, 'publisher');
-    const audioTrack = this.local?.getAudioTracks()[0];
-    const videoTrack = this.local?.getVideoTracks()[0];
+    await this.preparing;
+    const ready = this.prepared;
+    this.prepared = undefined;
     this.videoEnabled = video;
-    if (audio && audioTrack) pc.addTransceiver(audioTrack, { direction: 'sendonly', streams: [this.local!] });
+    if (
+      ready &&
+      !fresh &&
+      audio &&
+      ready.stream === this.local &&
+      ready.video === video &&
+      performance.now() - ready.at <= PREPARED_MAX_AGE_MS
+    ) {
+      this.publisher = ready.pc;
+      const gathered = ready.pc.iceGatheringState === 'complete';
+      // Its candidates are in the description already; the end of gathering was not sent yet.
+      if (gathered)
+        setTimeout(() => this.publisher === ready.pc && this.events.candidate('publisher', null), 0);
+      return ready.pc.localDescription!.toJSON() as RTCSessionDescriptionInit;
+    }
+    ready?.pc.close();
+    const pc = await this.newPublisher(this.local, audio, video, (created) => (this.publisher = created));
+    return pc.localDescription!.toJSON() as RTCSessionDescriptionInit;
+  }
+
+  /** A publisher connection with its tracks and encoder cap, its offer set as local description. */
+  private async newPublisher(
+    local: MediaStream | undefined,
+    audio: boolean,
+    video: boolean,
+    adopt?: (pc: RTCPeerConnection) => void,
+  ): Promise<RTCPeerConnection> {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+    adopt?.(pc);
+    this.watch(pc, 'publisher');
+    const audioTrack = local?.getAudioTracks()[0];
+    const videoTrack = local?.getVideoTracks()[0];
+    if (audio && audioTrack) pc.addTransceiver(audioTrack, { direction: 'sendonly', streams: [local!] });
     else pc.addTransceiver('audio', { direction: 'sendonly' });
     const videoTransceiver =
       video && videoTrack
-        ? pc.addTransceiver(videoTrack, { direction: 'sendonly', streams: [this.local!] })
+        ? pc.addTransceiver(videoTrack, { direction: 'sendonly', streams: [local!] })
         : pc.addTransceiver('video', { direction: 'sendonly' });
     // Cap the encoder as well as Janus's REMB, so a weak uplink is never flooded.
     const params = videoTransceiver.sender.getParameters();
@@ -169,7 +261,7 @@ export class Media {
     await videoTransceiver.sender.setParameters(params).catch(() => undefined);
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
-    return pc.localDescription!.toJSON() as RTCSessionDescriptionInit;
+    return pc;
   }
 
   /** A candidate Janus trickled (full_trickle); one that comes before its description waits for it. */
@@ -300,6 +392,16 @@ export class Media {
     this.pendingPublisher = [];
     this.publisher?.close();
     this.publisher = undefined;
+  }
+
+  /**
+   * After a class, or when the daemon is back in touch with Janus after a loss: close any publisher
+   * and prepare the next one afresh (its candidates gathered on the network as it is now).
+   */
+  closePublisherAndPrepare(): void {
+    this.closePublisher();
+    this.dropPrepared();
+    this.prepare();
   }
 
   /** Keep only the feeds still publishing in the room (a left publisher's tile goes at once). */

@@ -100,6 +100,15 @@ export class Screen {
         }
         zh.textContent = '请按绿色按钮开始上课';
         en.textContent = 'Press the green button to start class';
+        const testSecs = (s.selfTestHoldMs / 1000).toLocaleString('zh-CN');
+        detail.append(
+          el(
+            'div',
+            'hint-selftest',
+            `设备自检：按住静音按钮 ${testSecs} 秒`,
+            el('span', 'en', `Self-test: hold the mute button for ${testSecs} seconds`),
+          ),
+        );
         const problems = Object.entries(s.health).filter(([, h]) => h.status !== 'ok' && h.code);
         for (const [, h] of problems) {
           const f = faultText(h.code!);

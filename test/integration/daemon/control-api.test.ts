@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -148,4 +150,83 @@ describe('the daemon process', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  /** Processes whose command line mentions `fragment` (e.g. a Chromium profile under a test's own TMPDIR). */
+  const processesMentioning = (fragment: string): number[] =>
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((pid) => {
+        try {
+          return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(fragment);
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+
+  const chromiumConfig = (port: number, janusPort: number) => ({
+    device: { id: 'early-box', displayName: 'Early Chromium' },
+    janus: { url: `ws://127.0.0.1:${janusPort}`, room: 1, connectTimeoutMs: 1000 },
+    hardware: { mode: 'sim' },
+    kiosk: { browser: 'chromium', headless: true, fakeMedia: true, width: 640, height: 480 },
+    control: { port },
+  });
+
+  it('launches the kiosk Chromium before loading the app, takes it over, and closes it on SIGTERM', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'classbox-early-'));
+    const port = await freePort();
+    const file = join(dir, 'device.json');
+    await writeFile(file, JSON.stringify(chromiumConfig(port, await freePort())));
+    const child = spawn(process.execPath, [CLI, 'device', '--config', file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: dir },
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(
+        async () => {
+          const res = await fetch(`http://127.0.0.1:${port}/api/status`).catch(() => undefined);
+          const status = (await res?.json()) as { health?: { kiosk?: { status: string } } } | undefined;
+          return status?.health?.kiosk?.status === 'ok';
+        },
+        30_000,
+        'the kiosk page to connect',
+      );
+      expect(out).toContain('Took over the kiosk browser launched early');
+      expect(processesMentioning(dir).length).toBeGreaterThan(0);
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      await waitFor(() => processesMentioning(dir).length === 0, 5000, 'Chromium to be gone');
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it('leaves no early Chromium behind when the daemon cannot start (port taken)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'classbox-early-'));
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as { port: number }).port;
+    const file = join(dir, 'device.json');
+    await writeFile(file, JSON.stringify(chromiumConfig(port, await freePort())));
+    try {
+      const child = spawn(process.execPath, [CLI, 'device', '--config', file], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, TMPDIR: dir },
+      });
+      let err = '';
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(err).toContain('already in use');
+      await waitFor(() => processesMentioning(dir).length === 0, 5000, 'no Chromium left');
+      expect(readdirSync(dir).filter((name) => name.startsWith('classbox-kiosk-'))).toEqual([]);
+    } finally {
+      taken.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });

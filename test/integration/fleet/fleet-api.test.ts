@@ -524,6 +524,96 @@ describe.each(databases)('fleet API on $name', (database) => {
       expect((await admin('GET', '/devices?centre=BAD!')).status).toBe(400);
     });
 
+    it('shows the latest heartbeat even when an older one arrives after it', async () => {
+      const path = `/api/v1/devices/${b.id}/heartbeat`;
+      const signedAt = Date.now();
+      const newer = await deviceCall(
+        b.device,
+        b.id,
+        'POST',
+        path,
+        { ...heartbeat, state: 'live' },
+        {
+          timestampMs: signedAt,
+        },
+      );
+      expect(newer.status).toBe(200);
+      // Delayed in the network (or by a batch on another replica): signed earlier, arriving later.
+      const older = await deviceCall(
+        b.device,
+        b.id,
+        'POST',
+        path,
+        { ...heartbeat, state: 'joining' },
+        {
+          timestampMs: signedAt - 5_000,
+        },
+      );
+      expect(older.status).toBe(200);
+      expect((await admin('GET', `/devices/${b.id}`)).json.state).toBe('live');
+    });
+
+    it('stores every one of many concurrent heartbeats (one batch), each box its own', async () => {
+      const tokens = await mint(12);
+      const boxes = await Promise.all(
+        tokens.map(async (t) => ({ id: t.deviceId, device: (await enrol(t.token)).device })),
+      );
+      const states = ['idle', 'joining', 'live', 'reconnecting'] as const;
+      const answers = await Promise.all(
+        boxes.map((box, i) =>
+          deviceCall(box.device, box.id, 'POST', `/api/v1/devices/${box.id}/heartbeat`, {
+            ...heartbeat,
+            state: states[i % states.length],
+            uptimeSec: 1000 + i,
+          }),
+        ),
+      );
+      expect(answers.map((a) => a.status)).toEqual(boxes.map(() => 200));
+      const listed = (await admin('GET', `/devices?centre=${CENTRE.id}`)).json as {
+        id: string;
+        state: string;
+        vitals: { uptimeSec: number };
+      }[];
+      boxes.forEach((box, i) => {
+        const row = listed.find((d) => d.id === box.id);
+        expect(row).toMatchObject({ state: states[i % states.length], vitals: { uptimeSec: 1000 + i } });
+      });
+    });
+
+    it('refuses a replay after the server restarts on the same database', async () => {
+      const path = `/api/v1/devices/${a.id}/heartbeat`;
+      const body = JSON.stringify(heartbeat);
+      const headers = signedHeaders(a.device, 'POST', path, body, { as: a.id });
+      expect((await api('POST', path, body, headers)).status).toBe(200);
+      await server.stop();
+      server = await startFleetServer({ db: location, port: 0, host: '127.0.0.1', clock });
+      const replay = await api('POST', path, body, headers);
+      expect(replay.status).toBe(401);
+      expect(replay.json.error.code).toBe('E-REPLAY');
+      const fresh = await deviceCall(a.device, a.id, 'POST', path, heartbeat);
+      expect(fresh.status).toBe(200);
+    });
+
+    it('lets exactly one of two replicas take one request sent to both at once', async () => {
+      const replica = await startFleetServer({ db: location, port: 0, host: '127.0.0.1', clock });
+      try {
+        for (let round = 0; round < 5; round++) {
+          const path = `/api/v1/devices/${a.id}/heartbeat`;
+          const body = JSON.stringify({ ...heartbeat, uptimeSec: 500 + round });
+          const headers = {
+            ...signedHeaders(a.device, 'POST', path, body, { as: a.id }),
+            'content-type': 'application/json',
+          };
+          const both = await Promise.all(
+            [server.url, replica.url].map((url) => fetch(`${url}${path}`, { method: 'POST', headers, body })),
+          );
+          expect(both.map((r) => r.status).sort()).toEqual([200, 401]);
+        }
+      } finally {
+        await replica.stop();
+      }
+    });
+
     it('runs as stateless replicas on one database: a request replayed to another replica is refused', async () => {
       const replica = await startFleetServer({ db: location, port: 0, host: '127.0.0.1', clock });
       try {

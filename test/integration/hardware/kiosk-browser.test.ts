@@ -1,6 +1,10 @@
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumArgs, PuppeteerKiosk } from '../../../device/adapters/kiosk-browser.puppeteer.js';
+import {
+  ChromiumPrelaunch,
+  chromiumArgs,
+  PuppeteerKiosk,
+} from '../../../device/adapters/kiosk-browser.puppeteer.js';
 import { deviceConfigSchema, type DeviceConfig } from '../../../device/config/device-config.schema.js';
 import { ConfigService } from '../../../device/services/config.service.js';
 import { CHROMIUM } from '../../helpers/browser.js';
@@ -52,6 +56,7 @@ describe('PuppeteerKiosk on a real (headless) Chromium', () => {
     const cursor = async (fullscreen: boolean) => {
       const kiosk = new PuppeteerKiosk(
         new ConfigService(config({ headless: true, fullscreen, chromiumPath: CHROMIUM })),
+        ChromiumPrelaunch.none(),
       );
       try {
         await kiosk.ensureStarted(url);

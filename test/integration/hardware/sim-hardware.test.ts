@@ -27,7 +27,7 @@ async function boxWithPage(): Promise<{ box: Box; page: FakePage }> {
 }
 
 describe('the box hardware in sim mode, through the control API and the page socket', () => {
-  it('runs the self-test on a long hold while idle, showing each result and double-blinking the LED', async () => {
+  it('runs the self-test on a long hold of the mute button while idle, showing each result and double-blinking the LED', async () => {
     const { box, page } = await boxWithPage();
     page.holdTone = true;
     const unplugged = await box.post('/api/sim/microphone/unplug');
@@ -36,7 +36,7 @@ describe('the box hardware in sim mode, through the control API and the page soc
     });
 
     const toneAsked = page.next((m) => m.type === 'request' && m.action === 'speaker.tone');
-    const press = await box.post('/api/buttons/class/press', { holdMs: 3300 });
+    const press = await box.post('/api/buttons/mute/press', { holdMs: 3300 });
     expect(press.code).toBe(200);
     await toneAsked;
 
@@ -83,14 +83,15 @@ describe('the box hardware in sim mode, through the control API and the page soc
       },
       { check: 'speaker', status: 'running' },
     ]);
-    // A long hold is not a short press: the box did not try to join.
+    // The self-test hold neither joined a class nor toggled the microphone.
     expect(after.state).toBe('idle');
+    expect(after.muted).toBe(false);
   });
 
   it('fails the microphone check when the page hears nothing', async () => {
     const { box, page } = await boxWithPage();
     page.microphoneLevel = 0;
-    await box.post('/api/buttons/class/press', { holdMs: 3300 });
+    await box.post('/api/buttons/mute/press', { holdMs: 3300 });
     await expect.poll(async () => (await box.status()).selfTest?.length, { timeout: 15_000 }).toBe(5);
     await expect.poll(async () => (await box.status()).selfTest?.at(-1)?.status).not.toBe('running');
     expect((await box.status()).selfTest![1]).toMatchObject({

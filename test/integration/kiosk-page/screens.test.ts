@@ -24,6 +24,7 @@ const base: ScreenState = {
   remoteFeeds: [],
   health: { camera: ok, microphone: ok, speaker: ok, buttons: ok, server: ok, kiosk: ok, storage: ok },
   endHoldMs: 2000,
+  selfTestHoldMs: 5000,
   audioOnly: false,
   nextClass: { title: '高等数学（二）第七讲', startsAt: '2026-12-01T14:30:00+08:00' },
   version: '0.1.0',

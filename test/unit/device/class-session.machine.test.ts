@@ -18,25 +18,27 @@ function run(events: SessionEvent[], from: SessionSnapshot = INITIAL_SESSION) {
 }
 
 describe('the class session machine', () => {
-  it('starts a class on a short press and is live once joined', () => {
-    const { state, effects } = run([{ type: 'classShortPress' }, { type: 'joined' }]);
+  it('starts a class as the button goes down and is live once joined', () => {
+    const { state, effects } = run([{ type: 'classPressed' }, { type: 'joined' }]);
     expect(state.state).toBe('live');
     expect(effects).toEqual(['join']);
   });
 
   it('never ends a live class on a short press (a bump), but tells the tutor to hold', () => {
     const { state, effects } = run([
-      { type: 'classShortPress' },
+      { type: 'classPressed' },
+      { type: 'classReleasedShort' },
       { type: 'joined' },
-      { type: 'classShortPress' },
+      { type: 'classPressed' },
+      { type: 'classReleasedShort' },
     ]);
     expect(state.state).toBe('live');
-    expect(effects).toEqual(['join', 'hint:holdToEnd']);
+    expect(effects).toEqual(['join', 'hint:busy', 'hint:holdToEnd']);
   });
 
   it('ends a live class when the hold is reached, and is idle once left', () => {
     const { state, effects } = run([
-      { type: 'classShortPress' },
+      { type: 'classPressed' },
       { type: 'joined' },
       { type: 'classEndHoldReached' },
       { type: 'left' },
@@ -45,14 +47,16 @@ describe('the class session machine', () => {
     expect(effects).toEqual(['join', 'leave']);
   });
 
-  it('ignores an end hold while idle (the hold means self-test there)', () => {
+  it('ignores an end hold and a release while idle; the mute button hold starts the self-test', () => {
     expect(run([{ type: 'classEndHoldReached' }]).state.state).toBe('idle');
-    expect(run([{ type: 'classSelfTestHoldReached' }]).effects).toEqual(['startSelfTest']);
+    expect(run([{ type: 'classReleasedShort' }])).toEqual({ state: INITIAL_SESSION, effects: [] });
+    expect(run([{ type: 'selfTestHoldReached' }]).effects).toEqual(['startSelfTest']);
+    expect(run([{ type: 'selfTestHoldReached' }], { state: 'live' }).effects).toEqual([]);
   });
 
   it('shows an error with its code when joining fails, and retries on the next press', () => {
     const failed = run([
-      { type: 'classShortPress' },
+      { type: 'classPressed' },
       { type: 'joinFailed', code: 'E-JANUS-UNREACHABLE', detail: 'refused' },
     ]);
     expect(failed.state).toEqual({
@@ -60,14 +64,14 @@ describe('the class session machine', () => {
       errorCode: 'E-JANUS-UNREACHABLE',
       errorDetail: 'refused',
     });
-    const retried = run([{ type: 'classShortPress' }], failed.state);
+    const retried = run([{ type: 'classPressed' }], failed.state);
     expect(retried.state.state).toBe('joining');
     expect(retried.effects).toEqual(['join']);
   });
 
   it('reconnects by itself when the connection is lost in class, then is live again', () => {
     const lost = run([
-      { type: 'classShortPress' },
+      { type: 'classPressed' },
       { type: 'joined' },
       { type: 'connectionLost', code: 'E-CONNECTION-LOST' },
     ]);
@@ -87,9 +91,10 @@ describe('the class session machine', () => {
   });
 
   it('does nothing on presses while joining or leaving, except say it is busy', () => {
-    expect(run([{ type: 'classShortPress' }], { state: 'joining' }).effects).toEqual(['hint:busy']);
+    expect(run([{ type: 'classPressed' }], { state: 'joining' }).effects).toEqual([]);
+    expect(run([{ type: 'classReleasedShort' }], { state: 'joining' }).effects).toEqual(['hint:busy']);
     expect(
-      run([{ type: 'classShortPress' }, { type: 'classEndHoldReached' }], { state: 'leaving' }).state.state,
+      run([{ type: 'classPressed' }, { type: 'classEndHoldReached' }], { state: 'leaving' }).state.state,
     ).toBe('leaving');
   });
 

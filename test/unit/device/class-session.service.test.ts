@@ -87,7 +87,7 @@ describe('ClassSessionService', () => {
   });
 
   it('joins with the page offer, the config secrets and the bitrate cap, then subscribes to the teacher', async () => {
-    t.service.dispatch({ type: 'classShortPress' });
+    t.service.dispatch({ type: 'classPressed' });
     expect(t.service.state.state).toBe('joining');
     await flush();
     expect(t.service.state.state).toBe('live');
@@ -109,7 +109,7 @@ describe('ClassSessionService', () => {
 
   it('shows the room error code when Janus refuses the join, and closes the page media', async () => {
     vi.mocked(t.janus.publish).mockRejectedValueOnce(new JanusError('E-ROOM-PIN', 'wrong pin'));
-    t.service.dispatch({ type: 'classShortPress' });
+    t.service.dispatch({ type: 'classPressed' });
     await flush();
     expect(t.service.state).toMatchObject({ state: 'error', errorCode: 'E-ROOM-PIN' });
     expect(t.sent).toContainEqual({ type: 'publisher.close' });
@@ -117,13 +117,13 @@ describe('ClassSessionService', () => {
 
   it('gives up a join that takes longer than the limit, with E-JOIN-TIMEOUT', async () => {
     vi.mocked(t.janus.publish).mockReturnValueOnce(new Promise(() => undefined));
-    t.service.dispatch({ type: 'classShortPress' });
+    t.service.dispatch({ type: 'classPressed' });
     await t.clock.advance(t.config.current.session.joinTimeoutMs + 1);
     expect(t.service.state).toMatchObject({ state: 'error', errorCode: 'E-JOIN-TIMEOUT' });
   });
 
   it('reconnects by itself after Janus goes away, retrying with backoff until it is back', async () => {
-    t.service.dispatch({ type: 'classShortPress' });
+    t.service.dispatch({ type: 'classPressed' });
     await flush();
     vi.mocked(t.janus.ensureConnected).mockRejectedValue(new JanusError('E-JANUS-UNREACHABLE', 'refused'));
     t.signals.connectionLost.emit(new JanusError('E-CONNECTION-LOST', 'closed'));
@@ -137,12 +137,17 @@ describe('ClassSessionService', () => {
     await t.clock.advance(3000);
     expect(t.service.state.state).toBe('live');
     expect(t.janus.publish).toHaveBeenCalledTimes(2);
+    // The press takes the offer the page prepared while idle; the rejoin after the lost connection
+    // asks for a new one (the prepared candidates may be from a network that is gone).
+    const asked = vi.mocked(t.page.requestPublisherOffer).mock.calls.map(([media]) => media.fresh);
+    expect(asked[0]).toBe(false);
+    expect(asked.at(-1)).toBe(true);
   });
 
   it('ignores a late answer after the tutor ended the class', async () => {
     let resolvePublish!: (v: Awaited<ReturnType<JanusPort['publish']>>) => void;
     vi.mocked(t.janus.publish).mockReturnValueOnce(new Promise((r) => (resolvePublish = r)));
-    t.service.dispatch({ type: 'classShortPress' });
+    t.service.dispatch({ type: 'classPressed' });
     await flush();
     t.service.dispatch({ type: 'endRequested' });
     await flush();
@@ -155,7 +160,7 @@ describe('ClassSessionService', () => {
 
   it('says E-NOT-CONFIGURED when the box has no room yet', async () => {
     t.config.replace({ ...t.config.current, janus: { ...t.config.current.janus, room: undefined } });
-    t.service.dispatch({ type: 'classShortPress' });
+    t.service.dispatch({ type: 'classPressed' });
     await flush();
     expect(t.service.state).toMatchObject({ state: 'error', errorCode: 'E-NOT-CONFIGURED' });
   });

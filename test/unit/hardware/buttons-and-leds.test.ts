@@ -74,22 +74,25 @@ async function buttons() {
 }
 
 describe('ButtonsService press timing on a fake clock', () => {
-  it('turns a bouncy short press of the class button into one short press', async () => {
+  it('starts the class as a bouncy press goes down, once, before the release', async () => {
     const { clock, session, pin } = await buttons();
     pin(classButton, true);
     await clock.advance(3);
     pin(classButton, false);
     await clock.advance(4);
     pin(classButton, true);
-    await clock.advance(150);
+    // Down for longer than the debounce: the class has started while the button is still held.
+    await clock.advance(40);
+    expect(session.events).toEqual(['classPressed']);
+    expect(session.state.state).toBe('joining');
+    await clock.advance(110);
     pin(classButton, false);
     await clock.advance(2);
     pin(classButton, true);
     await clock.advance(3);
     pin(classButton, false);
     await clock.advance(100);
-    expect(session.events).toEqual(['classShortPress']);
-    expect(session.state.state).toBe('joining');
+    expect(session.events).toEqual(['classPressed']);
   });
 
   it('ignores a glitch shorter than the debounce time', async () => {
@@ -101,17 +104,50 @@ describe('ButtonsService press timing on a fake clock', () => {
     expect(session.events).toEqual([]);
   });
 
-  it('starts the self-test after a 5 s hold while idle, and the release is not a press', async () => {
+  it('does not end the class it just started when that press is held on', async () => {
     const { clock, session, pin } = await buttons();
     pin(classButton, true);
-    await clock.advance(4990);
-    expect(session.events).toEqual(['classEndHoldReached']);
     await clock.advance(100);
-    expect(session.events).toEqual(['classEndHoldReached', 'classSelfTestHoldReached']);
+    session.force('live');
+    await clock.advance(3000);
     pin(classButton, false);
     await clock.advance(200);
-    expect(session.events).toEqual(['classEndHoldReached', 'classSelfTestHoldReached']);
+    expect(session.events).toEqual(['classPressed']);
+    expect(session.state.state).toBe('live');
+  });
+
+  it('tells the tutor to hold when a live class gets a short press', async () => {
+    const { clock, session, pin } = await buttons();
+    session.force('live');
+    pin(classButton, true);
+    await clock.advance(150);
+    pin(classButton, false);
+    await clock.advance(100);
+    expect(session.events).toEqual(['classPressed', 'classReleasedShort']);
+    expect(session.state.state).toBe('live');
+  });
+
+  it('starts the self-test after holding the mute button 5 s while idle, without toggling mute', async () => {
+    const { clock, session, pin, toggles } = await buttons();
+    pin(muteButton, true);
+    await clock.advance(4990);
+    expect(session.events).toEqual([]);
+    await clock.advance(100);
+    expect(session.events).toEqual(['selfTestHoldReached']);
+    pin(muteButton, false);
+    await clock.advance(200);
+    expect(session.events).toEqual(['selfTestHoldReached']);
+    expect(toggles()).toBe(0);
     expect(session.state.state).toBe('idle');
+  });
+
+  it('no longer starts the self-test on a long hold of the class button while idle', async () => {
+    const { clock, session, pin } = await buttons();
+    pin(classButton, true);
+    await clock.advance(6000);
+    pin(classButton, false);
+    await clock.advance(200);
+    expect(session.events).toEqual(['classPressed']);
   });
 
   it('ends a live class on a 2 s hold and counts down while held', async () => {
@@ -121,20 +157,31 @@ describe('ButtonsService press timing on a fake clock', () => {
     await clock.advance(500);
     expect(service.endCountdownMs()).toBe(1500);
     await clock.advance(1550);
-    expect(session.events).toEqual(['classEndHoldReached']);
+    expect(session.events).toEqual(['classPressed', 'classEndHoldReached']);
     expect(session.state.state).toBe('leaving');
     pin(classButton, false);
     await clock.advance(200);
-    expect(session.events).toEqual(['classEndHoldReached']);
+    expect(session.events).toEqual(['classPressed', 'classEndHoldReached']);
   });
 
-  it('toggles mute on the press of the mute button, not on its release', async () => {
+  it('toggles mute on the release of a short press of the mute button', async () => {
     const { clock, pin, toggles } = await buttons();
     pin(muteButton, true);
     await clock.advance(100);
-    expect(toggles()).toBe(1);
+    expect(toggles()).toBe(0);
     pin(muteButton, false);
     await clock.advance(100);
+    expect(toggles()).toBe(1);
+  });
+
+  it('still toggles mute on a long mute hold in class (the self-test is for idle only)', async () => {
+    const { clock, session, pin, toggles } = await buttons();
+    session.force('live');
+    pin(muteButton, true);
+    await clock.advance(6000);
+    pin(muteButton, false);
+    await clock.advance(100);
+    expect(session.events).toEqual(['selfTestHoldReached']);
     expect(toggles()).toBe(1);
   });
 });

@@ -325,8 +325,8 @@ describe('ButtonsService with a USB class button (evdev adapter, FIFO device)', 
     expect(health.at(-1)).toEqual({ status: 'ok' });
 
     tree.send('event5', press64);
-    await until('the class press', () => session.events.includes('classShortPress'));
-    expect(session.events).toEqual(['classShortPress']);
+    await until('the class press', () => session.events.includes('classPressed'));
+    expect(session.events).toEqual(['classPressed']);
 
     tree.unplug('event5');
     await until('the unplugged report', () => health.at(-1)?.code === 'E-BUTTON-USB-MISSING');
@@ -340,7 +340,7 @@ describe('ButtonsService with a USB class button (evdev adapter, FIFO device)', 
     session.snapshot = INITIAL_SESSION;
     tree.send('event7', press64);
     await until('the second press', () => session.events.length === 2);
-    expect(session.events).toEqual(['classShortPress', 'classShortPress']);
+    expect(session.events).toEqual(['classPressed', 'classPressed']);
   });
 
   it('reports a key held since before the daemon opened it as stuck, never a press, until it is released', async () => {

@@ -1,0 +1,80 @@
+/**
+ * A device row as every signed request needs it, read in one statement: the key to check the
+ * signature, what the heartbeat answer is built from (the centre's room and timetable for the config
+ * ETag, the channel and update report for releases), and whether the rarer follow-up reads are
+ * needed at all (open actions, rollouts aimed at it).
+ */
+export interface SignedDeviceRow {
+  id: string;
+  centre_id: string;
+  display_name: string;
+  public_key: string;
+  state: string | null;
+  channel: string;
+  update_json: string | null;
+  centre_name: string;
+  room_json: string;
+  timetable_json: string;
+  timezone: string;
+  has_open_actions: boolean;
+  has_rollouts: boolean;
+}
+
+export interface NonceRecord {
+  deviceId: string;
+  nonce: string;
+  /** Server time, ISO-8601: the sweep forgets nonces by it. */
+  seenAt: string;
+}
+
+export interface HeartbeatRecord {
+  deviceId: string;
+  /** The request's signed timestamp (ms, the box's clock): heartbeats are applied in this order. */
+  signedAtMs: number;
+  /** Server time, ISO-8601. */
+  seenAt: string;
+  state: string;
+  errorCode: string | null;
+  healthJson: string;
+  version: string;
+  vitalsJson: string;
+}
+
+/**
+ * The statements of the heartbeat hot path, prepared once and reused, on the driver under Kysely.
+ * One read per request, and writes that take a whole batch in one transaction (group commit).
+ */
+export abstract class DeviceHotPathRepository {
+  abstract findSignedDevice(id: string): Promise<SignedDeviceRow | undefined>;
+  /**
+   * Remembers each nonce in one transaction: true for a nonce not seen before for its device,
+   * false for a replay (the unique key refuses it, on this server or any replica).
+   */
+  abstract rememberNonces(items: readonly NonceRecord[]): Promise<boolean[]>;
+  /** Stores each heartbeat unless its row already shows a newer one; one transaction. */
+  abstract saveHeartbeats(items: readonly HeartbeatRecord[]): Promise<void>;
+}
+
+/** Columns of `SignedDeviceRow`; the read is the same on both databases but for placeholders. */
+export function signedDeviceSql(placeholder: string): string {
+  return `SELECT d.id, d.centre_id, d.display_name, d.public_key, d.state, d.channel, d.update_json,
+  c.name AS centre_name, c.room_json, c.timetable_json, c.timezone,
+  EXISTS (SELECT 1 FROM device_actions a
+          WHERE a.device_id = d.id AND a.status IN ('pending', 'sent')) AS has_open_actions,
+  EXISTS (SELECT 1 FROM rollouts r
+          WHERE (r.target_kind = 'device' AND r.target_id = d.id)
+             OR (r.target_kind = 'centre' AND r.target_id = d.centre_id)
+             OR (r.target_kind = 'channel' AND r.target_id = d.channel)) AS has_rollouts
+FROM devices d JOIN centres c ON c.id = d.centre_id
+WHERE d.id = ${placeholder}`;
+}
+
+/** The latest heartbeat of each device in a batch (by signed time; a tie goes to the later one). */
+export function latestPerDevice(items: readonly HeartbeatRecord[]): HeartbeatRecord[] {
+  const latest = new Map<string, HeartbeatRecord>();
+  for (const item of items) {
+    const seen = latest.get(item.deviceId);
+    if (!seen || seen.signedAtMs <= item.signedAtMs) latest.set(item.deviceId, item);
+  }
+  return [...latest.values()];
+}

@@ -1,0 +1,70 @@
+import type BetterSqlite3 from 'better-sqlite3';
+import type { FleetDb } from '../db/database.js';
+import {
+  DeviceHotPathRepository,
+  signedDeviceSql,
+  type HeartbeatRecord,
+  type NonceRecord,
+  type SignedDeviceRow,
+} from './device-hot-path.repository.js';
+
+type RawRow = Omit<SignedDeviceRow, 'has_open_actions' | 'has_rollouts'> & {
+  has_open_actions: number;
+  has_rollouts: number;
+};
+
+/**
+ * The hot path on SQLite: better-sqlite3 statements prepared once. Each call runs inside Kysely's
+ * connection lock, so it never lands in the middle of a Kysely transaction on the same connection
+ * (e.g. an enrolment), whose writes it would otherwise see before they commit or join.
+ */
+export class SqliteDeviceHotPath extends DeviceHotPathRepository {
+  private readonly read: BetterSqlite3.Statement<[string], RawRow>;
+  private readonly remember: (items: readonly NonceRecord[]) => boolean[];
+  private readonly save: (items: readonly HeartbeatRecord[]) => void;
+
+  constructor(
+    private readonly db: FleetDb,
+    sqlite: BetterSqlite3.Database,
+  ) {
+    super();
+    this.read = sqlite.prepare<[string], RawRow>(signedDeviceSql('?'));
+    const insertNonce = sqlite.prepare<[string, string, string]>(
+      'INSERT INTO request_nonces (device_id, nonce, seen_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING',
+    );
+    this.remember = sqlite.transaction((items: readonly NonceRecord[]) =>
+      items.map((n) => insertNonce.run(n.deviceId, n.nonce, n.seenAt).changes === 1),
+    );
+    const update = sqlite.prepare<[HeartbeatRecord]>(
+      `UPDATE devices SET state = @state, error_code = @errorCode, health_json = @healthJson,
+         version = @version, vitals_json = @vitalsJson, last_seen_at = @seenAt, updated_at = @seenAt,
+         heartbeat_at = @signedAtMs
+       WHERE id = @deviceId AND (heartbeat_at IS NULL OR heartbeat_at < @signedAtMs)`,
+    );
+    // In submission order: a heartbeat older than one already applied (even in this batch) changes nothing.
+    this.save = sqlite.transaction((items: readonly HeartbeatRecord[]) => {
+      for (const item of items) update.run(item);
+    });
+  }
+
+  findSignedDevice(id: string): Promise<SignedDeviceRow | undefined> {
+    return this.locked(() => {
+      const row = this.read.get(id);
+      return (
+        row && { ...row, has_open_actions: row.has_open_actions === 1, has_rollouts: row.has_rollouts === 1 }
+      );
+    });
+  }
+
+  rememberNonces(items: readonly NonceRecord[]): Promise<boolean[]> {
+    return this.locked(() => this.remember(items));
+  }
+
+  saveHeartbeats(items: readonly HeartbeatRecord[]): Promise<void> {
+    return this.locked(() => this.save(items));
+  }
+
+  private locked<T>(work: () => T): Promise<T> {
+    return this.db.connection().execute(() => Promise.resolve(work()));
+  }
+}
