@@ -419,7 +419,7 @@ async function centreView(id) {
     h('input', { id: 'room-timezone', name: 'timezone', value: centre.timezone, required: true }),
   );
   const timetable = timetableEditor(centre.timetable);
-  const saveMessage = h('div');
+  const saveMessage = h('div', { id: 'centre-save-message' });
   const save = h(
     'button',
     {

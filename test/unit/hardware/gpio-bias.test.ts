@@ -199,7 +199,7 @@ describe('ButtonsService pulls and the level at start', () => {
     await clock.advance(150);
     gpio.simulateInput(17, 0);
     await clock.advance(100);
-    expect(events).toEqual(['classShortPress']);
+    expect(events).toEqual(['classPressed']);
   });
 
   it('treats a button that reads pressed at start as stuck, never a press, and usable once released', async () => {
@@ -215,6 +215,6 @@ describe('ButtonsService pulls and the level at start', () => {
     await clock.advance(150);
     gpio.simulateInput(17, 0);
     await clock.advance(100);
-    expect(events).toEqual(['classShortPress']);
+    expect(events).toEqual(['classPressed']);
   });
 });
