@@ -39,6 +39,12 @@ const MODULES: { name: string; figure: string; anchor: string; target: string }[
     target: '≥ 3,000/s, p99 ≤ 25 ms',
   },
   { name: 'update', figure: 'update verify + unpack + switch', anchor: '—', target: '≤ 5 s for 50 MB' },
+  {
+    name: 'vm',
+    figure: 'VM power on → READY / enrolled / press',
+    anchor: 'process-level box',
+    target: 'none (reported)',
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));
