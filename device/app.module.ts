@@ -6,6 +6,9 @@ import { SimCamera } from './adapters/camera.sim.js';
 import { UvcCameraAdapter } from './adapters/camera.uvc.js';
 import { SystemClock } from './adapters/clock.system.js';
 import { SimGpio } from './adapters/gpio.sim.js';
+import { PinctrlGpioBias } from './adapters/gpio-bias.pinctrl.js';
+import { SimGpioBias } from './adapters/gpio-bias.sim.js';
+import { SimKeyInput } from './adapters/key-input.sim.js';
 import { JanodeJanus } from './adapters/janus.janode.js';
 import { NoKioskBrowser } from './adapters/kiosk-browser.none.js';
 import { PuppeteerKiosk } from './adapters/kiosk-browser.puppeteer.js';
@@ -24,6 +27,8 @@ import { KioskPageGateway } from './gateways/kiosk-page.gateway.js';
 import { CameraPort } from './ports/camera.port.js';
 import { ClockPort } from './ports/clock.port.js';
 import { GpioPort } from './ports/gpio.port.js';
+import { GpioBiasPort } from './ports/gpio-bias.port.js';
+import { KeyInputPort } from './ports/key-input.port.js';
 import { JanusPort } from './ports/janus.port.js';
 import { KioskBrowserPort } from './ports/kiosk-browser.port.js';
 import { MicrophonePort } from './ports/microphone.port.js';
@@ -58,6 +63,8 @@ function hardwareAdapters(config: DeviceConfig): Provider[] {
     case 'sim':
       return [
         { provide: GpioPort, useClass: SimGpio },
+        { provide: GpioBiasPort, useClass: SimGpioBias },
+        { provide: KeyInputPort, useClass: SimKeyInput },
         { provide: CameraPort, useClass: SimCamera },
         { provide: MicrophonePort, useClass: SimMicrophone },
         { provide: SpeakerPort, useClass: SimSpeaker },
@@ -68,7 +75,10 @@ function hardwareAdapters(config: DeviceConfig): Provider[] {
   }
 }
 
-/** Real Raspberry Pi adapters: sysfs GPIO, UVC or CSI camera, ALSA microphone and speaker, libcamera stills. */
+/**
+ * Real Raspberry Pi adapters: sysfs GPIO with pinctrl pulls, USB buttons through evdev, UVC or CSI camera,
+ * ALSA microphone and speaker, libcamera stills.
+ */
 function piAdapters(config: DeviceConfig): Provider[] {
   const { camera, microphone, speaker } = config.hardware;
   return [
@@ -76,6 +86,18 @@ function piAdapters(config: DeviceConfig): Provider[] {
       provide: GpioPort,
       // Imported only in pi mode: onoff loads the native epoll addon, which exists only on Linux.
       useFactory: async (clock: ClockPort) => new (await import('./adapters/gpio.onoff.js')).OnoffGpio(clock),
+      inject: [ClockPort],
+    },
+    {
+      provide: GpioBiasPort,
+      useFactory: (processes: ProcessPort) => new PinctrlGpioBias(processes),
+      inject: [ProcessPort],
+    },
+    {
+      provide: KeyInputPort,
+      // Imported only in pi mode: it loads the native epoll addon, which exists only on Linux.
+      useFactory: async (clock: ClockPort) =>
+        new (await import('./adapters/key-input.evdev.js')).EvdevKeyInput(clock),
       inject: [ClockPort],
     },
     camera.kind === 'csi'

@@ -165,7 +165,7 @@ rm -rf -- "$root"
 release="$root/opt/classbox/releases/$version"
 mkdir -p -- "$release" "$root/opt/classbox/node/bin" "$root/opt/classbox/bin" "$root/etc/classbox" "$root/usr/bin" \
   "$root/usr/lib/systemd/system" "$root/usr/lib/sysusers.d" "$root/usr/lib/tmpfiles.d" "$root/usr/lib/classbox" \
-  "$root/usr/share/classbox/labwc" "$root/usr/share/doc/classbox" "$root/usr/share/polkit-1/rules.d" "$root/DEBIAN"
+  "$root/usr/share/classbox/labwc" "$root/usr/share/doc/classbox" "$root/usr/share/polkit-1/rules.d" "$root/usr/lib/udev/rules.d" "$root/DEBIAN"
 cp -a -- "$app/bin" "$app/dist" "$app/docs" "$app/package.json" "$app/node_modules" "$release/"
 cp -- "$node_bin" "$root/opt/classbox/node/bin/node"
 cp -- "$node_dir/LICENSE" "$root/opt/classbox/node/LICENSE"
@@ -174,12 +174,14 @@ deb_src="$repo/images/deb"
 cp -- "$deb_src/device.json" "$root/etc/classbox/device.json"
 cp -- "$deb_src/classbox.wrapper" "$root/usr/bin/classbox"
 cp -- "$repo"/device/systemd/*.service "$root/usr/lib/systemd/system/"
-cp -- "$repo/device/systemd/kiosk-session" "$repo/device/systemd/import-enrolment-seed" "$root/usr/lib/classbox/"
+cp -- "$repo/device/systemd/kiosk-session" "$repo/device/systemd/import-enrolment-seed" "$deb_src/boot-config" \
+  "$root/usr/lib/classbox/"
 cp -- "$deb_src/classbox.sysusers" "$root/usr/lib/sysusers.d/classbox.conf"
 cp -- "$deb_src/classbox.tmpfiles" "$root/usr/lib/tmpfiles.d/classbox.conf"
 cp -- "$deb_src"/labwc/* "$root/usr/share/classbox/labwc/"
 cp -- "$deb_src/copyright" "$root/usr/share/doc/classbox/copyright"
 cp -- "$deb_src/classbox-reboot.polkit.rules" "$root/usr/share/polkit-1/rules.d/50-classbox-reboot.rules"
+cp -- "$deb_src/classbox.udev.rules" "$root/usr/lib/udev/rules.d/60-classbox.rules"
 
 # Modes are set here, not inherited from the checkout, so the package is the same from any umask.
 find "$root" -type d -exec chmod 0755 {} +
@@ -187,7 +189,8 @@ find "$root" -type f -exec chmod 0644 {} +
 find "$release/node_modules" -type f -path '*/.bin/*' -exec chmod 0755 {} +
 find "$release/node_modules" -type f -name '*.node' -exec chmod 0755 {} +
 chmod 0755 "$root/opt/classbox/node/bin/node" "$root/opt/classbox/bin/update-guard.sh" "$root/usr/bin/classbox" "$release/bin/classbox.js" \
-  "$root/usr/lib/classbox/kiosk-session" "$root/usr/lib/classbox/import-enrolment-seed"
+  "$root/usr/lib/classbox/kiosk-session" "$root/usr/lib/classbox/import-enrolment-seed" \
+  "$root/usr/lib/classbox/boot-config"
 
 installed_kb="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
 sed -e "s/@VERSION@/$version/" -e "s/@ARCH@/$arch/" -e "s/@INSTALLED_SIZE@/$installed_kb/" \

@@ -24,6 +24,8 @@ interface SimLine {
 @Injectable()
 export class SimGpio extends GpioPort {
   private readonly lines = new Map<number, SimLine>();
+  /** Inputs that read active from the moment they are opened (a button held while the box starts). */
+  private readonly heldAtOpen = new Set<number>();
 
   constructor(private readonly clock: ClockPort) {
     super();
@@ -57,6 +59,11 @@ export class SimGpio extends GpioPort {
     for (const watcher of line.watchers) watcher(level, at);
   }
 
+  /** Hold a button down before the daemon opens it, as a stuck or taped-down button would be. */
+  holdBeforeOpen(bcm: number): void {
+    this.heldAtOpen.add(bcm);
+  }
+
   /** The level an output was last set to (tests, diagnostics). */
   outputLevel(bcm: number): GpioLevel | undefined {
     const line = this.lines.get(bcm);
@@ -67,7 +74,8 @@ export class SimGpio extends GpioPort {
     const owner = this.lines.get(bcm);
     if (owner)
       throw new GpioError(`GPIO ${bcm} for the ${options.label} is already used by the ${owner.label}`);
-    const line: SimLine = { label: options.label, direction, level: 0, watchers: [] };
+    const level = direction === 'in' && this.heldAtOpen.has(bcm) ? 1 : 0;
+    const line: SimLine = { label: options.label, direction, level, watchers: [] };
     this.lines.set(bcm, line);
     return line;
   }

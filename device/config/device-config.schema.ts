@@ -1,11 +1,46 @@
 import { z } from 'zod';
 import { iceServer, janusUrl } from '../../common/fleet-protocol.js';
+import { keyCode, KEY_CODES } from '../domain/input-events.js';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
 const bcmPin = z
   .int()
   .min(2, 'expected a BCM GPIO number from 2 to 27')
   .max(27, 'expected a BCM GPIO number from 2 to 27');
+
+/**
+ * Where a button's presses come from: a GPIO pin of the header (`hardware.gpio`), or one key of a USB input
+ * device (a "big button" or foot switch that acts as a keyboard), chosen by a fragment of its name.
+ */
+const buttonSource = z
+  .strictObject({
+    source: z.enum(['gpio', 'usb']).default('gpio'),
+    /** usb: a fragment of the device's name (`/sys/class/input/eventN/device/name`); absent = the first that can send `key`. */
+    device: z.string().trim().min(1).max(128).optional(),
+    /** usb: a Linux key name (`KEY_ENTER`) or code; default KEY_ENTER. */
+    key: z
+      .union([z.string().trim().min(1), z.int()])
+      .refine((k) => keyCode(k) !== undefined, {
+        error: `expected a key name such as KEY_ENTER, KEY_SPACE or KEY_F13 (${Object.keys(KEY_CODES).length} known) or a key code from 1 to 767`,
+      })
+      .optional(),
+  })
+  .superRefine((button, ctx) => {
+    if (button.source !== 'gpio') return;
+    for (const key of ['device', 'key'] as const) {
+      if (button[key] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [key],
+          message: 'only for "source": "usb" (a GPIO button is hardware.gpio\'s pin)',
+        });
+    }
+  })
+  .transform((button) =>
+    button.source === 'usb'
+      ? { source: 'usb' as const, device: button.device, key: button.key ?? 'KEY_ENTER' }
+      : { source: 'gpio' as const },
+  );
 
 export const deviceConfigSchema = z
   .strictObject({
@@ -52,6 +87,10 @@ export const deviceConfigSchema = z
             activeLow: z.boolean().default(true),
             debounceMs: z.int().min(0).max(500).default(30),
           })
+          .prefault({}),
+        /** Each button's source; GPIO (the pins above) unless set to a USB key. */
+        buttons: z
+          .strictObject({ class: buttonSource.prefault({}), mute: buttonSource.prefault({}) })
           .prefault({}),
         camera: z
           .strictObject({

@@ -11,6 +11,7 @@ import {
 import { z } from 'zod';
 import { describeIssues } from '../../common/zod-issues.js';
 import { GpioSimulationUnsupportedError } from '../ports/gpio.port.js';
+import { KeySimulationUnsupportedError } from '../ports/key-input.port.js';
 import { ButtonsService, MAX_SIMULATED_HOLD_MS } from '../services/buttons.service.js';
 import { StatusService, type DeviceStatus } from '../services/status.service.js';
 
@@ -37,7 +38,8 @@ export class ButtonsController {
     try {
       await this.buttons.simulatePress(name, parsed.data.holdMs);
     } catch (error) {
-      if (error instanceof GpioSimulationUnsupportedError) throw new ConflictException(error.message);
+      if (error instanceof GpioSimulationUnsupportedError || error instanceof KeySimulationUnsupportedError)
+        throw new ConflictException(error.message);
       throw error;
     }
     return this.status.status();

@@ -132,6 +132,36 @@ export const FAULTS = {
     actionZh: '请联系信息技术人员，并告知代码',
     actionEn: 'Call IT and tell them the code',
   },
+  'E-GPIO-BIAS': {
+    zh: '无法设置按钮的上拉电阻，按钮可能失灵',
+    en: "Couldn't set the buttons' pull-up: they may not respond",
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
+  'E-BUTTON-STUCK': {
+    zh: '按钮一直处于按下状态',
+    en: 'A button is stuck down',
+    actionZh: '请松开或检查按钮；松开后即可正常使用',
+    actionEn: 'Release or check the button; it works again once released',
+  },
+  'E-BUTTON-USB-MISSING': {
+    zh: '未找到USB按钮',
+    en: 'The USB button is not plugged in',
+    actionZh: '请检查USB按钮是否插好；插上后即可使用，无需重启',
+    actionEn: 'Check that the USB button is plugged in; it works as soon as it is, no restart needed',
+  },
+  'E-BUTTON-USB-ACCESS': {
+    zh: '没有权限读取USB按钮',
+    en: 'No permission to read the USB button',
+    actionZh: '请联系信息技术人员，并告知代码',
+    actionEn: 'Call IT and tell them the code',
+  },
+  'E-CAMERA-BRIDGE': {
+    zh: '摄像头转接程序缺少组件',
+    en: 'The camera bridge is missing a part',
+    actionZh: '请联系信息技术人员，并告知代码；课堂可以只用声音继续',
+    actionEn: 'Call IT and tell them the code; the class can go on with sound only',
+  },
   'E-NOT-CONFIGURED': {
     zh: '本设备尚未配置课堂',
     en: 'This box has no class room set up yet',

@@ -20,7 +20,7 @@ export interface GpioOutput {
   close(): Promise<void>;
 }
 
-export type GpioErrorCode = 'E-GPIO' | 'E-GPIO-CHIP' | 'E-GPIO-BUSY' | 'E-GPIO-ACCESS';
+export type GpioErrorCode = 'E-GPIO' | 'E-GPIO-CHIP' | 'E-GPIO-BUSY' | 'E-GPIO-ACCESS' | 'E-GPIO-BIAS';
 
 export class GpioError extends Error {
   readonly code: GpioErrorCode;

@@ -54,6 +54,9 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     mkdirSync(join(root, 'var/lib/dpkg/updates'), { recursive: true });
     mkdirSync(join(root, 'var/log'), { recursive: true });
     writeFileSync(join(root, 'var/lib/dpkg/status'), '');
+    // A stock Raspberry Pi OS boot partition: postinst adds the buttons' pull-ups to it.
+    mkdirSync(join(root, 'boot/firmware'), { recursive: true });
+    writeFileSync(join(root, 'boot/firmware/config.txt'), '# stock\n[pi5]\ndtparam=fan_temp0=45000\n');
   }, 600_000);
 
   afterAll(() => {
@@ -123,6 +126,8 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
       ['/usr/share/classbox/labwc/rc.xml', '-rw-r--r--'],
       ['/usr/share/doc/classbox/copyright', '-rw-r--r--'],
       ['/usr/share/polkit-1/rules.d/50-classbox-reboot.rules', '-rw-r--r--'],
+      ['/usr/lib/udev/rules.d/60-classbox.rules', '-rw-r--r--'],
+      ['/usr/lib/classbox/boot-config', '-rwxr-xr-x'],
     ];
     for (const [path, mode] of expected) {
       expect(entries.get(path), path).toEqual({ mode, owner: 'root/root' });
@@ -160,7 +165,7 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     expect(user, passwd).not.toBeNull();
     const [uid, gid] = [Number(user![1]), Number(user![2])];
     const group = readFileSync(join(root, 'etc/group'), 'utf8');
-    for (const name of ['video', 'audio', 'gpio', 'render']) {
+    for (const name of ['video', 'audio', 'gpio', 'render', 'input']) {
       expect(group).toMatch(new RegExp(`^${name}:x:\\d+:(.*,)?classbox(,.*)?$`, 'm'));
     }
 
@@ -182,6 +187,38 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
         join(root, 'etc/systemd/system/graphical.target.wants/classbox-kiosk-session.service'),
       ).isSymbolicLink(),
     ).toBe(true);
+  });
+
+  it("adds the buttons' pull-ups and the LEDs' level to config.txt once, under [all]", () => {
+    const boot = readFileSync(join(root, 'boot/firmware/config.txt'), 'utf8');
+    expect(boot.startsWith('# stock\n[pi5]\ndtparam=fan_temp0=45000\n')).toBe(true);
+    expect(boot).toContain(
+      '\n# classbox gpio begin (written by /usr/lib/classbox/boot-config)\n[all]\n' +
+        '# buttons to GND: inputs with pull-ups (pressed = low)\ngpio=17,27=ip,pu\n' +
+        '# LEDs: outputs, driven low (dark) until the daemon runs\ngpio=22,23=op,dl\n# classbox gpio end\n',
+    );
+  });
+
+  it('installs udev rules that give the daemon GPIO, the DMA heaps and input devices, and are well-formed', () => {
+    const text = readFileSync(join(root, 'usr/lib/udev/rules.d/60-classbox.rules'), 'utf8');
+    const rules = parseUdevRules(text);
+    expect(rules.problems).toEqual([]);
+    const has = (match: Record<string, string>, assign: Record<string, string>) =>
+      rules.rules.some(
+        (r) =>
+          Object.entries(match).every(([k, v]) => r.match[k] === v) &&
+          Object.entries(assign).every(([k, v]) => r.assign[k] === v),
+      );
+    expect(has({ SUBSYSTEM: 'gpio', KERNEL: 'gpiochip[0-9]*' }, { GROUP: 'gpio', MODE: '0660' })).toBe(true);
+    expect(has({ SUBSYSTEM: 'dma_heap' }, { GROUP: 'video', MODE: '0660' })).toBe(true);
+    expect(has({ SUBSYSTEM: 'input', KERNEL: 'event[0-9]*' }, { GROUP: 'input', MODE: '0660' })).toBe(true);
+    // sysfs export/unexport and each exported line's files, for group gpio (onoff writes them).
+    const runs = rules.rules.flatMap((r) => r.run);
+    expect(runs).toContain('/usr/bin/chgrp gpio /sys/class/gpio/export /sys/class/gpio/unexport');
+    expect(runs).toContain('/usr/bin/chmod 0660 /sys%p/active_low /sys%p/direction /sys%p/edge /sys%p/value');
+    // udev runs programs by absolute path: each must exist on a merged-/usr Debian.
+    for (const program of new Set(runs.map((r) => r.split(' ')[0]!)))
+      expect(existsSync(program), program).toBe(true);
   });
 
   it('runs the installed release on its bundled Node 24, native addons included', () => {
@@ -338,6 +375,60 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     expect(existsSync(join(root, 'opt/classbox'))).toBe(false);
   });
 });
+
+interface UdevRule {
+  match: Record<string, string>;
+  assign: Record<string, string>;
+  run: string[];
+}
+
+/**
+ * udev rule syntax (udev(7)): comma-separated `KEY[{attr}] OP "value"` pairs per line; match keys take
+ * `==`/`!=`, assignment keys `=`, `+=`, `-=` or `:=`. udevadm verify (systemd 254) is not on Debian 12.
+ */
+function parseUdevRules(text: string): { rules: UdevRule[]; problems: string[] } {
+  const MATCH = new Set([
+    'ACTION',
+    'KERNEL',
+    'SUBSYSTEM',
+    'DRIVER',
+    'ATTR',
+    'ATTRS',
+    'ENV',
+    'TAG',
+    'KERNELS',
+    'SUBSYSTEMS',
+    'DRIVERS',
+    'PROGRAM',
+    'RESULT',
+  ]);
+  const ASSIGN = new Set(['GROUP', 'MODE', 'OWNER', 'RUN', 'TAG', 'ENV', 'SYMLINK', 'ATTR']);
+  const rules: UdevRule[] = [];
+  const problems: string[] = [];
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    const rule: UdevRule = { match: {}, assign: {}, run: [] };
+    const pair = /\s*([A-Z_]+)(?:\{([^}]*)\})?\s*(==|!=|\+=|-=|:=|=)\s*"([^"]*)"\s*(,|$)/y;
+    let at = 0;
+    while (at < line.length) {
+      pair.lastIndex = at;
+      const m = pair.exec(line);
+      if (!m) {
+        problems.push(`line ${i + 1}: can't parse from "${line.slice(at)}"`);
+        return;
+      }
+      const [, key, , op, value] = m as unknown as [string, string, string | undefined, string, string];
+      const isMatch = op === '==' || op === '!=';
+      if (!(isMatch ? MATCH : ASSIGN).has(key)) problems.push(`line ${i + 1}: ${key}${op} is not valid`);
+      if (key === 'MODE' && !/^0[0-7]{3}$/.test(value)) problems.push(`line ${i + 1}: MODE "${value}"`);
+      if (key === 'RUN') rule.run.push(value);
+      else (isMatch ? rule.match : rule.assign)[key] = value;
+      at = pair.lastIndex;
+    }
+    rules.push(rule);
+  });
+  return { rules, problems };
+}
 
 describe.skipIf(!hasDpkg)('images/build-deb.sh for a foreign architecture', () => {
   it('says at once that native addons must be built on that architecture', () => {

@@ -49,7 +49,14 @@ describe('the rpi-image-gen layer and configs', () => {
     const vars = [...meta.keys()]
       .filter((k) => /^X-Env-Var-[a-z_]+$/.test(k))
       .map((k) => k.slice('X-Env-Var-'.length));
-    expect(vars.sort()).toEqual(['deb', 'fleet_url', 'layer_dir']);
+    expect(vars.sort()).toEqual([
+      'deb',
+      'fleet_url',
+      'gpio_buttons',
+      'gpio_leds',
+      'kernel_headers',
+      'layer_dir',
+    ]);
     for (const name of vars) {
       for (const attr of ['Desc', 'Required', 'Valid', 'Set']) {
         expect(meta.has(`X-Env-Var-${name}-${attr}`), `${name}-${attr}`).toBe(true);
@@ -77,7 +84,11 @@ describe('the rpi-image-gen layer and configs', () => {
       );
       const hooks = layer.mmdebstrap['customize-hooks'].join('\n');
       expect(hooks).toContain('apt-get install -y --no-install-recommends /tmp/classbox.deb');
-      expect(hooks).toContain('classbox-box.d/configure-rootfs" "$1" "$IGconf_classbox_fleet_url"');
+      expect(hooks).toContain(
+        'classbox-box.d/configure-rootfs" "$1" "$IGconf_classbox_fleet_url" "${IGconf_classbox_gpio_buttons-17,27}" "${IGconf_classbox_gpio_leds-22,23}"',
+      );
+      // A CSI camera's bridge: v4l2loopback built by DKMS for the board's kernel, and ffmpeg.
+      expect(hooks).toContain('"$IGconf_classbox_kernel_headers" v4l2loopback-dkms ffmpeg');
     },
   );
 
@@ -138,8 +149,10 @@ describe('classbox-box.d/configure-rootfs on a scratch root', () => {
     mkdirSync(join(r, 'boot/firmware'), { recursive: true });
     cpSync(join(REPO, 'images/deb/device.json'), join(r, 'etc/classbox/device.json'));
     cpSync(join(REPO, 'device/systemd/classbox.service'), join(r, 'usr/lib/systemd/system/classbox.service'));
+    cpSync(join(REPO, 'images/deb/boot-config'), join(r, 'usr/lib/classbox/boot-config'));
     writeFileSync(join(r, 'etc/apt/sources.list.d/debian.sources'), sources);
-    writeFileSync(join(r, 'boot/firmware/config.txt'), '[all]\ndtparam=audio=on\n');
+    writeFileSync(join(r, 'boot/firmware/config.txt'), '[all]\ndtparam=audio=on\n[pi4]\narm_boost=1\n');
+    writeFileSync(join(r, 'boot/firmware/cmdline.txt'), 'console=tty1 root=PARTUUID=1234-02 rootwait\n');
     return r;
   }
 
@@ -174,17 +187,45 @@ describe('classbox-box.d/configure-rootfs on a scratch root', () => {
     });
     expect(tree['etc/systemd/zram-generator.conf']).toContain('[zram0]');
     expect(tree['etc/systemd/system.conf.d/classbox-watchdog.conf']).toContain('RuntimeWatchdogSec=15s');
-    expect(tree['boot/firmware/config.txt']).toContain('\ndtparam=watchdog=on\n');
+    expect(tree['boot/firmware/config.txt']).toContain(
+      '\n[all]\n# classbox: hardware watchdog\ndtparam=watchdog=on\n',
+    );
     expect(tree['usr/local/bin/libcamera-still']).toBe('-> /usr/bin/rpicam-still');
     expect(tree['usr/local/bin/libcamera-vid']).toBe('-> /usr/bin/rpicam-vid');
     expect(tree['etc/apt/preferences.d/classbox']).toMatch(/Pin: release n=trixie\nPin-Priority: 990/);
     expect(tree['etc/systemd/system/apt-daily-upgrade.timer']).toBe('-> /dev/null');
     expect(tree['etc/systemd/journald.conf.d/classbox.conf']).toContain('Storage=volatile');
     expect(tree['etc/systemd/system/default.target']).toBe('-> /usr/lib/systemd/system/graphical.target');
+    // The buttons' pull-ups and the LEDs' level at power-on, for every board (issue 12), and no blanking.
+    const boot = tree['boot/firmware/config.txt']!;
+    expect(boot.slice(boot.lastIndexOf('[all]'))).toMatch(
+      /^\[all\]\n(#.*\n)*gpio=17,27=ip,pu\n(#.*\n)*gpio=22,23=op,dl\n/,
+    );
+    expect(tree['boot/firmware/cmdline.txt']).toBe(
+      'console=tty1 root=PARTUUID=1234-02 rootwait consoleblank=0\n',
+    );
+    expect(tree['etc/modprobe.d/classbox-v4l2loopback.conf']).toBeUndefined();
 
     const second = run(CONFIGURE, [root, 'https://fleet.jx.example.cn:8443/classbox']);
     expect(second.status).toBe(0);
     expect(snapshot(root)).toEqual(tree);
+  });
+
+  it('writes the configured pins into config.txt, loads v4l2loopback for a CSI camera, and refuses a bad pin', () => {
+    const r = scratchRoot('pins');
+    const result = run(CONFIGURE, [r, 'https://fleet.example.cn', '5,6', '', 'linux-headers-rpi-2712']);
+    expect(result.stderr).toBe('');
+    const tree = snapshot(r);
+    expect(tree['boot/firmware/config.txt']).toContain('\ngpio=5,6=ip,pu\n');
+    expect(tree['boot/firmware/config.txt']).not.toContain('=op,dl');
+    expect(tree['etc/modprobe.d/classbox-v4l2loopback.conf']).toContain(
+      'options v4l2loopback video_nr=10 card_label="Pi Camera" exclusive_caps=1',
+    );
+    expect(tree['etc/modules-load.d/classbox-v4l2loopback.conf']).toBe('v4l2loopback\n');
+
+    const bad = run(CONFIGURE, [scratchRoot('bad-pin'), 'https://fleet.example.cn', '17,28']);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('BCM 28 is not a header GPIO (2 to 27)');
   });
 
   it('refuses a fleet URL that would break the JSON, a moving apt suite, and a root without the package', () => {
@@ -217,6 +258,7 @@ describe.skipIf(!hasShellcheck)('the shell scripts', () => {
       'images/deb/debian/postinst',
       'images/deb/debian/prerm',
       'images/deb/debian/postrm',
+      'images/deb/boot-config',
       'images/rpi-image-gen/layer/classbox-box.d/configure-rootfs',
       'device/systemd/kiosk-session',
       'device/systemd/import-enrolment-seed',

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimGpio } from '../../../device/adapters/gpio.sim.js';
+import { SimGpioBias } from '../../../device/adapters/gpio-bias.sim.js';
+import { SimKeyInput } from '../../../device/adapters/key-input.sim.js';
 import { OnoffGpio } from '../../../device/adapters/gpio.onoff.js';
 import { join } from 'node:path';
 import { deviceConfigSchema } from '../../../device/config/device-config.schema.js';
@@ -62,6 +64,8 @@ async function buttons() {
     new MetricsService(),
     config,
     strictFake<HealthService>('health', { set: () => undefined }),
+    new SimKeyInput(clock),
+    new SimGpioBias(),
   );
   await service.onModuleInit();
   /** Drive the class button pin: `true` pressed. */
@@ -153,6 +157,8 @@ describe('ButtonsService without a usable header', () => {
       new MetricsService(),
       config,
       health,
+      new SimKeyInput(clock),
+      new SimGpioBias(),
     );
     await service.onModuleInit();
     expect(reported).toEqual([
