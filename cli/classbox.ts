@@ -9,6 +9,7 @@ type Register = (program: Command) => void;
  */
 const COMMAND_SETS: Record<string, () => Promise<Register>> = {
   device: async () => (await import('../device/device.command.js')).registerDeviceCommands,
+  doctor: async () => (await import('../device/doctor.command.js')).registerDoctorCommands,
   demo: async () => (await import('../device/demo.command.js')).registerDemoCommands,
   fleet: async () => (await import('../provisioning/fleet.command.js')).registerFleetCommands,
   release: async () => (await import('../provisioning/release.command.js')).registerReleaseCommands,

@@ -144,6 +144,8 @@ export const heartbeatSchema = z.strictObject({
     .nonnegative()
     .max(10 * 365 * 24 * 3600),
   temperatureC: z.number().min(-50).max(150).optional(),
+  /** The board model (`/proc/device-tree/model`), absent on a PC. */
+  board: z.string().max(128).optional(),
   network: z.strictObject({ rttMs: z.number().nonnegative().max(600_000).optional() }),
   errorCode: z.string().max(64).optional(),
   /** Progress or result of a software update. */

@@ -4,6 +4,7 @@ import { AlsaDevices, AlsaMicrophone, AlsaSpeaker } from './adapters/audio.alsa.
 import { CsiCameraAdapter } from './adapters/camera.csi.js';
 import { SimCamera } from './adapters/camera.sim.js';
 import { UvcCameraAdapter } from './adapters/camera.uvc.js';
+import { DeviceTreeBoard } from './adapters/board.device-tree.js';
 import { SystemClock } from './adapters/clock.system.js';
 import { SimGpio } from './adapters/gpio.sim.js';
 import { PinctrlGpioBias } from './adapters/gpio-bias.pinctrl.js';
@@ -24,6 +25,7 @@ import { CameraController } from './controllers/camera.controller.js';
 import { SimController } from './controllers/sim.controller.js';
 import { StatusController } from './controllers/status.controller.js';
 import { KioskPageGateway } from './gateways/kiosk-page.gateway.js';
+import { BoardPort } from './ports/board.port.js';
 import { CameraPort } from './ports/camera.port.js';
 import { ClockPort } from './ports/clock.port.js';
 import { GpioPort } from './ports/gpio.port.js';
@@ -141,6 +143,7 @@ export class DeviceModule {
       providers: [
         { provide: ConfigService, useFactory: () => new ConfigService(config) },
         { provide: ClockPort, useClass: SystemClock },
+        { provide: BoardPort, useFactory: () => new DeviceTreeBoard() },
         { provide: SystemdPort, useFactory: () => new SdNotifySystemd(process.env) },
         { provide: JanusPort, useClass: JanodeJanus },
         {

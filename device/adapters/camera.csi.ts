@@ -1,4 +1,5 @@
-import { basename } from 'node:path';
+import { access } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { parseListCameras, type CsiCamera } from '../domain/rpicam-cameras.js';
@@ -22,6 +23,8 @@ export interface CsiSettings {
 
 export interface CsiCommands {
   readonly list: ProcessSpec;
+  /** Programs the bridge needs besides rpicam-vid, run once to see that they are installed. */
+  readonly tools?: readonly ProcessSpec[];
   bridge(camera: CsiCamera, settings: CsiSettings & { loopback: string }): ProcessSpec[];
 }
 
@@ -34,6 +37,7 @@ const LIST_TIMEOUT_MS = 15_000;
  */
 export const RPICAM_COMMANDS: CsiCommands = {
   list: { label: 'rpicam-hello', command: 'rpicam-hello', args: ['--list-cameras'] },
+  tools: [{ label: 'ffmpeg', command: 'ffmpeg', args: ['-hide_banner', '-version'] }],
   bridge: (camera, s) => [
     {
       label: 'rpicam-vid',
@@ -67,6 +71,8 @@ export class CsiCameraAdapter extends CameraPort {
   private label: string | undefined;
   private bridge: SupervisedProcess | undefined;
   private wanted = false;
+  /** The bridge's other programs, once found, are not looked for again. */
+  private toolsFound = false;
 
   constructor(
     private readonly processes: ProcessPort,
@@ -109,6 +115,15 @@ export class CsiCameraAdapter extends CameraPort {
           : `no camera named "${this.settings.name}"; found ${listing.cameras.map((c) => c.name).join(', ')}`;
       return { status: 'missing', code: 'E-CAMERA-MISSING', detail };
     }
+    const missing = await this.bridgeMissing();
+    if (missing.length > 0) {
+      // Exactly what to install or set, for IT (issue 12): the camera is there, Chromium cannot get it.
+      return {
+        status: 'error',
+        code: 'E-CAMERA-BRIDGE',
+        detail: `${camera.name} found, but the bridge to ${this.settings.loopback} needs: ${missing.join('; ')}`,
+      };
+    }
     if (this.wanted) await this.startBridge(camera);
     return { status: 'ok', detail: camera.name };
   }
@@ -147,6 +162,40 @@ export class CsiCameraAdapter extends CameraPort {
       );
     }
     this.bridge.ensureStarted();
+  }
+
+  /** What the configured bridge lacks on this system: the loopback device, its module, ffmpeg. */
+  private async bridgeMissing(): Promise<string[]> {
+    const { loopback } = this.settings;
+    if (!loopback || this.bridge?.isRunning()) return [];
+    const missing: string[] = [];
+    if ((await readV4l2Name(this.sysRoot, basename(loopback))) === undefined) {
+      const loaded = await access(join(this.sysRoot, 'module', 'v4l2loopback')).then(
+        () => true,
+        () => false,
+      );
+      missing.push(
+        loaded
+          ? `${loopback}, which v4l2loopback did not create: set the line 'options v4l2loopback video_nr=${basename(loopback).replace(/\D/g, '')} card_label="Pi Camera" exclusive_caps=1' in /etc/modprobe.d/classbox-v4l2loopback.conf and reload the module`
+          : `the v4l2loopback module, which is not loaded: install v4l2loopback-dkms with the kernel's headers (linux-headers-rpi-2712 on a Pi 5, linux-headers-rpi-v8 on a Pi 4), add v4l2loopback to /etc/modules-load.d/ and its options to /etc/modprobe.d/classbox-v4l2loopback.conf (docs/hardware.md)`,
+      );
+    }
+    if (!this.toolsFound) {
+      const absent: string[] = [];
+      for (const tool of this.commands.tools ?? []) {
+        const ran = await this.processes.run(tool, LIST_TIMEOUT_MS).then(
+          (r) => r.code === 0,
+          () => false,
+        );
+        if (!ran)
+          absent.push(
+            `${tool.label}, which is not installed or does not run (apt-get install ${tool.label})`,
+          );
+      }
+      this.toolsFound = absent.length === 0;
+      missing.push(...absent);
+    }
+    return missing;
   }
 
   /** For tests and diagnostics: the bridge's process ids while it runs. */

@@ -6,6 +6,7 @@ import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { KioskBrowserPort } from '../ports/kiosk-browser.port.js';
+import type { DeviceConfig } from '../config/device-config.schema.js';
 import { ConfigService } from '../services/config.service.js';
 
 // Chromium's own background traffic is useless on the box and refused on closed networks.
@@ -20,6 +21,31 @@ const QUIET_FLAGS = [
   '--noerrdialogs',
   '--disable-session-crashed-bubble',
 ];
+
+type KioskSettings = DeviceConfig['kiosk'];
+
+/**
+ * Chromium's command line for the box's screen. On the box (a window, `WAYLAND_DISPLAY` set by
+ * classbox.service for the labwc kiosk session) Wayland is asked for explicitly: which platform Chromium
+ * picks by itself has changed between versions (issue 12), and X11 does not exist there.
+ */
+export function chromiumArgs(kiosk: KioskSettings, env: NodeJS.ProcessEnv, runningAsRoot: boolean): string[] {
+  const args = [...QUIET_FLAGS, `--window-size=${kiosk.width},${kiosk.height}`, `--lang=${kiosk.language}`];
+  // Running as root (CI, containers) needs --no-sandbox; the box runs Chromium as its own user.
+  if (runningAsRoot) args.push('--no-sandbox');
+  if (kiosk.fakeMedia) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
+  if (!kiosk.headless && kiosk.fullscreen) args.push('--kiosk', '--start-fullscreen');
+  if (!kiosk.headless && env.WAYLAND_DISPLAY) args.push('--ozone-platform=wayland');
+  return args;
+}
+
+/** Hides the pointer on the box's screen: nothing on it is clicked (the buttons are physical). */
+const HIDE_CURSOR = `document.addEventListener('DOMContentLoaded', () => {
+  const style = document.createElement('style');
+  style.dataset.classbox = 'kiosk';
+  style.textContent = '* { cursor: none !important; }';
+  document.head.append(style);
+});`;
 
 /**
  * Chromium through puppeteer-core, over a pipe (no remote-debugging port). On a box it is a
@@ -54,11 +80,7 @@ export class PuppeteerKiosk extends KioskBrowserPort {
   private async start(url: string): Promise<void> {
     const { kiosk } = this.config.current;
     this.profileDir = await mkdtemp(join(tmpdir(), 'classbox-kiosk-'));
-    const args = [...QUIET_FLAGS, `--window-size=${kiosk.width},${kiosk.height}`, `--lang=${kiosk.language}`];
-    // Running as root (CI, containers) needs --no-sandbox; the box runs Chromium as its own user.
-    if (process.getuid?.() === 0) args.push('--no-sandbox');
-    if (kiosk.fakeMedia) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
-    if (!kiosk.headless && kiosk.fullscreen) args.push('--kiosk', '--start-fullscreen');
+    const args = chromiumArgs(kiosk, process.env, process.getuid?.() === 0);
     const browser = await puppeteer.launch({
       executablePath: kiosk.chromiumPath,
       headless: kiosk.headless,
@@ -84,6 +106,7 @@ export class PuppeteerKiosk extends KioskBrowserPort {
     const [first] = await browser.pages();
     const page = first ?? (await browser.newPage());
     this.page = page;
+    if (kiosk.fullscreen) await page.evaluateOnNewDocument(HIDE_CURSOR);
     page.on('console', (message) =>
       this.log.debug(`Page said level=${message.type()} text=${message.text()}`),
     );

@@ -42,6 +42,42 @@ const buttonSource = z
       : { source: 'gpio' as const },
   );
 
+/** `hardware`: the mode, the pins, each button's source, camera and audio. */
+export const hardwareConfigSchema = z.strictObject({
+  mode: z.enum(['pi', 'sim']).default('pi'),
+  gpio: z
+    .strictObject({
+      classButton: bcmPin.default(17),
+      muteButton: bcmPin.default(27),
+      statusLed: bcmPin.default(22),
+      muteLed: bcmPin.default(23),
+      /** Buttons pull the line to ground when pressed (pull-up set in config.txt). */
+      activeLow: z.boolean().default(true),
+      debounceMs: z.int().min(0).max(500).default(30),
+    })
+    .prefault({}),
+  /** Each button's source; GPIO (the pins above) unless set to a USB key. */
+  buttons: z.strictObject({ class: buttonSource.prefault({}), mute: buttonSource.prefault({}) }).prefault({}),
+  camera: z
+    .strictObject({
+      /** `v4l2`: any V4L2 capture device, UVC or not (a capture card, a virtual camera). */
+      kind: z.enum(['uvc', 'csi', 'v4l2']).default('uvc'),
+      /** Part of the camera's name, e.g. "C920"; the first capture device when absent. */
+      name: z.string().min(1).optional(),
+      width: z.int().min(160).max(1920).default(1280),
+      height: z.int().min(120).max(1080).default(720),
+      fps: z.int().min(5).max(60).default(30),
+      /** CSI only: bridge the camera into this v4l2loopback device (rpicam-vid → ffmpeg) so Chromium can open it. */
+      csiLoopback: z
+        .string()
+        .regex(/^\/dev\/video\d{1,3}$/, 'expected a v4l2loopback device such as /dev/video10')
+        .optional(),
+    })
+    .prefault({}),
+  microphone: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
+  speaker: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
+});
+
 export const deviceConfigSchema = z
   .strictObject({
     device: z.strictObject({
@@ -74,44 +110,7 @@ export const deviceConfigSchema = z
         heartbeatSeconds: z.int().min(5).max(3600).default(30),
       })
       .optional(),
-    hardware: z
-      .strictObject({
-        mode: z.enum(['pi', 'sim']).default('pi'),
-        gpio: z
-          .strictObject({
-            classButton: bcmPin.default(17),
-            muteButton: bcmPin.default(27),
-            statusLed: bcmPin.default(22),
-            muteLed: bcmPin.default(23),
-            /** Buttons pull the line to ground when pressed (pull-up set in config.txt). */
-            activeLow: z.boolean().default(true),
-            debounceMs: z.int().min(0).max(500).default(30),
-          })
-          .prefault({}),
-        /** Each button's source; GPIO (the pins above) unless set to a USB key. */
-        buttons: z
-          .strictObject({ class: buttonSource.prefault({}), mute: buttonSource.prefault({}) })
-          .prefault({}),
-        camera: z
-          .strictObject({
-            /** `v4l2`: any V4L2 capture device, UVC or not (a capture card, a virtual camera). */
-            kind: z.enum(['uvc', 'csi', 'v4l2']).default('uvc'),
-            /** Part of the camera's name, e.g. "C920"; the first capture device when absent. */
-            name: z.string().min(1).optional(),
-            width: z.int().min(160).max(1920).default(1280),
-            height: z.int().min(120).max(1080).default(720),
-            fps: z.int().min(5).max(60).default(30),
-            /** CSI only: bridge the camera into this v4l2loopback device (rpicam-vid → ffmpeg) so Chromium can open it. */
-            csiLoopback: z
-              .string()
-              .regex(/^\/dev\/video\d{1,3}$/, 'expected a v4l2loopback device such as /dev/video10')
-              .optional(),
-          })
-          .prefault({}),
-        microphone: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
-        speaker: z.strictObject({ name: z.string().min(1).optional() }).prefault({}),
-      })
-      .prefault({}),
+    hardware: hardwareConfigSchema.prefault({}),
     session: z
       .strictObject({
         /** How long the class button must be held to end a live class. */

@@ -299,6 +299,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       version: status.version,
       uptimeSec,
       temperatureC,
+      board: status.board ?? undefined,
       network: { rttMs: this.lastRttMs },
       errorCode: status.errorCode ?? undefined,
       update: this.updateReport(),

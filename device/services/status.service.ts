@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { VERSION } from '../../common/version.js';
 import type { LedPattern } from '../domain/led-pattern.js';
 import type { SessionState } from '../domain/class-session.machine.js';
 import type { SelfTestResult } from '../domain/self-test.js';
+import { BoardPort } from '../ports/board.port.js';
 import type { DeviceHealth } from '../ports/health.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
@@ -20,6 +21,8 @@ export interface DeviceStatus {
   remoteFeeds: { feed: string; display: string }[];
   health: Record<string, DeviceHealth>;
   version: string;
+  /** The board model (`/proc/device-tree/model`, e.g. "Raspberry Pi 5 Model B Rev 1.0"); null on a PC. */
+  board: string | null;
   deviceId: string;
   displayName: string;
   errorCode: string | null;
@@ -32,7 +35,9 @@ export interface DeviceStatus {
 }
 
 @Injectable()
-export class StatusService {
+export class StatusService implements OnModuleInit {
+  private board: string | undefined;
+
   constructor(
     private readonly session: ClassSessionService,
     private readonly health: HealthService,
@@ -41,7 +46,13 @@ export class StatusService {
     private readonly config: ConfigService,
     private readonly uplink: UplinkService,
     private readonly selfTest: SelfTestService,
+    private readonly boards: BoardPort,
   ) {}
+
+  /** The board does not change while the daemon runs: read once. */
+  async onModuleInit(): Promise<void> {
+    this.board = await this.boards.model().catch(() => undefined);
+  }
 
   status(): DeviceStatus {
     const snapshot = this.session.state;
@@ -53,6 +64,7 @@ export class StatusService {
       remoteFeeds: this.session.remoteFeeds.map(({ feed, display }) => ({ feed, display })),
       health: this.health.snapshot(),
       version: VERSION,
+      board: this.board ?? null,
       deviceId: config.device.id,
       displayName: config.device.displayName,
       errorCode: snapshot.errorCode ?? null,

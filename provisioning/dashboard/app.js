@@ -171,7 +171,12 @@ function deviceRow(device, onChanged) {
           : '正常 all ok',
       device.errorCode ? h('div', { class: 'problems' }, `错误 error: ${device.errorCode}`) : null,
     ),
-    h('td', {}, device.version ?? '—'),
+    h(
+      'td',
+      {},
+      device.version ?? '—',
+      device.vitals?.board ? h('div', { class: 'muted board' }, device.vitals.board) : null,
+    ),
     h(
       'td',
       {},

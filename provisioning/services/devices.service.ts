@@ -29,7 +29,7 @@ export interface DeviceView {
   version: string | null;
   lastSeenAt: string | null;
   enrolledAt: string;
-  vitals: { uptimeSec?: number; temperatureC?: number; rttMs?: number } | null;
+  vitals: { uptimeSec?: number; temperatureC?: number; rttMs?: number; board?: string } | null;
   /** Release channel and the box's last update report (docs/updates.md). */
   channel: string;
   update: UpdateReport | null;
@@ -86,6 +86,7 @@ export class DevicesService {
         uptimeSec: beat.uptimeSec,
         temperatureC: beat.temperatureC,
         rttMs: beat.network.rttMs,
+        board: beat.board,
       }),
       last_seen_at: now,
       updated_at: now,

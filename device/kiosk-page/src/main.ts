@@ -146,7 +146,20 @@ setInterval(() => {
   void media.stats().then((s) => s && channel.send({ type: 'stats', ...s }));
 }, STATS_MS);
 
+/**
+ * Screen blanking off while the page shows (issue 12): Chromium turns a screen wake lock into Wayland's idle
+ * inhibitor, so neither labwc nor a later idle daemon blanks the TV mid-class. The lock drops when the page
+ * is hidden and is taken again when it shows.
+ */
+async function keepScreenOn(): Promise<void> {
+  await navigator.wakeLock?.request('screen').catch(() => undefined);
+}
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') void keepScreenOn();
+});
+
 screen.render(undefined, false);
+void keepScreenOn();
 void media.warmUp();
 channel.start();
 

@@ -44,6 +44,7 @@ export class Media {
   private videoEnabled = true;
   private muted = false;
   private audioContext: AudioContext | undefined;
+  private toneContext: AudioContext | undefined;
   private analyser: AnalyserNode | undefined;
   /** The audio output the daemon chose (HDMI or USB speaker), for remote sound. */
   speakerId: string | undefined;
@@ -370,8 +371,21 @@ export class Media {
   }
 
   async tone(hz: number, ms: number): Promise<void> {
-    this.audioContext ??= new AudioContext();
-    const ctx = this.audioContext;
+    // A context of its own, sent to the speaker the daemon chose (the classroom TV over HDMI or a USB
+    // speaker), as remote sound is: the default output may be another device (issue 12).
+    this.toneContext ??= new AudioContext();
+    const ctx = this.toneContext as AudioContext & {
+      sinkId?: string;
+      setSinkId?: (id: string) => Promise<void>;
+    };
+    // Looked up now, not only at warm-up: the speaker may have been plugged in since.
+    const label = this.constraints.speakerLabel;
+    if (label) {
+      const devices = await navigator.mediaDevices.enumerateDevices().catch(() => [] as MediaDeviceInfo[]);
+      this.speakerId =
+        devices.find((d) => d.kind === 'audiooutput' && d.label.includes(label))?.deviceId ?? this.speakerId;
+    }
+    if (this.speakerId && ctx.setSinkId && ctx.sinkId !== this.speakerId) await ctx.setSinkId(this.speakerId);
     await ctx.resume();
     const osc = ctx.createOscillator();
     const gain = ctx.createGain();

@@ -128,6 +128,7 @@ describe.each(databases)('fleet API on $name', (database) => {
     version: '0.1.0',
     uptimeSec: 12,
     temperatureC: 48.5,
+    board: 'Raspberry Pi 4 Model B Rev 1.5',
     network: { rttMs: 35 },
   };
 
@@ -372,7 +373,12 @@ describe.each(databases)('fleet API on $name', (database) => {
         version: '0.1.0',
         problems: ['camera: E-CAMERA-MISSING'],
       });
-      expect(view.json.vitals).toMatchObject({ uptimeSec: 12, temperatureC: 48.5, rttMs: 35 });
+      expect(view.json.vitals).toMatchObject({
+        uptimeSec: 12,
+        temperatureC: 48.5,
+        rttMs: 35,
+        board: 'Raspberry Pi 4 Model B Rev 1.5',
+      });
     });
 
     it('shows a box offline once its heartbeats stop', async () => {

@@ -90,6 +90,34 @@ describe('CsiCameraAdapter', () => {
     expect(camera.current()).toEqual({ kind: 'csi', name: 'imx477', browserLabel: 'imx477', csiIndex: 1 });
   });
 
+  it('says exactly what the bridge lacks: the loopback module or device, ffmpeg; and starts nothing', async () => {
+    const noLoopback = new CsiCameraAdapter(
+      new NodeProcesses(),
+      new SystemClock(),
+      settings,
+      {
+        ...commands('list-cameras-pi5-camera-module-3.txt'),
+        tools: [{ label: 'ffmpeg', command: '/nonexistent/ffmpeg', args: ['-version'] }],
+      },
+      // A system without v4l2loopback: no video4linux nodes, no module.
+      join(fixtures, 'sysfs-v4l2', 'not-there'),
+    );
+    adapters.push(noLoopback);
+    await noLoopback.ensureStarted();
+    const health = await noLoopback.check();
+    expect(health).toMatchObject({ status: 'error', code: 'E-CAMERA-BRIDGE' });
+    expect(health.detail).toMatch(
+      /^imx708_wide found, but the bridge to \/dev\/video10 needs: the v4l2loopback module, which is not loaded: install v4l2loopback-dkms/,
+    );
+    expect(health.detail).toContain(
+      '; ffmpeg, which is not installed or does not run (apt-get install ffmpeg)',
+    );
+    expect(noLoopback.bridgePids()).toEqual([]);
+
+    const withFfmpeg = make('list-cameras-pi5-camera-module-3.txt');
+    expect(await withFfmpeg.check()).toEqual({ status: 'ok', detail: 'imx708_wide' });
+  });
+
   it('reports an error, not a crash, when rpicam-hello is not installed', async () => {
     const camera = new CsiCameraAdapter(new NodeProcesses(), new SystemClock(), settings, {
       ...RPICAM_COMMANDS,

@@ -49,6 +49,17 @@ const SCREENS: Record<string, { screen: ScreenState; mustSay: string[] }> = {
     screen: { ...base, health: { ...base.health, storage: { status: 'error', code: 'E-DISK-FULL' } } },
     mustSay: ['存储空间已满', 'The storage is full', 'E-DISK-FULL'],
   },
+  'idle-usb-button-missing': {
+    screen: {
+      ...base,
+      health: { ...base.health, buttons: { status: 'missing', code: 'E-BUTTON-USB-MISSING' } },
+    },
+    mustSay: ['未找到USB按钮', 'The USB button is not plugged in', 'E-BUTTON-USB-MISSING'],
+  },
+  'idle-button-stuck': {
+    screen: { ...base, health: { ...base.health, buttons: { status: 'error', code: 'E-BUTTON-STUCK' } } },
+    mustSay: ['按钮一直处于按下状态', 'A button is stuck down', 'E-BUTTON-STUCK'],
+  },
   'idle-not-configured': {
     screen: { ...base, configured: false },
     mustSay: ['本设备尚未配置课堂', 'E-NOT-CONFIGURED'],
@@ -210,4 +221,42 @@ describe('the kiosk page, every screen', () => {
       expect(problems).toEqual([]);
     }, 90_000);
   }
+
+  it('plays the self-test tone on the speaker the daemon chose, not the default output', async () => {
+    const page: Page = await participant.browser.newPage();
+    // Headless Chromium has no audio outputs to choose from: give the page two, as a Pi with a TV on HDMI
+    // and a USB speaker lists them, and record where the tone's AudioContext is sent.
+    await page.evaluateOnNewDocument(`(() => {
+      const real = navigator.mediaDevices.enumerateDevices.bind(navigator.mediaDevices);
+      navigator.mediaDevices.enumerateDevices = async () => [
+        ...(await real()),
+        { deviceId: 'default', kind: 'audiooutput', label: 'Default', groupId: 'a' },
+        { deviceId: 'hdmi-sink-id', kind: 'audiooutput', label: 'vc4-hdmi-0', groupId: 'b' },
+      ];
+      window.sinks = [];
+      AudioContext.prototype.setSinkId = async function (id) { window.sinks.push(id); };
+    })()`);
+    const replies: unknown[] = [];
+    socket = undefined;
+    await page.goto(url);
+    await waitFor(() => socket, 10_000, 'the page to connect');
+    socket!.on('message', (data: Buffer) => {
+      const message = JSON.parse(data.toString()) as { type: string };
+      if (message.type === 'reply') replies.push(message);
+    });
+    socket!.send(
+      JSON.stringify({
+        type: 'config',
+        media: { width: 640, height: 480, fps: 15, speakerLabel: 'vc4-hdmi' },
+        iceServers: [],
+        bitrateKbps: 512,
+      }),
+    );
+    // Same socket, so the page has taken the config when the request comes.
+    socket!.send(JSON.stringify({ type: 'request', id: 7, action: 'speaker.tone', hz: 880, ms: 50 }));
+    await waitFor(() => replies.length > 0, 10_000, 'the tone to finish');
+    expect(replies).toEqual([{ type: 'reply', id: 7, ok: true }]);
+    expect(await page.evaluate('window.sinks')).toEqual(['hdmi-sink-id']);
+    await page.close();
+  }, 60_000);
 });

@@ -200,6 +200,7 @@ function world(): World {
       remoteFeeds: [],
       health: { camera: { status: 'ok' } },
       version: '0.1.0',
+      board: 'Raspberry Pi 5 Model B Rev 1.0',
       deviceId: 'jx-ruijin-01',
       displayName: '瑞金教学点',
       errorCode: session.state.errorCode ?? null,
@@ -270,6 +271,7 @@ describe('FleetClientService', () => {
       version: '0.1.0',
       uptimeSec: 120,
       temperatureC: 51.2,
+      board: 'Raspberry Pi 5 Model B Rev 1.0',
     });
   });
 
