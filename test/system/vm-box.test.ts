@@ -8,19 +8,12 @@ import { BOX_NAME, teacherDecodesBox, teacherHearsBox } from '../helpers/classro
 import { bootfsHas } from '../helpers/vm.js';
 import { ARTIFACTS, VmSystem } from './vm-harness.js';
 
-/** Whether this build's device config can put the class button on a USB keyboard (issue 12's contract). */
-async function usbButtonSupported(): Promise<boolean> {
-  const { deviceConfigSchema } = await import('../../device/config/device-config.schema.js');
-  return deviceConfigSchema.safeParse({
-    device: { id: 'x', displayName: 'x' },
-    janus: { url: 'ws://127.0.0.1:1', room: 1 },
-    hardware: { buttons: { class: { source: 'usb' } } },
-  }).success;
-}
-const USB_BUTTON = await usbButtonSupported();
-
-/** Under TCG a Node start takes tens of seconds; these are the outer bounds, the bench has the figures. */
-const BOOT_TO_READY_MS = 6 * 60_000;
+/**
+ * Outer bounds, not figures (the bench has those): under TCG on two cores shared with other work, a Node
+ * start in the guest takes from 40 s to several minutes, and the first boot to READY=1 up to ~10 min.
+ */
+const BOOT_TO_READY_MS = 15 * 60_000;
+const RESTART_MS = 10 * 60_000;
 
 /**
  * The box as a whole system (issue 14): the image built by images/build-vm-image, flashed by
@@ -91,25 +84,29 @@ describe('the box image booted in a VM', () => {
     BOOT_TO_READY_MS,
   );
 
-  it('finds camera, microphone and speaker from the real drivers (vivid, snd-aloop)', async () => {
-    const status = await waitFor(
-      async () => {
-        const s = await sys.status();
-        return s.health.camera?.status === 'ok' && s.health.kiosk?.status === 'ok' ? s : undefined;
-      },
-      240_000,
-      'camera and kiosk healthy',
-      2000,
-    );
-    await writeFile(join(ARTIFACTS, 'status-idle.json'), JSON.stringify(status, null, 2));
-    expect(status.health.camera).toMatchObject({ status: 'ok', detail: 'vivid-000-vid-cap' });
-    expect(status.health.microphone).toMatchObject({ status: 'ok', detail: 'Loopback' });
-    expect(status.health.speaker).toMatchObject({ status: 'ok', detail: 'Loopback' });
-    expect(status.state).toBe('idle');
-    await sys.vm.screendump(join(ARTIFACTS, 'idle.png'));
-  }, 300_000);
+  it(
+    'finds camera, microphone and speaker from the real drivers (vivid, snd-aloop)',
+    async () => {
+      const status = await waitFor(
+        async () => {
+          const s = await sys.status();
+          return s.health.camera?.status === 'ok' && s.health.kiosk?.status === 'ok' ? s : undefined;
+        },
+        BOOT_TO_READY_MS,
+        'camera and kiosk healthy',
+        3000,
+      );
+      await writeFile(join(ARTIFACTS, 'status-idle.json'), JSON.stringify(status, null, 2));
+      expect(status.health.camera).toMatchObject({ status: 'ok', detail: 'vivid-000-vid-cap' });
+      expect(status.health.microphone).toMatchObject({ status: 'ok', detail: 'Loopback' });
+      expect(status.health.speaker).toMatchObject({ status: 'ok', detail: 'Loopback' });
+      expect(status.state).toBe('idle');
+      await sys.vm.screendump(join(ARTIFACTS, 'idle.png'));
+    },
+    BOOT_TO_READY_MS,
+  );
 
-  it.runIf(USB_BUTTON)(
+  it(
     'goes live on a USB button press; the teacher decodes and hears it; a hold ends the class',
     async () => {
       teacher = await sys.classroom.participant('老师');
@@ -130,9 +127,9 @@ describe('the box image booted in a VM', () => {
       await sys.vm.screendump(join(ARTIFACTS, 'live.png'));
       // Held past session.endHoldMs (2 s).
       await sys.vm.press('ret', 3500);
-      await sys.waitForState('idle', 60_000);
+      await sys.waitForState('idle', 120_000);
     },
-    420_000,
+    BOOT_TO_READY_MS,
   );
 
   it(
@@ -145,45 +142,42 @@ describe('the box image booted in a VM', () => {
           const u = await sys.unit();
           return u.ActiveState === 'active' && Number(u.NRestarts) > Number(before.NRestarts) ? u : undefined;
         },
-        BOOT_TO_READY_MS,
+        RESTART_MS,
         'classbox.service restarted and ready',
-        2000,
+        3000,
       );
       expect(after.MainPID).not.toBe(before.MainPID);
-      await sys.waitForState('idle', 120_000);
+      await sys.waitForIdleScreen(RESTART_MS);
     },
-    BOOT_TO_READY_MS + 180_000,
+    2 * RESTART_MS,
   );
 
   it(
     "is restarted by systemd's watchdog when the daemon freezes (SIGSTOP)",
     async () => {
       const before = await sys.unit();
+      const timeouts = async () =>
+        Number(
+          (
+            await sys.vm.shell("journalctl -b -u classbox --no-pager -o cat | grep -c 'Watchdog timeout'")
+          ).output.trim(),
+        );
+      const earlier = await timeouts();
       await sys.vm.sh('systemctl kill -s STOP --kill-whom=main classbox');
-      const journal = await waitFor(
-        async () => {
-          const { output } = await sys.vm.shell(
-            'journalctl -b -u classbox --no-pager -o cat | grep -i watchdog',
-          );
-          return /Watchdog timeout/i.test(output) ? output : undefined;
-        },
-        120_000,
-        "systemd's watchdog to fire",
-        2000,
-      );
-      expect(journal).toMatch(/Watchdog timeout/i);
+      // WatchdogSec=30s: the frozen daemon sends no WATCHDOG=1, systemd aborts and restarts it.
+      await waitFor(async () => (await timeouts()) > earlier, 180_000, "systemd's watchdog to fire", 3000);
       await waitFor(
         async () => {
           const u = await sys.unit();
           return u.ActiveState === 'active' && u.SubState === 'running' && u.MainPID !== before.MainPID;
         },
-        BOOT_TO_READY_MS,
+        RESTART_MS,
         'classbox.service restarted and ready',
-        2000,
+        3000,
       );
-      await sys.waitForState('idle', 120_000);
+      await sys.waitForIdleScreen(RESTART_MS);
     },
-    BOOT_TO_READY_MS + 240_000,
+    2 * RESTART_MS,
   );
 
   it('leaves no seed on the card after the run', async () => {
