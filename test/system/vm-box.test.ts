@@ -109,6 +109,11 @@ describe('the box image booted in a VM', () => {
   it(
     'goes live on a USB button press; the teacher decodes and hears it; a hold ends the class',
     async () => {
+      // The room's sound: a tone played into snd-aloop's second device comes out of the first one's
+      // capture side, the box's microphone.
+      await sys.vm.sh(
+        'setsid -f speaker-test -D plughw:CARD=Loopback,DEV=1 -c 2 -r 48000 -t sine -f 440 -l 0 >/dev/null 2>&1',
+      );
       teacher = await sys.classroom.participant('老师');
       const pressedAt = Date.now();
       // Down and up with a short gap: the class starts on the press or on the release (issue 17).
