@@ -76,7 +76,11 @@ describe('the box image booted in a VM', () => {
   it(
     'enrols and heartbeats: the fleet shows it online with its version and health',
     async () => {
-      await sys.enrolledAt;
+      const enrolledAt = await sys.enrolledAt!;
+      await writeFile(
+        join(ARTIFACTS, 'enrolled.json'),
+        JSON.stringify({ powerOnToEnrolledMs: enrolledAt - sys.vm.poweredOnAt }),
+      );
       const device = await waitFor(
         async () => {
           const d = await sys.device();
