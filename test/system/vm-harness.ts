@@ -27,10 +27,10 @@ export function vmImage(): string {
 /**
  * The VM runs under TCG on two shared cores, tens of times slower than a Pi 4: the daemon's first start
  * (Node loading, then Chromium) takes minutes there, past the unit's 90 s TimeoutStartSec. Only the VM
- * gets a longer one, from outside: a drop-in passed as a systemd credential on the kernel command line
+ * gets a longer one, and a watchdog that outlasts Chromium's first page load there, from outside: a drop-in passed as a systemd credential on the kernel command line
  * (systemd.system-credentials(7), `systemd.unit-dropin.*`, systemd ≥ 256). The image is unchanged.
  */
-const VM_START_DROP_IN = '[Service]\nTimeoutStartSec=15min\n';
+const VM_START_DROP_IN = '[Service]\nTimeoutStartSec=15min\nWatchdogSec=150s\n';
 
 function unitDropIn(unit: string, text: string): string {
   return `systemd.set_credential_binary=systemd.unit-dropin.${unit}:${Buffer.from(text).toString('base64')}`;
