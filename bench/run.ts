@@ -39,6 +39,12 @@ const MODULES: { name: string; figure: string; anchor: string; target: string }[
     target: '≥ 5,000/s (SQLite), ≥ 3,000/s (PostgreSQL), p99 ≤ 20 ms',
   },
   { name: 'update', figure: 'update verify + unpack + switch', anchor: '—', target: '≤ 5 s for 50 MB' },
+  {
+    name: 'vm',
+    figure: 'VM power on → READY / enrolled / press',
+    anchor: 'process-level box',
+    target: 'none (reported)',
+  },
 ];
 
 const here = dirname(fileURLToPath(import.meta.url));

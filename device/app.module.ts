@@ -108,7 +108,11 @@ function piAdapters(config: DeviceConfig): Provider[] {
             new CsiCameraAdapter(processes, clock, { ...camera, loopback: camera.csiLoopback }),
           inject: [ProcessPort, ClockPort],
         }
-      : { provide: CameraPort, useFactory: () => new UvcCameraAdapter(camera.name) },
+      : {
+          provide: CameraPort,
+          useFactory: () =>
+            new UvcCameraAdapter(camera.name, '/sys', camera.kind === 'v4l2' ? 'v4l2' : 'uvc'),
+        },
     {
       provide: AlsaDevices,
       useFactory: (processes: ProcessPort) => new AlsaDevices(processes),

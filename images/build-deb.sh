@@ -94,7 +94,8 @@ rm -rf -- "$app"
 mkdir -p -- "$app/dist"
 cp -a -- "$repo/package.json" "$repo/package-lock.json" "$repo/bin" "$app/"
 for entry in "$repo"/dist/*; do
-  [[ "$(basename -- "$entry")" == deb ]] && continue
+  # Build outputs, not the application: packages and VM disk images (images/build-vm-image).
+  case "$(basename -- "$entry")" in deb | vm) continue ;; esac
   cp -a -- "$entry" "$app/dist/"
 done
 find "$app/dist" -name '*.map' -delete

@@ -17,7 +17,8 @@ APT_PACKAGES=(
   systemd                    # systemd-analyze verify for the units
   dpkg-dev fakeroot          # the Debian package
   xz-utils openssl           # compressed images, checksums
-  python3-yaml               # checks the image configuration's YAML
+  python3-yaml               # checks the image configuration's YAML; build-vm-image reads the layer's package list
+  mmdebstrap qemu-system-x86 # the box's disk image built here and booted in a VM (issue 14)
   g++ make python3           # native addons (better-sqlite3, unix-dgram, epoll)
   ca-certificates git
 )

@@ -9,5 +9,5 @@ bash scripts/setup.sh
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent format:check
-git ls-files -z '*.sh' 'provisioning/flash' '.ci/run' | xargs -0 -r shellcheck
+git ls-files -z '*.sh' 'provisioning/flash' 'images/build-vm-image' '.ci/run' | xargs -0 -r shellcheck
 npx vitest run "$@"

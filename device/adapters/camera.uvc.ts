@@ -1,6 +1,6 @@
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { chooseCamera, uvcCameras } from '../domain/v4l2-devices.js';
+import { chooseCamera, uvcCameras, v4l2Cameras } from '../domain/v4l2-devices.js';
 import { CameraPort, type CameraInfo } from '../ports/camera.port.js';
 import type { DeviceHealth } from '../ports/health.js';
 import { readV4l2Nodes } from './v4l2.sysfs.js';
@@ -8,6 +8,7 @@ import { readV4l2Nodes } from './v4l2.sysfs.js';
 /**
  * A USB (UVC) camera, which Chromium opens by itself: this adapter only finds it in sysfs (on
  * every health check, so unplug and replug are seen) and tells the page which label to pick.
+ * With `kind` `v4l2` any V4L2 capture device counts, not only UVC ones (v4l2-devices.ts).
  */
 export class UvcCameraAdapter extends CameraPort {
   private readonly log = createLogger(UvcCameraAdapter.name);
@@ -16,6 +17,7 @@ export class UvcCameraAdapter extends CameraPort {
   constructor(
     private readonly nameFragment: string | undefined,
     private readonly sysRoot = '/sys',
+    private readonly kind: 'uvc' | 'v4l2' = 'uvc',
   ) {
     super();
   }
@@ -23,7 +25,8 @@ export class UvcCameraAdapter extends CameraPort {
   async check(): Promise<DeviceHealth> {
     let cameras;
     try {
-      cameras = uvcCameras(await readV4l2Nodes(this.sysRoot));
+      const nodes = await readV4l2Nodes(this.sysRoot);
+      cameras = this.kind === 'uvc' ? uvcCameras(nodes) : v4l2Cameras(nodes);
     } catch (error) {
       this.found = undefined;
       return {
@@ -44,7 +47,11 @@ export class UvcCameraAdapter extends CameraPort {
       this.log.info(`Found camera name="${camera.name}" path=${camera.path}`);
     if (camera) return { status: 'ok', detail: camera.name };
     if (cameras.length === 0)
-      return { status: 'missing', code: 'E-CAMERA-MISSING', detail: 'no USB camera is plugged in' };
+      return {
+        status: 'missing',
+        code: 'E-CAMERA-MISSING',
+        detail: this.kind === 'uvc' ? 'no USB camera is plugged in' : 'no video capture device',
+      };
     return {
       status: 'missing',
       code: 'E-CAMERA-MISSING',

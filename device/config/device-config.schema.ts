@@ -65,7 +65,8 @@ export const hardwareConfigSchema = z.strictObject({
   buttons: z.strictObject({ class: buttonSource.prefault({}), mute: buttonSource.prefault({}) }).prefault({}),
   camera: z
     .strictObject({
-      kind: z.enum(['uvc', 'csi']).default('uvc'),
+      /** `v4l2`: any V4L2 capture device, UVC or not (a capture card, a virtual camera). */
+      kind: z.enum(['uvc', 'csi', 'v4l2']).default('uvc'),
       /** Part of the camera's name, e.g. "C920"; the first capture device when absent. */
       name: z.string().min(1).optional(),
       width: z.int().min(160).max(1920).default(1280),

@@ -69,6 +69,11 @@ export class JanusServer {
     return this.ns !== undefined;
   }
 
+  /** The namespace Janus runs in and this host's address on its link (a VM run inside it reaches both). */
+  get netns(): { name: string; hostIp: string } | undefined {
+    return this.ns ? { name: this.ns.name, hostIp: this.ns.hostIp } : undefined;
+  }
+
   /** If the process that started Janus ends without stop() (a test timed out), take Janus and the namespace with it. */
   private readonly onExit = (): void => {
     if (this.child) killGroup(this.child, 'SIGKILL');

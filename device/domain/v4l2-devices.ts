@@ -30,8 +30,23 @@ export interface UvcCamera {
  * pipelines, not cameras Chromium can open.
  */
 export function uvcCameras(nodes: readonly V4l2Node[]): UvcCamera[] {
-  return nodes
-    .filter((n) => n.driver === 'uvcvideo' && n.index === 0)
+  return asCameras(nodes.filter((n) => n.driver === 'uvcvideo' && n.index === 0));
+}
+
+/** The Pi's own video nodes: codecs, ISPs and raw sensor receivers, never a camera Chromium can open. */
+const PI_INTERNAL_DRIVERS = new Set(['bcm2835-codec', 'bcm2835-isp', 'pispbe', 'rp1-cfe', 'unicam']);
+
+/**
+ * Camera kind `v4l2`: the first node of every video device but the Pi's own, UVC or not — an HDMI
+ * capture card with its own driver, a v4l2loopback device, or the kernel's `vivid` test camera in the
+ * virtual machine of issue 14. Chromium opens any V4L2 capture node directly.
+ */
+export function v4l2Cameras(nodes: readonly V4l2Node[]): UvcCamera[] {
+  return asCameras(nodes.filter((n) => n.index === 0 && !PI_INTERNAL_DRIVERS.has(n.driver ?? '')));
+}
+
+function asCameras(nodes: readonly V4l2Node[]): UvcCamera[] {
+  return [...nodes]
     .sort((a, b) => nodeNumber(a.node) - nodeNumber(b.node))
     .map((n) => {
       const usbId = usbIdOf(n.product);

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
@@ -236,6 +236,24 @@ describe('provisioning/flash refusals on (loop-free) fake block devices', () => 
     expect(result.status).toBe(3);
     expect(result.stderr).toContain('/dev/sdz1 on /media/it/bootfs');
     expect(statSync(join(sys.dev, 'sdz')).size).toBe(0);
+  });
+
+  it('refuses a disk file attached to a loop device, and flashes it once detached', () => {
+    const sys = fake('loop', { sdz: { sizeSectors: sectorsOf(32) } }, ['/dev/vda1 / ext4 rw 0 0']);
+    const target = join(dir, 'vm-disk.img');
+    writeFileSync(target, '');
+    const sysDir = sys.env.CLASSBOX_FLASH_SYS!;
+    mkdirSync(join(sysDir, 'block', 'loop3', 'loop'), { recursive: true });
+    writeFileSync(join(sysDir, 'block', 'loop3', 'loop', 'backing_file'), `${target}\n`);
+    const refused = flashTo(target, sys.env);
+    expect(refused.status).toBe(3);
+    expect(refused.stderr).toContain('attached as /dev/loop3');
+    expect(statSync(target).size).toBe(0);
+    rmSync(join(sysDir, 'block', 'loop3'), { recursive: true });
+    const flashed = flashTo(target, sys.env);
+    expect(flashed.stderr).toBe('');
+    expect(flashed.status).toBe(0);
+    expect(JSON.parse(readBootFile(target, 'classbox-enrol.json'))).toEqual(SEED);
   });
 
   it('refuses a disk used as swap or held by device-mapper', () => {

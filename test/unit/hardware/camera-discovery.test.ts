@@ -71,6 +71,21 @@ describe('USB cameras from /sys/class/video4linux', () => {
     const adapter = new UvcCameraAdapter(undefined, sysfs('no-such-tree'));
     expect(await adapter.check()).toMatchObject({ status: 'missing', code: 'E-CAMERA-MISSING' });
   });
+  it("with kind v4l2, takes a capture device of any driver (vivid in the VM) but never the Pi's own nodes", async () => {
+    const vivid = new UvcCameraAdapter(undefined, sysfs('vm-vivid'), 'v4l2');
+    expect(await vivid.check()).toEqual({ status: 'ok', detail: 'vivid-000-vid-cap' });
+    expect(vivid.current()?.path).toBe('/dev/video0');
+    // The same tree for a UVC box: vivid is not a USB camera.
+    expect(await new UvcCameraAdapter(undefined, sysfs('vm-vivid')).check()).toMatchObject({
+      status: 'missing',
+      detail: 'no USB camera is plugged in',
+    });
+    expect(await new UvcCameraAdapter(undefined, sysfs('pi4-no-camera'), 'v4l2').check()).toEqual({
+      status: 'missing',
+      code: 'E-CAMERA-MISSING',
+      detail: 'no video capture device',
+    });
+  });
 });
 
 describe('rpicam-hello --list-cameras', () => {
