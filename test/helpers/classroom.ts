@@ -46,6 +46,13 @@ export class Classroom {
       30_000,
       'the kiosk page to connect',
     );
+    // Connected is not drawn: the page shows "Starting up" until its first screen state arrives, and on a
+    // busy machine that can come after the daemon already counts the page as connected.
+    await waitFor(
+      async () => !(await pageText(box)).includes('Starting up…'),
+      30_000,
+      'the kiosk page to draw its first screen',
+    );
     return box;
   }
 
