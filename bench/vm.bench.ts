@@ -27,7 +27,7 @@ const PRESS = "USB press → teacher's first frame";
 export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const image = vmImage();
   if (!existsSync(image)) {
-    const why = `no VM image at ${image} (images/build-vm-image; .ci/run builds it)`;
+    const why = `no VM image at ${image} (build it with images/build-vm-image: .ci/run does not yet, see issue 14)`;
     return [READY, ENROLLED, PRESS].map((name) =>
       notMeasured(name, 'process-level box', 'none (reported)', why),
     );
