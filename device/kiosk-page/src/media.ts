@@ -63,6 +63,8 @@ export class Media {
   private toneContext: AudioContext | undefined;
   private prepared: PreparedPublisher | undefined;
   private preparing: Promise<void> | undefined;
+  /** Bumped whenever a prepared publisher is dropped, so a preparation already under way is not kept. */
+  private preparedGeneration = 0;
   private refreshTimer: ReturnType<typeof setInterval> | undefined;
   private analyser: AnalyserNode | undefined;
   /** The audio output the daemon chose (HDMI or USB speaker), for remote sound. */
@@ -155,16 +157,27 @@ export class Media {
     }, PREPARED_MAX_AGE_MS / 4);
     if (this.publisher || this.prepared || this.preparing || !this.local) return;
     const stream = this.local;
+    const generation = this.preparedGeneration;
+    // Still what is wanted once it is ready: the same stream, nothing dropped meanwhile, no class started.
+    const current = () => this.local === stream && this.preparedGeneration === generation && !this.publisher;
+    let stale = false;
     this.preparing = this.newPublisher(stream, true, stream.getVideoTracks().length > 0)
       .then((pc) => {
-        if (this.local !== stream || this.publisher) {
+        if (!current()) {
           pc.close();
+          stale = true;
           return;
         }
         this.prepared = { pc, stream, video: stream.getVideoTracks().length > 0, at: performance.now() };
       })
       .catch((e) => console.warn('prepare publisher', e))
-      .finally(() => (this.preparing = undefined));
+      .finally(() => {
+        this.preparing = undefined;
+        // The camera was reopened (the page's start and the daemon's config both open it) or the settings
+        // changed while this one was being prepared: prepare again for what is in use now, or the box would
+        // stay unprepared until its next class.
+        if (stale) this.prepare();
+      });
   }
 
   /** For tests and IT diagnostics: is a publisher prepared, and are its candidates gathered? */
@@ -174,6 +187,7 @@ export class Media {
   }
 
   private dropPrepared(): void {
+    this.preparedGeneration++;
     this.prepared?.pc.close();
     this.prepared = undefined;
   }
