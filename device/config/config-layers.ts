@@ -6,6 +6,18 @@ export interface FleetIdentity {
   readonly displayName: string;
 }
 
+/**
+ * Who a fleet box is before it has enrolled and without a seed to enrol with (a card flashed without
+ * one, or a seed the fleet refused): it still starts, shows the tutor that it is not enrolled and keeps
+ * looking for a seed, instead of failing its config check and being restarted by systemd forever.
+ * A placeholder only: the box reports itself as not enrolled (status, screen), and the fleet client
+ * puts the enrolled identity in the config when it enrols.
+ */
+export const UNENROLLED_IDENTITY: FleetIdentity = {
+  id: 'unenrolled',
+  displayName: '未登记设备 Unenrolled box',
+};
+
 type Raw = Record<string, unknown>;
 
 const isObject = (value: unknown): value is Raw =>

@@ -3,7 +3,7 @@ import { reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { FsFleetState } from '../adapters/fleet-state.fs.js';
 import { FleetError } from '../ports/fleet.port.js';
-import { layerConfig } from './config-layers.js';
+import { layerConfig, UNENROLLED_IDENTITY } from './config-layers.js';
 import { deviceConfigSchema, type DeviceConfig } from './device-config.schema.js';
 
 /** A config the daemon can't start with; `lines` name each problem, one per line. */
@@ -54,8 +54,8 @@ const DEFAULT_ENROLMENT_FILE = '/boot/firmware/classbox-enrol.json';
 
 /**
  * A fleet box's config file does not know who the box is: its identity comes from the saved
- * enrolment (or, at first boot, the enrolment seed) and its room from the last good config
- * the fleet sent. Without `fleet`, the file is used as it is.
+ * enrolment (or, at first boot, the enrolment seed; without either, a placeholder until it enrols)
+ * and its room from the last good config the fleet sent. Without `fleet`, the file is used as it is.
  */
 async function withFleetLayers(raw: unknown, file: string): Promise<unknown> {
   const fleet = (raw as { fleet?: unknown } | null)?.fleet;
@@ -68,7 +68,9 @@ async function withFleetLayers(raw: unknown, file: string): Promise<unknown> {
     const seed = enrolment ? undefined : await state.readSeed(seedFile);
     const identity = enrolment
       ? { id: enrolment.deviceId, displayName: enrolment.displayName }
-      : seed && { id: seed.deviceId, displayName: seed.displayName };
+      : seed
+        ? { id: seed.deviceId, displayName: seed.displayName }
+        : UNENROLLED_IDENTITY;
     // A damaged saved config must not keep the box from starting: the fleet sends it again.
     const desired = await state.readDesired().catch((error: unknown) => {
       process.stderr.write(`classbox device: ignoring the saved fleet config: ${reason(error)}\n`);

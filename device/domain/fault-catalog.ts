@@ -162,6 +162,12 @@ export const FAULTS = {
     actionZh: '请联系信息技术人员，并告知代码；课堂可以只用声音继续',
     actionEn: 'Call IT and tell them the code; the class can go on with sound only',
   },
+  'E-NOT-ENROLLED': {
+    zh: '本设备尚未登记',
+    en: 'This box is not enrolled yet',
+    actionZh: '请联系信息技术人员：需要一张带登记文件的存储卡',
+    actionEn: 'Call IT: the box needs a card flashed with its enrolment file',
+  },
   'E-NOT-CONFIGURED': {
     zh: '本设备尚未配置课堂',
     en: 'This box has no class room set up yet',

@@ -69,6 +69,8 @@ export interface ScreenState {
   readonly centreName?: string;
   readonly room?: number;
   readonly configured: boolean;
+  /** False on a fleet box that has neither enrolled nor a seed to enrol with (E-NOT-ENROLLED). */
+  readonly enrolled: boolean;
   readonly muted: boolean;
   readonly remoteFeeds: readonly RemoteFeedView[];
   readonly health: HealthView;

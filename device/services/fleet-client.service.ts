@@ -314,9 +314,18 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
 
   /** Validate the fleet's config against this box's config; only a good one is saved and applied. */
   private async receive(desired: Saved): Promise<void> {
-    const candidate = deviceConfigSchema.safeParse(
-      applyDesired(this.config.current as unknown as Record<string, unknown>, desired.config),
-    );
+    const current = this.config.current as unknown as Record<string, unknown>;
+    // A box that started without a seed runs under a placeholder identity until it enrols: the
+    // enrolled one goes into the config with the fleet's first answer (a no-op after that).
+    const enrolled = this.enrolment && {
+      ...current,
+      device: {
+        ...this.config.current.device,
+        id: this.enrolment.deviceId,
+        displayName: this.enrolment.displayName,
+      },
+    };
+    const candidate = deviceConfigSchema.safeParse(applyDesired(enrolled ?? current, desired.config));
     if (!candidate.success) {
       this.log.error(
         `Can't use the fleet's config etag=${desired.etag}: ${describeIssues(candidate.error).join('; ')}`,

@@ -1,5 +1,6 @@
 import { Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { VERSION } from '../../common/version.js';
+import { UNENROLLED_IDENTITY } from '../config/config-layers.js';
 import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
 import { selfTestDetail } from '../domain/self-test.js';
 import { CameraPort } from '../ports/camera.port.js';
@@ -66,6 +67,7 @@ export class ScreenService implements OnApplicationBootstrap {
       centreName: config.device.centreName,
       room: this.session.currentRoom ?? config.janus.room,
       configured: config.janus.url !== undefined && config.janus.room !== undefined,
+      enrolled: config.fleet === undefined || config.device.id !== UNENROLLED_IDENTITY.id,
       muted: this.mute.isMuted,
       remoteFeeds: this.session.remoteFeeds.map(({ feed, display }) => ({ feed, display })),
       health: this.health.snapshot(),

@@ -90,12 +90,13 @@ export class Screen {
     }
     switch (s.state) {
       case 'idle': {
-        if (!s.configured) {
-          const f = faultText('E-NOT-CONFIGURED');
+        if (!s.enrolled || !s.configured) {
+          const setup = s.enrolled ? 'E-NOT-CONFIGURED' : 'E-NOT-ENROLLED';
+          const f = faultText(setup);
           zh.textContent = f.zh;
           en.textContent = f.en;
           detail.append(bi(f.actionZh, f.actionEn));
-          code.textContent = '代码 Code: E-NOT-CONFIGURED';
+          code.textContent = `代码 Code: ${setup}`;
           return;
         }
         zh.textContent = '请按绿色按钮开始上课';

@@ -20,6 +20,7 @@ const base: ScreenState = {
   centreName: '江西开放大学赣州分校',
   room: 2222,
   configured: true,
+  enrolled: true,
   muted: false,
   remoteFeeds: [],
   health: { camera: ok, microphone: ok, speaker: ok, buttons: ok, server: ok, kiosk: ok, storage: ok },
@@ -64,6 +65,10 @@ const SCREENS: Record<string, { screen: ScreenState; mustSay: string[] }> = {
   'idle-not-configured': {
     screen: { ...base, configured: false },
     mustSay: ['本设备尚未配置课堂', 'E-NOT-CONFIGURED'],
+  },
+  'idle-not-enrolled': {
+    screen: { ...base, configured: false, enrolled: false, displayName: '未登记设备 Unenrolled box' },
+    mustSay: ['本设备尚未登记', 'This box is not enrolled yet', 'E-NOT-ENROLLED'],
   },
   'self-test': {
     screen: {

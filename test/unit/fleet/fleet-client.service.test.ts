@@ -8,6 +8,7 @@ import {
   type HeartbeatResponse,
 } from '../../../common/fleet-protocol.js';
 import { Signal } from '../../../common/signal.js';
+import { UNENROLLED_IDENTITY } from '../../../device/config/config-layers.js';
 import { deviceConfigSchema, type DeviceConfig } from '../../../device/config/device-config.schema.js';
 import type { SessionSnapshot } from '../../../device/domain/class-session.machine.js';
 import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
@@ -284,6 +285,19 @@ describe('FleetClientService', () => {
     expect(w.sut.isEnrolled()).toBe(false);
     expect(w.files.seed).toBeDefined();
     expect(w.files.enrolment).toBeUndefined();
+  });
+
+  it('starts without a seed under the placeholder identity and takes the enrolled one when a seed comes', async () => {
+    w.config.replace({ ...baseConfig(), device: UNENROLLED_IDENTITY });
+    delete w.files.seed;
+    await w.sut.tick();
+    expect(w.sut.isEnrolled()).toBe(false);
+    expect(w.config.current.device.id).toBe('unenrolled');
+    w.files.seed = seed;
+    await w.sut.tick();
+    expect(w.sut.isEnrolled()).toBe(true);
+    expect(w.config.current.device).toMatchObject({ id: 'jx-ruijin-01', displayName: '瑞金教学点' });
+    expect(w.config.current.janus.room).toBe(1234);
   });
 
   it('waits for the class to end before applying a new room', async () => {
