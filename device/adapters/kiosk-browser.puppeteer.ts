@@ -80,10 +80,10 @@ async function launchChromium(kiosk: DeviceConfig['kiosk']): Promise<LaunchedChr
  * Open the page; a Chromium launched early can be ready before the daemon's HTTP server listens
  * (Nest starts the kiosk during its init, before `listen`), so a refused connection is tried again.
  */
-async function gotoOnceListening(page: Page, url: string): Promise<void> {
+async function gotoOnceListening(page: Page, url: string, timeoutMs: number): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await page.goto(url, { waitUntil: 'domcontentloaded' });
+      await page.goto(url, { waitUntil: 'domcontentloaded', timeout: timeoutMs });
       return;
     } catch (error) {
       if (attempt >= 100 || !/ERR_CONNECTION_REFUSED/.test(reason(error))) throw error;
@@ -219,7 +219,9 @@ export class PuppeteerKiosk extends KioskBrowserPort {
       this.log.error(`Lost kiosk page renderer: ${reason(error)}`);
       void this.ensureStopped();
     });
-    await gotoOnceListening(page, url);
+    // The page has as long to load as it may stay silent before it counts as hung (not puppeteer's
+    // fixed 30 s): a slow board, or the VM test's emulated CPU, loads it in more than that.
+    await gotoOnceListening(page, url, this.config.current.kiosk.heartbeatTimeoutMs);
   }
 
   async ensureStopped(): Promise<void> {

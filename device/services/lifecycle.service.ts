@@ -25,7 +25,7 @@ const READY_PAGE_WAIT_MS = 30_000;
 export class LifecycleService implements OnApplicationShutdown {
   private readonly log = createLogger(LifecycleService.name);
   private watchdogTimer: TimerHandle | undefined;
-  private ready = false;
+  private readyAt: number | undefined;
 
   constructor(
     private readonly systemd: SystemdPort,
@@ -47,7 +47,7 @@ export class LifecycleService implements OnApplicationShutdown {
         });
       });
     }
-    this.ready = true;
+    this.readyAt = this.clock.now();
     await this.systemd.notify({ READY: '1', STATUS: this.statusText() });
     this.log.info('Announced ready');
     this.session.changed.on(
@@ -66,10 +66,14 @@ export class LifecycleService implements OnApplicationShutdown {
   }
 
   isHealthy(): boolean {
-    if (!this.ready) return false;
+    if (this.readyAt === undefined) return false;
     if (this.config.current.kiosk.browser !== 'chromium') return true;
-    const at = this.page.heartbeatAt();
-    return at !== undefined && this.clock.now() - at < this.config.current.kiosk.heartbeatTimeoutMs;
+    // A page that has not sent its first heartbeat yet (READY does not wait for it past 30 s) gets
+    // the same allowance from READY as a silent one: the kiosk's own relaunch comes first, systemd's
+    // restart only when that did not help. Before, a first page load slower than the watchdog (a
+    // slow board, the VM test's emulated CPU) had the daemon killed and started again, in a loop.
+    const since = this.page.heartbeatAt() ?? this.readyAt;
+    return this.clock.now() - since < this.config.current.kiosk.heartbeatTimeoutMs;
   }
 
   private async feedWatchdog(): Promise<void> {
