@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { main } from '../../cli/classbox.js';
+import { generateAdminToken } from '../../provisioning/services/admin-auth.service.js';
 import { packageRoot } from '../../common/package-root.js';
 import type { DeviceStatus } from '../../device/services/status.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../provisioning/fleet-server.js';
@@ -17,7 +18,8 @@ const run = promisify(execFile);
 export const REPO = packageRoot();
 export const ARTIFACTS = join(REPO, 'test-artifacts', 'vm');
 export const DEVICE_ID = 'jx-ruijin-01';
-export const ADMIN = 'cbx_admin_vm_system_test_credential_00';
+/** A fresh credential a run, in the form the fleet requires (issue 13). */
+export const ADMIN = generateAdminToken();
 
 /** The image the system test boots: CLASSBOX_VM_IMAGE, else what `images/build-vm-image` writes by default. */
 export function vmImage(): string {
@@ -80,6 +82,9 @@ export class VmSystem {
       port: await freePort(),
       host: netns.hostIp,
       firstAdminToken: ADMIN,
+      // The guest reaches the fleet over the test's own link, in plain http as a development network
+      // may (issue 13): the seed carries the same permission.
+      allowInsecureHttp: true,
     });
     await s.createCentre();
     const seed = await s.mintSeed(DEVICE_ID);
@@ -136,6 +141,7 @@ export class VmSystem {
       deviceId,
       '--fleet-url',
       this.fleet.url,
+      '--allow-insecure-http',
       '--out',
       join(this.work, 'seeds'),
     );
