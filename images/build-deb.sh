@@ -163,6 +163,33 @@ fi
 root="$work/root"
 rm -rf -- "$root"
 release="$root/opt/classbox/releases/$version"
+# The kiosk's pointer theme (labwc/environment: XCURSOR_THEME): every cursor a transparent 1×1 image.
+# labwc draws its own pointer wherever no client sets one (at start, before Chromium's page hides it,
+# and whenever a mouse is plugged in); nothing on the box's screen is ever clicked. The Xcursor file is
+# written byte by byte: a file header, one table-of-contents entry, one image chunk (libXcursor's format,
+# little-endian 32-bit fields), so no X tool is needed to build the package.
+blank_cursor_theme() {
+  local dir="$1" name
+  mkdir -p -- "$dir/cursors"
+  printf '[Icon Theme]\nName=classbox-blank\nComment=No visible pointer (classbox kiosk)\n' >"$dir/index.theme"
+  {
+    printf 'Xcur\x10\x00\x00\x00\x00\x00\x01\x00\x01\x00\x00\x00'         # magic, header size 16, version, 1 entry
+    printf '\x02\x00\xfd\xff\x18\x00\x00\x00\x1c\x00\x00\x00'             # image, nominal size 24, at byte 28
+    printf '\x24\x00\x00\x00\x02\x00\xfd\xff\x18\x00\x00\x00\x01\x00\x00\x00' # chunk header 36, image, 24, v1
+    printf '\x01\x00\x00\x00\x01\x00\x00\x00'                                  # 1 × 1
+    printf '\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'             # hotspot 0,0, no delay
+    printf '\x00\x00\x00\x00'                                                      # one transparent ARGB pixel
+  } >"$dir/cursors/default"
+  for name in left_ptr arrow top_left_arrow pointer hand1 hand2 text xterm ibeam vertical-text wait watch \
+    progress left_ptr_watch crosshair cross move fleur grab grabbing not-allowed no-drop all-scroll \
+    col-resize row-resize e-resize w-resize n-resize s-resize ne-resize nw-resize se-resize sw-resize \
+    ew-resize ns-resize nesw-resize nwse-resize top_side bottom_side left_side right_side \
+    top_left_corner top_right_corner bottom_left_corner bottom_right_corner sb_h_double_arrow \
+    sb_v_double_arrow context-menu help question_arrow cell alias copy zoom-in zoom-out; do
+    ln -s default "$dir/cursors/$name"
+  done
+}
+
 mkdir -p -- "$release" "$root/opt/classbox/node/bin" "$root/opt/classbox/bin" "$root/etc/classbox" "$root/usr/bin" \
   "$root/usr/lib/systemd/system" "$root/usr/lib/sysusers.d" "$root/usr/lib/tmpfiles.d" "$root/usr/lib/classbox" \
   "$root/usr/share/classbox/labwc" "$root/usr/share/doc/classbox" "$root/usr/share/polkit-1/rules.d" "$root/usr/lib/udev/rules.d" "$root/DEBIAN"
@@ -179,6 +206,7 @@ cp -- "$repo/device/systemd/kiosk-session" "$repo/device/systemd/import-enrolmen
 cp -- "$deb_src/classbox.sysusers" "$root/usr/lib/sysusers.d/classbox.conf"
 cp -- "$deb_src/classbox.tmpfiles" "$root/usr/lib/tmpfiles.d/classbox.conf"
 cp -- "$deb_src"/labwc/* "$root/usr/share/classbox/labwc/"
+blank_cursor_theme "$root/usr/share/icons/classbox-blank"
 cp -- "$deb_src/copyright" "$root/usr/share/doc/classbox/copyright"
 cp -- "$deb_src/classbox-reboot.polkit.rules" "$root/usr/share/polkit-1/rules.d/50-classbox-reboot.rules"
 cp -- "$deb_src/classbox.udev.rules" "$root/usr/lib/udev/rules.d/60-classbox.rules"

@@ -126,6 +126,8 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
       ['/usr/lib/sysusers.d/classbox.conf', '-rw-r--r--'],
       ['/usr/lib/tmpfiles.d/classbox.conf', '-rw-r--r--'],
       ['/usr/share/classbox/labwc/rc.xml', '-rw-r--r--'],
+      ['/usr/share/icons/classbox-blank/index.theme', '-rw-r--r--'],
+      ['/usr/share/icons/classbox-blank/cursors/default', '-rw-r--r--'],
       ['/usr/share/doc/classbox/copyright', '-rw-r--r--'],
       ['/usr/share/polkit-1/rules.d/50-classbox-reboot.rules', '-rw-r--r--'],
       ['/usr/lib/udev/rules.d/60-classbox.rules', '-rw-r--r--'],
