@@ -119,7 +119,7 @@ describe('the box image booted in a VM', () => {
   );
 
   it(
-    'goes live on a USB button press; the teacher decodes and hears it; a hold ends the class',
+    'goes live on a USB button press; the teacher decodes its video and hears it; a hold ends the class',
     async () => {
       // The room's sound: a tone played into snd-aloop's second device comes out of the first one's
       // capture side, the box's microphone.
@@ -127,19 +127,36 @@ describe('the box image booted in a VM', () => {
         'setsid -f speaker-test -D plughw:CARD=Loopback,DEV=1 -c 2 -r 48000 -t sine -f 440 -l 0 >/dev/null 2>&1',
       );
       teacher = await sys.classroom.participant('老师');
+      const box = async () => (await teacherSees(teacher!)).find((r) => r.display === BOX_NAME);
       const pressedAt = Date.now();
-      // Down and up with a short gap: the class starts on the press or on the release (issue 17).
+      // Down and up with a short gap: the class starts on the press (issue 17).
       await sys.vm.press('ret', 150);
+      await sys.waitForState('live', 180_000);
+      const liveMs = Date.now() - pressedAt;
       await waitFor(
-        async () => (await teacherSees(teacher!)).some((r) => r.display === BOX_NAME && r.framesDecoded > 0),
+        async () => (await box())?.framesDecoded,
         180_000,
         "the teacher's first frame of the box",
         100,
       );
       const firstFrameMs = Date.now() - pressedAt;
-      await writeFile(join(ARTIFACTS, 'press.json'), JSON.stringify({ firstFrameMs }));
-      await teacherDecodesBox(teacher, 60_000);
-      await teacherHearsBox(teacher, 60_000);
+      // What the emulated box carries (issue 14, point 5): 30 s of what the teacher receives, recorded.
+      // Under TCG the guest's Chromium encodes in software on an emulated CPU tens of times slower
+      // than a Pi's, so the figures say what got through, and the assertions ask only that video and
+      // sound both keep arriving — not a frame rate.
+      const before = (await box())!;
+      const windowMs = 30_000;
+      await new Promise((r) => setTimeout(r, windowMs));
+      const after = (await box())!;
+      const received = {
+        liveMs,
+        firstFrameMs,
+        fps: ((after.framesDecoded - before.framesDecoded) * 1000) / windowMs,
+        audioKbps: ((after.audioBytes - before.audioBytes) * 8) / windowMs,
+      };
+      await writeFile(join(ARTIFACTS, 'press.json'), JSON.stringify(received, null, 2));
+      await teacherDecodesBox(teacher, 120_000, 1);
+      await teacherHearsBox(teacher, 120_000, 1000);
       expect((await sys.status()).state).toBe('live');
       await sys.vm.screendump(join(ARTIFACTS, 'live.png'));
       // Held past session.endHoldMs (2 s).

@@ -72,13 +72,24 @@ export class VmSystem {
         `no VM image at ${image}: build it with images/build-vm-image --deb dist/deb/classbox_<version>_amd64.deb --device-config test/system/vm-device.json (or set CLASSBOX_VM_IMAGE)`,
       );
     await mkdir(ARTIFACTS, { recursive: true });
+    try {
+      await s.prepare(image);
+    } catch (error) {
+      // Whatever was started before the failure (Janus, the fleet server) must not outlive it.
+      await s.close().catch(() => undefined);
+      throw error;
+    }
+    return s;
+  }
+
+  private async prepare(image: string): Promise<void> {
     // The disk file is as large as the image: on disk, not in a RAM-backed /tmp.
-    s.work = await mkdtemp(join(process.env.CLASSBOX_VM_WORK ?? '/var/tmp', 'classbox-vm-system-'));
-    s.classroom = await Classroom.open([{ room: ROOM, description: 'vm class', bitrate: 1_000_000 }]);
-    const netns = s.classroom.janus.netns;
+    this.work = await mkdtemp(join(process.env.CLASSBOX_VM_WORK ?? '/var/tmp', 'classbox-vm-system-'));
+    this.classroom = await Classroom.open([{ room: ROOM, description: 'vm class', bitrate: 1_000_000 }]);
+    const netns = this.classroom.janus.netns;
     if (!netns) throw new Error('the VM system test needs Janus in a network namespace (run as root)');
-    s.fleet = await startFleetServer({
-      db: join(s.work, 'fleet.db'),
+    this.fleet = await startFleetServer({
+      db: join(this.work, 'fleet.db'),
       port: await freePort(),
       host: netns.hostIp,
       firstAdminToken: ADMIN,
@@ -86,15 +97,18 @@ export class VmSystem {
       // may (issue 13): the seed carries the same permission.
       allowInsecureHttp: true,
     });
-    await s.createCentre();
-    const seed = await s.mintSeed(DEVICE_ID);
-    s.disk = join(s.work, 'disk.img');
+    await this.createCentre();
+    const seed = await this.mintSeed(DEVICE_ID);
+    this.disk = join(this.work, 'disk.img');
     const flashStart = Date.now();
-    await run(join(REPO, 'provisioning', 'flash'), ['--image', image, '--target', s.disk, '--seed', seed], {
-      maxBuffer: 1 << 20,
-    });
-    s.flashMs = Date.now() - flashStart;
-    return s;
+    await run(
+      join(REPO, 'provisioning', 'flash'),
+      ['--image', image, '--target', this.disk, '--seed', seed],
+      {
+        maxBuffer: 1 << 20,
+      },
+    );
+    this.flashMs = Date.now() - flashStart;
   }
 
   private async cli(...args: string[]): Promise<void> {
