@@ -257,6 +257,8 @@ export class ClassSessionService
     this.health.set('server', { status: 'ok' });
     this.check(generation);
     this.setStep('publish');
+    await this.pageConnected();
+    this.check(generation);
     const camera = this.health.get('camera');
     // A rejoin follows a lost connection: the network may have changed since the page gathered the
     // candidates of its prepared offer (a cut link leaves it with none that work), so it makes a new one.
@@ -280,6 +282,21 @@ export class ClassSessionService
     this.room = room;
     this.remote = result.publishers;
     this.metrics.remoteFeeds.set(this.remote.length);
+  }
+
+  /**
+   * A press in the seconds before the kiosk page is up (the box starting, the browser relaunched) waits
+   * for it, within the join's time limit, instead of failing at once with E-KIOSK-DOWN.
+   */
+  private async pageConnected(): Promise<void> {
+    if (this.page.isConnected()) return;
+    this.log.info('Waiting for the kiosk page before publishing');
+    await new Promise<void>((resolve) => {
+      const off = this.page.connected.on(`${ClassSessionService.name}.join`, () => {
+        off();
+        resolve();
+      });
+    });
   }
 
   private async leave(): Promise<void> {

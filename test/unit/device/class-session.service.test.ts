@@ -59,10 +59,13 @@ function setup() {
     ensureClosed: vi.fn(async () => undefined),
     trickle: vi.fn(async () => undefined),
   });
+  const pageConnected = new Signal<void>('co');
   const page = strictFake<KioskPageGateway>('KioskPageGateway', {
     candidate: new Signal('c'),
     connection: new Signal('cs'),
     disconnected: new Signal('d'),
+    connected: pageConnected,
+    isConnected: vi.fn(() => true),
     send: vi.fn((m: DaemonMessage) => {
       sent.push(m);
       return true;
@@ -76,7 +79,7 @@ function setup() {
   });
   const service = new ClassSessionService(config, janus, page, health, clock, new MetricsService());
   service.onApplicationBootstrap();
-  return { service, janus, page, clock, sent, signals, config };
+  return { service, janus, page, pageConnected, clock, sent, signals, config };
 }
 
 describe('ClassSessionService', () => {
@@ -105,6 +108,19 @@ describe('ClassSessionService', () => {
     await flush();
     expect(t.janus.subscribe).toHaveBeenCalledWith(2222, [TEACHER], { pin: '1357', token: 'tok' });
     expect(t.janus.startSubscriber).toHaveBeenCalledWith({ type: 'answer', sdp: 'v=0 sub-answer' });
+  });
+
+  it('starts the class as soon as the kiosk page is there when pressed before it connected', async () => {
+    vi.mocked(t.page.isConnected).mockReturnValue(false);
+    t.service.dispatch({ type: 'classPressed' });
+    await t.clock.advance(3000);
+    expect(t.service.state.state).toBe('joining');
+    expect(t.page.requestPublisherOffer).not.toHaveBeenCalled();
+    vi.mocked(t.page.isConnected).mockReturnValue(true);
+    t.pageConnected.emit();
+    await flush();
+    expect(t.service.state.state).toBe('live');
+    expect(t.page.requestPublisherOffer).toHaveBeenCalledTimes(1);
   });
 
   it('shows the room error code when Janus refuses the join, and closes the page media', async () => {
