@@ -27,7 +27,7 @@ const PRESS = "USB press → teacher's first frame";
 export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const image = vmImage();
   if (!existsSync(image)) {
-    const why = `no VM image at ${image} (build it with images/build-vm-image: .ci/run does not yet, see issue 14)`;
+    const why = `no VM image at ${image} (build it with scripts/test-system.sh or images/build-vm-image)`;
     return [READY, ENROLLED, PRESS].map((name) =>
       notMeasured(name, 'process-level box', 'none (reported)', why),
     );
@@ -66,8 +66,13 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
         await resetFirstFrames(teacher);
         const pressedAt = nowEpoch();
         await sys.vm.press('ret', 150);
-        const frame = await firstFrameEpoch(teacher, BOX_NAME, 300_000);
-        vmPress.push(frame.at - pressedAt);
+        // Under TCG on a busy machine the emulated Chromium may not get a frame out in time: that is a
+        // finding to report beside the other figures, not a reason to lose them.
+        const frame = await firstFrameEpoch(teacher, BOX_NAME, 300_000).catch((error: unknown) => {
+          pressNote = ` Boot ${boot + 1}: no first frame (${error instanceof Error ? error.message : String(error)}).`;
+          return undefined;
+        });
+        if (frame) vmPress.push(frame.at - pressedAt);
         await sys.vm.press('ret', 3500);
         await sys.waitForState('idle', 120_000);
       } else {
@@ -129,9 +134,9 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
           anchorSamples: procPress,
           target: 'none (reported)',
           meets: () => true,
-          notes: `${vmNote} QMP input-send-event key down → the janus.js teacher's first decoded frame of the box.`,
+          notes: `${vmNote} QMP input-send-event key down → the janus.js teacher's first decoded frame of the box.${pressNote}`,
         })
-      : notMeasured(PRESS, 'process-level box', 'none (reported)', pressNote.trim()),
+      : notMeasured(PRESS, 'process-level box', 'none (reported)', pressNote.trim() || 'no press measured'),
   ];
 }
 
