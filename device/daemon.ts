@@ -124,7 +124,13 @@ export async function runDaemon(
  */
 function exitIfStillHeld(log: ReturnType<typeof createLogger>, code: number): void {
   setTimeout(() => {
-    log.warn('Exiting: something still held the event loop 1 s after shutdown');
+    // What is left, by kind (Timeout, TCPSocketWrap, FSReqCallback…), so the holder can be found.
+    const held = process.getActiveResourcesInfo().filter((kind) => kind !== 'TTYWrap');
+    const own = held.indexOf('Timeout'); // this guard's own timer
+    if (own >= 0) held.splice(own, 1);
+    log.warn(
+      `Exiting: something still held the event loop 1 s after shutdown held=${held.join(',') || 'unknown'}`,
+    );
     process.exit(code);
   }, 1000).unref();
 }

@@ -44,6 +44,9 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     this.clock.clearTimeout(this.relaunchTimer);
+    // The page-hang check turns every second for the daemon's whole life: it alone kept a stopped
+    // daemon's event loop alive until the 1 s exit guard fired.
+    this.clock.clearInterval(this.hangTimer);
     await this.browser
       .ensureStopped()
       .catch((error: unknown) => this.log.warn(`Can't stop kiosk browser: ${reason(error)}`));
