@@ -3,6 +3,8 @@
 # Installs what is missing first; Ctrl-C stops everything it started.
 set -euo pipefail
 
+# shellcheck source=scripts/as-root.sh
+source "$(dirname "${BASH_SOURCE[0]}")/as-root.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 exec node bin/classbox.js demo "$@"

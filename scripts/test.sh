@@ -3,6 +3,8 @@
 # integration, with a real Janus, Chromium, SQLite and PostgreSQL). Installs what is missing first.
 set -euo pipefail
 
+# shellcheck source=scripts/as-root.sh
+source "$(dirname "${BASH_SOURCE[0]}")/as-root.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/setup.sh
 

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The box as a whole system (issue 14): build the .deb and the VM disk image from this checkout, then
+# boot it in QEMU and run test/system (seed import, READY=1 as user classbox, enrolment, real drivers,
+# the USB button, the screen, systemd's restarts). Minutes under TCG; the downloaded Debian packages are
+# kept in /var/cache/classbox-vm between runs on one machine (never required).
+set -euo pipefail
+
+# shellcheck source=scripts/as-root.sh
+source "$(dirname "${BASH_SOURCE[0]}")/as-root.sh"
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/setup.sh
+
+# package:deb builds the application (dist/, which provisioning/flash runs) before packing it.
+npm run --silent package:deb
+version="$(node -p 'require("./package.json").version')"
+arch="$(dpkg --print-architecture)"
+images/build-vm-image --deb "dist/deb/classbox_${version}_${arch}.deb" --device-config test/system/vm-device.json
+npm run --silent test:system -- "$@"
