@@ -18,6 +18,11 @@ export interface SignedDeviceRow {
   timezone: string;
   has_open_actions: boolean;
   has_rollouts: boolean;
+  /**
+   * How many rollouts exist. Rollouts are only ever added, so a replica whose cached list is shorter
+   * knows it missed one (made on another replica) without reading the list per heartbeat.
+   */
+  rollouts_count: number;
 }
 
 export interface NonceRecord {
@@ -64,7 +69,8 @@ export function signedDeviceSql(placeholder: string): string {
   EXISTS (SELECT 1 FROM rollouts r
           WHERE (r.target_kind = 'device' AND r.target_id = d.id)
              OR (r.target_kind = 'centre' AND r.target_id = d.centre_id)
-             OR (r.target_kind = 'channel' AND r.target_id = d.channel)) AS has_rollouts
+             OR (r.target_kind = 'channel' AND r.target_id = d.channel)) AS has_rollouts,
+  (SELECT count(*) FROM rollouts) AS rollouts_count
 FROM devices d JOIN centres c ON c.id = d.centre_id
 WHERE d.id = ${placeholder}`;
 }
