@@ -20,7 +20,7 @@ export class PostgresDeviceHotPath extends DeviceHotPathRepository {
 
   async findSignedDevice(id: string): Promise<SignedDeviceRow | undefined> {
     const result = await this.pool.query<
-      Omit<SignedDeviceRow, 'rollouts_count'> & { rollouts_count: string }
+      Omit<SignedDeviceRow, 'rollouts_aimed'> & { rollouts_aimed: string }
     >({
       name: 'classbox_signed_device',
       text: signedDeviceSql('$1'),
@@ -28,7 +28,7 @@ export class PostgresDeviceHotPath extends DeviceHotPathRepository {
     });
     const row = result.rows[0];
     // count(*) is a bigint, which pg hands over as a string.
-    return row && { ...row, rollouts_count: Number(row.rollouts_count) };
+    return row && { ...row, rollouts_aimed: Number(row.rollouts_aimed) };
   }
 
   async rememberNonces(items: readonly NonceRecord[]): Promise<boolean[]> {

@@ -61,8 +61,8 @@ export class ReleasesService {
   /**
    * Every rollout, for heartbeats: a box under a rollout would otherwise cost two reads per heartbeat
    * (issue 17). Rollouts are only ever added (no route edits or deletes one), so the list is read
-   * again only when a heartbeat's device row counts more rollouts than it holds — one made on this
-   * replica or another.
+   * again only when a heartbeat's device row counts more rollouts aimed at the box than the list
+   * holds — one made on this replica or another.
    */
   private rollouts: Promise<RolloutRow[]> | undefined;
   /** Ready releases by version: a ready release never changes (its payload can't be replaced). */
@@ -242,7 +242,7 @@ export class ReleasesService {
         else this.log.warn(line);
       }
     }
-    if (!device.has_rollouts) return undefined;
+    if (device.rollouts_aimed === 0) return undefined;
     const target = await this.heartbeatTarget(device);
     if (!target) return undefined;
     return {
@@ -292,23 +292,11 @@ export class ReleasesService {
 
   /** `target`, from the cached rollouts and releases: no read while nothing was rolled out anew. */
   private async heartbeatTarget(device: SignedDeviceRow): Promise<ReleaseRow | undefined> {
-    let rollouts = await this.allRollouts();
-    if (rollouts.length < device.rollouts_count) {
+    let aimed = aimedAt(device, await this.allRollouts());
+    if (aimed.length < device.rollouts_aimed) {
       this.rollouts = undefined;
-      rollouts = await this.allRollouts();
+      aimed = aimedAt(device, await this.allRollouts());
     }
-    const aimed = rollouts
-      .filter(
-        (r) =>
-          (r.target_kind === 'device' && r.target_id === device.id) ||
-          (r.target_kind === 'centre' && r.target_id === device.centre_id) ||
-          (r.target_kind === 'channel' && r.target_id === device.channel),
-      )
-      // The order of `rolloutsFor`: the newest first, then by kind (a stable sort keeps newest first).
-      .sort((a, b) =>
-        a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1,
-      )
-      .sort((a, b) => (KIND_RANK[a.target_kind] ?? 9) - (KIND_RANK[b.target_kind] ?? 9));
     for (const rollout of aimed) {
       // Like `rolloutsFor`'s join: a rollout counts only once its release is ready.
       const release = inShare(device.id, rollout) ? await this.readyRelease(rollout.version) : undefined;
@@ -351,6 +339,27 @@ export class ReleasesService {
     if (!row) throw notFound('release', version);
     return row;
   }
+}
+
+/** The rollouts aimed at a device in `rolloutsFor`'s order: by kind, then the newest first. */
+function aimedAt(
+  device: { id: string; centre_id: string; channel: string },
+  rollouts: RolloutRow[],
+): RolloutRow[] {
+  return (
+    rollouts
+      .filter(
+        (r) =>
+          (r.target_kind === 'device' && r.target_id === device.id) ||
+          (r.target_kind === 'centre' && r.target_id === device.centre_id) ||
+          (r.target_kind === 'channel' && r.target_id === device.channel),
+      )
+      .sort((a, b) =>
+        a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1,
+      )
+      // Stable: within a kind the newest stays first.
+      .sort((a, b) => (KIND_RANK[a.target_kind] ?? 9) - (KIND_RANK[b.target_kind] ?? 9))
+  );
 }
 
 /** A stable bucket 0–99 per device and release: raising the share only ever adds boxes. */
