@@ -5,8 +5,8 @@ import { median, p95, type BenchContext, type Figure } from './figure.js';
 import { BOX_NAME, startBoxProcess, type BoxProcess } from './lib/box.js';
 import { figureOf } from './lib/figures.js';
 import { ROOM, startJanus } from './lib/janus.js';
-import { sleep, until } from './lib/processes.js';
-import { firstFrameEpoch, nowEpoch, resetFirstFrames } from './lib/teacher.js';
+import { logTime, sleep, until } from './lib/processes.js';
+import { firstFrameEpoch, nowEpoch, publisherSeenEpoch, resetFirstFrames } from './lib/teacher.js';
 
 const PRESS_HOLD_MS = 120;
 
@@ -25,16 +25,25 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const cold: number[] = [];
   const afterRelease: number[] = [];
   let byCallback = 0;
+  // The trace of each join, in ms from its start (button down; the anchor's first request to Janus).
+  const trace = {
+    detected: [] as number[],
+    answered: [] as number[],
+    seen: [] as number[],
+    anchorSeen: [] as number[],
+  };
   try {
     const teacher = await joinAsTeacher(teacherBrowser.browser, site.url, {
       janus: janus.url,
       room: ROOM,
       display: '王老师 Teacher Wang',
     });
-    box = await startBoxProcess({ url: janus.url, room: ROOM });
+    // At info, the level a box runs at: its log gives the trace's daemon hops.
+    box = await startBoxProcess({ url: janus.url, room: ROOM }, { logLevel: 'info' });
     for (let i = 0; i < runs; i++) {
       await readyForPress(box);
       await resetFirstFrames(teacher);
+      const seen = publisherSeenEpoch(teacher, BOX_NAME, 20_000);
       const pressedAt = nowEpoch();
       await box.pressClass();
       // The control API answers after the simulated release; the class started at the press-down.
@@ -42,15 +51,24 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       const frame = await firstFrameEpoch(teacher, BOX_NAME, 20_000);
       press.push(frame.at - pressedAt);
       afterRelease.push(frame.at - releasedAt);
+      const from = Math.floor(pressedAt);
+      const detected = logTime(box.proc.output(), 'Pressed button button=class', from);
+      const answered = logTime(box.proc.output(), 'Joined room', from);
+      if (detected !== undefined) trace.detected.push(detected - pressedAt);
+      if (answered !== undefined) trace.answered.push(answered - pressedAt);
+      trace.seen.push((await seen) - pressedAt);
       if (frame.how === 'rvfc') byCallback++;
       await endClass(box);
 
       const display = `对照 janus.js ${i + 1}`;
       const anchor = await coldJoin(centreBrowser.browser, site.url, janus.url, display, teacher);
       cold.push(anchor.ms);
+      trace.anchorSeen.push(anchor.seenMs);
       if (anchor.how === 'rvfc') byCallback++;
       ctx.log(
-        `press run ${i + 1}/${runs}: box ${press.at(-1)!.toFixed(0)} ms, janus.js cold join ${cold.at(-1)!.toFixed(0)} ms`,
+        `press run ${i + 1}/${runs}: box ${press.at(-1)!.toFixed(0)} ms (press detected ${fmt(trace.detected.at(-1))}, ` +
+          `Janus answered ${fmt(trace.answered.at(-1))}, teacher sees it ${fmt(trace.seen.at(-1))}), ` +
+          `janus.js cold join ${cold.at(-1)!.toFixed(0)} ms (teacher sees it ${fmt(trace.anchorSeen.at(-1))})`,
       );
     }
   } finally {
@@ -78,7 +96,12 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
         `Janus 2 Mbps room, fake 640x480 camera, Janus in its own network namespace. ` +
         `${byCallback} of ${press.length + cold.length} first frames came from requestVideoFrameCallback, the rest from the poll. ` +
         `From the API's answer after the release to the first frame: median ${median(afterRelease).toFixed(0)} ms, p95 ${p95(afterRelease).toFixed(0)} ms ` +
-        '(the class was already joining by then).',
+        '(the class was already joining by then). ' +
+        `Trace, medians in ms from button down: the daemon detects the press ${fmt(median(trace.detected))} ` +
+        `(30 ms debounce), Janus answers its joinandconfigure ${fmt(median(trace.answered))}, the teacher sees the box ` +
+        `in the room (Janus announces a publisher once its media is up) ${fmt(median(trace.seen))}, first frame ${fmt(median(press))}; ` +
+        `the anchor from its first request: the teacher sees it ${fmt(median(trace.anchorSeen))}, first frame ${fmt(median(cold))}. ` +
+        'From "sees" to the first frame is the teacher subscribing and the first key frame, alike for both.',
     }),
   ];
 }
@@ -125,13 +148,14 @@ async function coldJoin(
   janusUrl: string,
   display: string,
   teacher: Parameters<typeof firstFrameEpoch>[0],
-): Promise<{ ms: number; how: 'rvfc' | 'stats' }> {
+): Promise<{ ms: number; seenMs: number; how: 'rvfc' | 'stats' }> {
   const page = await browser.newPage();
   try {
     // The join starts with the page's first request to Janus (its WebSocket, or an HTTP call for an
     // http:// Janus); loading the page and janus.js before it is not part of a join (issue 17).
     await page.evaluateOnNewDocument(MARK_FIRST_JANUS_REQUEST);
     const query = new URLSearchParams({ janus: janusUrl, room: String(ROOM), display });
+    const seen = publisherSeenEpoch(teacher, display, 20_000);
     const navigation = page.goto(`${siteUrl}?${query.toString()}`);
     const frame = await firstFrameEpoch(teacher, display, 20_000);
     await navigation;
@@ -139,9 +163,13 @@ async function coldJoin(
       () => (globalThis as unknown as { firstJanusRequestAt?: number }).firstJanusRequestAt,
     );
     if (startedAt === undefined) throw new Error('the janus.js page made no request to Janus');
-    return { ms: frame.at - startedAt, how: frame.how };
+    return { ms: frame.at - startedAt, seenMs: (await seen) - startedAt, how: frame.how };
   } finally {
     await page.evaluate('window.teacher && window.teacher.leave()').catch(() => undefined);
     await page.close();
   }
+}
+
+function fmt(v: number | undefined): string {
+  return v === undefined || !Number.isFinite(v) ? '-' : v.toFixed(0);
 }

@@ -3,6 +3,7 @@ import { startEmptyNest } from './lib/anchors.js';
 import { startBoxProcess } from './lib/box.js';
 import { figureOf } from './lib/figures.js';
 import { ROOM, startJanus } from './lib/janus.js';
+import { logTime } from './lib/processes.js';
 
 /** Daemon start → READY=1 (spawn of the real CLI to the datagram), beside an empty Nest context's start. */
 export async function measure(ctx: BenchContext): Promise<Figure[]> {
@@ -55,18 +56,4 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
 
 function fmt(v: number | undefined): string {
   return v === undefined ? '-' : v.toFixed(0);
-}
-
-/** The time (epoch ms) of the first JSON log line whose message starts with `prefix`. */
-function logTime(output: string, prefix: string): number | undefined {
-  for (const line of output.split('\n')) {
-    if (!line.startsWith('{')) continue;
-    try {
-      const entry = JSON.parse(line) as { msg?: string; time?: string };
-      if (entry.msg?.startsWith(prefix) && entry.time) return Date.parse(entry.time);
-    } catch {
-      // Not a log line (a partial line at the tail of the buffer).
-    }
-  }
-  return undefined;
 }

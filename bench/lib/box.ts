@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../test/helpers/ports.js';
 import { bindNotifySocket, CLI, spawnNode, until, type NotifySocket, type Spawned } from './processes.js';
+import { daemonNodeFlags } from './unit.js';
 
 export const BOX_NAME = '瑞金教学点';
 
@@ -12,7 +13,10 @@ export interface BoxStatus {
   health: Record<string, { status: string } | undefined>;
 }
 
-/** The real daemon (`classbox device --config F`) in a child process, under a notify socket as systemd runs it. */
+/**
+ * The real daemon (`classbox device --config F`) in a child process, under a notify socket and with the
+ * unit's Node.js flags, as systemd runs it.
+ */
 export interface BoxProcess {
   readonly proc: Spawned;
   readonly notify: NotifySocket;
@@ -46,7 +50,9 @@ export async function startBoxProcess(
       log: { level: options.logLevel ?? 'warn' },
     }),
   );
-  const proc = spawnNode([CLI, 'device', '--config', file], { NOTIFY_SOCKET: notify.path });
+  const proc = spawnNode([...daemonNodeFlags(), CLI, 'device', '--config', file], {
+    NOTIFY_SOCKET: notify.path,
+  });
   const cleanup = async (): Promise<void> => {
     await proc.stop();
     notify.close();

@@ -188,3 +188,19 @@ export function until<T>(
 ): Promise<NonNullable<T>> {
   return waitFor(check, timeoutMs, what, everyMs);
 }
+
+/** The time (epoch ms) of the first JSON log line at or after `from` (epoch ms) whose message starts with `prefix`. */
+export function logTime(output: string, prefix: string, from = 0): number | undefined {
+  for (const line of output.split('\n')) {
+    if (!line.startsWith('{')) continue;
+    try {
+      const entry = JSON.parse(line) as { msg?: string; time?: string };
+      if (!entry.msg?.startsWith(prefix) || !entry.time) continue;
+      const at = Date.parse(entry.time);
+      if (at >= from) return at;
+    } catch {
+      // Not a log line (a partial line at the tail of the buffer).
+    }
+  }
+  return undefined;
+}

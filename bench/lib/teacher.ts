@@ -53,6 +53,30 @@ export async function resetFirstFrames(teacher: Page): Promise<void> {
   });
 }
 
+/**
+ * Starts watching `teacher` for the publisher named `display` to appear in its room list (Janus's
+ * `publishers` event, which the VideoRoom sends once that publisher's media is up); resolves with the
+ * epoch time it appeared. Start it before the join it times.
+ */
+export function publisherSeenEpoch(teacher: Page, display: string, timeoutMs: number): Promise<number> {
+  return teacher.evaluate(
+    async (name: string, limit: number) => {
+      const t = (
+        globalThis as unknown as { teacher: { state: { publishers: Map<string, { display: string }> } } }
+      ).teacher;
+      const deadline = performance.now() + limit;
+      while (performance.now() < deadline) {
+        if ([...t.state.publishers.values()].some((p) => p.display === name))
+          return performance.timeOrigin + performance.now();
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      return Number.NaN;
+    },
+    display,
+    timeoutMs,
+  );
+}
+
 export function nowEpoch(): number {
   return performance.timeOrigin + performance.now();
 }

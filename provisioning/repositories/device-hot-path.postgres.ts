@@ -19,12 +19,16 @@ export class PostgresDeviceHotPath extends DeviceHotPathRepository {
   }
 
   async findSignedDevice(id: string): Promise<SignedDeviceRow | undefined> {
-    const result = await this.pool.query<SignedDeviceRow>({
+    const result = await this.pool.query<
+      Omit<SignedDeviceRow, 'rollouts_aimed'> & { rollouts_aimed: string }
+    >({
       name: 'classbox_signed_device',
       text: signedDeviceSql('$1'),
       values: [id],
     });
-    return result.rows[0];
+    const row = result.rows[0];
+    // count(*) is a bigint, which pg hands over as a string.
+    return row && { ...row, rollouts_aimed: Number(row.rollouts_aimed) };
   }
 
   async rememberNonces(items: readonly NonceRecord[]): Promise<boolean[]> {

@@ -2,7 +2,7 @@
  * A device row as every signed request needs it, read in one statement: the key to check the
  * signature, what the heartbeat answer is built from (the centre's room and timetable for the config
  * ETag, the channel and update report for releases), and whether the rarer follow-up reads are
- * needed at all (open actions, rollouts aimed at it).
+ * needed at all (open actions, how many rollouts aim at it).
  */
 export interface SignedDeviceRow {
   id: string;
@@ -17,7 +17,12 @@ export interface SignedDeviceRow {
   timetable_json: string;
   timezone: string;
   has_open_actions: boolean;
-  has_rollouts: boolean;
+  /**
+   * How many rollouts aim at it (by device, centre or channel). Rollouts are only ever added, so a
+   * replica whose cached rollouts aim fewer at this box knows it missed one (made on another replica)
+   * without reading the list per heartbeat.
+   */
+  rollouts_aimed: number;
 }
 
 export interface NonceRecord {
@@ -61,10 +66,10 @@ export function signedDeviceSql(placeholder: string): string {
   c.name AS centre_name, c.room_json, c.timetable_json, c.timezone,
   EXISTS (SELECT 1 FROM device_actions a
           WHERE a.device_id = d.id AND a.status IN ('pending', 'sent')) AS has_open_actions,
-  EXISTS (SELECT 1 FROM rollouts r
-          WHERE (r.target_kind = 'device' AND r.target_id = d.id)
-             OR (r.target_kind = 'centre' AND r.target_id = d.centre_id)
-             OR (r.target_kind = 'channel' AND r.target_id = d.channel)) AS has_rollouts
+  (SELECT count(*) FROM rollouts r
+   WHERE (r.target_kind = 'device' AND r.target_id = d.id)
+      OR (r.target_kind = 'centre' AND r.target_id = d.centre_id)
+      OR (r.target_kind = 'channel' AND r.target_id = d.channel)) AS rollouts_aimed
 FROM devices d JOIN centres c ON c.id = d.centre_id
 WHERE d.id = ${placeholder}`;
 }

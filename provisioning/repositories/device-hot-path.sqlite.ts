@@ -8,10 +8,7 @@ import {
   type SignedDeviceRow,
 } from './device-hot-path.repository.js';
 
-type RawRow = Omit<SignedDeviceRow, 'has_open_actions' | 'has_rollouts'> & {
-  has_open_actions: number;
-  has_rollouts: number;
-};
+type RawRow = Omit<SignedDeviceRow, 'has_open_actions'> & { has_open_actions: number };
 
 /**
  * The hot path on SQLite: better-sqlite3 statements prepared once. Each call runs inside Kysely's
@@ -50,9 +47,7 @@ export class SqliteDeviceHotPath extends DeviceHotPathRepository {
   findSignedDevice(id: string): Promise<SignedDeviceRow | undefined> {
     return this.locked(() => {
       const row = this.read.get(id);
-      return (
-        row && { ...row, has_open_actions: row.has_open_actions === 1, has_rollouts: row.has_rollouts === 1 }
-      );
+      return row && { ...row, has_open_actions: row.has_open_actions === 1 };
     });
   }
 

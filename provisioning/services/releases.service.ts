@@ -58,6 +58,15 @@ const KIND_RANK: Record<string, number> = { device: 0, centre: 1, channel: 2 };
 @Injectable()
 export class ReleasesService {
   private readonly log = createLogger(ReleasesService.name);
+  /**
+   * Every rollout, for heartbeats: a box under a rollout would otherwise cost two reads per heartbeat
+   * (issue 17). Rollouts are only ever added (no route edits or deletes one), so the list is read
+   * again only when a heartbeat's device row counts more rollouts aimed at the box than the list
+   * holds — one made on this replica or another.
+   */
+  private rollouts: Promise<RolloutRow[]> | undefined;
+  /** Ready releases by version: a ready release never changes (its payload can't be replaced). */
+  private readonly readyReleases = new Map<string, ReleaseRow>();
 
   constructor(
     private readonly repo: ReleasesRepository,
@@ -233,8 +242,8 @@ export class ReleasesService {
         else this.log.warn(line);
       }
     }
-    if (!device.has_rollouts) return undefined;
-    const target = await this.target(device);
+    if (device.rollouts_aimed === 0) return undefined;
+    const target = await this.heartbeatTarget(device);
     if (!target) return undefined;
     return {
       version: target.version,
@@ -281,6 +290,39 @@ export class ReleasesService {
     return chosen && this.repo.findRelease(chosen.version);
   }
 
+  /** `target`, from the cached rollouts and releases: no read while nothing was rolled out anew. */
+  private async heartbeatTarget(device: SignedDeviceRow): Promise<ReleaseRow | undefined> {
+    let aimed = aimedAt(device, await this.allRollouts());
+    if (aimed.length < device.rollouts_aimed) {
+      this.rollouts = undefined;
+      aimed = aimedAt(device, await this.allRollouts());
+    }
+    for (const rollout of aimed) {
+      // Like `rolloutsFor`'s join: a rollout counts only once its release is ready.
+      const release = inShare(device.id, rollout) ? await this.readyRelease(rollout.version) : undefined;
+      if (release) return release;
+    }
+    return undefined;
+  }
+
+  /** One read shared by the heartbeats that arrive while it runs; a failed read is tried again next time. */
+  private allRollouts(): Promise<RolloutRow[]> {
+    const loading = (this.rollouts ??= this.repo.listRollouts());
+    loading.catch(() => {
+      if (this.rollouts === loading) this.rollouts = undefined;
+    });
+    return loading;
+  }
+
+  private async readyRelease(version: string): Promise<ReleaseRow | undefined> {
+    const cached = this.readyReleases.get(version);
+    if (cached) return cached;
+    const row = await this.repo.findRelease(version);
+    if (row?.status !== 'ready') return undefined;
+    this.readyReleases.set(version, row);
+    return row;
+  }
+
   /** The newest version rolled out to that target, when it is newer than `version`. */
   private async newerRolledOut(kind: string, id: string, version: string): Promise<string | undefined> {
     const newest = (await this.repo.listRollouts())
@@ -297,6 +339,27 @@ export class ReleasesService {
     if (!row) throw notFound('release', version);
     return row;
   }
+}
+
+/** The rollouts aimed at a device in `rolloutsFor`'s order: by kind, then the newest first. */
+function aimedAt(
+  device: { id: string; centre_id: string; channel: string },
+  rollouts: RolloutRow[],
+): RolloutRow[] {
+  return (
+    rollouts
+      .filter(
+        (r) =>
+          (r.target_kind === 'device' && r.target_id === device.id) ||
+          (r.target_kind === 'centre' && r.target_id === device.centre_id) ||
+          (r.target_kind === 'channel' && r.target_id === device.channel),
+      )
+      .sort((a, b) =>
+        a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1,
+      )
+      // Stable: within a kind the newest stays first.
+      .sort((a, b) => (KIND_RANK[a.target_kind] ?? 9) - (KIND_RANK[b.target_kind] ?? 9))
+  );
 }
 
 /** A stable bucket 0–99 per device and release: raising the share only ever adds boxes. */

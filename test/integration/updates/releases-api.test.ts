@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
+import { ReleasesRepository } from '../../../provisioning/repositories/releases.repository.js';
 import { inShare } from '../../../provisioning/services/releases.service.js';
 import { newTestDevice, signedHeaders, type TestDevice } from '../../helpers/fleet.js';
 import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
@@ -43,6 +44,8 @@ describe.each(databases)('release API on $name', (database) => {
   let dir: string;
   let server: RunningFleetServer;
   let releases: TestRelease[];
+  let location: string;
+  let trustedKey: string;
   const devices: { id: string; key: TestDevice }[] = [];
 
   const api = async (
@@ -105,13 +108,15 @@ describe.each(databases)('release API on $name', (database) => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'classbox-release-api-'));
     const keys = makeKeys(dir);
+    location = await database.location(dir);
+    trustedKey = readFileSync(join(keys.keysDir, 'release.pub.pem'), 'utf8');
     server = await startFleetServer({
-      db: await database.location(dir),
+      db: location,
       port: 0,
       host: '127.0.0.1',
       firstAdminToken: ADMIN,
       releasesDir: join(dir, 'payloads'),
-      trustedReleaseKeys: [readFileSync(join(keys.keysDir, 'release.pub.pem'), 'utf8')],
+      trustedReleaseKeys: [trustedKey],
     });
     expect((await admin('POST', '/centres', CENTRE)).status).toBe(201);
     const minted = await admin('POST', `/centres/${CENTRE.id}/enrolment-tokens`, {
@@ -251,5 +256,48 @@ describe.each(databases)('release API on $name', (database) => {
       channel: 'stable',
       update: { state: 'rolled-back', version: '1.2.0' },
     });
+  });
+
+  it('offers a rollout without reading rollouts or releases per heartbeat, and sees one made on another replica', async () => {
+    const repo = server.app.get(ReleasesRepository);
+    const stable = devices.slice(1);
+    // Every box is under a rollout by now (1.2.0 to the whole stable channel); warm the server up.
+    for (const device of stable) expect((await heartbeat(device))?.version).toBe('1.2.0');
+    const reads = [
+      vi.spyOn(repo, 'listRollouts'),
+      vi.spyOn(repo, 'rolloutsFor'),
+      vi.spyOn(repo, 'findRelease'),
+    ];
+    try {
+      for (let round = 0; round < 3; round++) {
+        for (const device of stable) expect((await heartbeat(device))?.version).toBe('1.2.0');
+      }
+      expect(reads.map((r) => r.mock.calls.length)).toEqual([0, 0, 0]);
+
+      // A rollout made through another replica of the same database: the next heartbeat here offers it.
+      const replica = await startFleetServer({
+        db: location,
+        port: 0,
+        host: '127.0.0.1',
+        releasesDir: join(dir, 'payloads'),
+        trustedReleaseKeys: [trustedKey],
+      });
+      try {
+        const res = await fetch(`${replica.url}/api/v1/admin/releases/1.1.0/rollouts`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ device: stable[1]!.id }),
+        });
+        expect(res.status).toBe(201);
+      } finally {
+        await replica.stop();
+      }
+      expect((await heartbeat(stable[1]!))?.version).toBe('1.1.0');
+      expect((await heartbeat(stable[2]!))?.version).toBe('1.2.0');
+      // The new rollout cost one read of the list, shared by every heartbeat after it.
+      expect(reads[0]!.mock.calls.length).toBe(1);
+    } finally {
+      for (const read of reads) read.mockRestore();
+    }
   });
 });
