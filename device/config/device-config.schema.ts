@@ -6,6 +6,7 @@ import {
   janusUrl,
 } from '../../common/fleet-protocol.js';
 import { keyCode, KEY_CODES } from '../domain/input-events.js';
+import { MEDIA_PROFILE_NAMES } from '../domain/media-profile.js';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
 const bcmPin = z
@@ -150,6 +151,12 @@ export const deviceConfigSchema = z
         language: z.enum(['zh-CN', 'en']).default('zh-CN'),
         /** A page silent for this long is hung: the browser is relaunched. */
         heartbeatTimeoutMs: z.int().min(2000).max(120_000).default(15_000),
+      })
+      .prefault({}),
+    media: z
+      .strictObject({
+        /** What the box sends (docs/media.md); absent = chosen from the board model. */
+        profile: z.enum(MEDIA_PROFILE_NAMES).optional(),
       })
       .prefault({}),
     network: z

@@ -15,6 +15,8 @@ export interface RoomSpec {
   readonly publishers?: number;
   /** Per-publisher cap in bit/s; 2 Mbps keeps first-frame latency realistic (DESIGN.md). */
   readonly bitrate?: number;
+  /** The room's video codecs in its order of preference, e.g. "vp9,vp8" (Janus's default: vp8). */
+  readonly videocodec?: string;
 }
 
 export interface JanusServerOptions {
@@ -244,7 +246,7 @@ admin: {
   bitrate = ${r.bitrate ?? 2_000_000}
   fir_freq = 10
   notify_joining = true
-${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
+${r.videocodec ? `  videocodec = "${r.videocodec.replace(/[^a-z0-9,]/g, '')}"\n` : ''}${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
       )
       .join('\n');
     await writeFile(join(dir, 'janus.plugin.videoroom.jcfg'), `general: {\n}\n${rooms}\n`);

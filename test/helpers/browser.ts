@@ -45,6 +45,14 @@ export interface RemoteSeen {
   framesDecoded: number;
   audioBytes: number;
   playedFrames: number;
+  /** The box's picture as the teacher decodes it now (inbound-rtp frameWidth/frameHeight/framesPerSecond). */
+  width: number;
+  height: number;
+  fps: number;
+  videoCodec?: string;
+  audioCodec?: string;
+  concealedSamples: number;
+  totalSamplesReceived: number;
 }
 
 /** Open the teacher page (janus.js) in `browser` and join `room` as `display`. */
