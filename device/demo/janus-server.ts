@@ -76,6 +76,11 @@ export class JanusServer {
     return this.ns ? { name: this.ns.name, hostIp: this.ns.hostIp } : undefined;
   }
 
+  /** The veth pair of the namespace: `hostIf` on this host (the box's uplink leaves by it), `janusIf` inside. */
+  get link(): { ns: string; hostIf: string; janusIf: string } | undefined {
+    return this.ns ? { ns: this.ns.name, hostIf: this.ns.hostIf, janusIf: this.ns.janusIf } : undefined;
+  }
+
   /** If the process that started Janus ends without stop() (a test timed out), take Janus and the namespace with it. */
   private readonly onExit = (): void => {
     if (this.child) killGroup(this.child, 'SIGKILL');

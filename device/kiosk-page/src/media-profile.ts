@@ -81,7 +81,9 @@ export async function applyPublisherProfile(
  * Opus's encoder settings come from the *receiver's* description, here Janus's answer: ask for in-band
  * FEC (a lost packet rebuilt from the next one), DTX (nothing sent in silence, leaving room for
  * retransmissions) and the profile's bitrate. Janus 1.1.2 writes `useinbandfec=1` when the room has
- * `opus_fec` (its default) and `usedtx` only with `opus_dtx`, and never a bitrate.
+ * `opus_fec` (its default) and `usedtx` only with `opus_dtx`, and never a bitrate. `maxplaybackrate=16000`
+ * keeps Opus in wideband SILK, the only mode that carries in-band FEC (libopus's LBRR); wideband is
+ * "HD voice", enough for a classroom's speech.
  */
 export function mungeOpusAnswer(sdp: string, profile: MediaProfileView | undefined): string {
   const audioKbps = (profile ?? DEFAULT_PROFILE).audioKbps;
@@ -96,6 +98,7 @@ export function mungeOpusAnswer(sdp: string, profile: MediaProfileView | undefin
     useinbandfec: '1',
     usedtx: '1',
     maxaveragebitrate: String(audioKbps * 1000),
+    maxplaybackrate: '16000',
   };
   const seen = new Set<string>();
   const out = lines.map((line) => {

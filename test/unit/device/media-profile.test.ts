@@ -101,7 +101,9 @@ describe('the page chooses its codecs (issue 16)', () => {
       '',
     ].join('\r\n');
     const out = mungeOpusAnswer(answer, { name: 'pi4', videoCodec: 'VP8', audioKbps: 32 });
-    expect(out).toContain('a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=32000\r\n');
+    expect(out).toContain(
+      'a=fmtp:111 minptime=10;useinbandfec=1;usedtx=1;maxaveragebitrate=32000;maxplaybackrate=16000\r\n',
+    );
     expect(out).toContain('a=fmtp:96 max-fs=3600\r\n');
     // An Opus line without any fmtp gets one.
     const bare = mungeOpusAnswer(
@@ -109,7 +111,7 @@ describe('the page chooses its codecs (issue 16)', () => {
       undefined,
     );
     expect(bare).toContain(
-      'a=rtpmap:109 opus/48000/2\r\na=fmtp:109 useinbandfec=1;usedtx=1;maxaveragebitrate=32000',
+      'a=rtpmap:109 opus/48000/2\r\na=fmtp:109 useinbandfec=1;usedtx=1;maxaveragebitrate=32000;maxplaybackrate=16000',
     );
   });
 });
