@@ -42,10 +42,7 @@ describe('sound on a 300 kbit/s uplink with 10 % loss', () => {
   beforeAll(async () => {
     room = await Classroom.open();
     link = new BadLink(room.janus);
-    await link.open(['box', 'plain'], {
-      kbit: Number(process.env.KBIT ?? 300),
-      lossPct: Number(process.env.LOSS ?? 10),
-    });
+    await link.open(['box', 'plain'], { kbit: 300, lossPct: 10 });
   }, 60_000);
   afterAll(async () => {
     await room?.close();
