@@ -164,8 +164,11 @@ export const deviceConfigSchema = z
         /** Fall back to sound only when the uplink cannot carry video. */
         audioOnlyFallback: z.boolean().default(true),
         minVideoKbps: z.int().min(16).max(4000).default(120),
-        /** First wait before trying video again; doubles while the link stays bad. */
-        probeSeconds: z.int().min(2).max(600).default(30),
+        /**
+         * Wait between tries at video while the uplink can't carry it. A try starts with a small picture
+         * (docs/media.md), so it is cheap and made often: video is back within seconds of the link.
+         */
+        probeSeconds: z.int().min(2).max(600).default(8),
       })
       .prefault({}),
     control: z

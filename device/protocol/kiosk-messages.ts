@@ -134,7 +134,8 @@ export type DaemonMessage =
   /** Play a short test tone on the speaker (self-test). */
   | { type: 'request'; id: number; action: 'speaker.tone'; hz: number; ms: number }
   | { type: 'publisher.answer'; jsep: { type: 'answer'; sdp: string } }
-  | { type: 'publisher.video'; enabled: boolean }
+  /** `layer: 'low'`: a try at video after sound only, sent as a small picture first (issue 16). */
+  | { type: 'publisher.video'; enabled: boolean; layer?: 'low' }
   | { type: 'publisher.close' }
   | {
       type: 'subscriber.streams';

@@ -102,7 +102,7 @@ channel.onMessage = (message) => {
       void media.publisherAnswer(message.jsep).catch((e) => console.error('publisher answer', e));
       return;
     case 'publisher.video':
-      void media.setVideo(message.enabled);
+      void media.setVideo(message.enabled, message.layer ?? 'full');
       return;
     case 'publisher.close':
       media.closePublisherAndPrepare();

@@ -1,6 +1,6 @@
 import type { MediaConstraintsView, MediaProfileView, RTCIceServerLike } from '../../protocol/kiosk-messages';
 import type { MediaReport } from '../../../common/media-report';
-import { applyPublisherProfile, mungeOpusAnswer } from './media-profile';
+import { answerWithProfile, applyPublisherProfile, applyVideoLayer, type VideoLayer } from './media-profile';
 import { MediaStatsSampler } from './media-stats';
 
 type Target = 'publisher' | 'subscriber';
@@ -316,15 +316,20 @@ export class Media {
   async publisherAnswer(answer: RTCSessionDescriptionInit): Promise<void> {
     await this.publisher?.setRemoteDescription({
       type: answer.type,
-      sdp: answer.sdp && mungeOpusAnswer(answer.sdp, this.profile),
+      sdp: answer.sdp && answerWithProfile(answer.sdp, this.profile),
     });
     await this.flushCandidates('publisher');
   }
 
-  /** Stop or resume sending video (camera unplugged, slow uplink); audio goes on. */
-  async setVideo(enabled: boolean): Promise<void> {
+  /**
+   * Stop or resume sending video (camera unplugged, slow uplink); audio goes on. A try at video after
+   * sound only comes as the `low` layer (a small picture) until the daemon sees the link carry it.
+   */
+  async setVideo(enabled: boolean, layer: VideoLayer = 'full'): Promise<void> {
     this.videoEnabled = enabled;
     if (enabled && !this.local?.getVideoTracks().some((t) => t.readyState === 'live')) await this.warmUp();
+    const video = this.publisher?.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+    if (video && enabled) await applyVideoLayer(video.sender, this.bitrateKbps, this.constraints.fps, layer);
     await this.replaceSentTracks();
   }
 
