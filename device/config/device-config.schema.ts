@@ -145,6 +145,8 @@ export const deviceConfigSchema = z
         /** Full-screen kiosk window (the box); false gives an ordinary window (the demo on a desktop). */
         fullscreen: z.boolean().default(true),
         fakeMedia: z.boolean().default(false),
+        /** With fakeMedia: a .y4m or .mjpeg clip the fake camera plays (a textured, moving picture costs what a real one does to encode). */
+        fakeVideoFile: z.string().min(1).optional(),
         chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
         width: z.int().min(320).max(7680).default(1920),
         height: z.int().min(240).max(4320).default(1080),

@@ -19,14 +19,16 @@ export const PARTICIPANT_FLAGS = [
 ] as const;
 
 /** A separate headless Chromium with fake camera and microphone: a teacher or another centre. */
-export async function launchParticipant(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export async function launchParticipant(
+  extraArgs: readonly string[] = [],
+): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'classbox-participant-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
     pipe: true,
     userDataDir: profile,
-    args: [...PARTICIPANT_FLAGS],
+    args: [...PARTICIPANT_FLAGS, ...extraArgs],
   });
   return {
     browser,

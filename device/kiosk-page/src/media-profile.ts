@@ -43,6 +43,10 @@ export async function applyPublisherProfile(
       networkPriority: 'low',
     },
   ];
+  // The profile's size is already what the board can encode: under CPU pressure keep it and drop frames,
+  // rather than Chromium's default of halving the picture (a 180-line picture of a blackboard is useless).
+  (videoParams as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference =
+    'maintain-resolution';
   await video.sender.setParameters(videoParams).catch((e) => console.warn('video parameters', e));
   const audioParams = audio.sender.getParameters();
   audioParams.encodings = [
