@@ -43,10 +43,9 @@ export async function applyPublisherProfile(
       networkPriority: 'low',
     },
   ];
-  // The profile's size is already what the board can encode: under CPU pressure keep it and drop frames,
-  // rather than Chromium's default of halving the picture (a 180-line picture of a blackboard is useless).
-  (videoParams as RTCRtpSendParameters & { degradationPreference?: string }).degradationPreference =
-    'maintain-resolution';
+  // Chromium's default degradation (balanced) is kept on purpose: with 'maintain-resolution' the encoder
+  // never reports `qualityLimitationReason: 'bandwidth'`, and the sound-only fallback, which needs it,
+  // no longer triggers on a 150 kbit/s uplink (test/integration/recovery/network.test.ts; docs/media.md).
   await video.sender.setParameters(videoParams).catch((e) => console.warn('video parameters', e));
   const audioParams = audio.sender.getParameters();
   audioParams.encodings = [
