@@ -5,7 +5,7 @@
 export interface Figure {
   /** What was measured, e.g. "press → teacher's first frame". */
   readonly name: string;
-  readonly unit: 'ms' | 's' | 'MB' | 'per s';
+  readonly unit: 'ms' | 's' | 'MB' | 'per s' | 'cores' | 'lines' | '%';
   readonly runs: number;
   readonly median: number;
   readonly p95: number;

@@ -40,6 +40,12 @@ const MODULES: { name: string; figure: string; anchor: string; target: string }[
   },
   { name: 'update', figure: 'update verify + unpack + switch', anchor: '—', target: '≤ 5 s for 50 MB' },
   {
+    name: 'media',
+    figure: 'box CPU and picture under a 0.3-core cap, per profile',
+    anchor: 'pc profile (720p30)',
+    target: '≥ 15 fps and ≥ 360 lines at 0.3 core (pi4)',
+  },
+  {
     name: 'vm',
     figure: 'VM power on → READY / enrolled / press',
     anchor: 'process-level box',

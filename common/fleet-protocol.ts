@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mediaStatusSchema } from './media-report.js';
 import { updateOfferSchema, updateReportSchema } from './release-manifest.js';
 
 /**
@@ -196,6 +197,8 @@ export const heartbeatSchema = z.strictObject({
   errorCode: z.string().max(64).optional(),
   /** Progress or result of a software update. */
   update: updateReportSchema.optional(),
+  /** The media profile and, in class, what the page measures of its media (issue 16). */
+  media: mediaStatusSchema.optional(),
 });
 export type Heartbeat = z.output<typeof heartbeatSchema>;
 

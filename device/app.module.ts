@@ -48,6 +48,7 @@ import { HealthService } from './services/health.service.js';
 import { KioskService } from './services/kiosk.service.js';
 import { LedService } from './services/led.service.js';
 import { LifecycleService } from './services/lifecycle.service.js';
+import { MediaService } from './services/media.service.js';
 import { MetricsService } from './services/metrics.service.js';
 import { MuteService } from './services/mute.service.js';
 import { ScreenService } from './services/screen.service.js';
@@ -172,6 +173,7 @@ export class DeviceModule {
         ButtonsService,
         LedService,
         UplinkService,
+        MediaService,
         ScreenService,
         StatusService,
         KioskService,

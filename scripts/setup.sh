@@ -12,6 +12,7 @@ APT_PACKAGES=(
   fonts-wqy-microhei         # Chinese glyphs on screen
   postgresql                 # the fleet server's scale-out database (tests run it in a temp dir)
   iproute2                   # network namespaces for Janus (it can't use loopback for ICE)
+  nftables                   # random loss on a test's bad link (the CI kernel has no netem; issue 16)
   mtools dosfstools fdisk    # flashing: write the enrolment seed to the FAT boot partition
   shellcheck                 # checks the shell scripts
   systemd                    # systemd-analyze verify for the units

@@ -33,7 +33,7 @@ export interface BoxProcess {
 
 export async function startBoxProcess(
   janus: { url: string; room: number } | undefined,
-  options: { logLevel?: 'info' | 'warn' } = {},
+  options: { logLevel?: 'info' | 'warn'; mediaProfile?: 'pi4' | 'pi5' | 'pc'; fakeVideoFile?: string } = {},
 ): Promise<BoxProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'classbox-bench-box-'));
   const notify = bindNotifySocket(dir);
@@ -45,9 +45,17 @@ export async function startBoxProcess(
       device: { id: 'bench-box', displayName: BOX_NAME, centreName: '江西开放大学' },
       ...(janus ? { janus } : {}),
       hardware: { mode: 'sim' },
-      kiosk: { browser: 'chromium', headless: true, fakeMedia: true, width: 1280, height: 720 },
+      kiosk: {
+        browser: 'chromium',
+        headless: true,
+        fakeMedia: true,
+        width: 1280,
+        height: 720,
+        ...(options.fakeVideoFile ? { fakeVideoFile: options.fakeVideoFile } : {}),
+      },
       control: { port },
       log: { level: options.logLevel ?? 'warn' },
+      ...(options.mediaProfile ? { media: { profile: options.mediaProfile } } : {}),
     }),
   );
   const proc = spawnNode([...daemonNodeFlags(), CLI, 'device', '--config', file], {

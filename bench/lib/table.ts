@@ -39,6 +39,6 @@ export function formatNotes(figures: readonly Figure[]): string {
 
 function value(v: number, unit: Figure['unit']): string {
   if (!Number.isFinite(v)) return '—';
-  const digits = unit === 'per s' || Math.abs(v) >= 100 ? 0 : 1;
+  const digits = unit === 'cores' ? 2 : unit === 'per s' || Math.abs(v) >= 100 ? 0 : 1;
   return `${v.toFixed(digits)} ${unit}`;
 }

@@ -34,6 +34,8 @@ export function chromiumArgs(kiosk: KioskSettings, env: NodeJS.ProcessEnv, runni
   // Running as root (CI, containers) needs --no-sandbox; the box runs Chromium as its own user.
   if (runningAsRoot) args.push('--no-sandbox');
   if (kiosk.fakeMedia) args.push('--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream');
+  if (kiosk.fakeMedia && kiosk.fakeVideoFile)
+    args.push(`--use-file-for-fake-video-capture=${kiosk.fakeVideoFile}`);
   if (!kiosk.headless && kiosk.fullscreen) args.push('--kiosk', '--start-fullscreen');
   if (!kiosk.headless && env.WAYLAND_DISPLAY) args.push('--ozone-platform=wayland');
   return args;

@@ -6,6 +6,7 @@ import {
   janusUrl,
 } from '../../common/fleet-protocol.js';
 import { keyCode, KEY_CODES } from '../domain/input-events.js';
+import { MEDIA_PROFILE_NAMES } from '../domain/media-profile.js';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
 const bcmPin = z
@@ -144,6 +145,8 @@ export const deviceConfigSchema = z
         /** Full-screen kiosk window (the box); false gives an ordinary window (the demo on a desktop). */
         fullscreen: z.boolean().default(true),
         fakeMedia: z.boolean().default(false),
+        /** With fakeMedia: a .y4m or .mjpeg clip the fake camera plays (a textured, moving picture costs what a real one does to encode). */
+        fakeVideoFile: z.string().min(1).optional(),
         chromiumPath: z.string().min(1).default('/usr/bin/chromium'),
         width: z.int().min(320).max(7680).default(1920),
         height: z.int().min(240).max(4320).default(1080),
@@ -152,13 +155,22 @@ export const deviceConfigSchema = z
         heartbeatTimeoutMs: z.int().min(2000).max(120_000).default(15_000),
       })
       .prefault({}),
+    media: z
+      .strictObject({
+        /** What the box sends (docs/media.md); absent = chosen from the board model. */
+        profile: z.enum(MEDIA_PROFILE_NAMES).optional(),
+      })
+      .prefault({}),
     network: z
       .strictObject({
         /** Fall back to sound only when the uplink cannot carry video. */
         audioOnlyFallback: z.boolean().default(true),
         minVideoKbps: z.int().min(16).max(4000).default(120),
-        /** First wait before trying video again; doubles while the link stays bad. */
-        probeSeconds: z.int().min(2).max(600).default(30),
+        /**
+         * Wait between tries at video while the uplink can't carry it. A try starts with a small picture
+         * (docs/media.md), so it is cheap and made often: video is back within seconds of the link.
+         */
+        probeSeconds: z.int().min(2).max(600).default(8),
       })
       .prefault({}),
     control: z

@@ -15,6 +15,8 @@ export interface RoomSpec {
   readonly publishers?: number;
   /** Per-publisher cap in bit/s; 2 Mbps keeps first-frame latency realistic (DESIGN.md). */
   readonly bitrate?: number;
+  /** The room's video codecs in its order of preference, e.g. "vp9,vp8" (Janus's default: vp8). */
+  readonly videocodec?: string;
 }
 
 export interface JanusServerOptions {
@@ -72,6 +74,11 @@ export class JanusServer {
   /** The namespace Janus runs in and this host's address on its link (a VM run inside it reaches both). */
   get netns(): { name: string; hostIp: string } | undefined {
     return this.ns ? { name: this.ns.name, hostIp: this.ns.hostIp } : undefined;
+  }
+
+  /** The veth pair of the namespace: `hostIf` on this host (the box's uplink leaves by it), `janusIf` inside. */
+  get link(): { ns: string; hostIf: string; janusIf: string } | undefined {
+    return this.ns ? { ns: this.ns.name, hostIf: this.ns.hostIf, janusIf: this.ns.janusIf } : undefined;
   }
 
   /** If the process that started Janus ends without stop() (a test timed out), take Janus and the namespace with it. */
@@ -244,7 +251,7 @@ admin: {
   bitrate = ${r.bitrate ?? 2_000_000}
   fir_freq = 10
   notify_joining = true
-${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
+${r.videocodec ? `  videocodec = "${r.videocodec.replace(/[^a-z0-9,]/g, '')}"\n` : ''}${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
       )
       .join('\n');
     await writeFile(join(dir, 'janus.plugin.videoroom.jcfg'), `general: {\n}\n${rooms}\n`);

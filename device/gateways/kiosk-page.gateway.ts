@@ -53,6 +53,7 @@ export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicati
   readonly media = new Signal<MessageOf<'media'>>('page.media');
   readonly connection = new Signal<MessageOf<'connection'>>('page.connection');
   readonly stats = new Signal<MessageOf<'stats'>>('page.stats');
+  readonly mediaStats = new Signal<MessageOf<'media.stats'>>('page.mediaStats');
 
   constructor(
     private readonly adapterHost: HttpAdapterHost,
@@ -216,6 +217,8 @@ export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicati
         return this.connection.emit(message);
       case 'stats':
         return this.stats.emit(message);
+      case 'media.stats':
+        return this.mediaStats.emit(message);
       case 'hello':
       case 'heartbeat':
         return;

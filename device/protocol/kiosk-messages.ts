@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mediaStatsMessageSchema } from './media-stats.js';
 
 /**
  * The loopback WebSocket between the daemon and its kiosk page. The daemon validates
@@ -50,6 +51,7 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
     framesDecoded: z.int().nonnegative(),
     qualityLimitation: z.string().max(32).optional(),
   }),
+  mediaStatsMessageSchema,
 ]);
 export type PageMessage = z.output<typeof pageMessageSchema>;
 
@@ -99,6 +101,13 @@ export interface MediaConstraintsView {
   readonly fps: number;
 }
 
+/** How the page sends (issue 16, docs/media.md): the board's profile, codec and audio settings. */
+export interface MediaProfileView {
+  readonly name: 'pi4' | 'pi5' | 'pc';
+  readonly videoCodec: 'VP8';
+  readonly audioKbps: number;
+}
+
 export type DaemonMessage =
   | { type: 'screen'; screen: ScreenState }
   | {
@@ -106,6 +115,8 @@ export type DaemonMessage =
       media: MediaConstraintsView;
       iceServers: readonly RTCIceServerLike[];
       bitrateKbps: number;
+      /** Absent from an older daemon: the page then sends VP8 with its default audio. */
+      profile?: MediaProfileView;
     }
   /**
    * `fresh`: make a new offer rather than hand over the one prepared while idle — after a lost
@@ -125,7 +136,8 @@ export type DaemonMessage =
   /** Play a short test tone on the speaker (self-test). */
   | { type: 'request'; id: number; action: 'speaker.tone'; hz: number; ms: number }
   | { type: 'publisher.answer'; jsep: { type: 'answer'; sdp: string } }
-  | { type: 'publisher.video'; enabled: boolean }
+  /** `layer: 'low'`: a try at video after sound only, sent as a small picture first (issue 16). */
+  | { type: 'publisher.video'; enabled: boolean; layer?: 'low' }
   | { type: 'publisher.close' }
   | {
       type: 'subscriber.streams';

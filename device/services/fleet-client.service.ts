@@ -303,6 +303,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       network: { rttMs: this.lastRttMs },
       errorCode: status.errorCode ?? undefined,
       update: this.updateReport(),
+      media: status.media,
     };
   }
 

@@ -12,6 +12,7 @@ import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
 import { FleetClientService } from './fleet-client.service.js';
 import { HealthService } from './health.service.js';
+import { MediaService } from './media.service.js';
 import { MuteService } from './mute.service.js';
 import { UplinkService } from './uplink.service.js';
 import { SelfTestService } from './self-test.service.js';
@@ -21,6 +22,7 @@ import { SelfTestService } from './self-test.service.js';
 export class ScreenService implements OnApplicationBootstrap {
   private scheduled = false;
   private sentLabels = '';
+  private sentMedia = '';
 
   constructor(
     private readonly page: KioskPageGateway,
@@ -34,6 +36,7 @@ export class ScreenService implements OnApplicationBootstrap {
     private readonly camera: CameraPort,
     private readonly microphone: MicrophonePort,
     private readonly speaker: SpeakerPort,
+    private readonly media: MediaService,
     @Optional() private readonly fleet?: FleetClientService,
   ) {}
 
@@ -50,6 +53,10 @@ export class ScreenService implements OnApplicationBootstrap {
       if (this.labels() !== this.sentLabels) this.sendConfig();
     });
     this.config.changed.on(owner, redraw);
+    // The fleet may change the profile or the bitrate cap: the page prepares its publisher anew with them.
+    this.config.changed.on(owner, () => {
+      if (JSON.stringify(this.media.current()) !== this.sentMedia) this.sendConfig();
+    });
     this.uplink.changed.on(owner, redraw);
     this.fleet?.nextClassChanged.on(owner, redraw);
     this.page.connected.on(owner, () => {
@@ -89,20 +96,27 @@ export class ScreenService implements OnApplicationBootstrap {
   }
 
   private sendConfig(): void {
-    const { hardware, janus } = this.config.current;
+    const { janus } = this.config.current;
+    const media = this.media.current();
     this.sentLabels = this.labels();
+    this.sentMedia = JSON.stringify(media);
     this.page.send({
       type: 'config',
       media: {
-        width: hardware.camera.width,
-        height: hardware.camera.height,
-        fps: hardware.camera.fps,
+        width: media.width,
+        height: media.height,
+        fps: media.fps,
         cameraLabel: this.camera.current()?.browserLabel,
         microphoneLabel: this.microphone.current()?.browserLabel,
         speakerLabel: this.speaker.current()?.browserLabel,
       },
       iceServers: janus.iceServers,
-      bitrateKbps: janus.bitrateKbps,
+      bitrateKbps: media.videoKbps,
+      profile: {
+        name: media.profile.name,
+        videoCodec: media.profile.videoCodec,
+        audioKbps: media.audioKbps,
+      },
     });
   }
 

@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { MediaStatus } from '../../common/media-report.js';
 import { VERSION } from '../../common/version.js';
 import type { LedPattern } from '../domain/led-pattern.js';
 import type { SessionState } from '../domain/class-session.machine.js';
@@ -9,6 +10,7 @@ import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 import { LedService } from './led.service.js';
+import { MediaService } from './media.service.js';
 import { MuteService } from './mute.service.js';
 import { UplinkService } from './uplink.service.js';
 import { SelfTestService } from './self-test.service.js';
@@ -32,6 +34,8 @@ export interface DeviceStatus {
   network: { audioOnly: boolean; audioOnlyReason: 'camera' | 'uplink' | null; uplinkKbps: number | null };
   /** The self-test's results while they are on screen, else null. */
   selfTest: readonly SelfTestResult[] | null;
+  /** The media profile and, in class, what the page measures of what it sends and receives (issue 16). */
+  media: MediaStatus;
 }
 
 @Injectable()
@@ -47,6 +51,7 @@ export class StatusService implements OnModuleInit {
     private readonly uplink: UplinkService,
     private readonly selfTest: SelfTestService,
     private readonly boards: BoardPort,
+    private readonly media: MediaService,
   ) {}
 
   /** The board does not change while the daemon runs: read once. */
@@ -76,6 +81,7 @@ export class StatusService implements OnModuleInit {
         uplinkKbps: this.uplink.uplinkKbps ?? null,
       },
       selfTest: this.selfTest.results() ?? null,
+      media: this.media.status(),
     };
   }
 }

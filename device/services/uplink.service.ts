@@ -11,7 +11,6 @@ import { HealthService } from './health.service.js';
 
 const SAMPLES = 3;
 const GRACE_MS = 8000;
-const MAX_PROBE_MS = 5 * 60_000;
 
 /**
  * Decides whether the box sends video: not while the camera is missing, not while the uplink
@@ -22,6 +21,8 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
   private readonly log = createLogger(UplinkService.name);
   private policy: AudioOnlyPolicy;
   private sentVideo: boolean | undefined;
+  /** A try at video is sent as a small picture first ('low'), the full one once the link carries it. */
+  private sentLayer: 'low' | 'full' | undefined;
   private lastKbps: number | undefined;
   private timer: TimerHandle | undefined;
   private wasInClass = false;
@@ -43,12 +44,15 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
     this.page.stats.on(owner, (s) => {
       this.lastKbps = Math.round(s.videoKbps + s.audioKbps);
       if (!this.judging()) return;
+      const before = this.policy.mode;
       const changed = this.policy.sample({
         at: this.clock.now(),
         videoKbps: s.videoKbps,
         bandwidthLimited: s.qualityLimitation === 'bandwidth',
       });
       if (changed) this.apply('the uplink cannot carry video');
+      else if (before === 'probing' && this.policy.mode === 'video')
+        this.apply('the small picture got through');
       else if (this.policy.mode === 'video' && this.sentVideo === false && this.cameraOk())
         this.apply('video is back');
     });
@@ -63,6 +67,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
         this.policy = this.newPolicy();
         this.policy.reset(this.clock.now());
         this.sentVideo = undefined;
+        this.sentLayer = undefined;
       }
       this.wasInClass = inClass;
       // Each new publisher connection starts with video; tell the page what we want.
@@ -103,11 +108,18 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
   private apply(why?: string): void {
     if (!this.inClass()) return;
     const wanted = this.videoWanted();
-    if (wanted === this.sentVideo) return;
+    const layer = this.policy.mode === 'probing' ? 'low' : 'full';
+    if (wanted === this.sentVideo && (!wanted || layer === this.sentLayer)) return;
+    const resumed = wanted && this.sentVideo !== true;
     this.sentVideo = wanted;
-    this.page.send({ type: 'publisher.video', enabled: wanted });
+    this.sentLayer = wanted ? layer : undefined;
+    this.page.send({
+      type: 'publisher.video',
+      enabled: wanted,
+      ...(wanted && layer === 'low' ? { layer } : {}),
+    });
     this.log.info(
-      `${wanted ? 'Resumed' : 'Stopped'} sending video mode=${this.policy.mode}${why ? ` why="${why}"` : ''}`,
+      `${resumed ? 'Resumed' : wanted ? 'Enlarged' : 'Stopped'} sending video mode=${this.policy.mode} layer=${wanted ? layer : '-'}${why ? ` why="${why}"` : ''}`,
     );
     this.changed.emit();
   }
@@ -132,7 +144,9 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
       samples: SAMPLES,
       firstProbeMs: probeSeconds * 1000,
       graceMs: GRACE_MS,
-      maxProbeMs: MAX_PROBE_MS,
+      // A try costs a small picture for a few seconds, not the full rate: no need to back off, and video
+      // comes back within one wait of the link recovering (issue 16: after minutes of sound only it took 90 s).
+      maxProbeMs: probeSeconds * 1000,
     });
   }
 }

@@ -19,14 +19,16 @@ export const PARTICIPANT_FLAGS = [
 ] as const;
 
 /** A separate headless Chromium with fake camera and microphone: a teacher or another centre. */
-export async function launchParticipant(): Promise<{ browser: Browser; close(): Promise<void> }> {
+export async function launchParticipant(
+  extraArgs: readonly string[] = [],
+): Promise<{ browser: Browser; close(): Promise<void> }> {
   const profile = await mkdtemp(join(tmpdir(), 'classbox-participant-'));
   const browser = await puppeteer.launch({
     executablePath: CHROMIUM,
     headless: true,
     pipe: true,
     userDataDir: profile,
-    args: [...PARTICIPANT_FLAGS],
+    args: [...PARTICIPANT_FLAGS, ...extraArgs],
   });
   return {
     browser,
@@ -45,6 +47,14 @@ export interface RemoteSeen {
   framesDecoded: number;
   audioBytes: number;
   playedFrames: number;
+  /** The box's picture as the teacher decodes it now (inbound-rtp frameWidth/frameHeight/framesPerSecond). */
+  width: number;
+  height: number;
+  fps: number;
+  videoCodec?: string;
+  audioCodec?: string;
+  concealedSamples: number;
+  totalSamplesReceived: number;
 }
 
 /** Open the teacher page (janus.js) in `browser` and join `room` as `display`. */

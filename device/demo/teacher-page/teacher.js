@@ -208,7 +208,9 @@
     if (!pc) return result;
     const midOf = new Map();
     for (const t of pc.getTransceivers()) if (t.mid) midOf.set(t.receiver.track.id, t.mid);
-    (await pc.getStats()).forEach((r) => {
+    const report = await pc.getStats();
+    const codecOf = (r) => (r.codecId && report.get(r.codecId) ? report.get(r.codecId).mimeType : undefined);
+    report.forEach((r) => {
       if (r.type !== 'inbound-rtp') return;
       const mid = r.mid || midOf.get(r.trackIdentifier);
       const feed = state.mids.get(mid);
@@ -217,7 +219,18 @@
       if (r.kind === 'video') {
         e.framesDecoded += r.framesDecoded || 0;
         e.videoBytes += r.bytesReceived || 0;
-      } else if (r.kind === 'audio') e.audioBytes += r.bytesReceived || 0;
+        // What a test or IT wants to know of the picture: its size, rate and codec as decoded here.
+        e.width = r.frameWidth || 0;
+        e.height = r.frameHeight || 0;
+        e.fps = r.framesPerSecond || 0;
+        e.videoCodec = codecOf(r);
+      } else if (r.kind === 'audio') {
+        e.audioBytes += r.bytesReceived || 0;
+        // Played sound that was concealment (lost or late packets), against all played: the share of real audio.
+        e.concealedSamples = r.concealedSamples || 0;
+        e.totalSamplesReceived = r.totalSamplesReceived || 0;
+        e.audioCodec = codecOf(r);
+      }
     });
     return result;
   }
@@ -233,6 +246,13 @@
         framesDecoded: (stats[feed] || {}).framesDecoded || 0,
         audioBytes: (stats[feed] || {}).audioBytes || 0,
         playedFrames: t.video.getVideoPlaybackQuality().totalVideoFrames,
+        width: (stats[feed] || {}).width || 0,
+        height: (stats[feed] || {}).height || 0,
+        fps: (stats[feed] || {}).fps || 0,
+        videoCodec: (stats[feed] || {}).videoCodec,
+        audioCodec: (stats[feed] || {}).audioCodec,
+        concealedSamples: (stats[feed] || {}).concealedSamples || 0,
+        totalSamplesReceived: (stats[feed] || {}).totalSamplesReceived || 0,
       }));
     },
     leave() {

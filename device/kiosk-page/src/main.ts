@@ -6,6 +6,8 @@ import { Screen } from './screen';
 const HEARTBEAT_MS = 2000;
 const STATS_MS = 2000;
 const MEDIA_REPORT_MS = 1000;
+/** The page's own media statistics (issue 16): often enough for a test or IT, cheap on a Pi. */
+const MEDIA_STATS_MS = 5000;
 
 const channel = new DaemonChannel(`ws://${location.host}/ws`);
 const screen = new Screen();
@@ -91,7 +93,7 @@ channel.onMessage = (message) => {
       screen.layout([...media.remote.values()], attach);
       return;
     case 'config':
-      media.configure(message.media, message.iceServers, message.bitrateKbps);
+      media.configure(message.media, message.iceServers, message.bitrateKbps, message.profile);
       return;
     case 'request':
       void onRequest(message);
@@ -100,7 +102,7 @@ channel.onMessage = (message) => {
       void media.publisherAnswer(message.jsep).catch((e) => console.error('publisher answer', e));
       return;
     case 'publisher.video':
-      void media.setVideo(message.enabled);
+      void media.setVideo(message.enabled, message.layer ?? 'full');
       return;
     case 'publisher.close':
       media.closePublisherAndPrepare();
@@ -145,6 +147,12 @@ setInterval(() => {
 setInterval(() => {
   void media.stats().then((s) => s && channel.send({ type: 'stats', ...s }));
 }, STATS_MS);
+setInterval(() => {
+  void media
+    .mediaReport()
+    .then((report) => report && channel.send({ type: 'media.stats', report }))
+    .catch((e) => console.warn('media stats', e));
+}, MEDIA_STATS_MS);
 
 /**
  * Screen blanking off while the page shows (issue 12): Chromium turns a screen wake lock into Wayland's idle

@@ -1,4 +1,7 @@
-import type { MediaConstraintsView, RTCIceServerLike } from '../../protocol/kiosk-messages';
+import type { MediaConstraintsView, MediaProfileView, RTCIceServerLike } from '../../protocol/kiosk-messages';
+import type { MediaReport } from '../../../common/media-report';
+import { answerWithProfile, applyPublisherProfile, applyVideoLayer, type VideoLayer } from './media-profile';
+import { MediaStatsSampler } from './media-stats';
 
 type Target = 'publisher' | 'subscriber';
 type DeviceState = 'ok' | 'missing' | 'error';
@@ -54,6 +57,7 @@ export class Media {
   private subscriber: RTCPeerConnection | undefined;
   private iceServers: RTCIceServer[] = [];
   private bitrateKbps = 1024;
+  private profile: MediaProfileView | undefined;
   private constraints: MediaConstraintsView = { width: 1280, height: 720, fps: 30 };
   private streams = new Map<string, RemoteStreamInfo>();
   readonly remote = new Map<string, RemoteFeed>();
@@ -72,9 +76,15 @@ export class Media {
 
   constructor(private readonly events: MediaEvents) {}
 
-  configure(media: MediaConstraintsView, iceServers: readonly RTCIceServerLike[], bitrateKbps: number): void {
+  configure(
+    media: MediaConstraintsView,
+    iceServers: readonly RTCIceServerLike[],
+    bitrateKbps: number,
+    profile?: MediaProfileView,
+  ): void {
     const changed = JSON.stringify(media) !== JSON.stringify(this.constraints);
     this.constraints = media;
+    this.profile = profile;
     this.iceServers = iceServers.map((s) => ({
       ...s,
       urls: typeof s.urls === 'string' ? s.urls : [...s.urls],
@@ -263,16 +273,20 @@ export class Media {
     this.watch(pc, 'publisher');
     const audioTrack = local?.getAudioTracks()[0];
     const videoTrack = local?.getVideoTracks()[0];
-    if (audio && audioTrack) pc.addTransceiver(audioTrack, { direction: 'sendonly', streams: [local!] });
-    else pc.addTransceiver('audio', { direction: 'sendonly' });
+    const audioTransceiver =
+      audio && audioTrack
+        ? pc.addTransceiver(audioTrack, { direction: 'sendonly', streams: [local!] })
+        : pc.addTransceiver('audio', { direction: 'sendonly' });
     const videoTransceiver =
       video && videoTrack
         ? pc.addTransceiver(videoTrack, { direction: 'sendonly', streams: [local!] })
         : pc.addTransceiver('video', { direction: 'sendonly' });
-    // Cap the encoder as well as Janus's REMB, so a weak uplink is never flooded.
-    const params = videoTransceiver.sender.getParameters();
-    params.encodings = [{ maxBitrate: this.bitrateKbps * 1000 }];
-    await videoTransceiver.sender.setParameters(params).catch(() => undefined);
+    // Codec, size and rate caps (as well as Janus's REMB, so a weak uplink is never flooded), sound first.
+    await applyPublisherProfile(audioTransceiver, videoTransceiver, {
+      profile: this.profile,
+      videoKbps: this.bitrateKbps,
+      fps: this.constraints.fps,
+    });
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     return pc;
@@ -300,14 +314,22 @@ export class Media {
   }
 
   async publisherAnswer(answer: RTCSessionDescriptionInit): Promise<void> {
-    await this.publisher?.setRemoteDescription(answer);
+    await this.publisher?.setRemoteDescription({
+      type: answer.type,
+      sdp: answer.sdp && answerWithProfile(answer.sdp, this.profile),
+    });
     await this.flushCandidates('publisher');
   }
 
-  /** Stop or resume sending video (camera unplugged, slow uplink); audio goes on. */
-  async setVideo(enabled: boolean): Promise<void> {
+  /**
+   * Stop or resume sending video (camera unplugged, slow uplink); audio goes on. A try at video after
+   * sound only comes as the `low` layer (a small picture) until the daemon sees the link carry it.
+   */
+  async setVideo(enabled: boolean, layer: VideoLayer = 'full'): Promise<void> {
     this.videoEnabled = enabled;
     if (enabled && !this.local?.getVideoTracks().some((t) => t.readyState === 'live')) await this.warmUp();
+    const video = this.publisher?.getTransceivers().find((t) => t.receiver.track.kind === 'video');
+    if (video && enabled) await applyVideoLayer(video.sender, this.bitrateKbps, this.constraints.fps, layer);
     await this.replaceSentTracks();
   }
 
@@ -476,6 +498,22 @@ export class Media {
     };
     this.lastSent = { at: now, videoBytes, audioBytes };
     return result;
+  }
+
+  private readonly sampler = new MediaStatsSampler();
+
+  /** The page's own statistics for the daemon (issue 16); undefined outside a class. */
+  async mediaReport(): Promise<MediaReport | undefined> {
+    const [publisher, subscriber] = await Promise.all([
+      this.publisher?.getStats(),
+      this.subscriber?.getStats(),
+    ]);
+    return this.sampler.sample(
+      publisher,
+      subscriber,
+      (mid) => this.streams.get(mid)?.feed,
+      performance.now(),
+    );
   }
 
   snapshot(video: HTMLVideoElement): string {

@@ -87,6 +87,11 @@ describe('the kiosk page while idle (pre-warm, issue 17)', () => {
       10_000,
       'a prepared publisher',
     );
+  /** The codec names of the offer's video m-line. */
+  const videoCodecs = (sdp: string): string[] => {
+    const video = sdp.split('m=video')[1]?.split('\r\nm=')[0] ?? '';
+    return [...video.matchAll(/^a=rtpmap:\d+ ([^/]+)\//gm)].map((m) => m[1]!);
+  };
   const candidateLines = (sdp: string): number =>
     sdp.split('\r\n').filter((l) => l.startsWith('a=candidate:')).length;
 
@@ -102,6 +107,11 @@ describe('the kiosk page while idle (pre-warm, issue 17)', () => {
     expect(sdp).toContain('m=video');
     expect(sdp).toContain('m=audio');
     expect(candidateLines(sdp)).toBeGreaterThan(0);
+    // The prepared offer already carries the codec choice (issue 16): VP8 and its helpers, nothing else.
+    expect(videoCodecs(sdp)).toContain('VP8');
+    expect(
+      videoCodecs(sdp).filter((c) => !['VP8', 'rtx', 'red', 'ulpfec', 'flexfec-03'].includes(c)),
+    ).toEqual([]);
   });
 
   it('prepares the next offer after the class ends, again without sending anything', async () => {

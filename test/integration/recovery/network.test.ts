@@ -57,9 +57,12 @@ describe('the box on a bad network', () => {
     await teacherHearsBox(teacher, 20_000);
 
     await room.janus.setUplinkRate(undefined);
+    const recovered = Date.now();
     await waitFor(async () => !(await box.status()).network.audioOnly, 90_000, 'video to come back');
-    // After minutes of sound only the encoder's bandwidth estimate starts low: the first try at video may
-    // fall back again, and a later one (the wait doubles) brings it back for good.
+    // A figure, not asserted (timings belong in the bench): the issue's target is 10 s.
+    console.log(`video back ${Date.now() - recovered} ms after the cap went (issue 16: target 10 s)`);
+    // After sound only the encoder's bandwidth estimate starts low: a try starts with the small picture
+    // (issue 16) and may fall back again; the next try, one wait later, brings it back for good.
     await teacherDecodesBox(teacher, 90_000);
   }, 300_000);
 });

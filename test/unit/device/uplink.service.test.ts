@@ -113,6 +113,27 @@ describe('UplinkService', () => {
     expect(box.service.audioOnly).toBe(true);
     expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: false });
     await box.clock.advance(10_000);
+    // The try starts with the small picture (issue 16), not the full rate.
+    expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: true, layer: 'low' });
+    expect(box.service.audioOnly).toBe(false);
+  });
+
+  it('enlarges the picture once the small one gets through, and keeps trying at the same pace while it does not', async () => {
+    const box = make();
+    box.go('live');
+    await box.clock.advance(9000);
+    [60, 55, 50].forEach((kbps) => box.stats(kbps));
+    // Three failed tries: the wait does not grow (a try costs only the small picture).
+    for (let i = 0; i < 3; i++) {
+      await box.clock.advance(10_000);
+      expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: true, layer: 'low' });
+      await box.clock.advance(9000); // past the ramp-up grace
+      [40, 40, 40].forEach((kbps) => box.stats(kbps));
+      expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: false });
+    }
+    await box.clock.advance(10_000);
+    await box.clock.advance(9000);
+    [150, 160, 170].forEach((kbps) => box.stats(kbps));
     expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: true });
     expect(box.service.audioOnly).toBe(false);
   });

@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   desiredConfigSchema,
+  heartbeatSchema,
   type ActionResult,
   type DesiredConfig,
   type EnrolmentSeed,
@@ -209,6 +210,13 @@ function world(): World {
       leds: { status: 'off', mute: 'off' },
       network: { audioOnly: false, audioOnlyReason: null, uplinkKbps: null },
       selfTest: null,
+      media: {
+        profile: 'pi5',
+        outbound: {
+          video: { width: 960, height: 540, fps: 29.5, kbps: 870, qualityLimitationReason: 'none' },
+        },
+        inbound: [{ feed: '42', audio: { lossPct: 0.5, jitterMs: 12, concealedPct: 1.2 } }],
+      },
     }),
   });
   const host = strictFake<HostPort>('HostPort', {
@@ -273,7 +281,10 @@ describe('FleetClientService', () => {
       uptimeSec: 120,
       temperatureC: 51.2,
       board: 'Raspberry Pi 5 Model B Rev 1.0',
+      media: { profile: 'pi5', outbound: { video: { width: 960, height: 540 } } },
     });
+    // The server accepts the media object as the box sends it (issue 16).
+    expect(heartbeatSchema.safeParse(w.server.beats[0]).success).toBe(true);
   });
 
   it('keeps the seed and stays unenrolled when the token is refused', async () => {
