@@ -328,6 +328,31 @@ export class BoxVm {
     await this.qmp!.execute('screendump', { filename: file, format: 'png' });
   }
 
+  /**
+   * How many colours the display shows now (sampled): 1 for a blank screen. The page can be connected
+   * and talking to the daemon well before the compositor shows its first frame under TCG, so a test
+   * that wants what the TV shows waits for this, not for the page.
+   */
+  async screenColours(): Promise<number> {
+    const dir = await mkdtemp(join(tmpdir(), 'classbox-vm-screen-'));
+    try {
+      const file = join(dir, 'screen.ppm');
+      await this.qmp!.execute('screendump', { filename: file, format: 'ppm' });
+      const ppm = await readFile(file);
+      // P6 <width> <height> <maxval>, one whitespace, then RGB bytes.
+      const header = /^P6\s+(\d+)\s+(\d+)\s+(\d+)\s/.exec(ppm.subarray(0, 64).toString('latin1'));
+      if (!header) throw new Error('QEMU wrote no P6 image');
+      const pixels = ppm.subarray(header[0].length);
+      const colours = new Set<number>();
+      for (let i = 0; i + 2 < pixels.length; i += 3 * 97) {
+        colours.add((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!);
+      }
+      return colours.size;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   async serialLog(): Promise<string> {
     return readFile(this.options.serialLog, 'utf8').catch(() => '');
   }

@@ -113,7 +113,7 @@ describe('the box image booted in a VM', () => {
       expect(status.health.microphone).toMatchObject({ status: 'ok', detail: 'Loopback' });
       expect(status.health.speaker).toMatchObject({ status: 'ok', detail: 'Loopback' });
       expect(status.state).toBe('idle');
-      await sys.vm.screendump(join(ARTIFACTS, 'idle.png'));
+      await sys.screenshotWhenDrawn(join(ARTIFACTS, 'idle.png'));
     },
     BOOT_TO_READY_MS,
   );
@@ -158,7 +158,7 @@ describe('the box image booted in a VM', () => {
       await teacherDecodesBox(teacher, 120_000, 1);
       await teacherHearsBox(teacher, 120_000, 1000);
       expect((await sys.status()).state).toBe('live');
-      await sys.vm.screendump(join(ARTIFACTS, 'live.png'));
+      await sys.screenshotWhenDrawn(join(ARTIFACTS, 'live.png'));
       // Held past session.endHoldMs (2 s).
       await sys.vm.press('ret', 3500);
       await sys.waitForState('idle', 120_000);

@@ -253,6 +253,17 @@ export class VmSystem {
     );
   }
 
+  /** What the TV shows, once the compositor shows more than a blank screen; to `file` (PNG). */
+  async screenshotWhenDrawn(file: string, timeoutMs = 300_000): Promise<void> {
+    await waitFor(
+      async () => (await this.vm.screenColours()) >= 8,
+      timeoutMs,
+      'the screen to be drawn',
+      3000,
+    );
+    await this.vm.screendump(file);
+  }
+
   /** systemd's view of the daemon. */
   async unit(): Promise<Record<string, string>> {
     const out = await this.vm.sh(
