@@ -262,11 +262,13 @@ export class ClassSessionService
     const camera = this.health.get('camera');
     // A rejoin follows a lost connection: the network may have changed since the page gathered the
     // candidates of its prepared offer (a cut link leaves it with none that work), so it makes a new one.
-    const offer = await this.page.requestPublisherOffer({
-      audio: true,
-      video: camera.status === 'ok',
-      fresh: this.snapshot.state === 'reconnecting',
-    });
+    // The page may still be preparing (its camera opening, its first offer) when the press comes: it
+    // has the join's whole time limit for that, not a shorter one of its own that failed a press in
+    // the first seconds after start-up with E-KIOSK-DOWN.
+    const offer = await this.page.requestPublisherOffer(
+      { audio: true, video: camera.status === 'ok', fresh: this.snapshot.state === 'reconnecting' },
+      config.session.joinTimeoutMs,
+    );
     this.check(generation);
     const result = await this.janus.publish({
       room,

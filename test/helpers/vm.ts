@@ -334,6 +334,19 @@ export class BoxVm {
    * that wants what the TV shows waits for this, not for the page.
    */
   async screenColours(): Promise<number> {
+    return (await this.screenSample()).size;
+  }
+
+  /** Whether the screen shows vivid's test pattern (its magenta bar: nothing else on the box's screens is). */
+  async showsTestPattern(): Promise<boolean> {
+    return [...(await this.screenSample())].some((rgb) => {
+      const [r, g, b] = [rgb >> 16, (rgb >> 8) & 0xff, rgb & 0xff];
+      return r > 150 && b > 150 && g < 60;
+    });
+  }
+
+  /** The colours of a sample of the display's pixels (every 97th), as 0xRRGGBB. */
+  private async screenSample(): Promise<Set<number>> {
     const dir = await mkdtemp(join(tmpdir(), 'classbox-vm-screen-'));
     try {
       const file = join(dir, 'screen.ppm');
@@ -347,7 +360,7 @@ export class BoxVm {
       for (let i = 0; i + 2 < pixels.length; i += 3 * 97) {
         colours.add((pixels[i]! << 16) | (pixels[i + 1]! << 8) | pixels[i + 2]!);
       }
-      return colours.size;
+      return colours;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -127,6 +127,9 @@ describe('the box image booted in a VM', () => {
         'setsid -f speaker-test -D plughw:CARD=Loopback,DEV=1 -c 2 -r 48000 -t sine -f 440 -l 0 >/dev/null 2>&1',
       );
       teacher = await sys.classroom.participant('老师');
+      // Ready for a class as a tutor sees it: the self-view shows the camera (the page has opened it and
+      // prepares its publisher from it). Under TCG that comes well after the page first connected.
+      await waitFor(() => sys.vm.showsTestPattern(), 300_000, "the camera's picture in the self-view", 3000);
       const box = async () => (await teacherSees(teacher!)).find((r) => r.display === BOX_NAME);
       const pressedAt = Date.now();
       // Down and up with a short gap: the class starts on the press (issue 17).

@@ -121,6 +121,11 @@ describe('ClassSessionService', () => {
     await flush();
     expect(t.service.state.state).toBe('live');
     expect(t.page.requestPublisherOffer).toHaveBeenCalledTimes(1);
+    // A page still preparing has the join's whole time limit to hand over its offer.
+    expect(t.page.requestPublisherOffer).toHaveBeenCalledWith(
+      expect.objectContaining({ audio: true }),
+      t.config.current.session.joinTimeoutMs,
+    );
   });
 
   it('shows the room error code when Janus refuses the join, and closes the page media', async () => {
