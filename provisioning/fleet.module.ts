@@ -11,6 +11,8 @@ import { DeviceHotPathRepository } from './repositories/device-hot-path.reposito
 import { PostgresDeviceHotPath } from './repositories/device-hot-path.postgres.js';
 import { SqliteDeviceHotPath } from './repositories/device-hot-path.sqlite.js';
 import { FleetDbHandle, FleetRepository } from './repositories/fleet.repository.js';
+import { OverviewRepository } from './repositories/overview.repository.js';
+import { OverviewService } from './services/overview.service.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
 import { AuditService } from './services/audit.service.js';
 import { CentresService } from './services/centres.service.js';
@@ -59,6 +61,8 @@ export class FleetCoreModule {
         { provide: FleetOptions, useValue: options },
         { provide: FleetClock, useValue: clock },
         FleetRepository,
+        OverviewRepository,
+        OverviewService,
         AdminAuthService,
         AuditService,
         CentresService,
@@ -69,6 +73,7 @@ export class FleetCoreModule {
       ],
       exports: [
         ReleasesService,
+        OverviewService,
         FleetRepository,
         AdminAuthService,
         AuditService,

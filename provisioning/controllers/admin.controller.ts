@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Param,
   Patch,
@@ -16,6 +17,8 @@ import type { FastifyReply } from 'fastify';
 import { centreId as centreIdSchema } from '../../common/fleet-protocol.js';
 import { notFound, parseInput } from '../fleet-errors.js';
 import { AdminGuard } from '../guards/admin.guard.js';
+import { overviewQuerySchema, type Overview } from '../protocol/overview-api.schema.js';
+import { OverviewService } from '../services/overview.service.js';
 import {
   createActionSchema,
   createAdminSchema,
@@ -46,7 +49,29 @@ export class AdminController {
     private readonly enrolment: EnrolmentService,
     private readonly admins: AdminAuthService,
     private readonly audit: AuditService,
+    private readonly overviews: OverviewService,
   ) {}
+
+  /**
+   * One page of the fleet, searched, filtered and sorted by the server, with the fleet's counts.
+   * The dashboard refreshes with If-None-Match: an unchanged page is a bodiless 304.
+   */
+  @Get('overview')
+  async overview(
+    @Query() query: Record<string, string>,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Overview | undefined> {
+    const { overview, etag } = await this.overviews.overview(
+      parseInput(overviewQuerySchema, query, 'overview query'),
+    );
+    void reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim() === etag)) {
+      void reply.status(304);
+      return undefined;
+    }
+    return overview;
+  }
 
   /** Every admin action (API and CLI) with who did it, newest first. */
   @Get('audit')

@@ -185,6 +185,22 @@ MIGRATIONS['0004_heartbeat_order'] = {
   },
 };
 
+MIGRATIONS['0005_overview'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: the dashboard's overview is paged, filtered and sorted by the server over 10,000 boxes.
+    // The online/offline filter and sort and the counts read last_seen_at; the version filter, the
+    // version list; the region filter, the grouped view and the default sort (centre name) the centres.
+    await db.schema.createIndex('devices_last_seen').on('devices').column('last_seen_at').execute();
+    await db.schema.createIndex('devices_version').on('devices').column('version').execute();
+    await db.schema.createIndex('centres_region').on('centres').columns(['region', 'name']).execute();
+    await db.schema.createIndex('centres_name').on('centres').column('name').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    for (const index of ['centres_name', 'centres_region', 'devices_version', 'devices_last_seen'])
+      await db.schema.dropIndex(index).ifExists().execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

@@ -186,7 +186,8 @@ export class DevicesService {
     return row;
   }
 
-  private toView(row: DeviceRow): DeviceView {
+  /** The dashboard's view of a stored row (online is judged now, by the offline window). */
+  toView(row: DeviceRow): DeviceView {
     const nowMs = this.clock.now().getTime();
     const online =
       row.last_seen_at !== null &&
