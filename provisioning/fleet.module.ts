@@ -12,6 +12,11 @@ import { PostgresDeviceHotPath } from './repositories/device-hot-path.postgres.j
 import { SqliteDeviceHotPath } from './repositories/device-hot-path.sqlite.js';
 import { FleetDbHandle, FleetRepository } from './repositories/fleet.repository.js';
 import { OverviewRepository } from './repositories/overview.repository.js';
+import { HistoryRepository } from './repositories/history.repository.js';
+import { VitalsHistoryWriter } from './repositories/vitals-history.repository.js';
+import { SqliteVitalsHistory } from './repositories/vitals-history.sqlite.js';
+import { PostgresVitalsHistory } from './repositories/vitals-history.postgres.js';
+import { HistoryService } from './services/history.service.js';
 import { OverviewService } from './services/overview.service.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
 import { AuditService } from './services/audit.service.js';
@@ -58,6 +63,15 @@ export class FleetCoreModule {
               ? new SqliteDeviceHotPath(db, raw.sqlite)
               : new PostgresDeviceHotPath(raw.pool),
         },
+        {
+          provide: VitalsHistoryWriter,
+          useFactory: () =>
+            raw.kind === 'sqlite'
+              ? new SqliteVitalsHistory(db, raw.sqlite)
+              : new PostgresVitalsHistory(raw.pool),
+        },
+        HistoryRepository,
+        HistoryService,
         { provide: FleetOptions, useValue: options },
         { provide: FleetClock, useValue: clock },
         FleetRepository,
@@ -72,6 +86,7 @@ export class FleetCoreModule {
         RequestSignatureService,
       ],
       exports: [
+        HistoryService,
         ReleasesService,
         OverviewService,
         FleetRepository,

@@ -303,6 +303,14 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       network: { rttMs: this.lastRttMs },
       errorCode: status.errorCode ?? undefined,
       update: this.updateReport(),
+      // Loss is not measured on the box yet: absent rather than a made-up zero.
+      vitals: {
+        state: status.state,
+        cpuTemperatureC: temperatureC,
+        uplinkKbps: status.network.uplinkKbps ?? undefined,
+        rttMs: this.lastRttMs,
+        audioOnly: status.network.audioOnly,
+      },
     };
   }
 

@@ -20,6 +20,13 @@ import { AdminGuard } from '../guards/admin.guard.js';
 import { overviewQuerySchema, type Overview } from '../protocol/overview-api.schema.js';
 import { OverviewService } from '../services/overview.service.js';
 import {
+  deviceHistoryQuerySchema,
+  fleetHistoryQuerySchema,
+  type DeviceHistory,
+  type FleetHistory,
+} from '../protocol/history-api.schema.js';
+import { HistoryService } from '../services/history.service.js';
+import {
   createActionSchema,
   createAdminSchema,
   createCentreSchema,
@@ -50,6 +57,7 @@ export class AdminController {
     private readonly admins: AdminAuthService,
     private readonly audit: AuditService,
     private readonly overviews: OverviewService,
+    private readonly history: HistoryService,
   ) {}
 
   /**
@@ -173,6 +181,24 @@ export class AdminController {
   @Get('devices/:deviceId/actions')
   listActions(@Param('deviceId') deviceId: string): Promise<ActionView[]> {
     return this.devices.actions(id(deviceId, 'device'));
+  }
+
+  /** The box's vitals over 24 h (per minute) or 7 d (per hour), as columns for the plots. */
+  @Get('devices/:deviceId/history')
+  deviceHistory(
+    @Param('deviceId') deviceId: string,
+    @Query() query: Record<string, string>,
+  ): Promise<DeviceHistory> {
+    return this.history.device(
+      id(deviceId, 'device'),
+      parseInput(deviceHistoryQuerySchema, query, 'history query'),
+    );
+  }
+
+  /** Fleet-wide: boxes heard from per hour, class hours per day by region or centre, update failures. */
+  @Get('history/fleet')
+  fleetHistory(@Query() query: Record<string, string>): Promise<FleetHistory> {
+    return this.history.fleetWide(parseInput(fleetHistoryQuerySchema, query, 'history query'));
   }
 
   @Get('devices/:deviceId/snapshot')

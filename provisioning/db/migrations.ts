@@ -201,6 +201,58 @@ MIGRATIONS['0005_overview'] = {
   },
 };
 
+MIGRATIONS['0006_rollout_state'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: IT pauses, resumes and aborts a staged rollout from the dashboard. Only an active
+    // rollout makes offers; a paused or aborted one stays listed with its progress.
+    await db.schema
+      .alterTable('rollouts')
+      .addColumn('state', 'text', (c) => c.notNull().defaultTo('active'))
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('rollouts').dropColumn('state').execute();
+  },
+};
+
+/** The columns of both history tables (see `VitalsBucket` in domain/vitals-buckets.ts). */
+async function createVitalsTable(db: Kysely<unknown>, table: string): Promise<void> {
+  await db.schema
+    .createTable(table)
+    .addColumn('device_id', 'text', (c) => c.notNull())
+    .addColumn('at', 'text', (c) => c.notNull())
+    .addColumn('minutes', 'integer', (c) => c.notNull())
+    .addColumn('beats', 'integer', (c) => c.notNull())
+    .addColumn('live_minutes', 'integer', (c) => c.notNull())
+    .addColumn('audio_only_minutes', 'integer', (c) => c.notNull())
+    .addColumn('update_failed_minutes', 'integer', (c) => c.notNull())
+    .addColumn('temp_sum', 'double precision', (c) => c.notNull())
+    .addColumn('temp_max', 'double precision')
+    .addColumn('temp_n', 'integer', (c) => c.notNull())
+    .addColumn('rtt_sum', 'double precision', (c) => c.notNull())
+    .addColumn('rtt_n', 'integer', (c) => c.notNull())
+    .addColumn('uplink_sum', 'double precision', (c) => c.notNull())
+    .addColumn('uplink_n', 'integer', (c) => c.notNull())
+    .addColumn('loss_sum', 'double precision', (c) => c.notNull())
+    .addColumn('loss_n', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint(`${table}_pk`, ['device_id', 'at'])
+    .execute();
+  // The fleet-wide plots and the pruning read by time across devices.
+  await db.schema.createIndex(`${table}_at`).on(table).column('at').execute();
+}
+
+MIGRATIONS['0007_vitals_history'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: the boxes' vitals as history, per minute for 7 days and per hour for 180 days.
+    await createVitalsTable(db, 'device_vitals_minute');
+    await createVitalsTable(db, 'device_vitals_hour');
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('device_vitals_hour').ifExists().execute();
+    await db.schema.dropTable('device_vitals_minute').ifExists().execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { centreId } from '../../common/fleet-protocol.js';
-import { updateReportSchema } from '../../common/release-manifest.js';
+import { deviceViewSchema } from './admin-views.schema.js';
 
 /**
  * The dashboard's overview of the fleet (`GET /api/v1/admin/overview`): one page of boxes, chosen,
@@ -28,42 +28,8 @@ export type OverviewQuery = z.output<typeof overviewQuerySchema>;
 export type OverviewStatus = (typeof OVERVIEW_STATUSES)[number];
 export type OverviewSort = (typeof OVERVIEW_SORTS)[number];
 
-export const healthItemSchema = z.object({
-  status: z.enum(['ok', 'missing', 'error']),
-  code: z.string().optional(),
-  detail: z.string().optional(),
-});
-
-export const deviceVitalsViewSchema = z.object({
-  uptimeSec: z.number().optional(),
-  temperatureC: z.number().optional(),
-  rttMs: z.number().optional(),
-  board: z.string().optional(),
-  uplinkKbps: z.number().optional(),
-  lossPercent: z.number().optional(),
-  audioOnly: z.boolean().optional(),
-});
-
 /** One box as the dashboard lists it (`DeviceView` of the devices API, plus its centre). */
-export const overviewRowSchema = z.object({
-  id: z.string(),
-  centreId: z.string(),
-  centreName: z.string(),
-  region: z.string(),
-  displayName: z.string(),
-  online: z.boolean(),
-  state: z.string().nullable(),
-  inClass: z.boolean(),
-  errorCode: z.string().nullable(),
-  health: z.record(z.string(), healthItemSchema),
-  problems: z.array(z.string()),
-  version: z.string().nullable(),
-  lastSeenAt: z.string().nullable(),
-  enrolledAt: z.string(),
-  vitals: deviceVitalsViewSchema.nullable(),
-  channel: z.string(),
-  update: updateReportSchema.nullable(),
-});
+export const overviewRowSchema = deviceViewSchema.extend({ centreName: z.string(), region: z.string() });
 export type OverviewRow = z.output<typeof overviewRowSchema>;
 
 const countsSchema = z.object({

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import {
   compareReleaseVersions,
   releaseManifestSchema,
@@ -20,33 +21,13 @@ import { ReleasePayloadRepository } from '../repositories/release-payload.reposi
 import type { SignedDeviceRow } from '../repositories/device-hot-path.repository.js';
 import { ReleasesRepository, type ReleaseRow, type RolloutRow } from '../repositories/releases.repository.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
-
-export interface RolloutView {
-  id: string;
-  version: string;
-  target: { kind: string; id: string };
-  percent: number;
-  createdAt: string;
-}
-
-export interface ReleaseView {
-  version: string;
-  arch: string;
-  size: number;
-  sha256: string;
-  keyId: string;
-  status: string;
-  createdAt: string;
-  rollouts: RolloutView[];
-}
-
-export interface DeviceUpdateView {
-  deviceId: string;
-  channel: string;
-  runningVersion: string | null;
-  targetVersion: string | null;
-  report: UpdateReport | null;
-}
+import type {
+  DeviceUpdateView,
+  ReleaseView,
+  RolloutProgress,
+  RolloutView,
+} from '../protocol/admin-views.schema.js';
+export type { RolloutView, ReleaseView, DeviceUpdateView, RolloutProgress };
 
 const KIND_RANK: Record<string, number> = { device: 0, centre: 1, channel: 2 };
 
@@ -184,12 +165,56 @@ export class ReleasesService {
       target_kind: target[0],
       target_id: target[1],
       percent: input.percent,
+      state: 'active',
       created_at: now,
       updated_at: now,
     };
     await this.repo.insertRollout(row);
     this.log.info(`Rolled out release version=${version} ${target[0]}=${target[1]} percent=${input.percent}`);
     return rolloutView(row);
+  }
+
+  /** Pause (no new offers), resume, or abort (for good) a rollout. */
+  async changeRollout(id: string, action: 'pause' | 'resume' | 'abort'): Promise<RolloutView> {
+    const row = await this.repo.findRollout(id);
+    if (!row) throw notFound('rollout', id);
+    const [from, to] = ROLLOUT_ACTIONS[action];
+    if (!(await this.repo.setRolloutState(id, from, to, this.clock.now().toISOString()))) {
+      const now = (await this.repo.findRollout(id))?.state ?? row.state;
+      throw new FleetApiError(409, 'E-ROLLOUT-STATE', `can't ${action} rollout ${id}: it is ${now}`);
+    }
+    this.log.info(`Changed rollout rollout=${id} version=${row.version} action=${action} state=${to}`);
+    return rolloutView((await this.repo.findRollout(id))!);
+  }
+
+  async rolloutProgress(id: string): Promise<RolloutProgress> {
+    const row = await this.repo.findRollout(id);
+    if (!row) throw notFound('rollout', id);
+    const onlineSince = this.clock.now().getTime() - this.options.offlineAfterSec * 1000;
+    const devices = await this.repo.rolloutTargetDevices(row.target_kind, row.target_id);
+    const progress: RolloutProgress = {
+      rollout: rolloutView(row),
+      boxes: devices.length,
+      offered: 0,
+      downloading: 0,
+      installed: 0,
+      healthy: 0,
+      rolledBack: 0,
+    };
+    for (const device of devices) {
+      if (!inShare(device.id, row)) continue;
+      progress.offered++;
+      const report = device.update_json
+        ? updateReportSchema.safeParse(JSON.parse(device.update_json)).data
+        : undefined;
+      const online = device.last_seen_at !== null && Date.parse(device.last_seen_at) >= onlineSince;
+      if (device.version === row.version && online) progress.healthy++;
+      if (report?.version !== row.version) continue;
+      if (report.state === 'installed') progress.installed++;
+      else if (report.state === 'failed' || report.state === 'rolled-back') progress.rolledBack++;
+      else progress.downloading++;
+    }
+    return progress;
   }
 
   async setChannel(deviceId: string, channel: string): Promise<DeviceUpdateView> {
@@ -299,6 +324,13 @@ export class ReleasesService {
   }
 }
 
+const rolloutStateSchema = z.enum(['active', 'paused', 'aborted']);
+const ROLLOUT_ACTIONS: Record<'pause' | 'resume' | 'abort', [from: string[], to: string]> = {
+  pause: [['active'], 'paused'],
+  resume: [['paused'], 'active'],
+  abort: [['active', 'paused'], 'aborted'],
+};
+
 /** A stable bucket 0–99 per device and release: raising the share only ever adds boxes. */
 export function inShare(deviceId: string, rollout: { version: string; percent: number }): boolean {
   if (rollout.percent >= 100) return true;
@@ -327,6 +359,7 @@ function rolloutView(row: RolloutRow): RolloutView {
     version: row.version,
     target: { kind: row.target_kind, id: row.target_id },
     percent: Number(row.percent),
+    state: rolloutStateSchema.catch('active').parse(row.state),
     createdAt: row.created_at,
   };
 }

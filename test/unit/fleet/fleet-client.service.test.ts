@@ -98,6 +98,7 @@ interface World {
   reboots: string[];
   storage: (DeviceHealth | undefined)[];
   kioskRestarts: string[];
+  network: DeviceStatus['network'];
 }
 
 function world(): World {
@@ -119,6 +120,7 @@ function world(): World {
   const reboots: string[] = [];
   const kioskRestarts: string[] = [];
   const storage: (DeviceHealth | undefined)[] = [];
+  const network: DeviceStatus['network'] = { audioOnly: false, audioOnlyReason: null, uplinkKbps: null };
   const unreachable = () => new FleetError('E-FLEET-UNREACHABLE', "can't reach the fleet server");
 
   const fleet = strictFake<FleetPort>('FleetPort', {
@@ -206,7 +208,7 @@ function world(): World {
       errorCode: session.state.errorCode ?? null,
       muted: false,
       leds: { status: 'off', mute: 'off' },
-      network: { audioOnly: false, audioOnlyReason: null, uplinkKbps: null },
+      network: { ...network },
       selfTest: null,
     }),
   });
@@ -240,7 +242,7 @@ function world(): World {
     host,
     strictFake<HealthService>('HealthService', { reportWrite: (h) => void storage.push(h) }),
   );
-  return { sut, config, clock, session, files, server, reboots, kioskRestarts, storage };
+  return { sut, config, clock, session, files, server, reboots, kioskRestarts, storage, network };
 }
 
 const setSession = (w: World, state: SessionSnapshot['state']) => {
@@ -426,6 +428,19 @@ describe('FleetClientService', () => {
     ends[0]!.fn();
     expect(w.sut.nextClass()?.title).toBe('大学英语');
     expect(seen).toEqual(['高等数学', '大学英语']);
+  });
+
+  it('sends its vitals with each heartbeat for the fleet history (issue 18)', async () => {
+    await w.sut.tick();
+    setSession(w, 'live');
+    w.network.audioOnly = true;
+    w.network.audioOnlyReason = 'uplink';
+    w.network.uplinkKbps = 280;
+    await w.sut.tick();
+    const vitals = w.server.beats.at(-1)?.vitals;
+    expect(vitals).toMatchObject({ state: 'live', cpuTemperatureC: 51.2, uplinkKbps: 280, audioOnly: true });
+    // Loss is not measured on the box: absent, never a made-up 0.
+    expect(vitals && 'lossPercent' in vitals).toBe(false);
   });
 
   it('shows no next class before the fleet sent a timetable', () => {
