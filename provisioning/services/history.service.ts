@@ -147,7 +147,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
       dayLabels,
       classHours: [...groups.values()]
         .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-        .map((g) => ({ ...g, hours: g.hours.map((h) => Math.round(h * 10) / 10) })),
+        .map((g) => ({ ...g, hours: g.hours.map((h) => Math.round(h * 100) / 100) })),
       updateFailures: failedPerDay.map((s) => s.size),
     };
   }
