@@ -220,6 +220,8 @@ async function createVitalsTable(db: Kysely<unknown>, table: string): Promise<vo
   await db.schema
     .createTable(table)
     .addColumn('device_id', 'text', (c) => c.notNull())
+    // The box's centre when the heartbeat came: the fleet plots group by it without a join.
+    .addColumn('centre_id', 'text', (c) => c.notNull())
     .addColumn('at', 'text', (c) => c.notNull())
     .addColumn('minutes', 'integer', (c) => c.notNull())
     .addColumn('beats', 'integer', (c) => c.notNull())
@@ -237,8 +239,9 @@ async function createVitalsTable(db: Kysely<unknown>, table: string): Promise<vo
     .addColumn('loss_n', 'integer', (c) => c.notNull())
     .addPrimaryKeyConstraint(`${table}_pk`, ['device_id', 'at'])
     .execute();
-  // The fleet-wide plots and the pruning read by time across devices.
-  await db.schema.createIndex(`${table}_at`).on(table).column('at').execute();
+  // The fleet-wide plots and the pruning read by time across devices; the grouped columns are in
+  // the index so the fleet plots read it alone, not 10,000 boxes' rows.
+  await db.schema.createIndex(`${table}_at`).on(table).columns(['at', 'centre_id', 'live_minutes']).execute();
 }
 
 MIGRATIONS['0007_vitals_history'] = {

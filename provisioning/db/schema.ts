@@ -138,6 +138,7 @@ export interface RolloutsTable {
  */
 export interface VitalsTable {
   device_id: string;
+  centre_id: string;
   /** Start of the minute or hour, ISO-8601 UTC. */
   at: string;
   minutes: number;

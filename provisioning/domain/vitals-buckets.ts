@@ -7,6 +7,8 @@
 /** What one heartbeat tells the history. */
 export interface VitalsBeat {
   deviceId: string;
+  /** Kept with each bucket so the fleet-wide plots group by centre without a join over the history. */
+  centreId: string;
   /** Server time, ISO-8601: the minute it falls in is its bucket (the box's clock may be off). */
   seenAt: string;
   live: boolean;
@@ -21,6 +23,7 @@ export interface VitalsBeat {
 /** One row of `device_vitals_minute` or `device_vitals_hour` (migration 0007), or its increment. */
 export interface VitalsBucket {
   deviceId: string;
+  centreId: string;
   /** Start of the minute (or hour), ISO-8601 UTC: sorts as text, like every time in the database. */
   at: string;
   /** Minutes with at least one heartbeat (1 in a minute row). */
@@ -72,6 +75,7 @@ export function foldBeats(beats: readonly VitalsBeat[]): VitalsBucket[] {
     if (!b) {
       b = {
         deviceId: beat.deviceId,
+        centreId: beat.centreId,
         at,
         minutes: 1,
         beats: 0,

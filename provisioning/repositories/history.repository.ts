@@ -48,6 +48,7 @@ export class HistoryRepository {
       .insertInto('device_vitals_hour')
       .columns([
         'device_id',
+        'centre_id',
         'at',
         'minutes',
         'beats',
@@ -69,6 +70,7 @@ export class HistoryRepository {
           .selectFrom('device_vitals_minute')
           .select((s) => [
             'device_id',
+            s.fn.max('centre_id').as('centre_id'),
             hour.as('at'),
             s.fn.sum<number>('minutes').as('minutes'),
             s.fn.sum<number>('beats').as('beats'),
@@ -115,24 +117,38 @@ export class HistoryRepository {
     return Number(result.numDeletedRows);
   }
 
-  /** Per hour since `from`, boxes heard from and class minutes, by region or by the centres of one region. */
+  /**
+   * Per hour since `from`, boxes heard from and class minutes, by region or by the centres of one
+   * region. Grouped by centre first (the history carries it), then joined to the 1,000-odd centres:
+   * a join per history row was seconds on SQLite with 10,000 boxes' week.
+   */
   fleetHours(from: string, region?: string): Promise<FleetHourRow[]> {
     let query = this.db
-      .selectFrom('device_vitals_hour as h')
-      .innerJoin('devices as d', 'd.id', 'h.device_id')
-      .innerJoin('centres as c', 'c.id', 'd.centre_id')
-      .where('h.at', '>=', from);
+      .selectFrom((eb) =>
+        eb
+          .selectFrom('device_vitals_hour')
+          .select((s) => [
+            'at',
+            'centre_id',
+            s.fn.countAll<number | string>().as('boxes'),
+            s.fn.sum<number | string>('live_minutes').as('live_minutes'),
+          ])
+          .where('at', '>=', from)
+          .groupBy(['at', 'centre_id'])
+          .as('g'),
+      )
+      .innerJoin('centres as c', 'c.id', 'g.centre_id');
     if (region !== undefined) query = query.where('c.region', '=', region);
     return query
       .select((eb) => [
-        'h.at as at',
+        'g.at as at',
         (region === undefined ? sql<string>`c.region` : sql<string>`c.id`).as('group_id'),
         (region === undefined ? sql<string>`c.region` : sql<string>`c.name`).as('group_name'),
-        eb.fn.countAll<number | string>().as('boxes'),
-        eb.fn.sum<number | string>('h.live_minutes').as('live_minutes'),
+        eb.fn.sum<number | string>('g.boxes').as('boxes'),
+        eb.fn.sum<number | string>('g.live_minutes').as('live_minutes'),
       ])
-      .groupBy(region === undefined ? ['h.at', 'c.region'] : ['h.at', 'c.id', 'c.name'])
-      .orderBy('h.at')
+      .groupBy(region === undefined ? ['g.at', 'c.region'] : ['g.at', 'c.id', 'c.name'])
+      .orderBy('g.at')
       .execute() as Promise<FleetHourRow[]>;
   }
 
@@ -144,10 +160,7 @@ export class HistoryRepository {
       .where('h.at', '>=', from)
       .where('h.update_failed_minutes', '>', 0);
     if (region !== undefined)
-      query = query
-        .innerJoin('devices as d', 'd.id', 'h.device_id')
-        .innerJoin('centres as c', 'c.id', 'd.centre_id')
-        .where('c.region', '=', region);
+      query = query.innerJoin('centres as c', 'c.id', 'h.centre_id').where('c.region', '=', region);
     return query.execute();
   }
 }

@@ -10,6 +10,7 @@ import {
 const TYPES = [
   'text',
   'text',
+  'text',
   'int',
   'int',
   'int',

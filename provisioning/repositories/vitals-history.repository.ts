@@ -31,6 +31,7 @@ export function addMinuteSet(t: string): string {
 
 export const VITALS_COLUMNS = [
   'device_id',
+  'centre_id',
   'at',
   'minutes',
   'beats',
@@ -52,6 +53,7 @@ export const VITALS_COLUMNS = [
 export function bucketValues(b: VitalsBucket): (string | number | null)[] {
   return [
     b.deviceId,
+    b.centreId,
     b.at,
     b.minutes,
     b.beats,

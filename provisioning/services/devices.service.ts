@@ -87,6 +87,7 @@ export class DevicesService {
     await this.heartbeats.submit({
       vitals: {
         deviceId: id,
+        centreId: before.centre_id,
         seenAt: now,
         live: (vitals?.state ?? beat.state) === 'live' || (vitals?.state ?? beat.state) === 'reconnecting',
         audioOnly: vitals?.audioOnly === true,

@@ -73,8 +73,9 @@ export async function seedFleet(
         version,
       };
       fleet.boxes.push(box);
-      // Offline boxes were last seen an hour ago; online ones within the last minute.
-      const lastSeen = new Date(options.now.getTime() - (online ? (i % 60) * 1000 : 3_600_000));
+      // Offline boxes were last seen a day ago; online ones within the last minute. (Tests that take
+      // minutes to set up give the server a long offline window, so online boxes stay online.)
+      const lastSeen = new Date(options.now.getTime() - (online ? (i % 60) * 1000 : 86_400_000));
       deviceRows.push({
         id: box.id,
         centre_id: id,

@@ -3,6 +3,7 @@ import { foldBeats, sessionsOf, type VitalsBeat } from '../../../provisioning/do
 
 const beat = (deviceId: string, seenAt: string, extra: Partial<VitalsBeat> = {}): VitalsBeat => ({
   deviceId,
+  centreId: 'jx-ruijin',
   seenAt,
   live: false,
   audioOnly: false,
