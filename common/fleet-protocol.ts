@@ -219,7 +219,7 @@ export const heartbeatSchema = z.strictObject({
 export type Heartbeat = z.output<typeof heartbeatSchema>;
 export type HeartbeatVitals = NonNullable<Heartbeat['vitals']>;
 
-export const ACTION_KINDS = ['restart-kiosk', 'reboot-when-idle', 'snapshot'] as const;
+export const ACTION_KINDS = ['restart-kiosk', 'reboot-when-idle', 'snapshot', 'screenshot'] as const;
 export const actionKindSchema = z.enum(ACTION_KINDS);
 export type ActionKind = z.output<typeof actionKindSchema>;
 
@@ -247,7 +247,7 @@ export type HeartbeatResponse = z.output<typeof heartbeatResponseSchema>;
 export const actionResultSchema = z.strictObject({
   ok: z.boolean(),
   detail: z.string().max(500).optional(),
-  /** The camera still for a `snapshot` action. */
+  /** The camera still of a `snapshot` action, or the kiosk screen of a `screenshot` action. */
   image: z.string().startsWith('data:image/jpeg;base64,').max(2_000_000).optional(),
 });
 export type ActionResult = z.output<typeof actionResultSchema>;

@@ -387,6 +387,11 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
           const jpeg = await this.page.requestSnapshot();
           return { ok: true, image: `data:image/jpeg;base64,${jpeg.toString('base64')}` };
         });
+      case 'screenshot':
+        return this.report(action, async () => {
+          const jpeg = await this.kiosk.screenshot();
+          return { ok: true, image: `data:image/jpeg;base64,${jpeg.toString('base64')}` };
+        });
       case 'reboot-when-idle':
         if (this.inClass()) {
           this.rebootWanted = action;

@@ -202,8 +202,22 @@ export class AdminController {
   }
 
   @Get('devices/:deviceId/snapshot')
-  async snapshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
-    const { jpeg, takenAt } = await this.devices.snapshot(id(deviceId, 'device'));
+  snapshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
+    return this.picture(deviceId, 'snapshot', reply);
+  }
+
+  /** The kiosk's screen, as the box sent it for a `screenshot` action. */
+  @Get('devices/:deviceId/screenshot')
+  screenshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
+    return this.picture(deviceId, 'screenshot', reply);
+  }
+
+  private async picture(
+    deviceId: string,
+    kind: 'snapshot' | 'screenshot',
+    reply: FastifyReply,
+  ): Promise<void> {
+    const { jpeg, takenAt } = await this.devices.snapshot(id(deviceId, 'device'), kind);
     await reply
       .header('content-type', 'image/jpeg')
       .header('x-taken-at', takenAt)

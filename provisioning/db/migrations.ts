@@ -256,6 +256,22 @@ MIGRATIONS['0007_vitals_history'] = {
   },
 };
 
+MIGRATIONS['0008_screenshots'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: the box's screen on request (the kiosk's screenshot), kept beside its camera still.
+    await db.schema
+      .createTable('screenshots')
+      .addColumn('device_id', 'text', (c) => c.primaryKey())
+      .addColumn('action_id', 'text', (c) => c.notNull())
+      .addColumn('jpeg_base64', 'text', (c) => c.notNull())
+      .addColumn('taken_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('screenshots').ifExists().execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

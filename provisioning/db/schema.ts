@@ -167,6 +167,8 @@ export interface FleetDatabase {
   request_nonces: RequestNoncesTable;
   device_actions: DeviceActionsTable;
   snapshots: SnapshotsTable;
+  /** The kiosk screen of the last `screenshot` action, like `snapshots` (migration 0008). */
+  screenshots: SnapshotsTable;
   releases: ReleasesTable;
   rollouts: RolloutsTable;
   audit_log: AuditLogTable;

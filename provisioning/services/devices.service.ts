@@ -162,24 +162,31 @@ export class DevicesService {
     if (!action) throw notFound('action', actionId);
     const now = this.clock.now().toISOString();
     if (result.image !== undefined) {
-      if (action.kind !== 'snapshot')
-        throw new FleetApiError(400, 'E-BAD-REQUEST', `action ${actionId} is not a snapshot`);
-      await this.repo.saveSnapshot({
-        device_id: id,
-        action_id: actionId,
-        jpeg_base64: result.image.slice('data:image/jpeg;base64,'.length),
-        taken_at: now,
-      });
+      if (action.kind !== 'snapshot' && action.kind !== 'screenshot')
+        throw new FleetApiError(400, 'E-BAD-REQUEST', `action ${actionId} is not a snapshot or screenshot`);
+      await this.repo.saveSnapshot(
+        {
+          device_id: id,
+          action_id: actionId,
+          jpeg_base64: result.image.slice('data:image/jpeg;base64,'.length),
+          taken_at: now,
+        },
+        action.kind === 'snapshot' ? 'snapshots' : 'screenshots',
+      );
     }
     await this.repo.setActionStatus([actionId], result.ok ? 'done' : 'failed', now, result.detail ?? null);
     this.log.info(`Finished action device=${id} action=${action.kind} id=${actionId} ok=${result.ok}`);
   }
 
-  async snapshot(id: string): Promise<{ jpeg: Buffer; takenAt: string }> {
+  /** The last camera still (`snapshot`) or kiosk screen (`screenshot`) the box sent. */
+  async snapshot(
+    id: string,
+    kind: 'snapshot' | 'screenshot' = 'snapshot',
+  ): Promise<{ jpeg: Buffer; takenAt: string }> {
     await this.row(id);
-    const row = await this.repo.findSnapshot(id);
+    const row = await this.repo.findSnapshot(id, kind === 'snapshot' ? 'snapshots' : 'screenshots');
     if (!row)
-      throw new FleetApiError(404, 'E-NOT-FOUND', `no snapshot from device "${id}" yet; request one first`);
+      throw new FleetApiError(404, 'E-NOT-FOUND', `no ${kind} from device "${id}" yet; request one first`);
     return { jpeg: Buffer.from(row.jpeg_base64, 'base64'), takenAt: row.taken_at };
   }
 

@@ -56,4 +56,5 @@ export const ACTIONS: Record<string, string> = {
   'restart-kiosk': '重启屏幕 Restart kiosk',
   'reboot-when-idle': '空闲时重启 Reboot when idle',
   snapshot: '拍照 Snapshot',
+  screenshot: '屏幕截图 Screenshot',
 };

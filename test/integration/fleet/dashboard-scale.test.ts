@@ -245,7 +245,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxe
     await shot('box-7d');
   });
 
-  it('shows a camera snapshot the box sends back', async () => {
+  it('shows a camera snapshot and the screen the box sends back', async () => {
     const action = page.waitForResponse(
       (r) => r.url().endsWith(`/devices/${BOX}/actions`) && r.request().method() === 'POST',
     );
@@ -282,6 +282,42 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxe
     });
     expect(size).toEqual([320, 180]);
     await shot('box-snapshot');
+    // The box's screen: the kiosk's screenshot, asked for the same way.
+    const asked = page.waitForResponse(
+      (r) => r.url().endsWith(`/devices/${BOX}/actions`) && r.request().method() === 'POST',
+    );
+    await page.click('button[data-action="screenshot"]');
+    await asked;
+    const next = await asBox(BOX, 'POST', `/api/v1/devices/${BOX}/heartbeat`, {
+      state: 'idle',
+      health: { camera: { status: 'ok' } },
+      version: '1.0.0',
+      uptimeSec: 61,
+      network: {},
+    });
+    const screenshot = next.actions.find((a) => a.kind === 'screenshot');
+    expect(screenshot).toBeDefined();
+    const screen = await browser.newPage();
+    await screen.setViewport({ width: 640, height: 360 });
+    await screen.setContent(
+      '<body style="margin:0;background:#0b3d2e;color:#fff;font:48px sans-serif">上课中 live</body>',
+    );
+    const screenJpeg = await screen.screenshot({ type: 'jpeg' });
+    await screen.close();
+    await asBox(BOX, 'POST', `/api/v1/devices/${BOX}/actions/${screenshot!.id}/result`, {
+      ok: true,
+      image: `data:image/jpeg;base64,${Buffer.from(screenJpeg).toString('base64')}`,
+    });
+    await page.waitForSelector('#panel img.screenshot');
+    const screenSize = await page.$eval('#panel img.screenshot', (img) => {
+      const { naturalWidth, naturalHeight } = img as unknown as {
+        naturalWidth: number;
+        naturalHeight: number;
+      };
+      return [naturalWidth, naturalHeight];
+    });
+    expect(screenSize).toEqual([640, 360]);
+    await shot('box-screenshot');
   });
 
   it('draws the fleet: boxes online, class hours by region and by centre, update failures', async () => {

@@ -223,6 +223,8 @@ function world(): World {
     restart: async (why: string) => {
       kioskRestarts.push(why);
     },
+    // The kiosk's screen as JPEG bytes (SOI, then EOI and a marker byte, so it differs from the camera's).
+    screenshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9, 0x01]),
   });
   const page = strictFake<KioskPageGateway>('KioskPageGateway', {
     requestSnapshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
@@ -380,6 +382,21 @@ describe('FleetClientService', () => {
     expect(w.kioskRestarts).toHaveLength(1);
     expect(w.server.reports.map((r) => r.id)).toEqual(['a1', 'a2']);
     expect(w.server.reports[1]!.result).toEqual({ ok: true, image: 'data:image/jpeg;base64,/9j/2Q==' });
+  });
+
+  it("sends the kiosk's screen when IT asks for a screenshot (issue 18)", async () => {
+    await w.sut.tick();
+    w.server.actions = [{ id: 's1', kind: 'screenshot' }];
+    await w.sut.tick();
+    expect(w.server.reports).toEqual([
+      {
+        id: 's1',
+        result: {
+          ok: true,
+          image: `data:image/jpeg;base64,${Buffer.from([0xff, 0xd8, 0xff, 0xd9, 1]).toString('base64')}`,
+        },
+      },
+    ]);
   });
 
   it('tells the server when it does not know an action, and keeps working', async () => {

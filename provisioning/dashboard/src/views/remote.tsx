@@ -11,7 +11,17 @@ const GIVE_UP_AFTER = 90;
  * A remote action's answer arrives with the box's next heartbeat (≤ 30 s): follow the action until
  * it is done, then show what it brought (a picture).
  */
-function SnapshotPanel({ deviceId, name, actionId }: { deviceId: string; name: string; actionId: string }) {
+function SnapshotPanel({
+  deviceId,
+  name,
+  actionId,
+  kind,
+}: {
+  deviceId: string;
+  name: string;
+  actionId: string;
+  kind: 'snapshot' | 'screenshot';
+}) {
   const shell = useContext(ShellContext);
   const [state, setState] = useState<{ url?: string; takenAt?: string; error?: unknown }>({});
   useEffect(() => {
@@ -35,7 +45,7 @@ function SnapshotPanel({ deviceId, name, actionId }: { deviceId: string; name: s
           return;
         }
         if (action?.status === 'done') {
-          const picture = await image(`${path}/snapshot`);
+          const picture = await image(`${path}/${kind}`);
           if (!stopped) setState(picture);
           return;
         }
@@ -50,18 +60,21 @@ function SnapshotPanel({ deviceId, name, actionId }: { deviceId: string; name: s
       stopped = true;
       clearTimeout(timer);
     };
-  }, [deviceId, actionId]);
+  }, [deviceId, actionId, kind]);
   useEffect(() => () => state.url && URL.revokeObjectURL(state.url), [state.url]);
   return (
     <section class="card">
       <h2>
-        {name} 拍照 <small>snapshot of {deviceId}</small>
+        {name} {kind === 'snapshot' ? '拍照' : '屏幕'}{' '}
+        <small>
+          {kind} of {deviceId}
+        </small>
       </h2>
       {state.error !== undefined ? (
         <ErrorBox error={state.error} />
       ) : state.url ? (
         <>
-          <img class="snapshot" src={state.url} alt={`snapshot ${deviceId}`} />
+          <img class={kind} src={state.url} alt={`${kind} ${deviceId}`} />
           <small>{state.takenAt}</small>
         </>
       ) : (
@@ -90,9 +103,9 @@ export function ActionButtons({
     try {
       const action = await api<ActionView>('POST', `/devices/${enc(deviceId)}/actions`, { kind });
       setResult({ ok: true });
-      if (kind === 'snapshot')
+      if (kind === 'snapshot' || kind === 'screenshot')
         shell.showPanel(
-          <SnapshotPanel key={action.id} deviceId={deviceId} name={name} actionId={action.id} />,
+          <SnapshotPanel key={action.id} deviceId={deviceId} name={name} actionId={action.id} kind={kind} />,
         );
       onDone?.();
     } catch (error) {
