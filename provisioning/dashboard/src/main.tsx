@@ -146,4 +146,7 @@ function App() {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+const root = document.getElementById('app')!;
+// The "loading" line of index.html goes: Preact would keep it beside what it renders.
+root.replaceChildren();
+render(<App />, root);
