@@ -32,6 +32,8 @@ const HEARTBEAT: Heartbeat = {
   uptimeSec: 3600,
   temperatureC: 52.5,
   network: { rttMs: 48 },
+  // What a box sends for the history (issue 18): the history's write is on the measured path.
+  vitals: { state: 'idle', cpuTemperatureC: 52.5, uplinkKbps: 800, rttMs: 48, audioOnly: false },
 };
 const BODY = JSON.stringify(HEARTBEAT);
 const BODY_SHA256 = createHash('sha256').update(BODY).digest('hex');
@@ -76,6 +78,15 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       true,
     );
     figures.push(...fleetFigures('SQLite', sqlite, anchor, plan, 5000));
+    const sqliteOff = await loadRounds(
+      ctx,
+      'SQLite, history off',
+      await startFleet(join(dir, 'fleet-no-history.db'), devices, ['--no-history']),
+      devices,
+      plan,
+      true,
+    );
+    figures.push(historyFigure('SQLite', sqlite, sqliteOff));
 
     let postgres: TestPostgres | undefined;
     try {
@@ -90,6 +101,15 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
         true,
       );
       figures.push(...fleetFigures('PostgreSQL', pg, anchor, plan, 3000));
+      const pgOff = await loadRounds(
+        ctx,
+        'PostgreSQL, history off',
+        await startFleet(await postgres.createDatabase('bench_fleet_no_history'), devices, ['--no-history']),
+        devices,
+        plan,
+        true,
+      );
+      figures.push(historyFigure('PostgreSQL', pg, pgOff));
     } catch (error) {
       ctx.log(`Can't measure the fleet on PostgreSQL: ${reason(error)}`);
       figures.push(
@@ -137,6 +157,22 @@ function fleetFigures(db: string, rounds: Round[], anchor: Round[], plan: Plan, 
       notes: 'median over rounds of each round’s p99 (autocannon).',
     }),
   ];
+}
+
+/** What keeping the history costs the heartbeats (issue 18: at most 10 % fewer per second). */
+function historyFigure(db: string, on: Round[], off: Round[]): Figure {
+  return figureOf({
+    name: `fleet heartbeats/s with history, ${db}`,
+    unit: 'per s',
+    samples: on.map((r) => r.rate),
+    anchor: 'the same server with --no-history, same run',
+    anchorSamples: off.map((r) => r.rate),
+    target: 'ratio ≥ 0.9',
+    meets: (f) => f.ratio >= 0.9,
+    higherIsBetter: true,
+    notes:
+      'the per-minute aggregate write rides in the heartbeats’ group commit; same devices, body and load.',
+  });
 }
 
 interface Server {
@@ -290,10 +326,10 @@ async function seed(location: string, devices: Device[]): Promise<void> {
   }
 }
 
-async function startFleet(location: string, devices: Device[]): Promise<Server> {
+async function startFleet(location: string, devices: Device[], extra: string[] = []): Promise<Server> {
   await seed(location, devices);
   const port = await freePort();
-  const proc = spawnNode([CLI, 'fleet', 'serve', '--db', location, '--port', String(port)], {
+  const proc = spawnNode([CLI, 'fleet', 'serve', '--db', location, '--port', String(port), ...extra], {
     CLASSBOX_LOG_LEVEL: 'warn',
   });
   return { url: `http://127.0.0.1:${port}`, proc: await listening(proc, port) };

@@ -199,10 +199,30 @@ export const heartbeatSchema = z.strictObject({
   update: updateReportSchema.optional(),
   /** The media profile and, in class, what the page measures of its media (issue 16). */
   media: mediaStatusSchema.optional(),
+  /**
+   * What the fleet keeps as history (per-minute aggregates, issue 18). Optional, and every field in
+   * it too: an older box sends none, and a box sends only what it measured (link figures may be absent).
+   */
+  vitals: z
+    .strictObject({
+      /** The session's state when the heartbeat was sent. */
+      state: sessionStateSchema.optional(),
+      /** The SoC's temperature (thermal zone 0). */
+      cpuTemperatureC: z.number().min(-50).max(150).optional(),
+      /** What the kiosk page measured going out (kbit/s). */
+      uplinkKbps: z.number().nonnegative().max(1_000_000).optional(),
+      rttMs: z.number().nonnegative().max(600_000).optional(),
+      /** Share of packets lost, 0–100. */
+      lossPercent: z.number().min(0).max(100).optional(),
+      /** Sending sound only (the uplink can't carry video, or the camera is missing). */
+      audioOnly: z.boolean().optional(),
+    })
+    .optional(),
 });
 export type Heartbeat = z.output<typeof heartbeatSchema>;
+export type HeartbeatVitals = NonNullable<Heartbeat['vitals']>;
 
-export const ACTION_KINDS = ['restart-kiosk', 'reboot-when-idle', 'snapshot'] as const;
+export const ACTION_KINDS = ['restart-kiosk', 'reboot-when-idle', 'snapshot', 'screenshot'] as const;
 export const actionKindSchema = z.enum(ACTION_KINDS);
 export type ActionKind = z.output<typeof actionKindSchema>;
 
@@ -230,7 +250,7 @@ export type HeartbeatResponse = z.output<typeof heartbeatResponseSchema>;
 export const actionResultSchema = z.strictObject({
   ok: z.boolean(),
   detail: z.string().max(500).optional(),
-  /** The camera still for a `snapshot` action. */
+  /** The camera still of a `snapshot` action, or the kiosk screen of a `screenshot` action. */
   image: z.string().startsWith('data:image/jpeg;base64,').max(2_000_000).optional(),
 });
 export type ActionResult = z.output<typeof actionResultSchema>;

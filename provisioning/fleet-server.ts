@@ -51,6 +51,8 @@ export interface FleetServerConfig {
   maxReleaseBytes?: number;
   /** Release public keys (SPKI PEM) a manifest must be signed with to be registered. */
   trustedReleaseKeys?: readonly string[];
+  /** Keep the boxes' vitals as history (default true); off only to measure what it costs. */
+  history?: boolean;
   /** Adopted as the first admin's credential when the database has no admin yet. */
   firstAdminToken?: string;
   clock?: FleetClock;
@@ -65,8 +67,9 @@ export interface RunningFleetServer {
   stop(): Promise<void>;
 }
 
+/** The dashboard's built files (vite build of provisioning/dashboard, `npm run build`). */
 export function dashboardDir(): string {
-  return join(packageRoot(), 'provisioning', 'dashboard');
+  return join(packageRoot(), 'dist', 'dashboard');
 }
 
 export async function startFleetServer(config: FleetServerConfig): Promise<RunningFleetServer> {
@@ -84,6 +87,7 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       adminFailureWindowSec: config.adminFailureWindowSec ?? 300,
       maxReleaseBytes: config.maxReleaseBytes ?? DEFAULT_MAX_RELEASE_BYTES,
       trustedReleaseKeys: config.trustedReleaseKeys ?? [],
+      history: config.history ?? true,
     };
     const adapter = new FastifyAdapter({
       bodyLimit: BODY_LIMIT_BYTES,

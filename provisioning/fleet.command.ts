@@ -98,6 +98,8 @@ function services(db: FleetDb, publicUrl = 'http://127.0.0.1', allowInsecureHttp
     adminFailureWindowSec: 300,
     maxReleaseBytes: DEFAULT_MAX_RELEASE_BYTES,
     trustedReleaseKeys: [],
+    // The CLI's one-off commands run no timers: the history is kept by `fleet serve`.
+    history: false,
   };
   const repo = new FleetRepository({ db });
   const centres = new CentresService(repo, clock);
@@ -180,6 +182,10 @@ export function registerFleetCommands(program: Command): void {
       'development only: write enrolment seeds with an http:// public URL on a non-loopback host',
     )
     .option(
+      '--no-history',
+      "don't keep the boxes' vitals as history (per minute 7 days, per hour 180 days); the plots stay empty",
+    )
+    .option(
       '--releases-dir <dir>',
       'where release payloads are kept (default: releases/ beside the SQLite file)',
     )
@@ -197,6 +203,7 @@ export function registerFleetCommands(program: Command): void {
         maxReleaseBytes?: number;
         adminFailures: number;
         allowInsecureHttp?: boolean;
+        history: boolean;
       }) => {
         const log = createLogger('FleetServer');
         const { startFleetServer } = await import('./fleet-server.js');
@@ -223,6 +230,7 @@ export function registerFleetCommands(program: Command): void {
             adminFailureLimit: options.adminFailures,
             allowInsecureHttp: options.allowInsecureHttp === true,
             releasesDir: options.releasesDir,
+            history: options.history,
             firstAdminToken: process.env.CLASSBOX_FLEET_ADMIN_TOKEN,
           });
         } catch (error) {
@@ -380,6 +388,7 @@ export function registerFleetCommands(program: Command): void {
         out: string;
         reenrol?: boolean;
         allowInsecureHttp?: boolean;
+        history: boolean;
       }) => {
         if (!options.fleetUrl)
           return fail(

@@ -11,6 +11,13 @@ import { DeviceHotPathRepository } from './repositories/device-hot-path.reposito
 import { PostgresDeviceHotPath } from './repositories/device-hot-path.postgres.js';
 import { SqliteDeviceHotPath } from './repositories/device-hot-path.sqlite.js';
 import { FleetDbHandle, FleetRepository } from './repositories/fleet.repository.js';
+import { OverviewRepository } from './repositories/overview.repository.js';
+import { HistoryRepository } from './repositories/history.repository.js';
+import { VitalsHistoryWriter } from './repositories/vitals-history.repository.js';
+import { SqliteVitalsHistory } from './repositories/vitals-history.sqlite.js';
+import { PostgresVitalsHistory } from './repositories/vitals-history.postgres.js';
+import { HistoryService } from './services/history.service.js';
+import { OverviewService } from './services/overview.service.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
 import { AuditService } from './services/audit.service.js';
 import { CentresService } from './services/centres.service.js';
@@ -56,9 +63,20 @@ export class FleetCoreModule {
               ? new SqliteDeviceHotPath(db, raw.sqlite)
               : new PostgresDeviceHotPath(raw.pool),
         },
+        {
+          provide: VitalsHistoryWriter,
+          useFactory: () =>
+            raw.kind === 'sqlite'
+              ? new SqliteVitalsHistory(db, raw.sqlite)
+              : new PostgresVitalsHistory(raw.pool),
+        },
+        HistoryRepository,
+        HistoryService,
         { provide: FleetOptions, useValue: options },
         { provide: FleetClock, useValue: clock },
         FleetRepository,
+        OverviewRepository,
+        OverviewService,
         AdminAuthService,
         AuditService,
         CentresService,
@@ -68,7 +86,9 @@ export class FleetCoreModule {
         RequestSignatureService,
       ],
       exports: [
+        HistoryService,
         ReleasesService,
+        OverviewService,
         FleetRepository,
         AdminAuthService,
         AuditService,

@@ -252,9 +252,11 @@ export class PuppeteerKiosk extends KioskBrowserPort {
     if (dir) await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 
-  async screenshot(): Promise<Buffer> {
+  async screenshot(format: 'png' | 'jpeg' = 'png'): Promise<Buffer> {
     if (!this.page) throw new Error('the kiosk browser is not running');
-    return Buffer.from(await this.page.screenshot({ type: 'png' }));
+    return Buffer.from(
+      await this.page.screenshot(format === 'jpeg' ? { type: 'jpeg', quality: 70 } : { type: 'png' }),
+    );
   }
 
   async evaluate<T>(expression: string): Promise<T> {

@@ -13,8 +13,8 @@ export abstract class KioskBrowserPort {
   abstract ensureStopped(): Promise<void>;
   abstract isRunning(): boolean;
   abstract pid(): number | undefined;
-  /** A PNG of what the screen shows, for IT and for tests. */
-  abstract screenshot(): Promise<Buffer>;
+  /** What the screen shows, for IT (JPEG: small enough to send to the fleet) and for tests (PNG). */
+  abstract screenshot(format?: 'png' | 'jpeg'): Promise<Buffer>;
   /** Run a function in the page (tests and diagnostics only). */
   abstract evaluate<T>(expression: string): Promise<T>;
 }

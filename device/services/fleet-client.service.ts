@@ -304,6 +304,14 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       errorCode: status.errorCode ?? undefined,
       update: this.updateReport(),
       media: status.media,
+      // Loss is not measured on the box yet: absent rather than a made-up zero.
+      vitals: {
+        state: status.state,
+        cpuTemperatureC: temperatureC,
+        uplinkKbps: status.network.uplinkKbps ?? undefined,
+        rttMs: this.lastRttMs,
+        audioOnly: status.network.audioOnly,
+      },
     };
   }
 
@@ -387,6 +395,11 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
       case 'snapshot':
         return this.report(action, async () => {
           const jpeg = await this.page.requestSnapshot();
+          return { ok: true, image: `data:image/jpeg;base64,${jpeg.toString('base64')}` };
+        });
+      case 'screenshot':
+        return this.report(action, async () => {
+          const jpeg = await this.kiosk.screenshot();
           return { ok: true, image: `data:image/jpeg;base64,${jpeg.toString('base64')}` };
         });
       case 'reboot-when-idle':

@@ -52,6 +52,11 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
       .catch((error: unknown) => this.log.warn(`Can't stop kiosk browser: ${reason(error)}`));
   }
 
+  /** What the screen shows now, as a JPEG for IT (a remote action). */
+  screenshot(): Promise<Buffer> {
+    return this.browser.screenshot('jpeg');
+  }
+
   /** Close and relaunch the browser (a remote action from IT, or a hung page). */
   async restart(why: string): Promise<void> {
     this.log.warn(`Restarting kiosk browser: ${why}`);

@@ -3,6 +3,7 @@ import {
   Controller,
   Delete,
   Get,
+  Headers,
   HttpCode,
   Param,
   Patch,
@@ -16,6 +17,15 @@ import type { FastifyReply } from 'fastify';
 import { centreId as centreIdSchema } from '../../common/fleet-protocol.js';
 import { notFound, parseInput } from '../fleet-errors.js';
 import { AdminGuard } from '../guards/admin.guard.js';
+import { overviewQuerySchema, type Overview } from '../protocol/overview-api.schema.js';
+import { OverviewService } from '../services/overview.service.js';
+import {
+  deviceHistoryQuerySchema,
+  fleetHistoryQuerySchema,
+  type DeviceHistory,
+  type FleetHistory,
+} from '../protocol/history-api.schema.js';
+import { HistoryService } from '../services/history.service.js';
 import {
   createActionSchema,
   createAdminSchema,
@@ -46,7 +56,30 @@ export class AdminController {
     private readonly enrolment: EnrolmentService,
     private readonly admins: AdminAuthService,
     private readonly audit: AuditService,
+    private readonly overviews: OverviewService,
+    private readonly history: HistoryService,
   ) {}
+
+  /**
+   * One page of the fleet, searched, filtered and sorted by the server, with the fleet's counts.
+   * The dashboard refreshes with If-None-Match: an unchanged page is a bodiless 304.
+   */
+  @Get('overview')
+  async overview(
+    @Query() query: Record<string, string>,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<Overview | undefined> {
+    const { overview, etag } = await this.overviews.overview(
+      parseInput(overviewQuerySchema, query, 'overview query'),
+    );
+    void reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (ifNoneMatch !== undefined && ifNoneMatch.split(',').some((tag) => tag.trim() === etag)) {
+      void reply.status(304);
+      return undefined;
+    }
+    return overview;
+  }
 
   /** Every admin action (API and CLI) with who did it, newest first. */
   @Get('audit')
@@ -150,9 +183,41 @@ export class AdminController {
     return this.devices.actions(id(deviceId, 'device'));
   }
 
+  /** The box's vitals over 24 h (per minute) or 7 d (per hour), as columns for the plots. */
+  @Get('devices/:deviceId/history')
+  deviceHistory(
+    @Param('deviceId') deviceId: string,
+    @Query() query: Record<string, string>,
+  ): Promise<DeviceHistory> {
+    return this.history.device(
+      id(deviceId, 'device'),
+      parseInput(deviceHistoryQuerySchema, query, 'history query'),
+    );
+  }
+
+  /** Fleet-wide: boxes heard from per hour, class hours per day by region or centre, update failures. */
+  @Get('history/fleet')
+  fleetHistory(@Query() query: Record<string, string>): Promise<FleetHistory> {
+    return this.history.fleetWide(parseInput(fleetHistoryQuerySchema, query, 'history query'));
+  }
+
   @Get('devices/:deviceId/snapshot')
-  async snapshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
-    const { jpeg, takenAt } = await this.devices.snapshot(id(deviceId, 'device'));
+  snapshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
+    return this.picture(deviceId, 'snapshot', reply);
+  }
+
+  /** The kiosk's screen, as the box sent it for a `screenshot` action. */
+  @Get('devices/:deviceId/screenshot')
+  screenshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
+    return this.picture(deviceId, 'screenshot', reply);
+  }
+
+  private async picture(
+    deviceId: string,
+    kind: 'snapshot' | 'screenshot',
+    reply: FastifyReply,
+  ): Promise<void> {
+    const { jpeg, takenAt } = await this.devices.snapshot(id(deviceId, 'device'), kind);
     await reply
       .header('content-type', 'image/jpeg')
       .header('x-taken-at', takenAt)

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Put, Req, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
+import { z } from 'zod';
 import { releaseVersion } from '../../common/release-manifest.js';
 import { badRequest, notFound, parseInput } from '../fleet-errors.js';
 import { AdminGuard } from '../guards/admin.guard.js';
@@ -14,8 +15,16 @@ import {
   ReleasesService,
   type DeviceUpdateView,
   type ReleaseView,
+  type RolloutProgress,
   type RolloutView,
 } from '../services/releases.service.js';
+
+const rolloutActionSchema = z.enum(['pause', 'resume', 'abort']);
+
+function rollout(value: string): string {
+  if (!z.uuid().safeParse(value).success) throw notFound('rollout', value);
+  return value;
+}
 
 function version(value: string): string {
   if (!releaseVersion.safeParse(value).success) throw notFound('release', value);
@@ -73,6 +82,22 @@ export class ReleasesController {
   @HttpCode(201)
   rollout(@Param('version') v: string, @Body() body: unknown): Promise<RolloutView> {
     return this.releases.rollout(version(v), parseInput(createRolloutSchema, body, 'rollout'));
+  }
+
+  /** A rollout's progress over the boxes it is aimed at (the dashboard's bar). */
+  @Get('rollouts/:rolloutId/progress')
+  progress(@Param('rolloutId') id: string): Promise<RolloutProgress> {
+    return this.releases.rolloutProgress(rollout(id));
+  }
+
+  /** pause: no new offers; resume; abort: for good. */
+  @Post('rollouts/:rolloutId/:action')
+  @HttpCode(200)
+  changeRollout(@Param('rolloutId') id: string, @Param('action') action: string): Promise<RolloutView> {
+    return this.releases.changeRollout(
+      rollout(id),
+      parseInput(rolloutActionSchema, action, 'rollout action'),
+    );
   }
 
   @Put('devices/:deviceId/channel')

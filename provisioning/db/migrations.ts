@@ -185,6 +185,93 @@ MIGRATIONS['0004_heartbeat_order'] = {
   },
 };
 
+MIGRATIONS['0005_overview'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: the dashboard's overview is paged, filtered and sorted by the server over 10,000 boxes.
+    // The online/offline filter and sort and the counts read last_seen_at; the version filter, the
+    // version list; the region filter, the grouped view and the default sort (centre name) the centres.
+    await db.schema.createIndex('devices_last_seen').on('devices').column('last_seen_at').execute();
+    await db.schema.createIndex('devices_version').on('devices').column('version').execute();
+    await db.schema.createIndex('centres_region').on('centres').columns(['region', 'name']).execute();
+    await db.schema.createIndex('centres_name').on('centres').column('name').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    for (const index of ['centres_name', 'centres_region', 'devices_version', 'devices_last_seen'])
+      await db.schema.dropIndex(index).ifExists().execute();
+  },
+};
+
+MIGRATIONS['0006_rollout_state'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: IT pauses, resumes and aborts a staged rollout from the dashboard. Only an active
+    // rollout makes offers; a paused or aborted one stays listed with its progress.
+    await db.schema
+      .alterTable('rollouts')
+      .addColumn('state', 'text', (c) => c.notNull().defaultTo('active'))
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('rollouts').dropColumn('state').execute();
+  },
+};
+
+/** The columns of both history tables (see `VitalsBucket` in domain/vitals-buckets.ts). */
+async function createVitalsTable(db: Kysely<unknown>, table: string): Promise<void> {
+  await db.schema
+    .createTable(table)
+    .addColumn('device_id', 'text', (c) => c.notNull())
+    // The box's centre when the heartbeat came: the fleet plots group by it without a join.
+    .addColumn('centre_id', 'text', (c) => c.notNull())
+    .addColumn('at', 'text', (c) => c.notNull())
+    .addColumn('minutes', 'integer', (c) => c.notNull())
+    .addColumn('beats', 'integer', (c) => c.notNull())
+    .addColumn('live_minutes', 'integer', (c) => c.notNull())
+    .addColumn('audio_only_minutes', 'integer', (c) => c.notNull())
+    .addColumn('update_failed_minutes', 'integer', (c) => c.notNull())
+    .addColumn('temp_sum', 'double precision', (c) => c.notNull())
+    .addColumn('temp_max', 'double precision')
+    .addColumn('temp_n', 'integer', (c) => c.notNull())
+    .addColumn('rtt_sum', 'double precision', (c) => c.notNull())
+    .addColumn('rtt_n', 'integer', (c) => c.notNull())
+    .addColumn('uplink_sum', 'double precision', (c) => c.notNull())
+    .addColumn('uplink_n', 'integer', (c) => c.notNull())
+    .addColumn('loss_sum', 'double precision', (c) => c.notNull())
+    .addColumn('loss_n', 'integer', (c) => c.notNull())
+    .addPrimaryKeyConstraint(`${table}_pk`, ['device_id', 'at'])
+    .execute();
+  // The fleet-wide plots and the pruning read by time across devices; the grouped columns are in
+  // the index so the fleet plots read it alone, not 10,000 boxes' rows.
+  await db.schema.createIndex(`${table}_at`).on(table).columns(['at', 'centre_id', 'live_minutes']).execute();
+}
+
+MIGRATIONS['0007_vitals_history'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: the boxes' vitals as history, per minute for 7 days and per hour for 180 days.
+    await createVitalsTable(db, 'device_vitals_minute');
+    await createVitalsTable(db, 'device_vitals_hour');
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('device_vitals_hour').ifExists().execute();
+    await db.schema.dropTable('device_vitals_minute').ifExists().execute();
+  },
+};
+
+MIGRATIONS['0008_screenshots'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: the box's screen on request (the kiosk's screenshot), kept beside its camera still.
+    await db.schema
+      .createTable('screenshots')
+      .addColumn('device_id', 'text', (c) => c.primaryKey())
+      .addColumn('action_id', 'text', (c) => c.notNull())
+      .addColumn('jpeg_base64', 'text', (c) => c.notNull())
+      .addColumn('taken_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('screenshots').ifExists().execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

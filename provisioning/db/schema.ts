@@ -126,11 +126,40 @@ export interface RolloutsTable {
   target_id: string;
   /** 1–100: the share of the target's boxes that take it. */
   percent: number;
+  /** active | paused | aborted (migration 0006): only an active rollout makes offers. */
+  state: Generated<string>;
   created_at: string;
   updated_at: string;
 }
 
+/**
+ * The boxes' vitals as history (migration 0007): one row per device and minute (kept 7 days) or
+ * hour (kept 180 days). Sums and counts, so buckets add up; averages are taken when read.
+ */
+export interface VitalsTable {
+  device_id: string;
+  centre_id: string;
+  /** Start of the minute or hour, ISO-8601 UTC. */
+  at: string;
+  minutes: number;
+  beats: number;
+  live_minutes: number;
+  audio_only_minutes: number;
+  update_failed_minutes: number;
+  temp_sum: number;
+  temp_max: number | null;
+  temp_n: number;
+  rtt_sum: number;
+  rtt_n: number;
+  uplink_sum: number;
+  uplink_n: number;
+  loss_sum: number;
+  loss_n: number;
+}
+
 export interface FleetDatabase {
+  device_vitals_minute: VitalsTable;
+  device_vitals_hour: VitalsTable;
   centres: CentresTable;
   devices: DevicesTable;
   enrolment_tokens: EnrolmentTokensTable;
@@ -138,6 +167,8 @@ export interface FleetDatabase {
   request_nonces: RequestNoncesTable;
   device_actions: DeviceActionsTable;
   snapshots: SnapshotsTable;
+  /** The kiosk screen of the last `screenshot` action, like `snapshots` (migration 0008). */
+  screenshots: SnapshotsTable;
   releases: ReleasesTable;
   rollouts: RolloutsTable;
   audit_log: AuditLogTable;

@@ -67,9 +67,10 @@ export function signedDeviceSql(placeholder: string): string {
   EXISTS (SELECT 1 FROM device_actions a
           WHERE a.device_id = d.id AND a.status IN ('pending', 'sent')) AS has_open_actions,
   (SELECT count(*) FROM rollouts r
-   WHERE (r.target_kind = 'device' AND r.target_id = d.id)
+   WHERE r.state = 'active'
+     AND ((r.target_kind = 'device' AND r.target_id = d.id)
       OR (r.target_kind = 'centre' AND r.target_id = d.centre_id)
-      OR (r.target_kind = 'channel' AND r.target_id = d.channel)) AS rollouts_aimed
+      OR (r.target_kind = 'channel' AND r.target_id = d.channel))) AS rollouts_aimed
 FROM devices d JOIN centres c ON c.id = d.centre_id
 WHERE d.id = ${placeholder}`;
 }

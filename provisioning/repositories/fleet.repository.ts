@@ -302,9 +302,12 @@ export class FleetRepository {
       .execute();
   }
 
-  async saveSnapshot(row: Insertable<SnapshotsTable>): Promise<void> {
+  async saveSnapshot(
+    row: Insertable<SnapshotsTable>,
+    table: 'snapshots' | 'screenshots' = 'snapshots',
+  ): Promise<void> {
     await this.db
-      .insertInto('snapshots')
+      .insertInto(table)
       .values(row)
       .onConflict((oc) =>
         oc
@@ -314,8 +317,11 @@ export class FleetRepository {
       .execute();
   }
 
-  findSnapshot(deviceId: string): Promise<SnapshotRow | undefined> {
-    return this.db.selectFrom('snapshots').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+  findSnapshot(
+    deviceId: string,
+    table: 'snapshots' | 'screenshots' = 'snapshots',
+  ): Promise<SnapshotRow | undefined> {
+    return this.db.selectFrom(table).selectAll().where('device_id', '=', deviceId).executeTakeFirst();
   }
 
   // Admins

@@ -7,6 +7,13 @@ import { FleetDbHandle } from './fleet.repository.js';
 export type ReleaseRow = Selectable<ReleasesTable>;
 export type RolloutRow = Selectable<RolloutsTable>;
 
+export interface RolloutDeviceRow {
+  id: string;
+  version: string | null;
+  update_json: string | null;
+  last_seen_at: string | null;
+}
+
 /** Releases, rollouts and the devices' channel and update report, on Kysely (SQLite and PostgreSQL). */
 @Injectable()
 export class ReleasesRepository {
@@ -59,6 +66,7 @@ export class ReleasesRepository {
       .innerJoin('releases', 'releases.version', 'rollouts.version')
       .selectAll('rollouts')
       .where('releases.status', '=', 'ready')
+      .where('rollouts.state', '=', 'active')
       .where((eb) =>
         eb.or([
           eb.and([eb('rollouts.target_kind', '=', 'device'), eb('rollouts.target_id', '=', target.deviceId)]),
@@ -68,6 +76,31 @@ export class ReleasesRepository {
       )
       .orderBy('rollouts.created_at', 'desc')
       .orderBy('rollouts.id', 'desc')
+      .execute();
+  }
+
+  findRollout(id: string): Promise<RolloutRow | undefined> {
+    return this.db.selectFrom('rollouts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** False when the rollout was not in one of the `from` states (another admin changed it meanwhile). */
+  async setRolloutState(id: string, from: readonly string[], to: string, now: string): Promise<boolean> {
+    const result = await this.db
+      .updateTable('rollouts')
+      .set({ state: to, updated_at: now })
+      .where('id', '=', id)
+      .where('state', 'in', [...from])
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  /** The boxes a rollout is aimed at, with what their progress is judged from. */
+  rolloutTargetDevices(kind: string, id: string): Promise<RolloutDeviceRow[]> {
+    const column = kind === 'channel' ? 'channel' : kind === 'centre' ? 'centre_id' : 'id';
+    return this.db
+      .selectFrom('devices')
+      .select(['id', 'version', 'update_json', 'last_seen_at'])
+      .where(column, '=', id)
       .execute();
   }
 

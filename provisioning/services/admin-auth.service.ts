@@ -6,6 +6,8 @@ import { FleetApiError } from '../fleet-errors.js';
 import { FleetRepository, type AdminRow } from '../repositories/fleet.repository.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
 import { hashToken, newToken } from './secrets.js';
+import type { AdminView } from '../protocol/admin-views.schema.js';
+export type { AdminView };
 
 export const ADMIN_TOKEN_PREFIX = 'cbx_admin_';
 const GENERATED_ADMIN_TOKEN = /^cbx_admin_[A-Za-z0-9_-]{32}$/;
@@ -29,14 +31,6 @@ export function adminTokenWeakness(token: string): string | undefined {
   if (new Set(token.slice(ADMIN_TOKEN_PREFIX.length)).size < 16)
     return `the admin credential is not random (too few distinct characters); ${hint}`;
   return undefined;
-}
-
-export interface AdminView {
-  name: string;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  status: 'active' | 'expired' | 'revoked';
 }
 
 /**

@@ -4,17 +4,14 @@ import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { FleetRepository, type AuditRow } from '../repositories/fleet.repository.js';
 import { FleetClock } from './fleet-options.js';
+import type { AuditView } from '../protocol/admin-views.schema.js';
+export type { AuditView };
 
 export interface AuditEntry {
   actor: string;
   action: string;
   target: string;
   outcome: string;
-  client?: string;
-}
-
-export interface AuditView extends AuditEntry {
-  at: string;
   client?: string;
 }
 

@@ -12,22 +12,8 @@ import { FleetApiError, notFound } from '../fleet-errors.js';
 import type { CreateCentre, PatchCentre } from '../protocol/admin-api.schema.js';
 import { FleetRepository, type CentreRow } from '../repositories/fleet.repository.js';
 import { FleetClock } from './fleet-options.js';
-
-export interface CentreView {
-  id: string;
-  name: string;
-  region: string;
-  /** Secrets (pin, token, API secret) are reported as set or not, never sent back. */
-  room: Omit<RoomSettings, 'pin' | 'token' | 'apiSecret'> & {
-    pinSet: boolean;
-    tokenSet: boolean;
-    apiSecretSet: boolean;
-  };
-  timetable: TimetableEntry[];
-  timezone: string;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { CentreView } from '../protocol/admin-views.schema.js';
+export type { CentreView };
 
 @Injectable()
 export class CentresService {

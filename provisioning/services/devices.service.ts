@@ -1,51 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ActionKind, ActionResult, Heartbeat, HeartbeatResponse } from '../../common/fleet-protocol.js';
-import { updateReportSchema, type UpdateReport } from '../../common/release-manifest.js';
+import { updateReportSchema } from '../../common/release-manifest.js';
+import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { FleetApiError, notFound } from '../fleet-errors.js';
 import { GroupCommit } from '../domain/group-commit.js';
+import { foldBeats, type VitalsBeat } from '../domain/vitals-buckets.js';
+import { VitalsHistoryWriter } from '../repositories/vitals-history.repository.js';
 import { DeviceHotPathRepository, type HeartbeatRecord } from '../repositories/device-hot-path.repository.js';
 import { FleetRepository, type ActionRow, type DeviceRow } from '../repositories/fleet.repository.js';
 import { DesiredConfigService } from './desired-config.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
 import type { SignedDevice } from './request-signature.service.js';
-
-export interface HealthItem {
-  status: 'ok' | 'missing' | 'error';
-  code?: string;
-  detail?: string;
-}
-
-export interface DeviceView {
-  id: string;
-  centreId: string;
-  displayName: string;
-  online: boolean;
-  /** Last reported class state; `inClass` only while the box is online and live. */
-  state: string | null;
-  inClass: boolean;
-  errorCode: string | null;
-  health: Record<string, HealthItem>;
-  /** Peripherals that are not ok, for the dashboard's at-a-glance column. */
-  problems: string[];
-  version: string | null;
-  lastSeenAt: string | null;
-  enrolledAt: string;
-  vitals: { uptimeSec?: number; temperatureC?: number; rttMs?: number; board?: string } | null;
-  /** Release channel and the box's last update report (docs/updates.md). */
-  channel: string;
-  update: UpdateReport | null;
-}
-
-export interface ActionView {
-  id: string;
-  kind: string;
-  status: string;
-  detail: string | null;
-  createdAt: string;
-  updatedAt: string;
-}
+import type { DeviceView, ActionView } from '../protocol/admin-views.schema.js';
+export type { DeviceView, ActionView };
+type HealthItem = DeviceView['health'][string];
 
 /** Heartbeats per transaction at most; under load a batch holds what arrived during the previous one. */
 const MAX_HEARTBEAT_BATCH = 512;
@@ -54,7 +24,7 @@ const MAX_HEARTBEAT_BATCH = 512;
 @Injectable()
 export class DevicesService {
   private readonly log = createLogger(DevicesService.name);
-  private readonly heartbeats: GroupCommit<HeartbeatRecord, undefined>;
+  private readonly heartbeats: GroupCommit<{ beat: HeartbeatRecord; vitals?: VitalsBeat }, undefined>;
 
   constructor(
     private readonly repo: FleetRepository,
@@ -62,10 +32,24 @@ export class DevicesService {
     private readonly desired: DesiredConfigService,
     private readonly clock: FleetClock,
     private readonly options: FleetOptions,
+    history: VitalsHistoryWriter,
   ) {
     this.heartbeats = new GroupCommit(
       async (items) => {
-        await hotPath.saveHeartbeats(items);
+        // The history's per-minute aggregates ride in the same group commit (issue 18): one more
+        // statement per batch beside the heartbeats' own (in parallel on PostgreSQL's pool, on
+        // another connection), never one per heartbeat.
+        await Promise.all([
+          hotPath.saveHeartbeats(items.map((i) => i.beat)),
+          // A history that can't be written costs its minutes, never the heartbeats: logged, not thrown.
+          options.history
+            ? history
+                .addMinutes(foldBeats(items.flatMap((i) => i.vitals ?? [])))
+                .catch((error: unknown) =>
+                  this.log.error(`Can't add to the vitals history: ${reason(error)}`),
+                )
+            : undefined,
+        ]);
         return items.map(() => undefined);
       },
       MAX_HEARTBEAT_BATCH,
@@ -99,20 +83,39 @@ export class DevicesService {
     const { row: before, signedAtMs } = signed;
     const id = before.id;
     const now = this.clock.now().toISOString();
+    const vitals = beat.vitals;
     await this.heartbeats.submit({
-      deviceId: id,
-      signedAtMs,
-      seenAt: now,
-      state: beat.state,
-      errorCode: beat.errorCode ?? null,
-      healthJson: JSON.stringify(beat.health),
-      version: beat.version,
-      vitalsJson: JSON.stringify({
-        uptimeSec: beat.uptimeSec,
-        temperatureC: beat.temperatureC,
-        rttMs: beat.network.rttMs,
-        board: beat.board,
-      }),
+      vitals: {
+        deviceId: id,
+        centreId: before.centre_id,
+        seenAt: now,
+        live: (vitals?.state ?? beat.state) === 'live' || (vitals?.state ?? beat.state) === 'reconnecting',
+        audioOnly: vitals?.audioOnly === true,
+        updateFailed: beat.update?.state === 'failed' || beat.update?.state === 'rolled-back',
+        // An older box sends its temperature and fleet RTT outside `vitals`: its history still has them.
+        temperatureC: vitals?.cpuTemperatureC ?? beat.temperatureC,
+        rttMs: vitals?.rttMs ?? beat.network.rttMs,
+        uplinkKbps: vitals?.uplinkKbps,
+        lossPercent: vitals?.lossPercent,
+      },
+      beat: {
+        deviceId: id,
+        signedAtMs,
+        seenAt: now,
+        state: beat.state,
+        errorCode: beat.errorCode ?? null,
+        healthJson: JSON.stringify(beat.health),
+        version: beat.version,
+        vitalsJson: JSON.stringify({
+          uptimeSec: beat.uptimeSec,
+          temperatureC: beat.temperatureC,
+          rttMs: beat.network.rttMs,
+          board: beat.board,
+          uplinkKbps: vitals?.uplinkKbps,
+          lossPercent: vitals?.lossPercent,
+          audioOnly: vitals?.audioOnly,
+        }),
+      },
     });
     if (before.state !== beat.state)
       this.log.info(`Changed device state device=${id} from=${before.state} to=${beat.state}`);
@@ -159,24 +162,31 @@ export class DevicesService {
     if (!action) throw notFound('action', actionId);
     const now = this.clock.now().toISOString();
     if (result.image !== undefined) {
-      if (action.kind !== 'snapshot')
-        throw new FleetApiError(400, 'E-BAD-REQUEST', `action ${actionId} is not a snapshot`);
-      await this.repo.saveSnapshot({
-        device_id: id,
-        action_id: actionId,
-        jpeg_base64: result.image.slice('data:image/jpeg;base64,'.length),
-        taken_at: now,
-      });
+      if (action.kind !== 'snapshot' && action.kind !== 'screenshot')
+        throw new FleetApiError(400, 'E-BAD-REQUEST', `action ${actionId} is not a snapshot or screenshot`);
+      await this.repo.saveSnapshot(
+        {
+          device_id: id,
+          action_id: actionId,
+          jpeg_base64: result.image.slice('data:image/jpeg;base64,'.length),
+          taken_at: now,
+        },
+        action.kind === 'snapshot' ? 'snapshots' : 'screenshots',
+      );
     }
     await this.repo.setActionStatus([actionId], result.ok ? 'done' : 'failed', now, result.detail ?? null);
     this.log.info(`Finished action device=${id} action=${action.kind} id=${actionId} ok=${result.ok}`);
   }
 
-  async snapshot(id: string): Promise<{ jpeg: Buffer; takenAt: string }> {
+  /** The last camera still (`snapshot`) or kiosk screen (`screenshot`) the box sent. */
+  async snapshot(
+    id: string,
+    kind: 'snapshot' | 'screenshot' = 'snapshot',
+  ): Promise<{ jpeg: Buffer; takenAt: string }> {
     await this.row(id);
-    const row = await this.repo.findSnapshot(id);
+    const row = await this.repo.findSnapshot(id, kind === 'snapshot' ? 'snapshots' : 'screenshots');
     if (!row)
-      throw new FleetApiError(404, 'E-NOT-FOUND', `no snapshot from device "${id}" yet; request one first`);
+      throw new FleetApiError(404, 'E-NOT-FOUND', `no ${kind} from device "${id}" yet; request one first`);
     return { jpeg: Buffer.from(row.jpeg_base64, 'base64'), takenAt: row.taken_at };
   }
 
@@ -186,7 +196,8 @@ export class DevicesService {
     return row;
   }
 
-  private toView(row: DeviceRow): DeviceView {
+  /** The dashboard's view of a stored row (online is judged now, by the offline window). */
+  toView(row: DeviceRow): DeviceView {
     const nowMs = this.clock.now().getTime();
     const online =
       row.last_seen_at !== null &&

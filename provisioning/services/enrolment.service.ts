@@ -4,7 +4,6 @@ import {
   enrolmentSeedSchema,
   insecureFleetUrlMessage,
   isInsecureFleetUrl,
-  type EnrolmentSeed,
   type EnrolRequest,
   type EnrolResponse,
 } from '../../common/fleet-protocol.js';
@@ -17,25 +16,8 @@ import { CentresService } from './centres.service.js';
 import { DesiredConfigService, desiredConfigFor } from './desired-config.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
 import { hashToken, newToken } from './secrets.js';
-
-export interface MintedToken {
-  deviceId: string;
-  token: string;
-  expiresAt: string;
-  seed: EnrolmentSeed;
-}
-
-export interface TokenView {
-  /** The first 16 hex digits of the token's hash: names it for revocation, reveals nothing. */
-  id: string;
-  deviceId: string;
-  displayName: string;
-  createdAt: string;
-  expiresAt: string;
-  usedAt: string | null;
-  revokedAt: string | null;
-  status: 'unused' | 'used' | 'expired' | 'revoked';
-}
+import type { MintedToken, TokenView } from '../protocol/admin-views.schema.js';
+export type { MintedToken, TokenView };
 
 export const ENROL_TOKEN_PREFIX = 'cbx_enrol_';
 

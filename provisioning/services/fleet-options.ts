@@ -20,6 +20,8 @@ export abstract class FleetOptions {
   abstract readonly maxReleaseBytes: number;
   /** Release public keys (SPKI PEM): a manifest must be signed by one of them to be registered. */
   abstract readonly trustedReleaseKeys: readonly string[];
+  /** Keep the boxes' vitals as history (per minute 7 d, per hour 180 d); off only to measure its cost. */
+  abstract readonly history: boolean;
 }
 
 /** The server's time, injected so token expiry and clock skew are tested without waiting. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
 import {
   compareReleaseVersions,
   releaseManifestSchema,
@@ -20,33 +21,13 @@ import { ReleasePayloadRepository } from '../repositories/release-payload.reposi
 import type { SignedDeviceRow } from '../repositories/device-hot-path.repository.js';
 import { ReleasesRepository, type ReleaseRow, type RolloutRow } from '../repositories/releases.repository.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
-
-export interface RolloutView {
-  id: string;
-  version: string;
-  target: { kind: string; id: string };
-  percent: number;
-  createdAt: string;
-}
-
-export interface ReleaseView {
-  version: string;
-  arch: string;
-  size: number;
-  sha256: string;
-  keyId: string;
-  status: string;
-  createdAt: string;
-  rollouts: RolloutView[];
-}
-
-export interface DeviceUpdateView {
-  deviceId: string;
-  channel: string;
-  runningVersion: string | null;
-  targetVersion: string | null;
-  report: UpdateReport | null;
-}
+import type {
+  DeviceUpdateView,
+  ReleaseView,
+  RolloutProgress,
+  RolloutView,
+} from '../protocol/admin-views.schema.js';
+export type { RolloutView, ReleaseView, DeviceUpdateView, RolloutProgress };
 
 const KIND_RANK: Record<string, number> = { device: 0, centre: 1, channel: 2 };
 
@@ -193,12 +174,57 @@ export class ReleasesService {
       target_kind: target[0],
       target_id: target[1],
       percent: input.percent,
+      state: 'active',
       created_at: now,
       updated_at: now,
     };
     await this.repo.insertRollout(row);
     this.log.info(`Rolled out release version=${version} ${target[0]}=${target[1]} percent=${input.percent}`);
     return rolloutView(row);
+  }
+
+  /** Pause (no new offers), resume, or abort (for good) a rollout. */
+  async changeRollout(id: string, action: 'pause' | 'resume' | 'abort'): Promise<RolloutView> {
+    const row = await this.repo.findRollout(id);
+    if (!row) throw notFound('rollout', id);
+    const [from, to] = ROLLOUT_ACTIONS[action];
+    if (!(await this.repo.setRolloutState(id, from, to, this.clock.now().toISOString()))) {
+      const now = (await this.repo.findRollout(id))?.state ?? row.state;
+      throw new FleetApiError(409, 'E-ROLLOUT-STATE', `can't ${action} rollout ${id}: it is ${now}`);
+    }
+    this.rollouts = undefined;
+    this.log.info(`Changed rollout rollout=${id} version=${row.version} action=${action} state=${to}`);
+    return rolloutView((await this.repo.findRollout(id))!);
+  }
+
+  async rolloutProgress(id: string): Promise<RolloutProgress> {
+    const row = await this.repo.findRollout(id);
+    if (!row) throw notFound('rollout', id);
+    const onlineSince = this.clock.now().getTime() - this.options.offlineAfterSec * 1000;
+    const devices = await this.repo.rolloutTargetDevices(row.target_kind, row.target_id);
+    const progress: RolloutProgress = {
+      rollout: rolloutView(row),
+      boxes: devices.length,
+      offered: 0,
+      downloading: 0,
+      installed: 0,
+      healthy: 0,
+      rolledBack: 0,
+    };
+    for (const device of devices) {
+      if (!inShare(device.id, row)) continue;
+      progress.offered++;
+      const report = device.update_json
+        ? updateReportSchema.safeParse(JSON.parse(device.update_json)).data
+        : undefined;
+      const online = device.last_seen_at !== null && Date.parse(device.last_seen_at) >= onlineSince;
+      if (device.version === row.version && online) progress.healthy++;
+      if (report?.version !== row.version) continue;
+      if (report.state === 'installed') progress.installed++;
+      else if (report.state === 'failed' || report.state === 'rolled-back') progress.rolledBack++;
+      else progress.downloading++;
+    }
+    return progress;
   }
 
   async setChannel(deviceId: string, channel: string): Promise<DeviceUpdateView> {
@@ -293,7 +319,9 @@ export class ReleasesService {
   /** `target`, from the cached rollouts and releases: no read while nothing was rolled out anew. */
   private async heartbeatTarget(device: SignedDeviceRow): Promise<ReleaseRow | undefined> {
     let aimed = aimedAt(device, await this.allRollouts());
-    if (aimed.length < device.rollouts_aimed) {
+    // The row counts the active rollouts aimed at the box: one made, paused, resumed or aborted on any
+    // replica since this one's list was read changes the count, and the list is read again.
+    if (aimed.length !== device.rollouts_aimed) {
       this.rollouts = undefined;
       aimed = aimedAt(device, await this.allRollouts());
     }
@@ -341,7 +369,7 @@ export class ReleasesService {
   }
 }
 
-/** The rollouts aimed at a device in `rolloutsFor`'s order: by kind, then the newest first. */
+/** The active rollouts aimed at a device in `rolloutsFor`'s order: by kind, then the newest first. */
 function aimedAt(
   device: { id: string; centre_id: string; channel: string },
   rollouts: RolloutRow[],
@@ -350,9 +378,10 @@ function aimedAt(
     rollouts
       .filter(
         (r) =>
-          (r.target_kind === 'device' && r.target_id === device.id) ||
-          (r.target_kind === 'centre' && r.target_id === device.centre_id) ||
-          (r.target_kind === 'channel' && r.target_id === device.channel),
+          r.state === 'active' &&
+          ((r.target_kind === 'device' && r.target_id === device.id) ||
+            (r.target_kind === 'centre' && r.target_id === device.centre_id) ||
+            (r.target_kind === 'channel' && r.target_id === device.channel)),
       )
       .sort((a, b) =>
         a.created_at === b.created_at ? (a.id < b.id ? 1 : -1) : a.created_at < b.created_at ? 1 : -1,
@@ -361,6 +390,12 @@ function aimedAt(
       .sort((a, b) => (KIND_RANK[a.target_kind] ?? 9) - (KIND_RANK[b.target_kind] ?? 9))
   );
 }
+const rolloutStateSchema = z.enum(['active', 'paused', 'aborted']);
+const ROLLOUT_ACTIONS: Record<'pause' | 'resume' | 'abort', [from: string[], to: string]> = {
+  pause: [['active'], 'paused'],
+  resume: [['paused'], 'active'],
+  abort: [['active', 'paused'], 'aborted'],
+};
 
 /** A stable bucket 0–99 per device and release: raising the share only ever adds boxes. */
 export function inShare(deviceId: string, rollout: { version: string; percent: number }): boolean {
@@ -390,6 +425,7 @@ function rolloutView(row: RolloutRow): RolloutView {
     version: row.version,
     target: { kind: row.target_kind, id: row.target_id },
     percent: Number(row.percent),
+    state: rolloutStateSchema.catch('active').parse(row.state),
     createdAt: row.created_at,
   };
 }

@@ -154,7 +154,7 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
   });
 
   it('creates enrolment tokens for a centre', async () => {
-    await page.click('section[data-centre="jx-ruijin"] h2 a');
+    await page.click(`${row('jx-ruijin-01')} a.centre-link`);
     await page.waitForSelector('#token-form');
     await page.$eval('#token-count', (el) => ((el as unknown as { value: string }).value = '2'));
     await page.click('#token-create');

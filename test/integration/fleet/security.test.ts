@@ -597,9 +597,13 @@ describe('fleet server hardening (no database specifics)', () => {
   it('7. sends X-Content-Type-Options: nosniff on every answer', async () => {
     const server = await start('nosniff', { enrolPerMinute: 1, firstAdminToken: generateAdminToken() });
     try {
+      const index = await fetch(`${server.url}/`);
+      // The dashboard's script, by the hashed name its build gave it (dist/dashboard/assets/).
+      const script = /src="(\/assets\/[^"]+\.js)"/.exec(await index.text())?.[1];
+      expect(script).toBeDefined();
       const answers = [
-        await fetch(`${server.url}/`),
-        await fetch(`${server.url}/app.js`),
+        index,
+        await fetch(`${server.url}${script}`),
         await fetch(`${server.url}/api/v1/health`),
         await fetch(`${server.url}/api/v1/nothing-here`),
         await fetch(`${server.url}/api/v1/admin/centres`),

@@ -100,6 +100,7 @@ interface World {
   reboots: string[];
   storage: (DeviceHealth | undefined)[];
   kioskRestarts: string[];
+  network: DeviceStatus['network'];
 }
 
 function world(): World {
@@ -121,6 +122,7 @@ function world(): World {
   const reboots: string[] = [];
   const kioskRestarts: string[] = [];
   const storage: (DeviceHealth | undefined)[] = [];
+  const network: DeviceStatus['network'] = { audioOnly: false, audioOnlyReason: null, uplinkKbps: null };
   const unreachable = () => new FleetError('E-FLEET-UNREACHABLE', "can't reach the fleet server");
 
   const fleet = strictFake<FleetPort>('FleetPort', {
@@ -208,7 +210,7 @@ function world(): World {
       errorCode: session.state.errorCode ?? null,
       muted: false,
       leds: { status: 'off', mute: 'off' },
-      network: { audioOnly: false, audioOnlyReason: null, uplinkKbps: null },
+      network: { ...network },
       selfTest: null,
       media: {
         profile: 'pi5',
@@ -230,6 +232,8 @@ function world(): World {
     restart: async (why: string) => {
       kioskRestarts.push(why);
     },
+    // The kiosk's screen as JPEG bytes (SOI, then EOI and a marker byte, so it differs from the camera's).
+    screenshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9, 0x01]),
   });
   const page = strictFake<KioskPageGateway>('KioskPageGateway', {
     requestSnapshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
@@ -249,7 +253,7 @@ function world(): World {
     host,
     strictFake<HealthService>('HealthService', { reportWrite: (h) => void storage.push(h) }),
   );
-  return { sut, config, clock, session, files, server, reboots, kioskRestarts, storage };
+  return { sut, config, clock, session, files, server, reboots, kioskRestarts, storage, network };
 }
 
 const setSession = (w: World, state: SessionSnapshot['state']) => {
@@ -405,6 +409,21 @@ describe('FleetClientService', () => {
     expect(w.server.reports[1]!.result).toEqual({ ok: true, image: 'data:image/jpeg;base64,/9j/2Q==' });
   });
 
+  it("sends the kiosk's screen when IT asks for a screenshot (issue 18)", async () => {
+    await w.sut.tick();
+    w.server.actions = [{ id: 's1', kind: 'screenshot' }];
+    await w.sut.tick();
+    expect(w.server.reports).toEqual([
+      {
+        id: 's1',
+        result: {
+          ok: true,
+          image: `data:image/jpeg;base64,${Buffer.from([0xff, 0xd8, 0xff, 0xd9, 1]).toString('base64')}`,
+        },
+      },
+    ]);
+  });
+
   it('tells the server when it does not know an action, and keeps working', async () => {
     await w.sut.tick();
     w.server.actions = [{ id: 'x1', kind: 'update-firmware' }];
@@ -451,6 +470,19 @@ describe('FleetClientService', () => {
     ends[0]!.fn();
     expect(w.sut.nextClass()?.title).toBe('大学英语');
     expect(seen).toEqual(['高等数学', '大学英语']);
+  });
+
+  it('sends its vitals with each heartbeat for the fleet history (issue 18)', async () => {
+    await w.sut.tick();
+    setSession(w, 'live');
+    w.network.audioOnly = true;
+    w.network.audioOnlyReason = 'uplink';
+    w.network.uplinkKbps = 280;
+    await w.sut.tick();
+    const vitals = w.server.beats.at(-1)?.vitals;
+    expect(vitals).toMatchObject({ state: 'live', cpuTemperatureC: 51.2, uplinkKbps: 280, audioOnly: true });
+    // Loss is not measured on the box: absent, never a made-up 0.
+    expect(vitals && 'lossPercent' in vitals).toBe(false);
   });
 
   it('shows no next class before the fleet sent a timetable', () => {
