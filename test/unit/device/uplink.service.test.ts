@@ -118,20 +118,24 @@ describe('UplinkService', () => {
     expect(box.service.audioOnly).toBe(false);
   });
 
-  it('enlarges the picture once the small one gets through, and keeps trying at the same pace while it does not', async () => {
+  it('enlarges the picture once the small one gets through, and waits longer after each failed try, up to a minute', async () => {
     const box = make();
     box.go('live');
     await box.clock.advance(9000);
     [60, 55, 50].forEach((kbps) => box.stats(kbps));
-    // Three failed tries: the wait does not grow (a try costs only the small picture).
-    for (let i = 0; i < 3; i++) {
-      await box.clock.advance(10_000);
+    // Failed tries double the wait (10 s, 20 s, 40 s, then at most 60 s): a link below even the small
+    // picture's rate must not be congested half the time, sound included.
+    for (const waitMs of [10_000, 20_000, 40_000, 60_000]) {
+      await box.clock.advance(waitMs - 1);
+      expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: false });
+      await box.clock.advance(1);
       expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: true, layer: 'low' });
       await box.clock.advance(9000); // past the ramp-up grace
       [40, 40, 40].forEach((kbps) => box.stats(kbps));
       expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: false });
     }
-    await box.clock.advance(10_000);
+    await box.clock.advance(60_000);
+    expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: true, layer: 'low' });
     await box.clock.advance(9000);
     [150, 160, 170].forEach((kbps) => box.stats(kbps));
     expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: true });
