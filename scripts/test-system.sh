@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The box as a whole system (issue 14): build the .deb and the VM disk image from this checkout, then
 # boot it in QEMU and run test/system (seed import, READY=1 as user classbox, enrolment, real drivers,
-# the USB button, the screen, systemd's restarts). Minutes under TCG; the downloaded Debian packages are
+# the USB button, the screen, systemd's restarts; then updates and power cuts, issue 15). Minutes under TCG; the downloaded Debian packages are
 # kept in /var/cache/classbox-vm between runs on one machine (never required).
 set -euo pipefail
 
@@ -14,5 +14,11 @@ bash scripts/setup.sh
 npm run --silent package:deb
 version="$(node -p 'require("./package.json").version')"
 arch="$(dpkg --print-architecture)"
-images/build-vm-image --deb "dist/deb/classbox_${version}_${arch}.deb" --device-config test/system/vm-device.json
+# A release key pair for this build only: the image trusts its public half, the update test
+# (test/system/vm-update.test.ts) signs its releases with the private half. Never a real key.
+keys=dist/vm/test-release-key
+rm -rf -- "$keys"
+node bin/classbox.js release keygen --out "$keys" >/dev/null 2>&1
+images/build-vm-image --deb "dist/deb/classbox_${version}_${arch}.deb" --device-config test/system/vm-device.json \
+  --release-keys "$keys"
 npm run --silent test:system -- "$@"

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { reason } from '../../common/errors.js';
 import type { FleetSession } from '../ports/fleet.port.js';
+import { isNoSpace } from '../ports/storage.port.js';
 import { ReleaseDownloadPort, UpdateError } from '../ports/update.port.js';
 import { signedRequestHeaders } from './fleet.http.js';
 
@@ -62,6 +63,15 @@ export class HttpReleaseDownload extends ReleaseDownloadPort {
         }
       } catch (error) {
         if (error instanceof UpdateError) throw error;
+        if (isNoSpace(error)) {
+          // Not a broken link to try again over: the card is full. The installer drops the update and
+          // its download, so the space the box needs for its own state comes back at once.
+          throw new UpdateError(
+            'E-UPDATE-SPACE',
+            `the disk filled up during the download, at ${mb(have)} of ${mb(expectedSize)} MB`,
+            { cause: error },
+          );
+        }
         throw new UpdateError(
           'E-UPDATE-DOWNLOAD',
           `the download broke off at byte ${have}: ${reason(error)}`,
@@ -71,11 +81,16 @@ export class HttpReleaseDownload extends ReleaseDownloadPort {
         );
       } finally {
         clearTimeout(stall);
-        // What arrived is kept (and synced) for the next try to resume from.
-        await handle.sync();
+        // What arrived is kept (and synced) for the next try to resume from. On a full disk the sync
+        // fails too: the write's error is the one to report.
+        await handle.sync().catch(() => undefined);
       }
     } finally {
       await handle.close();
     }
   }
+}
+
+function mb(bytes: number): string {
+  return (bytes / 1024 / 1024).toFixed(1);
 }

@@ -21,6 +21,7 @@ import * as tar from 'tar';
 import { reason } from '../../common/errors.js';
 import { RELEASE_VERSION } from '../../common/release-manifest.js';
 import type { BoxFacts } from '../domain/update-plan.js';
+import { isNoSpace } from '../ports/storage.port.js';
 import { ReleaseFilesPort, UpdateError } from '../ports/update.port.js';
 
 const run = promisify(execFile);
@@ -135,6 +136,11 @@ export class FsReleaseFiles extends ReleaseFilesPort {
       // extractAll returns only once tar has stopped writing, so the folder can really be removed;
       // if not (a dying disk), the next start's removeLeftovers takes it.
       await rm(temp, { recursive: true, force: true }).catch(() => undefined);
+      if (isNoSpace(error)) {
+        throw new UpdateError('E-UPDATE-SPACE', `the disk filled up while unpacking version ${version}`, {
+          cause: error,
+        });
+      }
       throw new UpdateError('E-UPDATE-UNPACK', `can't unpack version ${version}: ${reason(error)}`, {
         cause: error,
       });

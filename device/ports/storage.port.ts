@@ -20,6 +20,12 @@ export function writeFailureHealth(error: unknown, what: string): DeviceHealth {
   return { status: 'error', code: 'E-DISK', detail: `can't save ${what}: ${code ?? 'write failed'}` };
 }
 
+/** Whether a failed write failed for want of space (ENOSPC, EDQUOT), anywhere in its cause chain. */
+export function isNoSpace(error: unknown): boolean {
+  const code = findErrno(error);
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
 function findErrno(error: unknown): string | undefined {
   for (let e: unknown = error; e; e = (e as { cause?: unknown }).cause) {
     const code = (e as NodeJS.ErrnoException).code;

@@ -1,5 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,5 +93,35 @@ describe('the release download', () => {
         (e: unknown) => e,
       );
     expect((error as UpdateError).code).toBe('E-UPDATE-SIZE');
+  });
+
+  it('says the disk is full, not that the link broke, when the card fills up during the download', async (ctx) => {
+    // A real filesystem smaller than the payload: a 128 KiB tmpfs (mounting needs root; CI runs as root).
+    const small = join(dir, 'small');
+    mkdirSync(small);
+    try {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=128k', 'tmpfs', small], { stdio: 'ignore' });
+    } catch {
+      if (process.env.CI) throw new Error('mounting a tmpfs needs root, and CI runs as root');
+      return ctx.skip();
+    }
+    try {
+      const file = join(small, 'payload');
+      const error = await new HttpReleaseDownload()
+        .download(session, '/p', file, PAYLOAD.length, () => undefined)
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(UpdateError);
+      expect((error as UpdateError).code).toBe('E-UPDATE-SPACE');
+      expect((error as UpdateError).message).toMatch(
+        /disk filled up during the download, at [\d.]+ of 0\.3 MB/,
+      );
+      // What it wrote is what fitted: the installer deletes it (the update is dropped).
+      expect(existsSync(file) && statSync(file).size).toBeLessThan(PAYLOAD.length);
+    } finally {
+      execFileSync('umount', [small]);
+    }
   });
 });
