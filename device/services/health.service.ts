@@ -71,9 +71,13 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
     if (before.status === value.status && before.code === value.code && before.detail === value.detail)
       return;
     this.health[key] = value;
-    if (value.status === 'ok')
-      this.log.info(`Found ${key} ok${value.detail ? ` detail="${value.detail}"` : ''}`);
-    else this.log.warn(`Can't use ${key}: ${value.code ?? value.status} ${value.detail ?? ''}`.trim());
+    // Logged when the verdict changes, not its detail: the free space alone changed at every MiB a
+    // download wrote, a journal line each time (seen on the booted box, issue 15).
+    if (before.status !== value.status || before.code !== value.code) {
+      if (value.status === 'ok')
+        this.log.info(`Found ${key} ok${value.detail ? ` detail="${value.detail}"` : ''}`);
+      else this.log.warn(`Can't use ${key}: ${value.code ?? value.status} ${value.detail ?? ''}`.trim());
+    }
     this.changed.emit(this.snapshot());
   }
 

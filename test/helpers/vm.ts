@@ -296,6 +296,16 @@ export class BoxVm {
     this.shellConnection = await GuestShell.open(shellPath);
   }
 
+  /**
+   * A power cut and the power back at once: QMP `system_reset` resets the machine without any warning
+   * to the guest, so what its page cache held and had not written to the disk is lost; the disk file
+   * keeps every write the guest's kernel had issued, as a card does. The shell's serial port stays open.
+   */
+  async reset(): Promise<void> {
+    await this.qmp!.execute('system_reset');
+    this.poweredOnAt = Date.now();
+  }
+
   /** Run a shell command as root in the guest (the kernel-command-line debug shell). */
   async shell(command: string, timeoutMs?: number): Promise<{ code: number; output: string }> {
     if (!this.shellConnection) throw new Error('the VM is not running');

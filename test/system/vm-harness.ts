@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { main } from '../../cli/classbox.js';
 import { generateAdminToken } from '../../provisioning/services/admin-auth.service.js';
@@ -24,6 +24,14 @@ export const ADMIN = generateAdminToken();
 /** The image the system test boots: CLASSBOX_VM_IMAGE, else what `images/build-vm-image` writes by default. */
 export function vmImage(): string {
   return process.env.CLASSBOX_VM_IMAGE ?? join(REPO, 'dist', 'vm', 'classbox-amd64.img');
+}
+
+/**
+ * The release key pair made for this image by scripts/test-system.sh: the image trusts the public half
+ * (build-vm-image --release-keys), the update test signs with the private half. Never a real key.
+ */
+export function vmReleaseKeyDir(): string {
+  return process.env.CLASSBOX_VM_RELEASE_KEYS ?? join(dirname(vmImage()), 'test-release-key');
 }
 
 /**
@@ -96,6 +104,10 @@ export class VmSystem {
       // The guest reaches the fleet over the test's own link, in plain http as a development network
       // may (issue 13): the seed carries the same permission.
       allowInsecureHttp: true,
+      // The public key the image trusts, when the image was built with one (the update test needs it).
+      trustedReleaseKeys: existsSync(join(vmReleaseKeyDir(), 'release.pub.pem'))
+        ? [await readFile(join(vmReleaseKeyDir(), 'release.pub.pem'), 'utf8')]
+        : [],
     });
     await this.createCentre();
     const seed = await this.mintSeed(DEVICE_ID);
@@ -163,9 +175,8 @@ export class VmSystem {
   }
 
   /** Power on, and start watching from outside for READY=1 (systemd's console line) and enrolment. */
-  async powerOn(): Promise<void> {
+  async powerOn(serialLog = join(ARTIFACTS, 'serial.log')): Promise<void> {
     this.watching = true;
-    const serialLog = join(ARTIFACTS, 'serial.log');
     await rm(serialLog, { force: true });
     this.vm = await BoxVm.start({
       disk: this.disk,
@@ -201,6 +212,36 @@ export class VmSystem {
       if (at !== undefined) return at;
       await new Promise((r) => setTimeout(r, everyMs));
     }
+  }
+
+  /**
+   * Cut the power (issue 15): `reset` is QMP system_reset (QEMU goes on, the guest starts from scratch),
+   * `quit` ends QEMU and starts a new one on the same disk. Either way the guest gets no warning.
+   */
+  async powerCut(kind: 'reset' | 'quit'): Promise<void> {
+    if (kind === 'reset') {
+      await this.vm.reset();
+      return;
+    }
+    await this.vm.stop();
+    await this.powerOn(join(ARTIFACTS, 'serial-after-cut.log'));
+  }
+
+  /** When the daemon sent READY=1 in the guest's current boot, as a host time; waits for it. */
+  async readyThisBoot(timeoutMs: number): Promise<number> {
+    return waitFor(
+      async () => {
+        const { output } = await this.vm.shell(
+          "journalctl -b -u classbox -o short-monotonic --no-pager | grep -m1 'Started classbox.service'",
+          20_000,
+        );
+        const at = /^\[\s*(\d+\.\d+)\]/.exec(output.trim());
+        return at ? this.vm.poweredOnAt + Math.round(Number(at[1]) * 1000) : undefined;
+      },
+      timeoutMs,
+      'READY=1 in this boot',
+      3000,
+    );
   }
 
   async device(deviceId = DEVICE_ID): Promise<AdminDevice | undefined> {
