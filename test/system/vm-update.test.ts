@@ -246,7 +246,9 @@ describe('updates on the booted box, with power cuts', () => {
   it(
     'holds a rollout that arrives during a class until the class ends, then installs it and reports it',
     async () => {
-      await sys.vm.press('ret', 150);
+      // Half a second, as a tutor presses: the class starts on the press itself. (A 150 ms press sent
+      // while the emulated box is at its busiest can reach it as one bunched down-and-up.)
+      await sys.vm.press('ret', 500);
       await sys.waitForState('live', 300_000);
       const release = await publish();
       const waiting = await waitFor(
@@ -372,8 +374,9 @@ describe('updates on the booted box, with power cuts', () => {
           if (enrolled.output.trim() !== '0') problems.push('enrolled again');
           if ((await sys.device())?.['enrolledAt' as keyof object] !== enrolledAt)
             problems.push('fleet enrolment changed');
-          if (back.leftovers) problems.push(`left ${back.leftovers}`);
-          if (back.outcome === '') problems.push('update history lost');
+          // Half-made folders are cleared at start, but the resumed update may be unpacking anew by
+          // now: cleanliness is judged when each update has settled (settledOn), not here.
+          if (g.outcome !== '' && back.outcome === '') problems.push('update history lost');
         } catch (error) {
           problems.push(String(error));
         }
