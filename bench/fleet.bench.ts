@@ -329,9 +329,15 @@ async function seed(location: string, devices: Device[]): Promise<void> {
 async function startFleet(location: string, devices: Device[], extra: string[] = []): Promise<Server> {
   await seed(location, devices);
   const port = await freePort();
-  const proc = spawnNode([CLI, 'fleet', 'serve', '--db', location, '--port', String(port), ...extra], {
-    CLASSBOX_LOG_LEVEL: 'warn',
-  });
+  // BENCH_PROFILE_DIR=dir: each fleet server writes a V8 CPU profile there when it stops (the profiles
+  // behind provisioning/README.md's account of where a heartbeat's time goes).
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const proc = spawnNode(
+    [...profile, CLI, 'fleet', 'serve', '--db', location, '--port', String(port), ...extra],
+    { CLASSBOX_LOG_LEVEL: 'warn' },
+  );
   return { url: `http://127.0.0.1:${port}`, proc: await listening(proc, port) };
 }
 

@@ -2,16 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ActionKind, ActionResult, Heartbeat, HeartbeatResponse } from '../../common/fleet-protocol.js';
 import { updateReportSchema } from '../../common/release-manifest.js';
-import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { FleetApiError, notFound } from '../fleet-errors.js';
 import { GroupCommit } from '../domain/group-commit.js';
-import { foldBeats, type VitalsBeat } from '../domain/vitals-buckets.js';
-import { VitalsHistoryWriter } from '../repositories/vitals-history.repository.js';
+import type { VitalsBeat } from '../domain/vitals-buckets.js';
 import { DeviceHotPathRepository, type HeartbeatRecord } from '../repositories/device-hot-path.repository.js';
 import { FleetRepository, type ActionRow, type DeviceRow } from '../repositories/fleet.repository.js';
 import { DesiredConfigService } from './desired-config.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
+import { VitalsHistoryBuffer } from './vitals-history-buffer.service.js';
 import type { SignedDevice } from './request-signature.service.js';
 import type { DeviceView, ActionView } from '../protocol/admin-views.schema.js';
 export type { DeviceView, ActionView };
@@ -32,24 +31,13 @@ export class DevicesService {
     private readonly desired: DesiredConfigService,
     private readonly clock: FleetClock,
     private readonly options: FleetOptions,
-    history: VitalsHistoryWriter,
+    history: VitalsHistoryBuffer,
   ) {
     this.heartbeats = new GroupCommit(
       async (items) => {
-        // The history's per-minute aggregates ride in the same group commit (issue 18): one more
-        // statement per batch beside the heartbeats' own (in parallel on PostgreSQL's pool, on
-        // another connection), never one per heartbeat.
-        await Promise.all([
-          hotPath.saveHeartbeats(items.map((i) => i.beat)),
-          // A history that can't be written costs its minutes, never the heartbeats: logged, not thrown.
-          options.history
-            ? history
-                .addMinutes(foldBeats(items.flatMap((i) => i.vitals ?? [])))
-                .catch((error: unknown) =>
-                  this.log.error(`Can't add to the vitals history: ${reason(error)}`),
-                )
-            : undefined,
-        ]);
+        await hotPath.saveHeartbeats(items.map((i) => i.beat));
+        // Only stored heartbeats count in the history; its minutes are written later, whole (issue 17).
+        history.add(items.flatMap((i) => i.vitals ?? []));
         return items.map(() => undefined);
       },
       MAX_HEARTBEAT_BATCH,
