@@ -6,12 +6,16 @@ import { createLogger } from '../../common/logger.js';
 import { FleetApiError, notFound } from '../fleet-errors.js';
 import { GroupCommit } from '../domain/group-commit.js';
 import type { VitalsBeat } from '../domain/vitals-buckets.js';
-import { DeviceHotPathRepository, type HeartbeatRecord } from '../repositories/device-hot-path.repository.js';
+import {
+  DeviceHotPathRepository,
+  type HeartbeatRecord,
+  type NonceRecord,
+} from '../repositories/device-hot-path.repository.js';
 import { FleetRepository, type ActionRow, type DeviceRow } from '../repositories/fleet.repository.js';
 import { DesiredConfigService } from './desired-config.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
 import { VitalsHistoryBuffer } from './vitals-history-buffer.service.js';
-import type { SignedDevice } from './request-signature.service.js';
+import { replayed, type SignedDevice } from './request-signature.service.js';
 import type { DeviceView, ActionView } from '../protocol/admin-views.schema.js';
 export type { DeviceView, ActionView };
 type HealthItem = DeviceView['health'][string];
@@ -23,7 +27,10 @@ const MAX_HEARTBEAT_BATCH = 512;
 @Injectable()
 export class DevicesService {
   private readonly log = createLogger(DevicesService.name);
-  private readonly heartbeats: GroupCommit<{ beat: HeartbeatRecord; vitals?: VitalsBeat }, undefined>;
+  private readonly heartbeats: GroupCommit<
+    { nonce: NonceRecord; beat: HeartbeatRecord; vitals?: VitalsBeat },
+    boolean
+  >;
 
   constructor(
     private readonly repo: FleetRepository,
@@ -35,10 +42,10 @@ export class DevicesService {
   ) {
     this.heartbeats = new GroupCommit(
       async (items) => {
-        await hotPath.saveHeartbeats(items.map((i) => i.beat));
+        const stored = await hotPath.saveHeartbeats(items.map(({ nonce, beat }) => ({ nonce, beat })));
         // Only stored heartbeats count in the history; its minutes are written later, whole (issue 17).
-        history.add(items.flatMap((i) => i.vitals ?? []));
-        return items.map(() => undefined);
+        history.add(items.flatMap((i, k) => (stored[k] ? (i.vitals ?? []) : [])));
+        return stored;
       },
       MAX_HEARTBEAT_BATCH,
       setImmediate,
@@ -72,7 +79,10 @@ export class DevicesService {
     const id = before.id;
     const now = this.clock.now().toISOString();
     const vitals = beat.vitals;
-    await this.heartbeats.submit({
+    if (!signed.nonceToStore)
+      throw new Error('a heartbeat needs its nonce to store: the route lacks @StoresNonceItself()');
+    const stored = await this.heartbeats.submit({
+      nonce: signed.nonceToStore,
       vitals: {
         deviceId: id,
         centreId: before.centre_id,
@@ -105,6 +115,7 @@ export class DevicesService {
         }),
       },
     });
+    if (!stored) throw replayed();
     if (before.state !== beat.state)
       this.log.info(`Changed device state device=${id} from=${before.state} to=${beat.state}`);
     let open: ActionRow[] = [];
