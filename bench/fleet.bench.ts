@@ -68,48 +68,36 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const figures: Figure[] = [];
   const plan = { rounds, roundSeconds };
   try {
-    const anchor = await loadRounds(ctx, 'bare Fastify', await startBareFastify(), devices, plan, false);
-    const sqlite = await loadRounds(
-      ctx,
-      'SQLite',
-      await startFleet(join(dir, 'fleet.db'), devices),
-      devices,
-      plan,
-      true,
-    );
-    figures.push(...fleetFigures('SQLite', sqlite, anchor, plan, 5000));
-    const sqliteOff = await loadRounds(
-      ctx,
-      'SQLite, history off',
-      await startFleet(join(dir, 'fleet-no-history.db'), devices, ['--no-history']),
-      devices,
-      plan,
-      true,
-    );
-    figures.push(historyFigure('SQLite', sqlite, sqliteOff));
+    // Each database's servers run side by side, their rounds alternated, so a change in the machine's
+    // load (other work on the same cores) hits the figure, its anchor and its history-off twin alike.
+    const [anchor, sqlite, sqliteOff] = await alternateRounds(ctx, devices, plan, [
+      { what: 'bare Fastify', start: () => startBareFastify(), verifies: false },
+      { what: 'SQLite', start: () => startFleet(join(dir, 'fleet.db'), devices), verifies: true },
+      {
+        what: 'SQLite, history off',
+        start: () => startFleet(join(dir, 'fleet-no-history.db'), devices, ['--no-history']),
+        verifies: true,
+      },
+    ]);
+    figures.push(...fleetFigures('SQLite', sqlite!, anchor!, plan, 5000));
+    figures.push(historyFigure('SQLite', sqlite!, sqliteOff!));
 
     let postgres: TestPostgres | undefined;
     try {
       postgres = await startPostgres();
-      const location = await postgres.createDatabase('bench_fleet');
-      const pg = await loadRounds(
-        ctx,
-        'PostgreSQL',
-        await startFleet(location, devices),
-        devices,
-        plan,
-        true,
-      );
-      figures.push(...fleetFigures('PostgreSQL', pg, anchor, plan, 3000));
-      const pgOff = await loadRounds(
-        ctx,
-        'PostgreSQL, history off',
-        await startFleet(await postgres.createDatabase('bench_fleet_no_history'), devices, ['--no-history']),
-        devices,
-        plan,
-        true,
-      );
-      figures.push(historyFigure('PostgreSQL', pg, pgOff));
+      const on = await postgres.createDatabase('bench_fleet');
+      const off = await postgres.createDatabase('bench_fleet_no_history');
+      const [pgAnchor, pg, pgOff] = await alternateRounds(ctx, devices, plan, [
+        { what: 'bare Fastify (beside PostgreSQL)', start: () => startBareFastify(), verifies: false },
+        { what: 'PostgreSQL', start: () => startFleet(on, devices), verifies: true },
+        {
+          what: 'PostgreSQL, history off',
+          start: () => startFleet(off, devices, ['--no-history']),
+          verifies: true,
+        },
+      ]);
+      figures.push(...fleetFigures('PostgreSQL', pg!, pgAnchor!, plan, 3000));
+      figures.push(historyFigure('PostgreSQL', pg!, pgOff!));
     } catch (error) {
       ctx.log(`Can't measure the fleet on PostgreSQL: ${reason(error)}`);
       figures.push(
@@ -133,7 +121,7 @@ function fleetFigures(db: string, rounds: Round[], anchor: Round[], plan: Plan, 
     `${plan.rounds} round(s) of about ${plan.roundSeconds} s each (request count sized from a warm-up round's rate; ` +
     `${rounds.map((r) => r.requests).join('/')} heartbeats, anchor ${anchor.map((r) => r.requests).join('/')}), ` +
     'every heartbeat signed beforehand with its own nonce, ' +
-    `${CONNECTIONS} connections, autocannon in the runner, each server in its own process.`;
+    `${CONNECTIONS} connections, autocannon in the runner, each server in its own process, the rounds of the servers compared alternated.`;
   return [
     figureOf({
       name: `fleet heartbeats/s, ${db}`,
@@ -171,7 +159,9 @@ function historyFigure(db: string, on: Round[], off: Round[]): Figure {
     meets: (f) => f.ratio >= 0.9,
     higherIsBetter: true,
     notes:
-      'the per-minute aggregate write rides in the heartbeats’ group commit; same devices, body and load.',
+      'same devices, body and load, rounds alternated with the history-off server. The history is folded in ' +
+      'memory and written once per box and minute after the minute ends (every 10 s a flush of the ended ' +
+      'minutes: with these 10,000 boxes one write of 10,000 rows a minute, which a round may or may not hold).',
   });
 }
 
@@ -180,37 +170,54 @@ interface Server {
   proc: Spawned;
 }
 
-async function loadRounds(
+interface Contender {
+  what: string;
+  start: () => Promise<Server>;
+  /** Whether it checks signatures (then every request needs a fresh nonce). */
+  verifies: boolean;
+}
+
+/**
+ * Starts every contender, warms each up (which also tells how many requests make a round of the
+ * planned length on it), then runs round 1 of each, round 2 of each, and so on; stops them all.
+ */
+async function alternateRounds(
   ctx: BenchContext,
-  what: string,
-  server: Server,
   devices: Device[],
   plan: Plan,
-  verifies: boolean,
-): Promise<Round[]> {
-  const results: Round[] = [];
+  contenders: Contender[],
+): Promise<Round[][]> {
+  const servers: Server[] = [];
   try {
-    // The warm-up also tells how many requests make a round of the planned length on this server.
-    const warm = await load(server.url, devices, 2000, 0, verifies);
-    const rate = warm['2xx'] / Math.max(warm.duration, 0.01);
-    const amount = Math.max(1000, Math.round(rate * plan.roundSeconds));
-    for (let i = 0; i < plan.rounds; i++) {
-      const result = await load(server.url, devices, amount, 2000 + i * amount, verifies);
-      const failed = result.non2xx + result.errors + result.timeouts;
-      if (failed > 0)
-        throw new Error(
-          `${failed} of ${result['2xx'] + failed} heartbeats to ${what} failed (non-2xx, errors or timeouts)`,
-        );
-      results.push({ rate: result['2xx'] / result.duration, p99: result.latency.p99, requests: amount });
-      ctx.log(
-        `fleet ${what} round ${i + 1}/${plan.rounds}: ${amount} heartbeats in ${result.duration} s, ` +
-          `${results.at(-1)!.rate.toFixed(0)} per s, p99 ${results.at(-1)!.p99} ms`,
-      );
+    for (const c of contenders) servers.push(await c.start());
+    const amounts: number[] = [];
+    for (const [i, c] of contenders.entries()) {
+      const warm = await load(servers[i]!.url, devices, 2000, 0, c.verifies);
+      const rate = warm['2xx'] / Math.max(warm.duration, 0.01);
+      amounts.push(Math.max(1000, Math.round(rate * plan.roundSeconds)));
     }
+    const results: Round[][] = contenders.map(() => []);
+    for (let round = 0; round < plan.rounds; round++) {
+      for (const [i, c] of contenders.entries()) {
+        const amount = amounts[i]!;
+        const result = await load(servers[i]!.url, devices, amount, 2000 + round * amount, c.verifies);
+        const failed = result.non2xx + result.errors + result.timeouts;
+        if (failed > 0)
+          throw new Error(
+            `${failed} of ${result['2xx'] + failed} heartbeats to ${c.what} failed (non-2xx, errors or timeouts)`,
+          );
+        const r = { rate: result['2xx'] / result.duration, p99: result.latency.p99, requests: amount };
+        results[i]!.push(r);
+        ctx.log(
+          `fleet ${c.what} round ${round + 1}/${plan.rounds}: ${amount} heartbeats in ${result.duration} s, ` +
+            `${r.rate.toFixed(0)} per s, p99 ${r.p99} ms`,
+        );
+      }
+    }
+    return results;
   } finally {
-    await server.proc.stop();
+    for (const server of servers) await server.proc.stop();
   }
-  return results;
 }
 
 /**
@@ -329,9 +336,15 @@ async function seed(location: string, devices: Device[]): Promise<void> {
 async function startFleet(location: string, devices: Device[], extra: string[] = []): Promise<Server> {
   await seed(location, devices);
   const port = await freePort();
-  const proc = spawnNode([CLI, 'fleet', 'serve', '--db', location, '--port', String(port), ...extra], {
-    CLASSBOX_LOG_LEVEL: 'warn',
-  });
+  // BENCH_PROFILE_DIR=dir: each fleet server writes a V8 CPU profile there when it stops (the profiles
+  // behind provisioning/README.md's account of where a heartbeat's time goes).
+  const profile = process.env.BENCH_PROFILE_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+    : [];
+  const proc = spawnNode(
+    [...profile, CLI, 'fleet', 'serve', '--db', location, '--port', String(port), ...extra],
+    { CLASSBOX_LOG_LEVEL: 'warn' },
+  );
   return { url: `http://127.0.0.1:${port}`, proc: await listening(proc, port) };
 }
 

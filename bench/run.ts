@@ -7,7 +7,7 @@ import { reason } from '../common/errors.js';
 import { packageRoot } from '../common/package-root.js';
 import { VERSION } from '../common/version.js';
 import type { BenchModule, Figure } from './figure.js';
-import { notMeasured } from './lib/figures.js';
+import { NO_TARGET, notMeasured } from './lib/figures.js';
 import { describeMachine } from './lib/machine.js';
 import { formatNotes, formatTable } from './lib/table.js';
 
@@ -55,7 +55,7 @@ const MODULES: { name: string; figure: string; anchor: string; target: string }[
     name: 'vm',
     figure: 'VM power on → READY / enrolled / press',
     anchor: 'process-level box',
-    target: 'none (reported)',
+    target: NO_TARGET,
   },
 ];
 

@@ -8,7 +8,7 @@ import { vmImage, VmSystem } from '../test/system/vm-harness.js';
 import { startTeacherServer } from '../device/demo/teacher-server.js';
 import type { BenchContext, Figure } from './figure.js';
 import { BOX_NAME, startBoxProcess } from './lib/box.js';
-import { figureOf, notMeasured } from './lib/figures.js';
+import { figureOf, NO_TARGET, notMeasured } from './lib/figures.js';
 import { ROOM } from './lib/janus.js';
 import { CLI, spawnNode, until } from './lib/processes.js';
 import { firstFrameEpoch, nowEpoch, resetFirstFrames } from './lib/teacher.js';
@@ -28,9 +28,7 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const image = vmImage();
   if (!existsSync(image)) {
     const why = `no VM image at ${image} (build it with scripts/test-system.sh or images/build-vm-image)`;
-    return [READY, ENROLLED, PRESS].map((name) =>
-      notMeasured(name, 'process-level box', 'none (reported)', why),
-    );
+    return [READY, ENROLLED, PRESS].map((name) => notMeasured(name, 'process-level box', NO_TARGET, why));
   }
   const boots = ctx.smoke ? 1 : 2;
   const processRuns = ctx.smoke ? 2 : 5;
@@ -113,8 +111,6 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       samples: vmReady,
       anchor: 'process-level box: spawn → READY=1',
       anchorSamples: procReady,
-      target: 'none (reported)',
-      meets: () => true,
       notes: `${vmNote} READY=1 is systemd's "Started classbox.service" on the serial console.`,
     }),
     figureOf({
@@ -123,8 +119,6 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       samples: vmEnrolled,
       anchor: 'process-level box: spawn → enrolled',
       anchorSamples: procEnrolled,
-      target: 'none (reported)',
-      meets: () => true,
       notes: `${vmNote} Enrolled = the fleet's admin API shows the box online (polled every 100 ms).`,
     }),
     vmPress.length > 0
@@ -134,11 +128,9 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
           samples: vmPress,
           anchor: "process-level box: control-API press → teacher's first frame",
           anchorSamples: procPress,
-          target: 'none (reported)',
-          meets: () => true,
           notes: `${vmNote} QMP input-send-event key down → the janus.js teacher's first decoded frame of the box.${pressNote}`,
         })
-      : notMeasured(PRESS, 'process-level box', 'none (reported)', pressNote.trim() || 'no press measured'),
+      : notMeasured(PRESS, 'process-level box', NO_TARGET, pressNote.trim() || 'no press measured'),
   ];
 }
 

@@ -86,6 +86,8 @@ else
   (cd "$repo" && npm run --silent build)
 fi
 [[ -d "$repo/dist/cli" ]] || die "$repo/dist/cli is missing: the application build did not produce dist/"
+# bin/classbox.js runs the bundle (cli/rolldown.config.mjs, issue 17), not dist/cli/ itself.
+[[ -f "$repo/dist/bundle/classbox.js" ]] || die "$repo/dist/bundle/classbox.js is missing: the application build did not bundle the CLI"
 
 # 2. A staging copy with production dependencies only. Install scripts are skipped here: the native addons
 #    are compiled in step 4 against the bundled Node, not the one running npm.

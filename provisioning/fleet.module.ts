@@ -17,6 +17,7 @@ import { VitalsHistoryWriter } from './repositories/vitals-history.repository.js
 import { SqliteVitalsHistory } from './repositories/vitals-history.sqlite.js';
 import { PostgresVitalsHistory } from './repositories/vitals-history.postgres.js';
 import { HistoryService } from './services/history.service.js';
+import { VitalsHistoryBuffer } from './services/vitals-history-buffer.service.js';
 import { OverviewService } from './services/overview.service.js';
 import { AdminAuthService } from './services/admin-auth.service.js';
 import { AuditService } from './services/audit.service.js';
@@ -71,6 +72,7 @@ export class FleetCoreModule {
               : new PostgresVitalsHistory(raw.pool),
         },
         HistoryRepository,
+        VitalsHistoryBuffer,
         HistoryService,
         { provide: FleetOptions, useValue: options },
         { provide: FleetClock, useValue: clock },

@@ -54,7 +54,10 @@ export function figureOf(s: Sampled): Figure {
   };
 }
 
-/** A figure that could not be measured: it appears in the table as such, never as a pass. */
+/**
+ * A figure that could not be measured: it appears in the table as such, never as a pass. A figure that
+ * has no target (`NO_TARGET`) stays without a verdict (`met: null`); one with a target is not met.
+ */
 export function notMeasured(name: string, anchor: string, target: string, why: string): Figure {
   return {
     name,
@@ -67,7 +70,7 @@ export function notMeasured(name: string, anchor: string, target: string, why: s
     anchorP95: Number.NaN,
     ratio: Number.NaN,
     target,
-    met: false,
+    met: target === NO_TARGET ? null : false,
     notes: `not measured: ${why}`,
   };
 }

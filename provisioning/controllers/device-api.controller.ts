@@ -7,7 +7,7 @@ import {
   type HeartbeatResponse,
 } from '../../common/fleet-protocol.js';
 import { parseInput } from '../fleet-errors.js';
-import { DeviceSignatureGuard, SignedDeviceOf } from '../guards/device-signature.guard.js';
+import { DeviceSignatureGuard, SignedDeviceOf, StoresNonceItself } from '../guards/device-signature.guard.js';
 import { DesiredConfigService } from '../services/desired-config.service.js';
 import { DevicesService } from '../services/devices.service.js';
 import { ReleasesService } from '../services/releases.service.js';
@@ -25,6 +25,8 @@ export class DeviceApiController {
 
   @Post('heartbeat')
   @HttpCode(200)
+  // Its nonce goes in with the heartbeat's own write: one transaction per heartbeat batch, not two.
+  @StoresNonceItself()
   async heartbeat(@SignedDeviceOf() signed: SignedDevice, @Body() body: unknown): Promise<HeartbeatResponse> {
     const beat = parseInput(heartbeatSchema, body, 'heartbeat');
     const answer = await this.devices.heartbeat(signed, beat);

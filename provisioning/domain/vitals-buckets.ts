@@ -63,15 +63,22 @@ function add(sum: number, n: number, value: number | undefined): [number, number
 }
 
 /**
- * A batch of heartbeats as one increment per device and minute, sorted by (device, minute): the
- * order replicas take row locks in, so two batches can't deadlock on PostgreSQL.
+ * Heartbeats folded as they come into one increment per device and minute, held until taken. The
+ * server keeps one, so a minute of a box costs one upsert however many heartbeats it held (issue 17:
+ * the history's write was a tenth of the heartbeats' throughput when every batch upserted its beats).
  */
-export function foldBeats(beats: readonly VitalsBeat[]): VitalsBucket[] {
-  const buckets = new Map<string, VitalsBucket>();
-  for (const beat of beats) {
+export class VitalsAccumulator {
+  private readonly buckets = new Map<string, VitalsBucket>();
+
+  /** Increments held (device × minute). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  add(beat: VitalsBeat): void {
     const at = minuteOf(beat.seenAt);
     const key = `${beat.deviceId}\n${at}`;
-    let b = buckets.get(key);
+    let b = this.buckets.get(key);
     if (!b) {
       b = {
         deviceId: beat.deviceId,
@@ -92,7 +99,7 @@ export function foldBeats(beats: readonly VitalsBeat[]): VitalsBucket[] {
         lossSum: 0,
         lossN: 0,
       };
-      buckets.set(key, b);
+      this.buckets.set(key, b);
     }
     b.beats++;
     if (beat.live) b.liveMinutes = 1;
@@ -105,9 +112,30 @@ export function foldBeats(beats: readonly VitalsBeat[]): VitalsBucket[] {
     [b.uplinkSum, b.uplinkN] = add(b.uplinkSum, b.uplinkN, beat.uplinkKbps);
     [b.lossSum, b.lossN] = add(b.lossSum, b.lossN, beat.lossPercent);
   }
-  return [...buckets.values()].sort((a, b) =>
-    a.deviceId === b.deviceId ? (a.at < b.at ? -1 : 1) : a.deviceId < b.deviceId ? -1 : 1,
-  );
+
+  /**
+   * Removes and returns the increments of the minutes that start before `before` (ISO; all of them
+   * when left out), sorted by (device, minute): the order replicas take row locks in, so two writes
+   * can't deadlock on PostgreSQL.
+   */
+  take(before?: string): VitalsBucket[] {
+    const taken: VitalsBucket[] = [];
+    for (const [key, b] of this.buckets) {
+      if (before !== undefined && b.at >= before) continue;
+      taken.push(b);
+      this.buckets.delete(key);
+    }
+    return taken.sort((a, b) =>
+      a.deviceId === b.deviceId ? (a.at < b.at ? -1 : 1) : a.deviceId < b.deviceId ? -1 : 1,
+    );
+  }
+}
+
+/** A batch of heartbeats as one increment per device and minute, sorted for lock order. */
+export function foldBeats(beats: readonly VitalsBeat[]): VitalsBucket[] {
+  const folded = new VitalsAccumulator();
+  for (const beat of beats) folded.add(beat);
+  return folded.take();
 }
 
 /** Class sessions on a timeline: runs of consecutive buckets with class time, as [start, end). */

@@ -1,4 +1,11 @@
-import { createParamDecorator, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import {
+  createParamDecorator,
+  Injectable,
+  SetMetadata,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
 import { SIGNATURE_HEADERS } from '../../common/fleet-protocol.js';
 import { FleetApiError } from '../fleet-errors.js';
@@ -18,11 +25,18 @@ const header = (request: FastifyRequest, name: string): string | undefined => {
  */
 @Injectable()
 export class DeviceSignatureGuard implements CanActivate {
-  constructor(private readonly signatures: RequestSignatureService) {}
+  constructor(
+    private readonly signatures: RequestSignatureService,
+    private readonly reflector: Reflector,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<RawRequest>();
-    const signed = await this.signatures.verify({
+    const storesNonce = this.reflector.get<boolean | undefined>(STORES_NONCE, context.getHandler()) === true;
+    const verify = storesNonce
+      ? this.signatures.verifyStoringNonceLater.bind(this.signatures)
+      : this.signatures.verify.bind(this.signatures);
+    const signed = await verify({
       method: request.method,
       url: request.url,
       deviceId: header(request, SIGNATURE_HEADERS.device),
@@ -43,6 +57,14 @@ export class DeviceSignatureGuard implements CanActivate {
     return true;
   }
 }
+
+const STORES_NONCE = 'classbox:stores-nonce';
+
+/**
+ * A device route that stores the request's nonce in its own write's transaction and refuses a replay
+ * itself (`SignedDevice.nonceToStore`): the guard then checks the signature only.
+ */
+export const StoresNonceItself = (): MethodDecorator => SetMetadata(STORES_NONCE, true);
 
 /** The verified device of a route behind `DeviceSignatureGuard`. */
 export const SignedDeviceOf = createParamDecorator((_data: unknown, context: ExecutionContext) => {

@@ -1,11 +1,11 @@
 import type pg from 'pg';
 import {
   DeviceHotPathRepository,
-  latestPerDevice,
   signedDeviceSql,
   type HeartbeatRecord,
   type NonceRecord,
   type SignedDeviceRow,
+  type SignedHeartbeat,
 } from './device-hot-path.repository.js';
 
 /**
@@ -52,31 +52,58 @@ export class PostgresDeviceHotPath extends DeviceHotPathRepository {
     return items.map((item) => firsts.get(key(item)) === item && fresh.has(key(item)));
   }
 
-  async saveHeartbeats(items: readonly HeartbeatRecord[]): Promise<void> {
-    // UPDATE … FROM takes one arbitrary source row per target row: give it only each device's latest.
-    const latest = latestPerDevice(items).sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1));
-    const column = <K extends keyof HeartbeatRecord>(k: K): HeartbeatRecord[K][] => latest.map((h) => h[k]);
-    await this.pool.query({
-      name: 'classbox_save_heartbeats',
-      text: `UPDATE devices AS d
-             SET state = v.state, error_code = v.error_code, health_json = v.health_json,
-                 version = v.version, vitals_json = v.vitals_json, last_seen_at = v.seen_at,
-                 updated_at = v.seen_at, heartbeat_at = v.signed_at
-             FROM (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
-                                        $6::text[], $7::text[], $8::bigint[])
-                     AS u(id, state, error_code, health_json, version, vitals_json, seen_at, signed_at)
-                   ORDER BY u.id) AS v
-             WHERE d.id = v.id AND (d.heartbeat_at IS NULL OR d.heartbeat_at < v.signed_at)`,
+  async saveHeartbeats(items: readonly SignedHeartbeat[]): Promise<boolean[]> {
+    // A nonce twice in one batch: the first is stored, the second is a replay of it.
+    const key = (n: NonceRecord): string => `${n.deviceId}\n${n.nonce}`;
+    const firsts = new Map<string, SignedHeartbeat>();
+    for (const item of items) if (!firsts.has(key(item.nonce))) firsts.set(key(item.nonce), item);
+    const unique = [...firsts.values()];
+    const nonce = <K extends keyof NonceRecord>(k: K): NonceRecord[K][] => unique.map((i) => i.nonce[k]);
+    const beat = <K extends keyof HeartbeatRecord>(k: K): HeartbeatRecord[K][] =>
+      unique.map((i) => i.beat[k]);
+    // One statement, one round trip: the nonces go in (sorted, so replicas inserting the same keys take
+    // their locks in one order), and only the heartbeats whose nonce went in update their device — each
+    // device's latest of them (UPDATE … FROM takes one arbitrary source row per target row; a tie in
+    // signed time goes to the later one submitted). Data-modifying WITH parts always run to completion.
+    const result = await this.pool.query<{ device_id: string; nonce: string }>({
+      name: 'classbox_save_signed_heartbeats',
+      text: `WITH fresh AS (
+               INSERT INTO request_nonces (device_id, nonce, seen_at)
+               SELECT n.device_id, n.nonce, n.seen_at
+               FROM unnest($1::text[], $2::text[], $3::text[]) AS n(device_id, nonce, seen_at)
+               ORDER BY n.device_id, n.nonce
+               ON CONFLICT (device_id, nonce) DO NOTHING
+               RETURNING device_id, nonce),
+             saved AS (
+               UPDATE devices AS d
+               SET state = v.state, error_code = v.error_code, health_json = v.health_json,
+                   version = v.version, vitals_json = v.vitals_json, last_seen_at = v.seen_at,
+                   updated_at = v.seen_at, heartbeat_at = v.signed_at
+               FROM (SELECT DISTINCT ON (u.id) u.*
+                     FROM unnest($1::text[], $2::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                 $8::text[], $9::text[], $10::bigint[])
+                            WITH ORDINALITY
+                            AS u(id, nonce, state, error_code, health_json, version, vitals_json, seen_at,
+                                 signed_at, ord)
+                     JOIN fresh f ON f.device_id = u.id AND f.nonce = u.nonce
+                     ORDER BY u.id, u.signed_at DESC, u.ord DESC) AS v
+               WHERE d.id = v.id AND (d.heartbeat_at IS NULL OR d.heartbeat_at < v.signed_at)
+               RETURNING d.id)
+             SELECT device_id, nonce FROM fresh`,
       values: [
-        column('deviceId'),
-        column('state'),
-        column('errorCode'),
-        column('healthJson'),
-        column('version'),
-        column('vitalsJson'),
-        column('seenAt'),
-        column('signedAtMs'),
+        nonce('deviceId'),
+        nonce('nonce'),
+        nonce('seenAt'),
+        beat('state'),
+        beat('errorCode'),
+        beat('healthJson'),
+        beat('version'),
+        beat('vitalsJson'),
+        beat('seenAt'),
+        beat('signedAtMs'),
       ],
     });
+    const stored = new Set(result.rows.map((r) => `${r.device_id}\n${r.nonce}`));
+    return items.map((item) => firsts.get(key(item.nonce)) === item && stored.has(key(item.nonce)));
   }
 }

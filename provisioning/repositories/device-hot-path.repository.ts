@@ -45,6 +45,12 @@ export interface HeartbeatRecord {
   vitalsJson: string;
 }
 
+/** A verified heartbeat whose nonce is stored with it, in the same transaction. */
+export interface SignedHeartbeat {
+  nonce: NonceRecord;
+  beat: HeartbeatRecord;
+}
+
 /**
  * The statements of the heartbeat hot path, prepared once and reused, on the driver under Kysely.
  * One read per request, and writes that take a whole batch in one transaction (group commit).
@@ -56,8 +62,12 @@ export abstract class DeviceHotPathRepository {
    * false for a replay (the unique key refuses it, on this server or any replica).
    */
   abstract rememberNonces(items: readonly NonceRecord[]): Promise<boolean[]>;
-  /** Stores each heartbeat unless its row already shows a newer one; one transaction. */
-  abstract saveHeartbeats(items: readonly HeartbeatRecord[]): Promise<void>;
+  /**
+   * Remembers each heartbeat's nonce and stores the heartbeats whose nonce is new (unless the row
+   * already shows a newer heartbeat), in one transaction: true for a stored one, false for a replay.
+   * A heartbeat costs one write, not a nonce insert and an update in two (issue 17).
+   */
+  abstract saveHeartbeats(items: readonly SignedHeartbeat[]): Promise<boolean[]>;
 }
 
 /** Columns of `SignedDeviceRow`; the read is the same on both databases but for placeholders. */
@@ -73,14 +83,4 @@ export function signedDeviceSql(placeholder: string): string {
       OR (r.target_kind = 'channel' AND r.target_id = d.channel))) AS rollouts_aimed
 FROM devices d JOIN centres c ON c.id = d.centre_id
 WHERE d.id = ${placeholder}`;
-}
-
-/** The latest heartbeat of each device in a batch (by signed time; a tie goes to the later one). */
-export function latestPerDevice(items: readonly HeartbeatRecord[]): HeartbeatRecord[] {
-  const latest = new Map<string, HeartbeatRecord>();
-  for (const item of items) {
-    const seen = latest.get(item.deviceId);
-    if (!seen || seen.signedAtMs <= item.signedAtMs) latest.set(item.deviceId, item);
-  }
-  return [...latest.values()];
 }

@@ -6,6 +6,7 @@ import {
   type HeartbeatRecord,
   type NonceRecord,
   type SignedDeviceRow,
+  type SignedHeartbeat,
 } from './device-hot-path.repository.js';
 
 type RawRow = Omit<SignedDeviceRow, 'has_open_actions'> & { has_open_actions: number };
@@ -18,7 +19,7 @@ type RawRow = Omit<SignedDeviceRow, 'has_open_actions'> & { has_open_actions: nu
 export class SqliteDeviceHotPath extends DeviceHotPathRepository {
   private readonly read: BetterSqlite3.Statement<[string], RawRow>;
   private readonly remember: (items: readonly NonceRecord[]) => boolean[];
-  private readonly save: (items: readonly HeartbeatRecord[]) => void;
+  private readonly save: (items: readonly SignedHeartbeat[]) => boolean[];
 
   constructor(
     private readonly db: FleetDb,
@@ -38,10 +39,15 @@ export class SqliteDeviceHotPath extends DeviceHotPathRepository {
          heartbeat_at = @signedAtMs
        WHERE id = @deviceId AND (heartbeat_at IS NULL OR heartbeat_at < @signedAtMs)`,
     );
-    // In submission order: a heartbeat older than one already applied (even in this batch) changes nothing.
-    this.save = sqlite.transaction((items: readonly HeartbeatRecord[]) => {
-      for (const item of items) update.run(item);
-    });
+    // In submission order: a heartbeat older than one already applied (even in this batch) changes
+    // nothing, and one whose nonce is already stored (a replay, even of one in this batch) is not applied.
+    this.save = sqlite.transaction((items: readonly SignedHeartbeat[]) =>
+      items.map(({ nonce, beat }) => {
+        if (insertNonce.run(nonce.deviceId, nonce.nonce, nonce.seenAt).changes !== 1) return false;
+        update.run(beat);
+        return true;
+      }),
+    );
   }
 
   findSignedDevice(id: string): Promise<SignedDeviceRow | undefined> {
@@ -55,7 +61,7 @@ export class SqliteDeviceHotPath extends DeviceHotPathRepository {
     return this.locked(() => this.remember(items));
   }
 
-  saveHeartbeats(items: readonly HeartbeatRecord[]): Promise<void> {
+  saveHeartbeats(items: readonly SignedHeartbeat[]): Promise<boolean[]> {
     return this.locked(() => this.save(items));
   }
 

@@ -2,17 +2,20 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ActionKind, ActionResult, Heartbeat, HeartbeatResponse } from '../../common/fleet-protocol.js';
 import { updateReportSchema } from '../../common/release-manifest.js';
-import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { FleetApiError, notFound } from '../fleet-errors.js';
 import { GroupCommit } from '../domain/group-commit.js';
-import { foldBeats, type VitalsBeat } from '../domain/vitals-buckets.js';
-import { VitalsHistoryWriter } from '../repositories/vitals-history.repository.js';
-import { DeviceHotPathRepository, type HeartbeatRecord } from '../repositories/device-hot-path.repository.js';
+import type { VitalsBeat } from '../domain/vitals-buckets.js';
+import {
+  DeviceHotPathRepository,
+  type HeartbeatRecord,
+  type NonceRecord,
+} from '../repositories/device-hot-path.repository.js';
 import { FleetRepository, type ActionRow, type DeviceRow } from '../repositories/fleet.repository.js';
 import { DesiredConfigService } from './desired-config.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
-import type { SignedDevice } from './request-signature.service.js';
+import { VitalsHistoryBuffer } from './vitals-history-buffer.service.js';
+import { replayed, type SignedDevice } from './request-signature.service.js';
 import type { DeviceView, ActionView } from '../protocol/admin-views.schema.js';
 export type { DeviceView, ActionView };
 type HealthItem = DeviceView['health'][string];
@@ -24,7 +27,10 @@ const MAX_HEARTBEAT_BATCH = 512;
 @Injectable()
 export class DevicesService {
   private readonly log = createLogger(DevicesService.name);
-  private readonly heartbeats: GroupCommit<{ beat: HeartbeatRecord; vitals?: VitalsBeat }, undefined>;
+  private readonly heartbeats: GroupCommit<
+    { nonce: NonceRecord; beat: HeartbeatRecord; vitals?: VitalsBeat },
+    boolean
+  >;
 
   constructor(
     private readonly repo: FleetRepository,
@@ -32,25 +38,14 @@ export class DevicesService {
     private readonly desired: DesiredConfigService,
     private readonly clock: FleetClock,
     private readonly options: FleetOptions,
-    history: VitalsHistoryWriter,
+    history: VitalsHistoryBuffer,
   ) {
     this.heartbeats = new GroupCommit(
       async (items) => {
-        // The history's per-minute aggregates ride in the same group commit (issue 18): one more
-        // statement per batch beside the heartbeats' own (in parallel on PostgreSQL's pool, on
-        // another connection), never one per heartbeat.
-        await Promise.all([
-          hotPath.saveHeartbeats(items.map((i) => i.beat)),
-          // A history that can't be written costs its minutes, never the heartbeats: logged, not thrown.
-          options.history
-            ? history
-                .addMinutes(foldBeats(items.flatMap((i) => i.vitals ?? [])))
-                .catch((error: unknown) =>
-                  this.log.error(`Can't add to the vitals history: ${reason(error)}`),
-                )
-            : undefined,
-        ]);
-        return items.map(() => undefined);
+        const stored = await hotPath.saveHeartbeats(items.map(({ nonce, beat }) => ({ nonce, beat })));
+        // Only stored heartbeats count in the history; its minutes are written later, whole (issue 17).
+        history.add(items.flatMap((i, k) => (stored[k] ? (i.vitals ?? []) : [])));
+        return stored;
       },
       MAX_HEARTBEAT_BATCH,
       setImmediate,
@@ -84,7 +79,10 @@ export class DevicesService {
     const id = before.id;
     const now = this.clock.now().toISOString();
     const vitals = beat.vitals;
-    await this.heartbeats.submit({
+    if (!signed.nonceToStore)
+      throw new Error('a heartbeat needs its nonce to store: the route lacks @StoresNonceItself()');
+    const stored = await this.heartbeats.submit({
+      nonce: signed.nonceToStore,
       vitals: {
         deviceId: id,
         centreId: before.centre_id,
@@ -117,6 +115,7 @@ export class DevicesService {
         }),
       },
     });
+    if (!stored) throw replayed();
     if (before.state !== beat.state)
       this.log.info(`Changed device state device=${id} from=${before.state} to=${beat.state}`);
     let open: ActionRow[] = [];

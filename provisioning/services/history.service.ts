@@ -12,6 +12,7 @@ import type {
 import { FleetRepository } from '../repositories/fleet.repository.js';
 import { HistoryRepository, type VitalsRow } from '../repositories/history.repository.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
+import { VitalsHistoryBuffer } from './vitals-history-buffer.service.js';
 
 const DAY_MS = 24 * HOUR_MS;
 /** Per minute for 7 days, per hour for 180 days (issue 18). */
@@ -38,6 +39,7 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
     private readonly fleet: FleetRepository,
     private readonly clock: FleetClock,
     private readonly options: FleetOptions,
+    private readonly buffer: VitalsHistoryBuffer,
   ) {}
 
   onModuleInit(): void {
@@ -55,6 +57,8 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
   maintain(): Promise<void> {
     this.running ??= (async () => {
       try {
+        // The minutes still in memory first, or their hour would be rolled up without them.
+        await this.buffer.flush();
         const now = this.clock.now().getTime();
         const to = hourOf(new Date(now + HOUR_MS).toISOString());
         const from = new Date(Date.parse(to) - (ROLL_UP_HOURS + 1) * HOUR_MS).toISOString();
@@ -79,6 +83,8 @@ export class HistoryService implements OnModuleInit, OnApplicationShutdown {
 
   async device(deviceId: string, query: DeviceHistoryQuery): Promise<DeviceHistory> {
     if (!(await this.fleet.findDevice(deviceId))) throw notFound('device', deviceId);
+    // This replica's minutes still in memory, so the plot reaches the last heartbeat it took.
+    await this.buffer.flush();
     const perMinute = query.range === '24h';
     const bucketMs = perMinute ? MINUTE_MS : HOUR_MS;
     const now = this.clock.now().getTime();

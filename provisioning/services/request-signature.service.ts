@@ -28,6 +28,11 @@ export interface SignedRequest {
 export interface SignedDevice {
   row: SignedDeviceRow;
   signedAtMs: number;
+  /**
+   * The request's nonce when the route stores it with its own write (`verifyStoringNonceLater`); that
+   * route must refuse the request as a replay if the nonce is not new. Absent: already remembered.
+   */
+  nonceToStore?: NonceRecord;
 }
 
 const NONCE_SWEEP_MS = 60_000;
@@ -41,7 +46,8 @@ const MAX_NONCE_BATCH = 512;
  *
  * Replay protection lives in the database's unique key on (device, nonce), so it holds across a
  * restart and across replicas; the nonces of concurrent requests are inserted together in one
- * transaction (group commit), and a request is answered only once its nonce is committed.
+ * transaction (group commit), and a request is answered only once its nonce is committed. The
+ * heartbeat stores its nonce in its own write's transaction instead (`verifyStoringNonceLater`).
  */
 @Injectable()
 export class RequestSignatureService implements OnModuleInit, OnApplicationShutdown {
@@ -67,8 +73,18 @@ export class RequestSignatureService implements OnModuleInit, OnApplicationShutd
     clearInterval(this.sweepTimer);
   }
 
-  /** Returns the verified device, or throws a 401 naming what was wrong. */
+  /** Returns the verified device, or throws a 401 naming what was wrong (a replay included). */
   async verify(request: SignedRequest): Promise<SignedDevice> {
+    const signed = await this.verifyStoringNonceLater(request);
+    if (!(await this.nonces.submit(signed.nonceToStore!))) throw replayed();
+    return { row: signed.row, signedAtMs: signed.signedAtMs };
+  }
+
+  /**
+   * As `verify`, but the nonce is left for the route to store in its own write's transaction (the
+   * heartbeat: one write instead of two, issue 17); the route refuses the request if it is not new.
+   */
+  async verifyStoringNonceLater(request: SignedRequest): Promise<Required<SignedDevice>> {
     const { deviceId, timestamp, nonce, signature } = request;
     if (!deviceId || !timestamp || !nonce || !signature) {
       throw new FleetApiError(
@@ -113,10 +129,11 @@ export class RequestSignatureService implements OnModuleInit, OnApplicationShutd
       this.log.warn(`Can't verify signature device=${deviceId}: ${reason(error)}`);
     }
     if (!valid) throw new FleetApiError(401, 'E-SIGNATURE-BAD', BAD_SIGNATURE);
-    if (!(await this.nonces.submit({ deviceId, nonce, seenAt: new Date(nowMs).toISOString() }))) {
-      throw new FleetApiError(401, 'E-REPLAY', 'this request was sent before (replays are refused)');
-    }
-    return { row: device, signedAtMs: Number(timestamp) };
+    return {
+      row: device,
+      signedAtMs: Number(timestamp),
+      nonceToStore: { deviceId, nonce, seenAt: new Date(nowMs).toISOString() },
+    };
   }
 
   /** Nonces older than the skew window can't be replayed anyway (their timestamp is refused). */
@@ -126,6 +143,11 @@ export class RequestSignatureService implements OnModuleInit, OnApplicationShutd
       .forgetNoncesBefore(before)
       .catch((error: unknown) => this.log.warn(`Can't forget old nonces: ${reason(error)}`));
   }
+}
+
+/** The answer to a request whose nonce was seen before, on this server or any replica. */
+export function replayed(): FleetApiError {
+  return new FleetApiError(401, 'E-REPLAY', 'this request was sent before (replays are refused)');
 }
 
 /**

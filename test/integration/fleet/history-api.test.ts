@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFleetDatabase } from '../../../provisioning/db/database.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import type { DeviceHistory, FleetHistory } from '../../../provisioning/protocol/history-api.schema.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
@@ -172,5 +173,23 @@ describe.each(databases)('vitals history on $name', (database) => {
     expect(bad.status).toBe(400);
     expect(bad.body.error?.message).toMatch(/range/);
     expect((await admin<unknown>('/devices/nobody-01/history')).status).toBe(404);
+  });
+
+  it('writes the minutes still held in memory when the server stops', async () => {
+    await beat({ state: 'live', cpuTemperatureC: 70 });
+    const minute = new Date(Math.floor(clock.now().getTime() / 60_000) * 60_000).toISOString();
+    await server.stop();
+    const db = await openFleetDatabase(location);
+    try {
+      const rows = await db
+        .selectFrom('device_vitals_minute')
+        .select(['beats', 'temp_max'])
+        .where('device_id', '=', id)
+        .where('at', '=', minute)
+        .execute();
+      expect(rows.map((r) => [Number(r.beats), Number(r.temp_max)])).toEqual([[1, 70]]);
+    } finally {
+      await db.destroy();
+    }
   });
 });

@@ -108,6 +108,7 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
       ['/opt/classbox/node/bin/node', '-rwxr-xr-x'],
       [`${release}/bin/classbox.js`, '-rwxr-xr-x'],
       [`${release}/dist/cli/classbox.js`, '-rw-r--r--'],
+      [`${release}/dist/bundle/classbox.js`, '-rw-r--r--'],
       [`${release}/dist/device/daemon.js`, '-rw-r--r--'],
       [`${release}/dist/kiosk-page/index.html`, '-rw-r--r--'],
       [`${release}/docs/first-boot.md`, '-rw-r--r--'],

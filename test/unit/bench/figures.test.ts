@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { median, p95 } from '../../../bench/figure.js';
-import { figureOf, notMeasured } from '../../../bench/lib/figures.js';
+import { figureOf, NO_TARGET, notMeasured } from '../../../bench/lib/figures.js';
 import { formatTable } from '../../../bench/lib/table.js';
 
 const base = {
@@ -92,5 +92,24 @@ describe('bench figures', () => {
     expect(figureOf({ ...rate, samples: [6000, 6100, 5900], anchorSamples: [9000, 9000, 9000] }).met).toBe(
       true,
     );
+  });
+
+  it('gives a figure that is only reported no verdict, measured or not', () => {
+    const missing = notMeasured('power on → READY=1', 'process-level box', NO_TARGET, 'no VM image');
+    expect(missing.met).toBeNull();
+    expect(notMeasured('press', 'janus.js', 'ratio ≤ 0.8', 'failed').met).toBe(false);
+    const table = formatTable([
+      missing,
+      figureOf({
+        name: 'power on → enrolled',
+        unit: 'ms',
+        samples: [9000],
+        anchor: 'box',
+        anchorSamples: [800],
+      }),
+    ]);
+    expect(cell(table, 0, 'Met')).toBe('not measured');
+    expect(cell(table, 1, 'Met')).toBe('—');
+    expect(cell(table, 1, 'Target')).toBe('—');
   });
 });

@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openFleetStore, type FleetStore } from '../../../provisioning/db/database.js';
+import { PostgresDeviceHotPath } from '../../../provisioning/repositories/device-hot-path.postgres.js';
+import type {
+  DeviceHotPathRepository,
+  SignedHeartbeat,
+} from '../../../provisioning/repositories/device-hot-path.repository.js';
+import { SqliteDeviceHotPath } from '../../../provisioning/repositories/device-hot-path.sqlite.js';
+import { seedFleet } from '../../helpers/fleet-seed.js';
+import { newTestDevice } from '../../helpers/fleet.js';
+import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+
+let postgres: TestPostgres | undefined;
+const databases: { name: string; location: () => Promise<string> }[] = [
+  { name: 'SQLite', location: async () => join(mkdtempSync(join(tmpdir(), 'classbox-hot-')), 'fleet.db') },
+];
+if (postgresBinDir()) {
+  databases.push({
+    name: 'PostgreSQL',
+    location: async () => {
+      postgres ??= await startPostgres();
+      return postgres.createDatabase(`fleet_hot_${Date.now()}`);
+    },
+  });
+}
+
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+/**
+ * Issue 17: a heartbeat's nonce and its device update are one write (one transaction per batch), and
+ * still nothing replayed is applied and a device shows its latest heartbeat.
+ */
+describe.each(databases)('heartbeat write on $name', (database) => {
+  let store: FleetStore;
+  let hotPath: DeviceHotPathRepository;
+  let location: string;
+  const now = new Date('2026-11-30T10:00:00.000Z');
+  let box: string;
+
+  const signed = (nonce: string, signedAtMs: number, state: string, deviceId = box): SignedHeartbeat => ({
+    nonce: { deviceId, nonce, seenAt: now.toISOString() },
+    beat: {
+      deviceId,
+      signedAtMs,
+      seenAt: now.toISOString(),
+      state,
+      errorCode: null,
+      healthJson: '{}',
+      version: '1.0.0',
+      vitalsJson: '{}',
+    },
+  });
+  const stateOf = async (id = box) =>
+    (await store.db.selectFrom('devices').select('state').where('id', '=', id).executeTakeFirstOrThrow())
+      .state;
+
+  beforeAll(async () => {
+    location = await database.location();
+    store = await openFleetStore(location);
+    const fleet = await seedFleet(store.db, {
+      centres: 1,
+      perCentre: 2,
+      now,
+      publicKeyPem: newTestDevice().publicKeyPem,
+    });
+    box = fleet.boxes[0]!.id;
+    hotPath =
+      store.raw.kind === 'sqlite'
+        ? new SqliteDeviceHotPath(store.db, store.raw.sqlite)
+        : new PostgresDeviceHotPath(store.raw.pool);
+  });
+
+  afterAll(async () => {
+    await store?.db.destroy();
+    if (!location.startsWith('postgres')) rmSync(join(location, '..'), { recursive: true, force: true });
+  });
+
+  it('stores a batch with its nonces; a replay in it, or of an earlier batch, is refused and not applied', async () => {
+    const t = now.getTime();
+    expect(
+      await hotPath.saveHeartbeats([
+        signed('nonce-aaaaaaaaaaaaaaaa', t + 1, 'idle'),
+        // The same nonce again, carrying a newer state: a replay, so it must not show.
+        signed('nonce-aaaaaaaaaaaaaaaa', t + 5, 'error'),
+        signed('nonce-bbbbbbbbbbbbbbbb', t + 2, 'joining'),
+      ]),
+    ).toEqual([true, false, true]);
+    expect(await stateOf()).toBe('joining');
+    expect(await hotPath.saveHeartbeats([signed('nonce-bbbbbbbbbbbbbbbb', t + 9, 'live')])).toEqual([false]);
+    expect(await stateOf()).toBe('joining');
+  });
+
+  it("shows each device's latest heartbeat, whatever the order in the batch", async () => {
+    const t = now.getTime() + 60_000;
+    const other = (await store.db.selectFrom('devices').select('id').where('id', '!=', box).execute())[0]!.id;
+    expect(
+      await hotPath.saveHeartbeats([
+        signed('nonce-cccccccccccccccc', t + 3, 'live'),
+        signed('nonce-dddddddddddddddd', t + 1, 'leaving'),
+        signed('nonce-eeeeeeeeeeeeeeee', t + 2, 'reconnecting', other),
+      ]),
+    ).toEqual([true, true, true]);
+    expect(await stateOf()).toBe('live');
+    expect(await stateOf(other)).toBe('reconnecting');
+    // An older heartbeat in a later batch (a slow request) is stored as seen but changes nothing.
+    expect(await hotPath.saveHeartbeats([signed('nonce-ffffffffffffffff', t + 2, 'idle')])).toEqual([true]);
+    expect(await stateOf()).toBe('live');
+  });
+});
