@@ -38,7 +38,12 @@ import {
 import { AdminAuthService, type AdminView } from '../services/admin-auth.service.js';
 import { AuditService, type AuditView } from '../services/audit.service.js';
 import { CentresService, type CentreView } from '../services/centres.service.js';
-import { DevicesService, type ActionView, type DeviceView } from '../services/devices.service.js';
+import {
+  DevicesService,
+  type ActionView,
+  type DeviceLogsView,
+  type DeviceView,
+} from '../services/devices.service.js';
 import { EnrolmentService, type MintedToken, type TokenView } from '../services/enrolment.service.js';
 
 /** A malformed id can't name anything: answered like an unknown one. */
@@ -210,6 +215,12 @@ export class AdminController {
   @Get('devices/:deviceId/screenshot')
   screenshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
     return this.picture(deviceId, 'screenshot', reply);
+  }
+
+  /** The box's latest log lines, as it sent them for a `logs` action (secrets redacted). */
+  @Get('devices/:deviceId/logs')
+  logs(@Param('deviceId') deviceId: string): Promise<DeviceLogsView> {
+    return this.devices.logs(id(deviceId, 'device'));
   }
 
   private async picture(

@@ -272,6 +272,22 @@ MIGRATIONS['0008_screenshots'] = {
   },
 };
 
+MIGRATIONS['0009_device_logs'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 18: the box's latest log lines, fetched by a `logs` action; the last report per box.
+    await db.schema
+      .createTable('device_logs')
+      .addColumn('device_id', 'text', (c) => c.primaryKey())
+      .addColumn('action_id', 'text', (c) => c.notNull())
+      .addColumn('lines_json', 'text', (c) => c.notNull())
+      .addColumn('taken_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('device_logs').ifExists().execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };
