@@ -17,7 +17,12 @@ import type { FastifyReply } from 'fastify';
 import { centreId as centreIdSchema } from '../../common/fleet-protocol.js';
 import { notFound, parseInput } from '../fleet-errors.js';
 import { AdminGuard } from '../guards/admin.guard.js';
-import { overviewQuerySchema, type Overview } from '../protocol/overview-api.schema.js';
+import {
+  overviewGroupsQuerySchema,
+  overviewQuerySchema,
+  type Overview,
+  type OverviewGroups,
+} from '../protocol/overview-api.schema.js';
 import { OverviewService } from '../services/overview.service.js';
 import {
   deviceHistoryQuerySchema,
@@ -84,6 +89,13 @@ export class AdminController {
       return undefined;
     }
     return overview;
+  }
+
+  /** The grouped view: regions, or one region's centres, with counts online / in class / problem / update failed. */
+  @Get('overview/groups')
+  async overviewGroups(@Query() query: Record<string, string>): Promise<OverviewGroups> {
+    const { region } = parseInput(overviewGroupsQuerySchema, query, 'groups query');
+    return this.overviews.groups(region);
   }
 
   /** Every admin action (API and CLI) with who did it, newest first. */
