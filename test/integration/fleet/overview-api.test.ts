@@ -1,38 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import type { Overview, OverviewGroups } from '../../../provisioning/protocol/overview-api.schema.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 import { seedFleet, type SeededBox, type SeededFleet } from '../../helpers/fleet-seed.js';
 import { newTestDevice } from '../../helpers/fleet.js';
-import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { fleetDatabases } from '../../helpers/fleet-databases.js';
 
 const ADMIN = generateAdminToken();
 
-let postgres: TestPostgres | undefined;
-const databases: { name: string; location: () => Promise<string> }[] = [
-  {
-    name: 'SQLite',
-    location: async () => join(mkdtempSync(join(tmpdir(), 'classbox-overview-')), 'fleet.db'),
-  },
-];
-if (postgresBinDir()) {
-  databases.push({
-    name: 'PostgreSQL',
-    location: async () => {
-      postgres ??= await startPostgres();
-      return postgres.createDatabase(`fleet_overview_${Date.now()}`);
-    },
-  });
-} else {
-  it.skip('runs the overview suite on PostgreSQL (not installed here)', () => undefined);
-}
-
-afterAll(async () => {
-  await postgres?.stop();
-});
+const databases = fleetDatabases('overview');
 
 /** The overview API over a national fleet: 1,000 centres, 10,000 boxes, on SQLite and PostgreSQL. */
 describe.each(databases)('fleet overview on $name', (database) => {
@@ -75,7 +51,7 @@ describe.each(databases)('fleet overview on $name', (database) => {
 
   afterAll(async () => {
     await server?.stop();
-    if (!location.startsWith('postgres')) rmSync(join(location, '..'), { recursive: true, force: true });
+    if (location) database.remove(location);
   });
 
   it('sends one page and the whole fleet counts, not 10,000 rows', async () => {
