@@ -110,6 +110,9 @@ function App() {
     setSignedIn(false);
   }, []);
   const path = hash.split('?')[0];
+  // A panel belongs to the page it was asked from: another page closes it (a box's log is not shown
+  // over another box's page).
+  useEffect(() => setPanel(null), [path]);
   return (
     <ShellContext.Provider value={{ showPanel: setPanel, signedOut }}>
       <a id="skip" href="#main" onClick={skipToContent}>

@@ -6,6 +6,10 @@ import { ShellContext } from '../shell.js';
 import { ACTIONS, Both, Choice, ErrorBox, Field } from '../ui.js';
 
 const POLL_MS = 2000;
+
+/** A time as IT reads it: China Standard Time, 24 h. */
+const shownAt = (iso: string) =>
+  iso ? new Date(iso).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }) : '';
 const GIVE_UP_AFTER = 90;
 
 /** Actions whose answer the panel shows: a picture, or the box's log. */
@@ -73,11 +77,7 @@ function LogLines({ logs }: { logs: DeviceLogsView }) {
       <ol class="log-lines" id="log-lines" tabIndex={0} aria-label="盒子日志 Box log">
         {shown.map((l) => (
           <li class={`level-${l.level ?? 'none'}`}>
-            {l.time && (
-              <time dateTime={l.time}>
-                {new Date(l.time).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false })}
-              </time>
-            )}{' '}
+            {l.time && <time dateTime={l.time}>{shownAt(l.time)}</time>}{' '}
             {l.level && <span class="level">{l.level}</span>} {l.ctx && <span class="ctx">{l.ctx}</span>}{' '}
             {l.msg} {l.rest && <span class="muted">{l.rest}</span>}
           </li>
@@ -160,13 +160,13 @@ function RemotePanel({
     body = (
       <>
         <img class={kind} src={state.answer.picture.url} alt={`${kind} ${deviceId}`} />
-        <small>{state.answer.picture.takenAt}</small>
+        <small>{shownAt(state.answer.picture.takenAt)}</small>
       </>
     );
   else
     body = (
       <>
-        <small>{state.answer.logs.takenAt}</small>
+        <small>{shownAt(state.answer.logs.takenAt)}</small>
         <LogLines logs={state.answer.logs} />
       </>
     );
