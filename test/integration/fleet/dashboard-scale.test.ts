@@ -380,6 +380,21 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxe
     const centre = fleet.centres.find((c) => c.region === '福建')!;
     const offline = fujian.filter((b) => b.centreId === centre.id && !b.online);
     await shot('regions-centres');
+    // Trouble first: the centre with the most boxes needing attention comes to the top.
+    await page.select('#groups-order', 'attention');
+    const most = Math.max(
+      ...fleet.centres
+        .filter((c) => c.region === '福建')
+        .map(
+          (c) =>
+            fujian.filter((b) => b.centreId === c.id && (!b.online || b.problem || b.updateFailed)).length,
+        ),
+    );
+    const firstRow = await page.$eval('#groups tbody tr', (row) => row.getAttribute('data-group'));
+    expect(
+      fujian.filter((b) => b.centreId === firstRow && (!b.online || b.problem || b.updateFailed)).length,
+    ).toBe(most);
+    await page.select('#groups-order', 'name');
     // The centre's offline count opens the overview with just those boxes (every seeded centre has one).
     expect(offline.length).toBeGreaterThan(0);
     await page.click(`#groups tr[data-group="${centre.id}"] a[href*="status=offline"]`);

@@ -1,7 +1,8 @@
 import type { OverviewGroups } from '../../../protocol/overview-api.schema.js';
 import { api, enc } from '../api.js';
 import { useLoad } from '../hooks.js';
-import { Card, ErrorBox, Head } from '../ui.js';
+import { useState } from 'preact/hooks';
+import { Card, Choice, ErrorBox, Head } from '../ui.js';
 
 type Group = OverviewGroups['groups'][number];
 
@@ -80,6 +81,10 @@ export function RegionsView({ region }: { region?: string }) {
     () => api<OverviewGroups>('GET', `/overview/groups${region ? `?region=${enc(region)}` : ''}`),
     [region],
   );
+  const [order, setOrder] = useState<'name' | 'attention'>('name');
+  const shown = [...(groups.data?.groups ?? [])];
+  // Trouble first: the most boxes needing attention (offline, a problem, a failed update) on top.
+  if (order === 'attention') shown.sort((a, b) => b.attention - a.attention);
   const total = (key: keyof Group) =>
     (groups.data?.groups ?? []).reduce((sum, g) => sum + (g[key] as number), 0);
   return (
@@ -103,6 +108,17 @@ export function RegionsView({ region }: { region?: string }) {
           <a href={`#/fleet?region=${enc(region)}`}>趋势 Trends</a>
         </p>
       )}
+      <Choice
+        id="groups-order"
+        zh="排序"
+        en="Order"
+        value={order}
+        options={[
+          ['name', '按名称 By name'],
+          ['attention', '需要关注的在前 Trouble first'],
+        ]}
+        onValue={(value) => setOrder(value === 'attention' ? 'attention' : 'name')}
+      />
       {groups.error !== undefined && <ErrorBox error={groups.error} />}
       {groups.data && (
         <table id="groups" class="groups">
@@ -125,7 +141,7 @@ export function RegionsView({ region }: { region?: string }) {
             ]}
           />
           <tbody>
-            {groups.data.groups.map((g) => (
+            {shown.map((g) => (
               <GroupRow key={g.id} group={g} region={region} />
             ))}
           </tbody>

@@ -59,6 +59,11 @@ function LogLines({ logs }: { logs: DeviceLogsView }) {
   const [level, setLevel] = useState('');
   const [text, setText] = useState('');
   const lines = useMemo(() => logs.lines.map(parseLine), [logs]);
+  const list = useRef<HTMLOListElement>(null);
+  // Newest last, as a log is read: the list opens scrolled to its end.
+  useEffect(() => {
+    if (list.current) list.current.scrollTop = list.current.scrollHeight;
+  }, [logs]);
   const needle = text.trim().toLowerCase();
   const shown = lines.filter(
     (l) =>
@@ -74,7 +79,7 @@ function LogLines({ logs }: { logs: DeviceLogsView }) {
           {shown.length} / {lines.length} 行 lines · 敏感信息已隐去 secrets redacted
         </span>
       </form>
-      <ol class="log-lines" id="log-lines" tabIndex={0} aria-label="盒子日志 Box log">
+      <ol class="log-lines" id="log-lines" ref={list} tabIndex={0} aria-label="盒子日志 Box log">
         {shown.map((l) => (
           <li class={`level-${l.level ?? 'none'}`}>
             {l.time && <time dateTime={l.time}>{shownAt(l.time)}</time>}{' '}
