@@ -15,7 +15,8 @@ const PATTERNS: [RegExp, string][] = [
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g, REDACTED],
   // The fleet's admin credentials and enrolment tokens (`cbx_admin_…`, `cbx_enrol_…`).
   [/\bcbx_(admin|enrol)_[A-Za-z0-9_-]+/g, `cbx_$1_${REDACTED}`],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
+  // An HTTP bearer credential (not "Basic": the word starts too many plain sentences).
+  [/\b(Bearer)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${REDACTED}`],
   // "apiSecret":"…", "pin":1234, "roomToken":"…" in a JSON line or object.
   [
     new RegExp(String.raw`("${SECRET_NAME}"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?)`, 'gi'),

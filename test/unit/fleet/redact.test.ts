@@ -48,8 +48,9 @@ describe('redactSecrets', () => {
     const line = JSON.stringify({
       level: 'info',
       ctx: 'FleetClientService',
-      msg: 'Received config etag="a" room=1234',
+      msg: 'Basic checks passed; received config etag="a" room=1234 typing=on',
       tokens: 3,
+      tokenId: 'tk-1',
     });
     expect(redactSecrets(line, ['a'])).toBe(line);
   });
