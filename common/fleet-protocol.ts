@@ -222,7 +222,11 @@ export const heartbeatSchema = z.strictObject({
 export type Heartbeat = z.output<typeof heartbeatSchema>;
 export type HeartbeatVitals = NonNullable<Heartbeat['vitals']>;
 
-export const ACTION_KINDS = ['restart-kiosk', 'reboot-when-idle', 'snapshot', 'screenshot'] as const;
+/** A `logs` action brings at most this many lines of at most this many characters. */
+export const MAX_LOG_LINES = 500;
+export const MAX_LOG_LINE = 1000;
+
+export const ACTION_KINDS = ['restart-kiosk', 'reboot-when-idle', 'snapshot', 'screenshot', 'logs'] as const;
 export const actionKindSchema = z.enum(ACTION_KINDS);
 export type ActionKind = z.output<typeof actionKindSchema>;
 
@@ -252,6 +256,8 @@ export const actionResultSchema = z.strictObject({
   detail: z.string().max(500).optional(),
   /** The camera still of a `snapshot` action, or the kiosk screen of a `screenshot` action. */
   image: z.string().startsWith('data:image/jpeg;base64,').max(2_000_000).optional(),
+  /** The box's latest log lines (JSON, oldest first, secrets redacted) for a `logs` action. */
+  lines: z.array(z.string().max(MAX_LOG_LINE)).max(MAX_LOG_LINES).optional(),
 });
 export type ActionResult = z.output<typeof actionResultSchema>;
 

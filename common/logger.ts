@@ -1,13 +1,32 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
+import { LogRing } from './log-ring.js';
 
-/** JSON lines on stdout: journald collects them on the box. */
-let root: PinoLogger = pino({
-  level: process.env.CLASSBOX_LOG_LEVEL ?? 'info',
-  base: undefined,
-  timestamp: pino.stdTimeFunctions.isoTime,
-  formatters: { level: (label) => ({ level: label }) },
-});
+/** How many of the latest lines the process keeps for IT's remote "logs" action (issue 18). */
+const RECENT_LINES = 500;
+const recent = new LogRing(RECENT_LINES);
+
+/**
+ * JSON lines on stdout (journald collects them on the box), and the latest of them in memory. The
+ * streams take every level: the logger's own level decides what is written at all.
+ */
+let root: PinoLogger = pino(
+  {
+    level: process.env.CLASSBOX_LOG_LEVEL ?? 'info',
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  },
+  pino.multistream([
+    { level: 'trace', stream: pino.destination({ dest: 1, sync: true }) },
+    { level: 'trace', stream: recent },
+  ]),
+);
+
+/** The process's latest log lines (JSON, oldest first), at most `max`. */
+export function recentLogLines(max = RECENT_LINES): string[] {
+  return recent.recent(max);
+}
 
 export type Logger = PinoLogger;
 

@@ -2,10 +2,12 @@ import type { Provider } from '@nestjs/common';
 import { FsFleetState } from './adapters/fleet-state.fs.js';
 import { HttpFleet } from './adapters/fleet.http.js';
 import { LinuxHost } from './adapters/host.linux.js';
+import { MemoryLogSource } from './adapters/log-source.memory.js';
 import { SimHost } from './adapters/host.sim.js';
 import type { DeviceConfig } from './config/device-config.schema.js';
 import { FleetPort, FleetStatePort } from './ports/fleet.port.js';
 import { HostPort } from './ports/host.port.js';
+import { LogSourcePort } from './ports/log-source.port.js';
 import { FleetClientService } from './services/fleet-client.service.js';
 
 /** The fleet client and its adapters; only on a box whose config names a fleet server. */
@@ -15,6 +17,7 @@ export function fleetProviders(config: DeviceConfig): Provider[] {
     { provide: FleetPort, useClass: HttpFleet },
     { provide: FleetStatePort, useFactory: () => new FsFleetState(config.stateDir) },
     { provide: HostPort, useClass: config.hardware.mode === 'pi' ? LinuxHost : SimHost },
+    { provide: LogSourcePort, useClass: MemoryLogSource },
     FleetClientService,
   ];
 }

@@ -236,6 +236,17 @@ export const SECRET_PATHS = [
   ['janus', 'apiSecret'],
 ] as const;
 
+/** The secret values of a config (for taking them out of log lines IT reads remotely). */
+export function secretValues(config: DeviceConfig): string[] {
+  const values: string[] = [];
+  for (const [section, key] of SECRET_PATHS) {
+    const value = (config[section] as Record<string, unknown>)[key];
+    if (typeof value === 'string') values.push(value);
+  }
+  for (const s of config.janus.iceServers) if (s.credential !== undefined) values.push(s.credential);
+  return values;
+}
+
 export function redactConfig(config: DeviceConfig): DeviceConfig {
   const copy = structuredClone(config);
   for (const [section, key] of SECRET_PATHS) {

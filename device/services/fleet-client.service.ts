@@ -1,12 +1,20 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import type { DesiredConfig, Heartbeat, PendingAction } from '../../common/fleet-protocol.js';
+import {
+  MAX_LOG_LINE,
+  MAX_LOG_LINES,
+  type ActionResult,
+  type DesiredConfig,
+  type Heartbeat,
+  type PendingAction,
+} from '../../common/fleet-protocol.js';
 import type { UpdateOffer, UpdateReport } from '../../common/release-manifest.js';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
+import { redactSecrets } from '../../common/redact.js';
 import { Signal } from '../../common/signal.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { applyDesired } from '../config/config-layers.js';
-import { deviceConfigSchema, type DeviceConfig } from '../config/device-config.schema.js';
+import { deviceConfigSchema, secretValues, type DeviceConfig } from '../config/device-config.schema.js';
 import { Backoff } from '../domain/backoff.js';
 import { nextClass, type NextClass } from '../domain/timetable.js';
 import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
@@ -20,6 +28,7 @@ import {
   type FleetSession,
 } from '../ports/fleet.port.js';
 import { HostPort } from '../ports/host.port.js';
+import { LogSourcePort } from '../ports/log-source.port.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
@@ -27,6 +36,21 @@ import { KioskService } from './kiosk.service.js';
 import { StatusService } from './status.service.js';
 
 type Saved = { config: DesiredConfig; etag: string };
+
+/** A log report stays well under the fleet server's 1 MiB body limit, escaping included. */
+const LOG_REPORT_CHARS = 400_000;
+
+/** The newest lines whose JSON encoding fits in `budget` characters, oldest first. */
+function newestWithin(lines: string[], budget: number): string[] {
+  let used = 0;
+  let first = lines.length;
+  while (first > 0) {
+    used += JSON.stringify(lines[first - 1]).length + 1;
+    if (used > budget) break;
+    first--;
+  }
+  return lines.slice(first);
+}
 
 /**
  * The box's side of the fleet: enrols at first boot, sends heartbeats, polls the desired
@@ -72,6 +96,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     private readonly state: FleetStatePort,
     private readonly host: HostPort,
     private readonly health: HealthService,
+    private readonly logs: LogSourcePort,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -402,6 +427,18 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
           const jpeg = await this.kiosk.screenshot();
           return { ok: true, image: `data:image/jpeg;base64,${jpeg.toString('base64')}` };
         });
+      case 'logs':
+        return this.report(action, async () => {
+          // Secrets go here, before the lines leave the box (the fleet server redacts once more).
+          const known = [
+            ...secretValues(this.config.current),
+            ...(this.privateKeyPem ? [this.privateKeyPem] : []),
+          ];
+          const lines = (await this.logs.recentLines(MAX_LOG_LINES)).map((line) =>
+            redactSecrets(line, known).slice(0, MAX_LOG_LINE),
+          );
+          return { ok: true, lines: newestWithin(lines, LOG_REPORT_CHARS) };
+        });
       case 'reboot-when-idle':
         if (this.inClass()) {
           this.rebootWanted = action;
@@ -427,11 +464,8 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     await this.host.reboot().catch((error: unknown) => this.log.error(`Can't reboot: ${reason(error)}`));
   }
 
-  private async report(
-    action: PendingAction,
-    work: () => Promise<{ ok: boolean; detail?: string; image?: string }>,
-  ): Promise<void> {
-    let result: { ok: boolean; detail?: string; image?: string };
+  private async report(action: PendingAction, work: () => Promise<ActionResult>): Promise<void> {
+    let result: ActionResult;
     try {
       result = await work();
     } catch (error) {

@@ -17,7 +17,12 @@ import type { FastifyReply } from 'fastify';
 import { centreId as centreIdSchema } from '../../common/fleet-protocol.js';
 import { notFound, parseInput } from '../fleet-errors.js';
 import { AdminGuard } from '../guards/admin.guard.js';
-import { overviewQuerySchema, type Overview } from '../protocol/overview-api.schema.js';
+import {
+  overviewGroupsQuerySchema,
+  overviewQuerySchema,
+  type Overview,
+  type OverviewGroups,
+} from '../protocol/overview-api.schema.js';
 import { OverviewService } from '../services/overview.service.js';
 import {
   deviceHistoryQuerySchema,
@@ -38,7 +43,12 @@ import {
 import { AdminAuthService, type AdminView } from '../services/admin-auth.service.js';
 import { AuditService, type AuditView } from '../services/audit.service.js';
 import { CentresService, type CentreView } from '../services/centres.service.js';
-import { DevicesService, type ActionView, type DeviceView } from '../services/devices.service.js';
+import {
+  DevicesService,
+  type ActionView,
+  type DeviceLogsView,
+  type DeviceView,
+} from '../services/devices.service.js';
 import { EnrolmentService, type MintedToken, type TokenView } from '../services/enrolment.service.js';
 
 /** A malformed id can't name anything: answered like an unknown one. */
@@ -79,6 +89,13 @@ export class AdminController {
       return undefined;
     }
     return overview;
+  }
+
+  /** The grouped view: regions, or one region's centres, with counts online / in class / problem / update failed. */
+  @Get('overview/groups')
+  async overviewGroups(@Query() query: Record<string, string>): Promise<OverviewGroups> {
+    const { region } = parseInput(overviewGroupsQuerySchema, query, 'groups query');
+    return this.overviews.groups(region);
   }
 
   /** Every admin action (API and CLI) with who did it, newest first. */
@@ -210,6 +227,12 @@ export class AdminController {
   @Get('devices/:deviceId/screenshot')
   screenshot(@Param('deviceId') deviceId: string, @Res() reply: FastifyReply): Promise<void> {
     return this.picture(deviceId, 'screenshot', reply);
+  }
+
+  /** The box's latest log lines, as it sent them for a `logs` action (secrets redacted). */
+  @Get('devices/:deviceId/logs')
+  logs(@Param('deviceId') deviceId: string): Promise<DeviceLogsView> {
+    return this.devices.logs(id(deviceId, 'device'));
   }
 
   private async picture(

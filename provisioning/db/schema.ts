@@ -95,6 +95,15 @@ export interface DeviceActionsTable {
   updated_at: string;
 }
 
+/** The latest log lines a box sent for a `logs` action (migration 0009). */
+export interface DeviceLogsTable {
+  device_id: string;
+  action_id: string;
+  /** JSON array of the lines, oldest first, secrets redacted. */
+  lines_json: string;
+  taken_at: string;
+}
+
 export interface SnapshotsTable {
   device_id: string;
   action_id: string;
@@ -169,6 +178,7 @@ export interface FleetDatabase {
   snapshots: SnapshotsTable;
   /** The kiosk screen of the last `screenshot` action, like `snapshots` (migration 0008). */
   screenshots: SnapshotsTable;
+  device_logs: DeviceLogsTable;
   releases: ReleasesTable;
   rollouts: RolloutsTable;
   audit_log: AuditLogTable;

@@ -76,6 +76,16 @@ export const actionViewSchema = z.object({
 });
 export type ActionView = z.output<typeof actionViewSchema>;
 
+/** The latest log lines a box sent for a `logs` action (`GET /devices/:id/logs`). */
+export const deviceLogsViewSchema = z.object({
+  deviceId: z.string(),
+  actionId: z.string(),
+  takenAt: z.string(),
+  /** JSON log lines as the box wrote them, oldest first, secrets redacted. */
+  lines: z.array(z.string()),
+});
+export type DeviceLogsView = z.output<typeof deviceLogsViewSchema>;
+
 export const tokenViewSchema = z.object({
   /** The first 16 hex digits of the token's hash: names it for revocation, reveals nothing. */
   id: z.string(),

@@ -57,3 +57,25 @@ export const overviewSchema = z.object({
   versions: z.array(z.string()),
 });
 export type Overview = z.output<typeof overviewSchema>;
+
+/** `GET /api/v1/admin/overview/groups`: the fleet by region, or (with `region`) that region's centres. */
+export const overviewGroupsQuerySchema = z.strictObject({
+  region: z.string().trim().min(1).max(64).optional(),
+});
+
+export const overviewGroupsSchema = z.object({
+  /** Present when the groups are the centres of this region. */
+  region: z.string().optional(),
+  groups: z.array(
+    countsSchema.extend({
+      /** The region's name, or the centre's id. */
+      id: z.string(),
+      name: z.string(),
+      offline: z.number().int(),
+      /** A peripheral not ok or an error code. */
+      problem: z.number().int(),
+      updateFailed: z.number().int(),
+    }),
+  ),
+});
+export type OverviewGroups = z.output<typeof overviewGroupsSchema>;

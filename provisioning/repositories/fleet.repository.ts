@@ -9,6 +9,7 @@ import type {
   DevicesTable,
   EnrolmentTokensTable,
   SnapshotsTable,
+  DeviceLogsTable,
 } from '../db/schema.js';
 
 export type CentreRow = Selectable<CentresTable>;
@@ -16,6 +17,7 @@ export type DeviceRow = Selectable<DevicesTable>;
 export type TokenRow = Selectable<EnrolmentTokensTable>;
 export type ActionRow = Selectable<DeviceActionsTable>;
 export type SnapshotRow = Selectable<SnapshotsTable>;
+export type DeviceLogsRow = Selectable<DeviceLogsTable>;
 export type AdminRow = Selectable<AdminsTable>;
 export type AuditRow = Selectable<AuditLogTable>;
 
@@ -322,6 +324,22 @@ export class FleetRepository {
     table: 'snapshots' | 'screenshots' = 'snapshots',
   ): Promise<SnapshotRow | undefined> {
     return this.db.selectFrom(table).selectAll().where('device_id', '=', deviceId).executeTakeFirst();
+  }
+
+  async saveLogs(row: Insertable<DeviceLogsTable>): Promise<void> {
+    await this.db
+      .insertInto('device_logs')
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .column('device_id')
+          .doUpdateSet({ action_id: row.action_id, lines_json: row.lines_json, taken_at: row.taken_at }),
+      )
+      .execute();
+  }
+
+  findLogs(deviceId: string): Promise<DeviceLogsRow | undefined> {
+    return this.db.selectFrom('device_logs').selectAll().where('device_id', '=', deviceId).executeTakeFirst();
   }
 
   // Admins

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { sql } from 'kysely';
+import { sql, type SqlBool } from 'kysely';
 import type { FleetDb } from '../db/database.js';
 import type { VitalsTable } from '../db/schema.js';
 import { FleetDbHandle } from './fleet.repository.js';
+import { VITALS_COLUMNS } from './vitals-history.repository.js';
 
 export type VitalsRow = VitalsTable;
 type Table = 'device_vitals_minute' | 'device_vitals_hour';
@@ -46,25 +47,8 @@ export class HistoryRepository {
     const hour = sql<string>`substr(at, 1, 13) || ':00:00.000Z'`;
     await this.db
       .insertInto('device_vitals_hour')
-      .columns([
-        'device_id',
-        'centre_id',
-        'at',
-        'minutes',
-        'beats',
-        'live_minutes',
-        'audio_only_minutes',
-        'update_failed_minutes',
-        'temp_sum',
-        'temp_max',
-        'temp_n',
-        'rtt_sum',
-        'rtt_n',
-        'uplink_sum',
-        'uplink_n',
-        'loss_sum',
-        'loss_n',
-      ])
+      // The hour table's columns are the minute table's: one list for the writer and the roll-up.
+      .columns([...VITALS_COLUMNS])
       .expression((eb) =>
         eb
           .selectFrom('device_vitals_minute')
@@ -158,7 +142,8 @@ export class HistoryRepository {
       .selectFrom('device_vitals_hour as h')
       .select(['h.device_id as device_id', 'h.at as at'])
       .where('h.at', '>=', from)
-      .where('h.update_failed_minutes', '>', 0);
+      // A literal 0, as in the partial index of migration 0010 (SQLite matches its predicate as written).
+      .where(sql<SqlBool>`h.update_failed_minutes > 0`);
     if (region !== undefined)
       query = query.innerJoin('centres as c', 'c.id', 'h.centre_id').where('c.region', '=', region);
     return query.execute();

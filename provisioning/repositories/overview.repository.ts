@@ -15,6 +15,14 @@ export interface CountsRow {
   attention: number;
 }
 
+export interface GroupRow extends CountsRow {
+  /** The region, or the centre's id. */
+  key: string;
+  name: string;
+  problem: number;
+  update_failed: number;
+}
+
 type Eb = ExpressionBuilder<
   FleetDatabase & { d: FleetDatabase['devices']; c: FleetDatabase['centres'] },
   'd' | 'c'
@@ -98,29 +106,41 @@ export class OverviewRepository {
     };
   }
 
-  /** Every region with its counts; a centre without boxes still counts as a centre. */
-  async regions(offlineBefore: string): Promise<(CountsRow & { region: string })[]> {
-    const rows = await this.db
+  /**
+   * The fleet grouped by region, or the centres of one region, with their counts; a centre without
+   * boxes still counts as a centre.
+   */
+  async groups(offlineBefore: string, region?: string): Promise<GroupRow[]> {
+    const byCentre = region !== undefined;
+    let query = this.db
       .selectFrom('centres as c')
       .leftJoin('devices as d', 'd.centre_id', 'c.id')
       .select([
-        'c.region as region',
+        sql<string>`${byCentre ? sql`c.id` : sql`c.region`}`.as('key'),
+        sql<string>`${byCentre ? sql`c.name` : sql`c.region`}`.as('name'),
         sql<number | string>`COUNT(DISTINCT c.id)`.as('centres'),
         sql<number | string>`COUNT(d.id)`.as('boxes'),
         count(sql<SqlBool>`d.id IS NOT NULL AND ${online(offlineBefore)}`).as('online'),
         count(sql<SqlBool>`d.id IS NOT NULL AND ${inClass(offlineBefore)}`).as('in_class'),
+        count(sql<SqlBool>`d.id IS NOT NULL AND ${problem}`).as('problem'),
+        count(sql<SqlBool>`d.id IS NOT NULL AND ${updateFailed}`).as('update_failed'),
         count(sql<SqlBool>`d.id IS NOT NULL AND ${attention(offlineBefore)}`).as('attention'),
-      ])
-      .groupBy('c.region')
-      .orderBy('c.region')
-      .execute();
+      ]);
+    query = byCentre
+      ? query.where('c.region', '=', region).groupBy(['c.id', 'c.name']).orderBy('c.name').orderBy('c.id')
+      : query.groupBy('c.region').orderBy('c.region');
+    const rows = await query.execute();
+    const n = (v: number | string | null) => Number(v ?? 0);
     return rows.map((r) => ({
-      region: r.region,
-      centres: Number(r.centres),
-      boxes: Number(r.boxes),
-      online: Number(r.online ?? 0),
-      in_class: Number(r.in_class ?? 0),
-      attention: Number(r.attention ?? 0),
+      key: r.key,
+      name: r.name,
+      centres: n(r.centres),
+      boxes: n(r.boxes),
+      online: n(r.online),
+      in_class: n(r.in_class),
+      problem: n(r.problem),
+      update_failed: n(r.update_failed),
+      attention: n(r.attention),
     }));
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ActionKind, ActionResult, Heartbeat, HeartbeatResponse } from '../../common/fleet-protocol.js';
 import { updateReportSchema } from '../../common/release-manifest.js';
+import { redactSecrets } from '../../common/redact.js';
 import { createLogger } from '../../common/logger.js';
 import { FleetApiError, notFound } from '../fleet-errors.js';
 import { GroupCommit } from '../domain/group-commit.js';
@@ -16,8 +17,8 @@ import { DesiredConfigService } from './desired-config.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
 import { VitalsHistoryBuffer } from './vitals-history-buffer.service.js';
 import { replayed, type SignedDevice } from './request-signature.service.js';
-import type { DeviceView, ActionView } from '../protocol/admin-views.schema.js';
-export type { DeviceView, ActionView };
+import type { DeviceView, ActionView, DeviceLogsView } from '../protocol/admin-views.schema.js';
+export type { DeviceView, ActionView, DeviceLogsView };
 type HealthItem = DeviceView['health'][string];
 
 /** Heartbeats per transaction at most; under load a batch holds what arrived during the previous one. */
@@ -173,6 +174,18 @@ export class DevicesService {
         action.kind === 'snapshot' ? 'snapshots' : 'screenshots',
       );
     }
+    if (result.lines !== undefined) {
+      if (action.kind !== 'logs')
+        throw new FleetApiError(400, 'E-BAD-REQUEST', `action ${actionId} is not a logs action`);
+      // Redacted once more here: what the fleet stores must hold no secret even from a box that
+      // sent one (an older or a faulty version).
+      await this.repo.saveLogs({
+        device_id: id,
+        action_id: actionId,
+        lines_json: JSON.stringify(result.lines.map((line) => redactSecrets(line))),
+        taken_at: now,
+      });
+    }
     await this.repo.setActionStatus([actionId], result.ok ? 'done' : 'failed', now, result.detail ?? null);
     this.log.info(`Finished action device=${id} action=${action.kind} id=${actionId} ok=${result.ok}`);
   }
@@ -187,6 +200,20 @@ export class DevicesService {
     if (!row)
       throw new FleetApiError(404, 'E-NOT-FOUND', `no ${kind} from device "${id}" yet; request one first`);
     return { jpeg: Buffer.from(row.jpeg_base64, 'base64'), takenAt: row.taken_at };
+  }
+
+  /** The latest log lines the box sent. */
+  async logs(id: string): Promise<DeviceLogsView> {
+    await this.row(id);
+    const row = await this.repo.findLogs(id);
+    if (!row)
+      throw new FleetApiError(404, 'E-NOT-FOUND', `no log from device "${id}" yet; request one first`);
+    return {
+      deviceId: id,
+      actionId: row.action_id,
+      takenAt: row.taken_at,
+      lines: JSON.parse(row.lines_json) as string[],
+    };
   }
 
   private async row(id: string): Promise<DeviceRow> {

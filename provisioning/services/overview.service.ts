@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import type { Overview, OverviewQuery } from '../protocol/overview-api.schema.js';
+import type { Overview, OverviewGroups, OverviewQuery } from '../protocol/overview-api.schema.js';
 import { OverviewRepository, type CountsRow } from '../repositories/overview.repository.js';
 import { DevicesService } from './devices.service.js';
 import { FleetClock, FleetOptions } from './fleet-options.js';
@@ -24,13 +24,11 @@ export class OverviewService {
   ) {}
 
   async overview(query: OverviewQuery): Promise<{ overview: Overview; etag: string }> {
-    const offlineBefore = new Date(
-      this.clock.now().getTime() - this.options.offlineAfterSec * 1000,
-    ).toISOString();
+    const offlineBefore = this.offlineBefore();
     const [{ total, rows }, summary, regions, versions] = await Promise.all([
       this.repo.page(query, offlineBefore),
       this.repo.summary(offlineBefore),
-      this.repo.regions(offlineBefore),
+      this.repo.groups(offlineBefore),
       this.repo.versions(),
     ]);
     const overview: Overview = {
@@ -44,10 +42,30 @@ export class OverviewService {
         region: row.region,
       })),
       summary: counts(summary),
-      regions: regions.map((r) => ({ region: r.region, ...counts(r) })),
+      regions: regions.map((r) => ({ region: r.key, ...counts(r) })),
       versions,
     };
     return { overview, etag: etagOf(overview) };
+  }
+
+  /** The grouped view: regions, or the centres of one region, each with its boxes' counts. */
+  async groups(region?: string): Promise<OverviewGroups> {
+    const rows = await this.repo.groups(this.offlineBefore(), region);
+    return {
+      ...(region !== undefined ? { region } : {}),
+      groups: rows.map((r) => ({
+        id: r.key,
+        name: r.name,
+        ...counts(r),
+        offline: r.boxes - r.online,
+        problem: r.problem,
+        updateFailed: r.update_failed,
+      })),
+    };
+  }
+
+  private offlineBefore(): string {
+    return new Date(this.clock.now().getTime() - this.options.offlineAfterSec * 1000).toISOString();
   }
 }
 

@@ -2,13 +2,14 @@ import { render, type ComponentChildren } from 'preact';
 import { useCallback, useEffect, useState } from 'preact/hooks';
 import { api, credential, type ApiError } from './api.js';
 import { ShellContext } from './shell.js';
-import { Both, Card, ErrorBox } from './ui.js';
+import { Both, Card, ErrorBox, Field } from './ui.js';
 import { OverviewView } from './views/overview.js';
 import { CentreView, NewCentreView } from './views/centre.js';
 import { BoxView } from './views/box.js';
 import { ReleasesView } from './views/releases.js';
 import { AdminsView } from './views/admins.js';
 import { FleetView } from './views/fleet.js';
+import { RegionsView } from './views/regions.js';
 import './style.css';
 
 function useHash(): string {
@@ -39,17 +40,16 @@ function Login({ error, onSignedIn }: { error?: unknown; onSignedIn(): void }) {
     <Card title={<Both zh="登录" en="Sign in" />}>
       <p class="muted">凭证由 classbox fleet admin create 生成 · made by `classbox fleet admin create`</p>
       <form class="grid" onSubmit={submit}>
-        <label for="login-token">
-          <Both zh="管理员凭证" en="Admin credential" />
-        </label>
-        <input
+        <Field
           id="login-token"
+          zh="管理员凭证"
+          en="Admin credential"
           type="password"
           size={48}
           autocomplete="off"
           placeholder="cbx_admin_…"
           value={token}
-          onInput={(e) => setToken(e.currentTarget.value)}
+          onValue={setToken}
           autofocus
         />
         <span />
@@ -64,6 +64,7 @@ function Login({ error, onSignedIn }: { error?: unknown; onSignedIn(): void }) {
 
 const NAV: [string, string, string][] = [
   ['#/', '总览', 'Overview'],
+  ['#/regions', '按地区', 'By region'],
   ['#/fleet', '全网趋势', 'Fleet trends'],
   ['#/releases', '版本发布', 'Releases'],
   ['#/admins', '管理员与审计', 'Admins & audit'],
@@ -83,11 +84,19 @@ function route(hash: string) {
       return <ReleasesView />;
     case '/admins':
       return <AdminsView />;
+    case '/regions':
+      return <RegionsView key={query} region={new URLSearchParams(query).get('region') ?? undefined} />;
     case '/fleet':
       return <FleetView key={query} region={new URLSearchParams(query).get('region') ?? undefined} />;
     default:
       return <OverviewView query={new URLSearchParams(query)} />;
   }
+}
+
+/** The hash is the router's: the skip link focuses the page's content instead of following its href. */
+function skipToContent(event: Event) {
+  event.preventDefault();
+  document.getElementById('main')?.focus();
 }
 
 function App() {
@@ -101,8 +110,14 @@ function App() {
     setSignedIn(false);
   }, []);
   const path = hash.split('?')[0];
+  // A panel belongs to the page it was asked from: another page closes it (a box's log is not shown
+  // over another box's page).
+  useEffect(() => setPanel(null), [path]);
   return (
     <ShellContext.Provider value={{ showPanel: setPanel, signedOut }}>
+      <a id="skip" href="#main" onClick={skipToContent}>
+        跳到内容 Skip to content
+      </a>
       <header>
         <h1>
           课堂盒子管理 <small>classbox fleet</small>
@@ -129,7 +144,7 @@ function App() {
         )}
       </header>
       {signedIn && panel && <aside id="panel">{panel}</aside>}
-      <main id="main">
+      <main id="main" tabIndex={-1}>
         {signedIn ? (
           route(hash)
         ) : (

@@ -1,4 +1,4 @@
-import type { ComponentChildren } from 'preact';
+import type { ComponentChildren, JSX } from 'preact';
 import { ApiError } from './api.js';
 
 /** Chinese first, English alongside, smaller. */
@@ -41,6 +41,77 @@ export function Card({
   );
 }
 
+/** A table's header row: each column in Chinese with English alongside (an empty pair: no title). */
+export function Head({ columns }: { columns: [zh: string, en: string][] }) {
+  return (
+    <thead>
+      <tr>
+        {columns.map(([zh, en]) => (
+          <th scope="col">{zh || en ? <Both zh={zh} en={en} /> : null}</th>
+        ))}
+      </tr>
+    </thead>
+  );
+}
+
+/**
+ * A labelled input of a form: the label names it in both languages, and its text goes to `onValue`.
+ * Other attributes (type, min, required, placeholder…) pass through to the input.
+ */
+export function Field({
+  id,
+  zh,
+  en,
+  value,
+  onValue,
+  ...input
+}: {
+  id: string;
+  zh: string;
+  en: string;
+  value: string | number;
+  onValue(value: string): void;
+} & Omit<JSX.InputHTMLAttributes<HTMLInputElement>, 'id' | 'value'>) {
+  return (
+    <>
+      <label for={id}>
+        <Both zh={zh} en={en} />
+      </label>
+      <input id={id} value={value} onInput={(e) => onValue(e.currentTarget.value)} {...input} />
+    </>
+  );
+}
+
+/** A labelled choice of a form: `options` are [value, label] pairs, the chosen value goes to `onValue`. */
+export function Choice({
+  id,
+  zh,
+  en,
+  value,
+  options,
+  onValue,
+}: {
+  id: string;
+  zh: string;
+  en: string;
+  value: string;
+  options: readonly (readonly [value: string, label: string])[];
+  onValue(value: string): void;
+}) {
+  return (
+    <>
+      <label for={id}>
+        <Both zh={zh} en={en} />
+      </label>
+      <select id={id} value={value} onChange={(e) => onValue(e.currentTarget.value)}>
+        {options.map(([v, label]) => (
+          <option value={v}>{label}</option>
+        ))}
+      </select>
+    </>
+  );
+}
+
 export function ago(iso: string | null): string {
   if (!iso) return '从未 never';
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -57,4 +128,5 @@ export const ACTIONS: Record<string, string> = {
   'reboot-when-idle': '空闲时重启 Reboot when idle',
   snapshot: '拍照 Snapshot',
   screenshot: '屏幕截图 Screenshot',
+  logs: '查看日志 Logs',
 };

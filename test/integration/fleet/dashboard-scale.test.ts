@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { packageRoot } from '../../../common/package-root.js';
 import { readReleaseKeys } from '../../../provisioning/adapters/release-keys.fs.js';
@@ -9,11 +9,11 @@ import { startFleetServer, type RunningFleetServer } from '../../../provisioning
 import type { RolloutProgress } from '../../../provisioning/protocol/admin-views.schema.js';
 import type { FleetHistory } from '../../../provisioning/protocol/history-api.schema.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
-import { CHROMIUM } from '../../helpers/browser.js';
+import { CHROMIUM, launchParticipant } from '../../helpers/browser.js';
 import { seedBoxMinutes, seedFleetHours, type SeededMinutes } from '../../helpers/fleet-history-seed.js';
 import { seedFleet, type SeededFleet } from '../../helpers/fleet-seed.js';
 import { newTestDevice, signedHeaders } from '../../helpers/fleet.js';
-import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { fleetDatabases } from '../../helpers/fleet-databases.js';
 import { makeKeys, makeRelease } from '../../helpers/releases.js';
 
 const ADMIN = generateAdminToken();
@@ -24,25 +24,7 @@ const SIZES = [
 ] as const;
 const BOX = 'c0000-01';
 
-let postgres: TestPostgres | undefined;
-const databases: { name: string; location: (dir: string) => Promise<string> }[] = [
-  { name: 'SQLite', location: async (dir) => join(dir, 'fleet.db') },
-];
-if (postgresBinDir()) {
-  databases.push({
-    name: 'PostgreSQL',
-    location: async () => {
-      postgres ??= await startPostgres();
-      return postgres.createDatabase(`fleet_dashboard_${Date.now()}`);
-    },
-  });
-} else {
-  it.skip('drives the dashboard on PostgreSQL (not installed here)', () => undefined);
-}
-
-afterAll(async () => {
-  await postgres?.stop();
-});
+const databases = fleetDatabases('dashboard');
 
 /**
  * IT's dashboard in real Chromium against a real fleet server holding a national fleet: 1,000
@@ -51,9 +33,11 @@ afterAll(async () => {
 describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxes on $name', (database) => {
   const device = newTestDevice();
   let dir: string;
+  let location: string | undefined;
   let server: RunningFleetServer;
   let fleet: SeededFleet;
   let minutes: SeededMinutes;
+  let chromium: Awaited<ReturnType<typeof launchParticipant>> | undefined;
   let browser: Browser;
   let page: Page;
 
@@ -104,7 +88,7 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxe
     dir = mkdtempSync(join(tmpdir(), 'classbox-dashboard-scale-'));
     const keys = makeKeys(dir);
     server = await startFleetServer({
-      db: await database.location(dir),
+      db: (location = await database.location()),
       port: 0,
       host: '127.0.0.1',
       firstAdminToken: ADMIN,
@@ -126,26 +110,18 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxe
     const release = await makeRelease(dir, '1.3.0', keys);
     await admin('POST', '/releases', { manifest: release.manifestText, signature: release.signature });
     await admin('PUT', '/releases/1.3.0/payload', readFileSync(release.payloadFile));
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      pipe: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-      ],
-      userDataDir: join(dir, 'chromium'),
-    });
+    // A headless Chromium as the other browser tests start it (its fake camera is not used here).
+    chromium = await launchParticipant();
+    browser = chromium.browser;
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 720 });
   }, 240_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     await server?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
+    if (location) database.remove(location);
   });
 
   it('signs in and shows one page of the fleet with its counts', async () => {
@@ -245,13 +221,13 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxe
     await shot('box-7d');
   });
 
-  it('shows a camera snapshot and the screen the box sends back', async () => {
-    const action = page.waitForResponse(
+  /** IT presses a box's remote action; the box takes it with its next heartbeat and answers `result`. */
+  const boxAnswers = async (kind: string, result: unknown) => {
+    const asked = page.waitForResponse(
       (r) => r.url().endsWith(`/devices/${BOX}/actions`) && r.request().method() === 'POST',
     );
-    await page.click('button[data-action="snapshot"]');
-    await action;
-    // The box takes its next heartbeat: the action is in the answer, and it sends a real JPEG back.
+    await page.click(`button[data-action="${kind}"]`);
+    await asked;
     const beat = await asBox(BOX, 'POST', `/api/v1/devices/${BOX}/heartbeat`, {
       state: 'idle',
       health: { camera: { status: 'ok' } },
@@ -259,65 +235,175 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxe
       uptimeSec: 60,
       network: {},
     });
-    const snapshot = beat.actions.find((a) => a.kind === 'snapshot');
-    expect(snapshot).toBeDefined();
-    const camera = await browser.newPage();
-    await camera.setViewport({ width: 320, height: 180 });
-    await camera.setContent(
-      '<body style="margin:0;background:#345;color:#fff;font:40px sans-serif">教室 camera</body>',
-    );
-    const jpeg = await camera.screenshot({ type: 'jpeg' });
-    await camera.close();
-    await asBox(BOX, 'POST', `/api/v1/devices/${BOX}/actions/${snapshot!.id}/result`, {
-      ok: true,
-      image: `data:image/jpeg;base64,${Buffer.from(jpeg).toString('base64')}`,
-    });
-    await page.waitForSelector('#panel img.snapshot');
-    const size = await page.$eval('#panel img.snapshot', (img) => {
+    const action = beat.actions.find((a) => a.kind === kind);
+    expect(action, kind).toBeDefined();
+    await asBox(BOX, 'POST', `/api/v1/devices/${BOX}/actions/${action!.id}/result`, result);
+  };
+  /** A real JPEG of `width`×`height`: a page drawn by Chromium. */
+  const jpegOf = async (width: number, height: number, html: string) => {
+    const drawn = await browser.newPage();
+    await drawn.setViewport({ width, height });
+    await drawn.setContent(html);
+    const jpeg = await drawn.screenshot({ type: 'jpeg' });
+    await drawn.close();
+    return `data:image/jpeg;base64,${Buffer.from(jpeg).toString('base64')}`;
+  };
+  const pictureSize = async (selector: string) => {
+    await page.waitForSelector(selector);
+    return page.$eval(selector, (img) => {
       const { naturalWidth, naturalHeight } = img as unknown as {
         naturalWidth: number;
         naturalHeight: number;
       };
       return [naturalWidth, naturalHeight];
     });
-    expect(size).toEqual([320, 180]);
+  };
+
+  it('shows a camera snapshot and the screen the box sends back', async () => {
+    await boxAnswers('snapshot', {
+      ok: true,
+      image: await jpegOf(
+        320,
+        180,
+        '<body style="margin:0;background:#345;color:#fff;font:40px sans-serif">教室 camera</body>',
+      ),
+    });
+    expect(await pictureSize('#panel img.snapshot')).toEqual([320, 180]);
     await shot('box-snapshot');
     // The box's screen: the kiosk's screenshot, asked for the same way.
-    const asked = page.waitForResponse(
-      (r) => r.url().endsWith(`/devices/${BOX}/actions`) && r.request().method() === 'POST',
-    );
-    await page.click('button[data-action="screenshot"]');
-    await asked;
-    const next = await asBox(BOX, 'POST', `/api/v1/devices/${BOX}/heartbeat`, {
-      state: 'idle',
-      health: { camera: { status: 'ok' } },
-      version: '1.0.0',
-      uptimeSec: 61,
-      network: {},
-    });
-    const screenshot = next.actions.find((a) => a.kind === 'screenshot');
-    expect(screenshot).toBeDefined();
-    const screen = await browser.newPage();
-    await screen.setViewport({ width: 640, height: 360 });
-    await screen.setContent(
-      '<body style="margin:0;background:#0b3d2e;color:#fff;font:48px sans-serif">上课中 live</body>',
-    );
-    const screenJpeg = await screen.screenshot({ type: 'jpeg' });
-    await screen.close();
-    await asBox(BOX, 'POST', `/api/v1/devices/${BOX}/actions/${screenshot!.id}/result`, {
+    await boxAnswers('screenshot', {
       ok: true,
-      image: `data:image/jpeg;base64,${Buffer.from(screenJpeg).toString('base64')}`,
+      image: await jpegOf(
+        640,
+        360,
+        '<body style="margin:0;background:#0b3d2e;color:#fff;font:48px sans-serif">上课中 live</body>',
+      ),
     });
-    await page.waitForSelector('#panel img.screenshot');
-    const screenSize = await page.$eval('#panel img.screenshot', (img) => {
-      const { naturalWidth, naturalHeight } = img as unknown as {
-        naturalWidth: number;
-        naturalHeight: number;
-      };
-      return [naturalWidth, naturalHeight];
-    });
-    expect(screenSize).toEqual([640, 360]);
+    expect(await pictureSize('#panel img.screenshot')).toEqual([640, 360]);
     await shot('box-screenshot');
+  });
+
+  it("shows the box's latest log lines, secrets redacted, filtered by level and text (issue 18)", async () => {
+    const secret = 'janus-api-s3cret-9f';
+    const line = (level: string, ctx: string, msg: string, extra: Record<string, unknown> = {}) =>
+      JSON.stringify({ level, time: new Date().toISOString(), ctx, msg, ...extra });
+    const lines = [
+      ...Array.from({ length: 297 }, (_, i) => line('info', 'FleetClientService', `Sent heartbeat n=${i}`)),
+      // As an older or faulty box might send them: the fleet server redacts what the box did not.
+      line('warn', 'JanusService', 'Retrying join', { janus: { apiSecret: secret, room: 1234 } }),
+      line('error', 'KioskService', "Can't start the kiosk: Chromium exited code=1"),
+      line('info', 'AdminClient', `Called fleet with Bearer ${ADMIN}`),
+    ];
+    await boxAnswers('logs', { ok: true, lines });
+    await page.waitForSelector('#log-lines li');
+    // The panel took the focus when it opened: keyboard users land on what they asked for.
+    expect(await page.evaluate('document.activeElement.id')).toBe('panel-logs');
+    expect(await page.$$eval('#log-lines li', (items) => items.length)).toBe(300);
+    const shown = await text('#log-lines');
+    expect(shown).not.toContain(secret);
+    expect(shown).not.toContain(ADMIN);
+    expect(shown).toContain('"apiSecret":"<redacted>"');
+    expect(shown).toContain('Bearer <redacted>');
+    // Newest last, as a log is read.
+    expect(await text('#log-lines li:last-child')).toContain('AdminClient');
+    await page.select('#log-level', 'warn');
+    expect(await page.$$eval('#log-lines li', (items) => items.map((i) => i.className))).toEqual([
+      'level-warn',
+      'level-error',
+    ]);
+    await page.select('#log-level', '');
+    await page.type('#log-search', 'n=29');
+    // n=29 and n=290…296
+    expect(await page.$$eval('#log-lines li', (items) => items.length)).toBe(8);
+    await page.click('#log-search', { clickCount: 3 });
+    await page.keyboard.press('Backspace');
+    for (const size of SIZES) {
+      await page.setViewport({ width: size.width, height: size.height });
+      await page.screenshot({
+        path: join(ARTIFACTS, `${database.name.toLowerCase()}-box-logs-${size.name}.png`),
+        fullPage: true,
+      });
+    }
+    await page.setViewport({ width: 1280, height: 720 });
+    // Keyboard: Esc closes the panel.
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('#panel', { hidden: true });
+  });
+
+  it('groups the fleet by region and a region by centre, down to the boxes, from the keyboard', async () => {
+    await open('#/regions', '#groups tbody tr');
+    // Keyboard: on a freshly loaded page, the first Tab stop skips the menu, to the page's content.
+    await page.reload();
+    await page.waitForSelector('#groups tbody tr');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.id')).toBe('skip');
+    await page.keyboard.press('Enter');
+    expect(await page.evaluate('document.activeElement.id')).toBe('main');
+    expect(await page.$$eval('#groups tbody tr', (rows) => rows.length)).toBe(10);
+    // 福建: the box the tests above answered as (c0000-01) is in 福建, and no longer in class.
+    const fujian = fleet.boxes.filter((b) => b.region === '福建');
+    const cells = await page.$$eval('#groups tr[data-group="福建"] > *', (els) =>
+      els.map((el) => el.textContent?.trim()),
+    );
+    expect(cells).toEqual([
+      '福建',
+      '100',
+      String(fujian.length),
+      String(fujian.filter((b) => b.online).length),
+      String(fujian.filter((b) => b.inClass).length),
+      String(fujian.filter((b) => !b.online).length),
+      String(fujian.filter((b) => b.problem).length),
+      String(fujian.filter((b) => b.updateFailed).length),
+    ]);
+    await shot('regions');
+    // Keyboard: Tab goes along the row above 福建's (its count links) to 福建's region link, which
+    // shows its focus; Enter opens the region's centres.
+    const order = await page.$$eval('#groups tbody tr', (rows) =>
+      rows.map((r) => r.getAttribute('data-group')),
+    );
+    const above = order[order.indexOf('福建') - 1]!;
+    await page.focus(`#groups tr[data-group="${above}"] a.region-link`);
+    const focused = () =>
+      page.evaluate(`(() => {
+        const el = document.activeElement;
+        return [el.closest('tr')?.dataset.group, el.className, getComputedStyle(el).outlineStyle];
+      })()`) as Promise<[string, string, string]>;
+    const stops: string[] = [];
+    for (let i = 0; i < 10 && (await focused())[0] !== '福建'; i++) {
+      await page.keyboard.press('Tab');
+      stops.push((await focused())[0]);
+    }
+    expect(await focused()).toEqual(['福建', 'region-link', 'solid']);
+    expect(stops.slice(0, -1).every((group) => group === above)).toBe(true);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(`document.querySelectorAll('#groups tbody tr').length === 100`);
+    const centre = fleet.centres.find((c) => c.region === '福建')!;
+    const offline = fujian.filter((b) => b.centreId === centre.id && !b.online);
+    await shot('regions-centres');
+    // Trouble first: the centre with the most boxes needing attention comes to the top.
+    await page.select('#groups-order', 'attention');
+    const most = Math.max(
+      ...fleet.centres
+        .filter((c) => c.region === '福建')
+        .map(
+          (c) =>
+            fujian.filter((b) => b.centreId === c.id && (!b.online || b.problem || b.updateFailed)).length,
+        ),
+    );
+    const firstRow = await page.$eval('#groups tbody tr', (row) => row.getAttribute('data-group'));
+    expect(
+      fujian.filter((b) => b.centreId === firstRow && (!b.online || b.problem || b.updateFailed)).length,
+    ).toBe(most);
+    await page.select('#groups-order', 'name');
+    // The centre's offline count opens the overview with just those boxes (every seeded centre has one).
+    expect(offline.length).toBeGreaterThan(0);
+    await page.click(`#groups tr[data-group="${centre.id}"] a[href*="status=offline"]`);
+    await page.waitForFunction(
+      `document.querySelector('#result-count')?.textContent.includes(' ${offline.length} boxes match')`,
+    );
+    expect(
+      await page.$$eval('#devices tr.device-row', (rows) => rows.map((r) => r.getAttribute('data-device'))),
+    ).toEqual(offline.map((b) => b.id).sort());
   });
 
   it('draws the fleet: boxes online, class hours by region and by centre, update failures', async () => {
@@ -429,6 +515,8 @@ describe.skipIf(!existsSync(CHROMIUM)).each(databases)('dashboard of 10,000 boxe
   it('draws every view at 1280×720 and 1920×1080', async () => {
     const views: [string, string, string][] = [
       ['overview', '#/', '#devices tr.device-row'],
+      ['regions', '#/regions', '#groups tbody tr'],
+      ['regions-centres', `#/regions?region=${encodeURIComponent('江西')}`, '#groups tbody tr'],
       ['box', `#/box/${BOX}`, '#plot-temperature canvas'],
       ['fleet', '#/fleet', '#plot-online canvas'],
       ['releases', '#/releases', '.rollout-progress'],

@@ -5,6 +5,7 @@ import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../../cli/classbox.js';
 import { enrolmentSeedSchema } from '../../../common/fleet-protocol.js';
+import { createLogger } from '../../../common/logger.js';
 import { VERSION } from '../../../common/version.js';
 import { ConfigService } from '../../../device/services/config.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
@@ -300,6 +301,49 @@ describe('a sim box in the fleet', () => {
     } finally {
       page.close();
     }
+  });
+
+  it('sends its latest log lines with every secret taken out when IT asks (issue 18)', async () => {
+    const apiSecret = 'room-api-s3cret-7f3a';
+    expect(
+      (
+        await admin('PATCH', '/centres/jx-ruijin', {
+          room: { janusUrl: 'ws://janus.example.cn:8188', room: 5555, apiSecret, pin: '8848' },
+        })
+      ).status,
+    ).toBe(200);
+    await box!.fleet.tick();
+    await eventually(
+      'the box has the room secret',
+      () => box!.daemon.app.get(ConfigService).current.janus.apiSecret === apiSecret,
+    );
+    const privateKey = readFileSync(join(dir, 'state', 'fleet', 'device-key.pem'), 'utf8');
+    // What a careless message or library might write: each of the box's secrets, and IT's credential.
+    const careless = createLogger('CarelessLibrary');
+    careless.warn(`Janus refused api secret ${apiSecret} for room 5555 with pin 8848`);
+    careless.warn({ request: { headers: { authorization: `Bearer ${ADMIN}` } } }, 'Request failed');
+    careless.error(`Can't load key ${privateKey}`);
+
+    const action = await admin('POST', '/devices/jx-ruijin-01/actions', { kind: 'logs' });
+    expect(action.status).toBe(201);
+    await box!.fleet.tick();
+    const logs = await admin('GET', '/devices/jx-ruijin-01/logs');
+    expect(logs.status).toBe(200);
+    const lines = logs.json.lines as string[];
+    expect(lines.length).toBeGreaterThanOrEqual(3);
+    expect(lines.length).toBeLessThanOrEqual(500);
+    // JSON lines as the process wrote them, the latest ones (the fleet server shares this test's process).
+    const parsed = lines.map((line) => JSON.parse(line) as { msg: string; ctx?: string; time: string });
+    expect(parsed.every((l) => typeof l.msg === 'string' && !Number.isNaN(Date.parse(l.time)))).toBe(true);
+    const text = lines.join('\n');
+    for (const secret of [apiSecret, '8848', ADMIN.slice('cbx_admin_'.length), privateKey.split('\n')[1]!])
+      expect(text).not.toContain(secret);
+    expect(parsed.filter((l) => l.ctx === 'CarelessLibrary').map((l) => l.msg)).toEqual([
+      'Janus refused api secret <redacted> for room 5555 with pin <redacted>',
+      'Request failed',
+      "Can't load key <redacted>\n",
+    ]);
+    expect(text).toContain('"authorization":"<redacted>"');
   });
 
   it('keeps its last good config with the server stopped, also across a restart, and catches up after', async () => {

@@ -1,8 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, launchParticipant } from '../../helpers/browser.js';
 import { packageRoot } from '../../../common/package-root.js';
 import { writeSeedFiles } from '../../../provisioning/adapters/seed-files.fs.js';
 import { CameraPort } from '../../../device/ports/camera.port.js';
@@ -18,7 +19,6 @@ import {
 } from '../../helpers/sim-box.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = generateAdminToken();
 const ARTIFACTS = join(packageRoot(), 'test-artifacts', 'fleet');
 
@@ -27,6 +27,7 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
   let dir: string;
   let server: RunningFleetServer;
   let box: SimBox;
+  let chromium: Awaited<ReturnType<typeof launchParticipant>> | undefined;
   let browser: Browser;
   let page: Page;
   let kioskPage: Awaited<ReturnType<typeof connectFakePage>>;
@@ -71,25 +72,15 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
     box = await startSimBox(await writeFleetBoxConfig(dir, server.url, seedFile!));
     await eventually('the box enrols', () => box.fleet.isEnrolled());
     kioskPage = await connectFakePage(box.daemon.url);
-    browser = await puppeteer.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--disable-quic',
-        '--no-first-run',
-      ],
-      userDataDir: join(dir, 'chromium'),
-    });
+    // A headless Chromium as the other browser tests start it (its fake camera is not used here).
+    chromium = await launchParticipant();
+    browser = chromium.browser;
     page = await browser.newPage();
     await page.setViewport({ width: 1280, height: 900 });
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chromium?.close();
     kioskPage?.close();
     await box?.stop();
     await server?.stop();

@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFleetDatabase } from '../../../provisioning/db/database.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
@@ -10,7 +7,7 @@ import { FleetClock } from '../../../provisioning/services/fleet-options.js';
 import { HistoryService } from '../../../provisioning/services/history.service.js';
 import { seedFleet } from '../../helpers/fleet-seed.js';
 import { newTestDevice, signedHeaders } from '../../helpers/fleet.js';
-import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { fleetDatabases } from '../../helpers/fleet-databases.js';
 
 const ADMIN = generateAdminToken();
 const DAY_MS = 86_400_000;
@@ -23,28 +20,7 @@ class SteppedClock extends FleetClock {
   }
 }
 
-let postgres: TestPostgres | undefined;
-const databases: { name: string; location: () => Promise<string> }[] = [
-  {
-    name: 'SQLite',
-    location: async () => join(mkdtempSync(join(tmpdir(), 'classbox-history-')), 'fleet.db'),
-  },
-];
-if (postgresBinDir()) {
-  databases.push({
-    name: 'PostgreSQL',
-    location: async () => {
-      postgres ??= await startPostgres();
-      return postgres.createDatabase(`fleet_history_${Date.now()}`);
-    },
-  });
-} else {
-  it.skip('runs the history suite on PostgreSQL (not installed here)', () => undefined);
-}
-
-afterAll(async () => {
-  await postgres?.stop();
-});
+const databases = fleetDatabases('history');
 
 /** Vitals from signed heartbeats into per-minute history, rolled up per hour and pruned (issue 18). */
 describe.each(databases)('vitals history on $name', (database) => {
@@ -100,7 +76,7 @@ describe.each(databases)('vitals history on $name', (database) => {
 
   afterAll(async () => {
     await server?.stop();
-    if (!location.startsWith('postgres')) rmSync(join(location, '..'), { recursive: true, force: true });
+    if (location) database.remove(location);
   });
 
   it('keeps each minute of a box: averages, maximum, class time, audio only', async () => {

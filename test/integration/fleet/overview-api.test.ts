@@ -1,38 +1,14 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
-import type { Overview } from '../../../provisioning/protocol/overview-api.schema.js';
+import type { Overview, OverviewGroups } from '../../../provisioning/protocol/overview-api.schema.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 import { seedFleet, type SeededBox, type SeededFleet } from '../../helpers/fleet-seed.js';
 import { newTestDevice } from '../../helpers/fleet.js';
-import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { fleetDatabases } from '../../helpers/fleet-databases.js';
 
 const ADMIN = generateAdminToken();
 
-let postgres: TestPostgres | undefined;
-const databases: { name: string; location: () => Promise<string> }[] = [
-  {
-    name: 'SQLite',
-    location: async () => join(mkdtempSync(join(tmpdir(), 'classbox-overview-')), 'fleet.db'),
-  },
-];
-if (postgresBinDir()) {
-  databases.push({
-    name: 'PostgreSQL',
-    location: async () => {
-      postgres ??= await startPostgres();
-      return postgres.createDatabase(`fleet_overview_${Date.now()}`);
-    },
-  });
-} else {
-  it.skip('runs the overview suite on PostgreSQL (not installed here)', () => undefined);
-}
-
-afterAll(async () => {
-  await postgres?.stop();
-});
+const databases = fleetDatabases('overview');
 
 /** The overview API over a national fleet: 1,000 centres, 10,000 boxes, on SQLite and PostgreSQL. */
 describe.each(databases)('fleet overview on $name', (database) => {
@@ -75,7 +51,7 @@ describe.each(databases)('fleet overview on $name', (database) => {
 
   afterAll(async () => {
     await server?.stop();
-    if (!location.startsWith('postgres')) rmSync(join(location, '..'), { recursive: true, force: true });
+    if (location) database.remove(location);
   });
 
   it('sends one page and the whole fleet counts, not 10,000 rows', async () => {
@@ -152,6 +128,48 @@ describe.each(databases)('fleet overview on $name', (database) => {
     expect(body.rows.every((r) => !r.online)).toBe(true);
     const desc = await get('?sort=box&dir=desc&pageSize=3');
     expect(ids(desc.body)).toEqual(sortedIds(fleet.boxes).reverse().slice(0, 3));
+  });
+
+  it('groups the fleet by region, and a region by centre, with what each needs (issue 18)', async () => {
+    const countsOf = (boxes: SeededBox[]) => ({
+      boxes: boxes.length,
+      online: boxes.filter((b) => b.online).length,
+      inClass: boxes.filter((b) => b.inClass).length,
+      offline: boxes.filter((b) => !b.online).length,
+      problem: boxes.filter((b) => b.problem).length,
+      updateFailed: boxes.filter((b) => b.updateFailed).length,
+      attention: boxes.filter((b) => !b.online || b.problem || b.updateFailed).length,
+    });
+    const regions = (await get('/groups')).body as unknown as OverviewGroups;
+    expect(regions.region).toBeUndefined();
+    expect(regions.groups.map((g) => g.id)).toEqual([...new Set(fleet.centres.map((c) => c.region))].sort());
+    for (const group of regions.groups) {
+      expect(group, group.id).toEqual({
+        id: group.id,
+        name: group.id,
+        centres: fleet.centres.filter((c) => c.region === group.id).length,
+        ...countsOf(fleet.boxes.filter((b) => b.region === group.id)),
+      });
+    }
+    const { status, body } = await get(`/groups?region=${encodeURIComponent('江西')}`);
+    expect(status).toBe(200);
+    const centres = body as unknown as OverviewGroups;
+    expect(centres.region).toBe('江西');
+    const jiangxi = fleet.centres.filter((c) => c.region === '江西');
+    expect(centres.groups.map((g) => g.id).sort()).toEqual(jiangxi.map((c) => c.id).sort());
+    for (const group of centres.groups) {
+      const centre = jiangxi.find((c) => c.id === group.id)!;
+      expect(group).toEqual({
+        id: centre.id,
+        name: centre.name,
+        centres: 1,
+        ...countsOf(fleet.boxes.filter((b) => b.centreId === centre.id)),
+      });
+    }
+    const bad = await get('/groups?region=&colour=red');
+    expect(bad.status).toBe(400);
+    expect(bad.body.error?.message).toMatch(/region/);
+    expect(bad.body.error?.message).toMatch(/colour/);
   });
 
   it('answers an unchanged page with a bodiless 304', async () => {

@@ -23,6 +23,7 @@ import {
   type FleetStatePort,
 } from '../../../device/ports/fleet.port.js';
 import type { HostPort } from '../../../device/ports/host.port.js';
+import type { LogSourcePort } from '../../../device/ports/log-source.port.js';
 import type { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
 import { FleetClientService } from '../../../device/services/fleet-client.service.js';
@@ -101,6 +102,8 @@ interface World {
   storage: (DeviceHealth | undefined)[];
   kioskRestarts: string[];
   network: DeviceStatus['network'];
+  /** What the box's log holds, oldest first. */
+  logLines: string[];
 }
 
 function world(): World {
@@ -123,6 +126,7 @@ function world(): World {
   const kioskRestarts: string[] = [];
   const storage: (DeviceHealth | undefined)[] = [];
   const network: DeviceStatus['network'] = { audioOnly: false, audioOnlyReason: null, uplinkKbps: null };
+  const logLines: string[] = [];
   const unreachable = () => new FleetError('E-FLEET-UNREACHABLE', "can't reach the fleet server");
 
   const fleet = strictFake<FleetPort>('FleetPort', {
@@ -252,8 +256,11 @@ function world(): World {
     state,
     host,
     strictFake<HealthService>('HealthService', { reportWrite: (h) => void storage.push(h) }),
+    strictFake<LogSourcePort>('LogSourcePort', {
+      recentLines: async (max: number) => logLines.slice(Math.max(0, logLines.length - max)),
+    }),
   );
-  return { sut, config, clock, session, files, server, reboots, kioskRestarts, storage, network };
+  return { sut, config, clock, session, files, server, reboots, kioskRestarts, storage, network, logLines };
 }
 
 const setSession = (w: World, state: SessionSnapshot['state']) => {
@@ -421,6 +428,43 @@ describe('FleetClientService', () => {
           image: `data:image/jpeg;base64,${Buffer.from([0xff, 0xd8, 0xff, 0xd9, 1]).toString('base64')}`,
         },
       },
+    ]);
+  });
+
+  it("sends its latest log lines with the box's secrets taken out when IT asks (issue 18)", async () => {
+    await w.sut.tick();
+    w.config.replace(
+      deviceConfigSchema.parse({
+        device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' },
+        hardware: { mode: 'sim' },
+        janus: { url: 'wss://janus.example.cn', room: 1234, apiSecret: 'janus-s3cret-value', pin: '8848' },
+      }),
+    );
+    w.logLines.push(
+      ...Array.from({ length: 600 }, (_, i) => JSON.stringify({ level: 'info', msg: `line ${i}` })),
+      JSON.stringify({ level: 'warn', msg: 'Retrying janus with secret janus-s3cret-value' }),
+      JSON.stringify({ level: 'info', msg: 'Joining', janus: { pin: '8848', room: 1234 } }),
+      JSON.stringify({
+        level: 'info',
+        msg: 'Key -----BEGIN PRIVATE KEY-----\nMC4CAQAw\n-----END PRIVATE KEY-----',
+      }),
+    );
+    w.server.actions = [{ id: 'l1', kind: 'logs' }];
+    await w.sut.tick();
+    expect(w.server.reports).toHaveLength(1);
+    const { result } = w.server.reports[0]!;
+    expect(result.ok).toBe(true);
+    // The latest 500 lines: the oldest 103 of 603 are left behind.
+    expect(result.lines).toHaveLength(500);
+    expect(result.lines![0]).toContain('line 103');
+    const sent = result.lines!.join('\n');
+    expect(sent).not.toContain('janus-s3cret-value');
+    expect(sent).not.toContain('8848');
+    expect(sent).not.toContain('MC4CAQAw');
+    expect(result.lines!.slice(-3)).toEqual([
+      JSON.stringify({ level: 'warn', msg: 'Retrying janus with secret <redacted>' }),
+      JSON.stringify({ level: 'info', msg: 'Joining', janus: { pin: '<redacted>', room: 1234 } }),
+      JSON.stringify({ level: 'info', msg: 'Key <redacted>' }),
     ]);
   });
 

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import type { AdminView, AuditView } from '../../../protocol/admin-views.schema.js';
 import { api, enc } from '../api.js';
 import { useLoad } from '../hooks.js';
-import { Both, Card, ErrorBox } from '../ui.js';
+import { Both, Card, ErrorBox, Field, Head } from '../ui.js';
 
 const ADMIN_STATUS: Record<AdminView['status'], string> = {
   active: '有效 active',
@@ -49,23 +49,15 @@ export function AdminsView() {
       <Card title={<Both zh="管理员凭证" en="Admin credentials" />} id="admins">
         {admins.error !== undefined && <ErrorBox error={admins.error} />}
         <table id="admin-list">
-          <thead>
-            <tr>
-              <th scope="col">
-                <Both zh="名称" en="Name" />
-              </th>
-              <th scope="col">
-                <Both zh="状态" en="Status" />
-              </th>
-              <th scope="col">
-                <Both zh="创建" en="Created" />
-              </th>
-              <th scope="col">
-                <Both zh="到期" en="Expires" />
-              </th>
-              <th />
-            </tr>
-          </thead>
+          <Head
+            columns={[
+              ['名称', 'Name'],
+              ['状态', 'Status'],
+              ['创建', 'Created'],
+              ['到期', 'Expires'],
+              ['', ''],
+            ]}
+          />
           <tbody>
             {admins.data?.map((a) => (
               <tr data-admin={a.name}>
@@ -88,26 +80,24 @@ export function AdminsView() {
           <Both zh="新建凭证" en="New credential" />
         </h3>
         <form class="grid" id="admin-form" onSubmit={(e) => void create(e)}>
-          <label for="admin-name">
-            <Both zh="名称" en="Name" />
-          </label>
-          <input
+          <Field
             id="admin-name"
+            zh="名称"
+            en="Name"
             required
             placeholder="flash-tool"
             value={form.name}
-            onInput={(e) => setForm({ ...form, name: e.currentTarget.value })}
+            onValue={(name) => setForm({ ...form, name })}
           />
-          <label for="admin-days">
-            <Both zh="有效天数（0 为永久）" en="Valid for days (0: until revoked)" />
-          </label>
-          <input
+          <Field
             id="admin-days"
+            zh="有效天数（0 为永久）"
+            en="Valid for days (0: until revoked)"
             type="number"
             min={0}
             step="any"
             value={form.days}
-            onInput={(e) => setForm({ ...form, days: e.currentTarget.value })}
+            onValue={(days) => setForm({ ...form, days })}
           />
           <span />
           <button type="submit" id="admin-create">
@@ -124,22 +114,16 @@ export function AdminsView() {
       <Card title={<Both zh="审计日志" en="Audit log" />} id="audit">
         {audit.error !== undefined && <ErrorBox error={audit.error} />}
         <table id="audit-log">
-          <thead>
-            <tr>
-              {[
-                ['时间', 'At'],
-                ['操作者', 'Actor'],
-                ['操作', 'Action'],
-                ['对象', 'Target'],
-                ['结果', 'Outcome'],
-                ['来源', 'Client'],
-              ].map(([zh, en]) => (
-                <th scope="col">
-                  <Both zh={zh!} en={en!} />
-                </th>
-              ))}
-            </tr>
-          </thead>
+          <Head
+            columns={[
+              ['时间', 'At'],
+              ['操作者', 'Actor'],
+              ['操作', 'Action'],
+              ['对象', 'Target'],
+              ['结果', 'Outcome'],
+              ['来源', 'Client'],
+            ]}
+          />
           <tbody>
             {audit.data?.map((e) => (
               <tr>

@@ -5,7 +5,7 @@ import type { DeviceHistory } from '../../../protocol/history-api.schema.js';
 import { api, enc } from '../api.js';
 import { cst, Plot, stepped } from '../chart.js';
 import { useLoad } from '../hooks.js';
-import { ago, Both, Card, ErrorBox } from '../ui.js';
+import { ago, Both, Card, ErrorBox, Field, Head } from '../ui.js';
 import { ActionButtons } from './remote.js';
 
 const fmt = (v: number | null | undefined, unit: string) =>
@@ -95,19 +95,13 @@ function Plots({ history }: { history: DeviceHistory }) {
         <caption>
           <Both zh="课堂" en="Class sessions" />
         </caption>
-        <thead>
-          <tr>
-            <th scope="col">
-              <Both zh="开始" en="Start" />
-            </th>
-            <th scope="col">
-              <Both zh="结束" en="End" />
-            </th>
-            <th scope="col">
-              <Both zh="时长" en="Length" />
-            </th>
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            ['开始', 'Start'],
+            ['结束', 'End'],
+            ['时长', 'Length'],
+          ]}
+        />
         <tbody>
           {history.sessions.map((s) => (
             <tr>
@@ -140,10 +134,14 @@ function ChannelForm({ deviceId, channel, onSaved }: { deviceId: string; channel
         }
       }}
     >
-      <label for="box-channel-name">
-        <Both zh="更新频道" en="Release channel" />
-      </label>
-      <input id="box-channel-name" value={value} onInput={(e) => setValue(e.currentTarget.value)} required />
+      <Field
+        id="box-channel-name"
+        zh="更新频道"
+        en="Release channel"
+        value={value}
+        onValue={setValue}
+        required
+      />
       <button type="submit">
         <Both zh="更改" en="Change" />
       </button>

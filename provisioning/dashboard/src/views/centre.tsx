@@ -7,8 +7,9 @@ import type {
 } from '../../../protocol/admin-views.schema.js';
 import { api, enc } from '../api.js';
 import { useLoad } from '../hooks.js';
-import { ago, Both, Card, ErrorBox, WEEKDAYS } from '../ui.js';
-import { ActionButtons } from './remote.js';
+import { ago, Both, Card, ErrorBox, Head, WEEKDAYS } from '../ui.js';
+import { BoxCell, HealthCell, StatusCell, VersionCell } from './device-cells.js';
+import { ActionButtons, ROW_ACTIONS } from './remote.js';
 
 type Entry = Centre['timetable'][number];
 
@@ -16,57 +17,26 @@ function CentreDevices({ devices }: { devices: DeviceView[] }) {
   if (devices.length === 0) return <p class="muted">还没有盒子 No boxes enrolled yet</p>;
   return (
     <table>
-      <thead>
-        <tr>
-          {[
-            ['盒子', 'Box'],
-            ['状态', 'Status'],
-            ['健康', 'Health'],
-            ['版本', 'Version'],
-            ['最后在线', 'Last seen'],
-            ['远程操作', 'Remote actions'],
-          ].map(([zh, en]) => (
-            <th scope="col">
-              <Both zh={zh!} en={en!} />
-            </th>
-          ))}
-        </tr>
-      </thead>
+      <Head
+        columns={[
+          ['盒子', 'Box'],
+          ['状态', 'Status'],
+          ['健康', 'Health'],
+          ['版本', 'Version'],
+          ['最后在线', 'Last seen'],
+          ['远程操作', 'Remote actions'],
+        ]}
+      />
       <tbody>
         {devices.map((d) => (
           <tr class="device-row" data-device={d.id} key={d.id}>
-            <td>
-              <a href={`#/box/${enc(d.id)}`}>
-                <strong>{d.displayName}</strong>
-              </a>
-              <br />
-              <small>{d.id}</small>
-            </td>
-            <td>
-              {d.online ? (
-                <span class="pill status-online">在线 online</span>
-              ) : (
-                <span class="pill status-offline">离线 offline</span>
-              )}{' '}
-              {d.inClass && <span class="pill in-class">上课中 in class</span>}
-            </td>
-            <td class={d.problems.length ? 'problems' : 'ok'}>
-              {Object.keys(d.health).length === 0 ? (
-                <span class="muted">未知 unknown</span>
-              ) : d.problems.length ? (
-                d.problems.join(', ')
-              ) : (
-                '正常 all ok'
-              )}
-              {d.errorCode && <div class="problems">错误 error: {d.errorCode}</div>}
-            </td>
-            <td>
-              {d.version ?? '—'}
-              {d.vitals?.board && <div class="muted board">{d.vitals.board}</div>}
-            </td>
+            <BoxCell device={d} />
+            <StatusCell device={d} />
+            <HealthCell device={d} />
+            <VersionCell device={d} />
             <td>{ago(d.lastSeenAt)}</td>
             <td class="actions">
-              <ActionButtons deviceId={d.id} name={d.displayName} />
+              <ActionButtons deviceId={d.id} name={d.displayName} kinds={ROW_ACTIONS} />
             </td>
           </tr>
         ))}
@@ -81,23 +51,15 @@ function TimetableEditor({ entries, onChange }: { entries: Entry[]; onChange(ent
   return (
     <div>
       <table id="timetable">
-        <thead>
-          <tr>
-            <th>
-              课程 <small>Title</small>
-            </th>
-            <th>
-              星期 <small>Day</small>
-            </th>
-            <th>
-              开始 <small>Start</small>
-            </th>
-            <th>
-              结束 <small>End</small>
-            </th>
-            <th />
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            ['课程', 'Title'],
+            ['星期', 'Day'],
+            ['开始', 'Start'],
+            ['结束', 'End'],
+            ['', ''],
+          ]}
+        />
         <tbody>
           {entries.map((entry, i) => (
             <tr class="timetable-row">
@@ -347,21 +309,15 @@ function Tokens({ centre }: { centre: Centre }) {
       </h3>
       {tokens.error !== undefined && <ErrorBox error={tokens.error} />}
       <table id="token-list">
-        <thead>
-          <tr>
-            {[
-              ['设备', 'Device'],
-              ['状态', 'Status'],
-              ['有效期至', 'Expires'],
-              ['使用/撤销时间', 'Used / revoked'],
-              ['', ''],
-            ].map(([zh, en]) => (
-              <th scope="col">
-                <Both zh={zh!} en={en!} />
-              </th>
-            ))}
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            ['设备', 'Device'],
+            ['状态', 'Status'],
+            ['有效期至', 'Expires'],
+            ['使用/撤销时间', 'Used / revoked'],
+            ['', ''],
+          ]}
+        />
         <tbody>
           {tokens.data?.map((t) => (
             <tr data-device={t.deviceId} data-token={t.id}>

@@ -4,7 +4,7 @@ import type { FleetHistory } from '../../../protocol/history-api.schema.js';
 import { api, enc } from '../api.js';
 import { bars, cst, Plot } from '../chart.js';
 import { useLoad } from '../hooks.js';
-import { Both, Card, ErrorBox } from '../ui.js';
+import { Both, Card, Choice, ErrorBox } from '../ui.js';
 
 const PALETTE = [
   '#1a73e8',
@@ -151,14 +151,14 @@ export function FleetView({ region }: { region?: string }) {
           <a href="#/fleet">← 全部地区 All regions</a>
         </p>
       )}
-      <label for="trend-days">
-        <Both zh="天数" en="Days" />
-      </label>{' '}
-      <select id="trend-days" value={days} onChange={(e) => setDays(Number(e.currentTarget.value))}>
-        {[7, 30, 90, 180].map((d) => (
-          <option value={d}>{d}</option>
-        ))}
-      </select>
+      <Choice
+        id="trend-days"
+        zh="天数"
+        en="Days"
+        value={String(days)}
+        options={['7', '30', '90', '180'].map((d) => [d, d] as const)}
+        onValue={(d) => setDays(Number(d))}
+      />
       {history.error !== undefined && <ErrorBox error={history.error} />}
       {history.data && <Charts h={history.data} />}
     </Card>

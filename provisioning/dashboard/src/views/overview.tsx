@@ -2,8 +2,9 @@ import { useContext, useEffect, useRef, useState } from 'preact/hooks';
 import type { Overview, OverviewRow } from '../../../protocol/overview-api.schema.js';
 import { ApiError, enc, refresh } from '../api.js';
 import { ShellContext } from '../shell.js';
-import { ago, Both, Card, ErrorBox } from '../ui.js';
-import { ActionButtons } from './remote.js';
+import { ago, Both, Card, Choice, ErrorBox, Head } from '../ui.js';
+import { BoxCell, HealthCell, StatusCell, VersionCell } from './device-cells.js';
+import { ActionButtons, ROW_ACTIONS } from './remote.js';
 
 const REFRESH_MS = 10_000;
 
@@ -37,32 +38,10 @@ function setQuery(query: URLSearchParams, changes: Record<string, string | undef
   location.hash = `#/?${next.toString()}`;
 }
 
-function StatusCell({ row }: { row: OverviewRow }) {
-  return (
-    <td>
-      {row.online ? (
-        <span class="pill status-online">在线 online</span>
-      ) : (
-        <span class="pill status-offline">离线 offline</span>
-      )}{' '}
-      {row.inClass && <span class="pill in-class">上课中 in class</span>}
-      {row.vitals?.audioOnly && <span class="pill warn">仅声音 audio only</span>}
-    </td>
-  );
-}
-
 function DeviceRow({ row }: { row: OverviewRow }) {
-  const health = Object.keys(row.health);
-  const failed = row.update?.state === 'failed' || row.update?.state === 'rolled-back';
   return (
     <tr class="device-row" data-device={row.id}>
-      <td>
-        <a class="box-link" href={`#/box/${enc(row.id)}`}>
-          <strong>{row.displayName}</strong>
-        </a>
-        <br />
-        <small>{row.id}</small>
-      </td>
+      <BoxCell device={row} />
       <td>
         <a class="centre-link" href={`#/centre/${enc(row.centreId)}`}>
           {row.centreName}
@@ -70,27 +49,9 @@ function DeviceRow({ row }: { row: OverviewRow }) {
         <br />
         <small>{row.region}</small>
       </td>
-      <StatusCell row={row} />
-      <td class={row.problems.length || row.errorCode ? 'problems' : 'ok'}>
-        {health.length === 0 ? (
-          <span class="muted">未知 unknown</span>
-        ) : row.problems.length ? (
-          row.problems.join(', ')
-        ) : (
-          '正常 all ok'
-        )}
-        {row.errorCode && <div class="problems">错误 error: {row.errorCode}</div>}
-      </td>
-      <td>
-        {row.version ?? '—'}
-        {row.vitals?.board && <div class="muted board">{row.vitals.board}</div>}
-        {failed && (
-          <div class="problems update-failed">
-            更新失败 update {row.update!.state} {row.update!.version}
-            {row.update!.code ? ` (${row.update!.code})` : ''}
-          </div>
-        )}
-      </td>
+      <StatusCell device={row} />
+      <HealthCell device={row} />
+      <VersionCell device={row} />
       <td>
         {row.online ? <span class="muted">刚刚 just now</span> : ago(row.lastSeenAt)}
         {row.vitals?.temperatureC !== undefined && (
@@ -98,38 +59,30 @@ function DeviceRow({ row }: { row: OverviewRow }) {
         )}
       </td>
       <td class="actions">
-        <ActionButtons deviceId={row.id} name={row.displayName} />
+        <ActionButtons deviceId={row.id} name={row.displayName} kinds={ROW_ACTIONS} />
       </td>
     </tr>
   );
 }
 
+/** The whole fleet's counts by region; the grouped view (`#/regions`) goes down to centres and boxes. */
 function Regions({ overview, query }: { overview: Overview; query: URLSearchParams }) {
   return (
     <Card title={<Both zh="按地区" en="By region" />} id="regions">
+      <p>
+        <a href="#/regions">按地区和教学点查看 By region and centre →</a>
+      </p>
       <table class="regions">
-        <thead>
-          <tr>
-            <th>
-              <Both zh="地区" en="Region" />
-            </th>
-            <th>
-              <Both zh="教学点" en="Centres" />
-            </th>
-            <th>
-              <Both zh="盒子" en="Boxes" />
-            </th>
-            <th>
-              <Both zh="在线" en="Online" />
-            </th>
-            <th>
-              <Both zh="上课中" en="In class" />
-            </th>
-            <th>
-              <Both zh="需要关注" en="Need attention" />
-            </th>
-          </tr>
-        </thead>
+        <Head
+          columns={[
+            ['地区', 'Region'],
+            ['教学点', 'Centres'],
+            ['盒子', 'Boxes'],
+            ['在线', 'Online'],
+            ['上课中', 'In class'],
+            ['需要关注', 'Need attention'],
+          ]}
+        />
         <tbody>
           {overview.regions.map((r) => (
             <tr data-region={r.region} class={query.get('region') === r.region ? 'selected' : undefined}>
@@ -242,44 +195,30 @@ export function OverviewView({ query }: { query: URLSearchParams }) {
         <button type="submit" id="search-button">
           <Both zh="搜索" en="Search" />
         </button>
-        <label for="filter-status">
-          <Both zh="状态" en="Status" />
-        </label>
-        <select
+        <Choice
           id="filter-status"
+          zh="状态"
+          en="Status"
           value={query.get('status') ?? ''}
-          onChange={(e) => setQuery(query, { status: e.currentTarget.value })}
-        >
-          {STATUSES.map(([value, label]) => (
-            <option value={value}>{label}</option>
-          ))}
-        </select>
-        <label for="filter-region">
-          <Both zh="地区" en="Region" />
-        </label>
-        <select
+          options={STATUSES}
+          onValue={(status) => setQuery(query, { status })}
+        />
+        <Choice
           id="filter-region"
+          zh="地区"
+          en="Region"
           value={query.get('region') ?? ''}
-          onChange={(e) => setQuery(query, { region: e.currentTarget.value })}
-        >
-          <option value="">全部 All</option>
-          {overview?.regions.map((r) => (
-            <option value={r.region}>{r.region}</option>
-          ))}
-        </select>
-        <label for="filter-version">
-          <Both zh="版本" en="Version" />
-        </label>
-        <select
+          options={[['', '全部 All'], ...(overview?.regions ?? []).map((r) => [r.region, r.region] as const)]}
+          onValue={(region) => setQuery(query, { region })}
+        />
+        <Choice
           id="filter-version"
+          zh="版本"
+          en="Version"
           value={query.get('version') ?? ''}
-          onChange={(e) => setQuery(query, { version: e.currentTarget.value })}
-        >
-          <option value="">全部 All</option>
-          {overview?.versions.map((v) => (
-            <option value={v}>{v}</option>
-          ))}
-        </select>
+          options={[['', '全部 All'], ...(overview?.versions ?? []).map((v) => [v, v] as const)]}
+          onValue={(version) => setQuery(query, { version })}
+        />
         {[...query.keys()].length > 0 && (
           <a href="#/" id="clear-filters">
             清除 Clear

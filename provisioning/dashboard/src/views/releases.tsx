@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import type { ReleaseView, RolloutProgress, RolloutView } from '../../../protocol/admin-views.schema.js';
 import { api, enc } from '../api.js';
 import { useLoad } from '../hooks.js';
-import { Both, Card, ErrorBox } from '../ui.js';
+import { Both, Card, ErrorBox, Field } from '../ui.js';
 
 const PROGRESS_MS = 5000;
 
@@ -162,17 +162,16 @@ function StartRollout({ release, onStarted }: { release: ReleaseView; onStarted(
         value={form.id}
         onInput={(e) => setForm({ ...form, id: e.currentTarget.value })}
       />
-      <label for={`${prefix}-percent`}>
-        <Both zh="比例 %" en="Share" />
-      </label>
-      <input
+      <Field
         id={`${prefix}-percent`}
+        zh="比例 %"
+        en="Share"
         name="percent"
         type="number"
         min={1}
         max={100}
         value={form.percent}
-        onInput={(e) => setForm({ ...form, percent: e.currentTarget.value })}
+        onValue={(percent) => setForm({ ...form, percent })}
       />
       <button type="submit" class="rollout-start">
         <Both zh="开始推送" en="Start rollout" />
@@ -197,24 +196,22 @@ function ChannelChange() {
   return (
     <Card title={<Both zh="更改盒子的频道" en="Change a box's channel" />} id="channel-change">
       <form class="inline" onSubmit={(e) => void submit(e)}>
-        <label for="channel-device">
-          <Both zh="盒子" en="Box" />
-        </label>
-        <input
+        <Field
           id="channel-device"
+          zh="盒子"
+          en="Box"
           required
           placeholder="jx-ruijin-01"
           value={form.device}
-          onInput={(e) => setForm({ ...form, device: e.currentTarget.value })}
+          onValue={(device) => setForm({ ...form, device })}
         />
-        <label for="channel-name">
-          <Both zh="频道" en="Channel" />
-        </label>
-        <input
+        <Field
           id="channel-name"
+          zh="频道"
+          en="Channel"
           required
           value={form.channel}
-          onInput={(e) => setForm({ ...form, channel: e.currentTarget.value })}
+          onValue={(channel) => setForm({ ...form, channel })}
         />
         <button type="submit" id="channel-save">
           <Both zh="保存" en="Save" />

@@ -1,17 +1,102 @@
-import { useContext, useEffect, useState } from 'preact/hooks';
-import type { ActionView } from '../../../protocol/admin-views.schema.js';
+import type { ComponentChildren } from 'preact';
+import { useContext, useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import type { ActionView, DeviceLogsView } from '../../../protocol/admin-views.schema.js';
 import { api, enc, image } from '../api.js';
 import { ShellContext } from '../shell.js';
-import { ACTIONS, Both, ErrorBox } from '../ui.js';
+import { ACTIONS, Both, Choice, ErrorBox, Field } from '../ui.js';
 
 const POLL_MS = 2000;
+
+/** A time as IT reads it: China Standard Time, 24 h. */
+const shownAt = (iso: string) =>
+  iso ? new Date(iso).toLocaleString('zh-CN', { timeZone: 'Asia/Shanghai', hour12: false }) : '';
 const GIVE_UP_AFTER = 90;
+
+/** Actions whose answer the panel shows: a picture, or the box's log. */
+type Answered = 'snapshot' | 'screenshot' | 'logs';
+type Answer = { picture: { url: string; takenAt: string } } | { logs: DeviceLogsView };
+
+const TITLES: Record<Answered, [zh: string, en: string]> = {
+  snapshot: ['拍照', 'camera snapshot'],
+  screenshot: ['屏幕', 'screen'],
+  logs: ['日志', 'log'],
+};
+
+/** One JSON line of the box's log, as pino wrote it; a line that is not JSON is shown as it is. */
+interface LogLine {
+  time?: string;
+  level?: string;
+  ctx?: string;
+  msg?: string;
+  rest: string;
+}
+
+function parseLine(line: string): LogLine {
+  try {
+    const { time, level, ctx, msg, ...rest } = JSON.parse(line) as Record<string, unknown>;
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
+    return {
+      time: text(time),
+      level: text(level),
+      ctx: text(ctx),
+      msg: text(msg),
+      rest: Object.keys(rest).length ? JSON.stringify(rest) : '',
+    };
+  } catch {
+    return { rest: line };
+  }
+}
+
+const LEVELS: [string, string][] = [
+  ['', '全部 All levels'],
+  ['warn', '警告及以上 Warnings and errors'],
+  ['error', '错误 Errors'],
+];
+const RANK: Record<string, number> = { trace: 0, debug: 1, info: 2, warn: 3, error: 4, fatal: 5 };
+
+/** The box's latest log lines, newest last, with a level and a text filter. */
+function LogLines({ logs }: { logs: DeviceLogsView }) {
+  const [level, setLevel] = useState('');
+  const [text, setText] = useState('');
+  const lines = useMemo(() => logs.lines.map(parseLine), [logs]);
+  const list = useRef<HTMLOListElement>(null);
+  // Newest last, as a log is read: the list opens scrolled to its end.
+  useEffect(() => {
+    if (list.current) list.current.scrollTop = list.current.scrollHeight;
+  }, [logs]);
+  const needle = text.trim().toLowerCase();
+  const shown = lines.filter(
+    (l) =>
+      (!level || (RANK[l.level ?? ''] ?? RANK.info!) >= RANK[level]!) &&
+      (!needle || `${l.ctx ?? ''} ${l.msg ?? ''} ${l.rest}`.toLowerCase().includes(needle)),
+  );
+  return (
+    <>
+      <form class="inline" onSubmit={(e) => e.preventDefault()}>
+        <Choice id="log-level" zh="级别" en="Level" value={level} options={LEVELS} onValue={setLevel} />
+        <Field id="log-search" zh="查找" en="Find" type="search" value={text} onValue={setText} />
+        <span class="muted" id="log-count">
+          {shown.length} / {lines.length} 行 lines · 敏感信息已隐去 secrets redacted
+        </span>
+      </form>
+      <ol class="log-lines" id="log-lines" ref={list} tabIndex={0} aria-label="盒子日志 Box log">
+        {shown.map((l) => (
+          <li class={`level-${l.level ?? 'none'}`}>
+            {l.time && <time dateTime={l.time}>{shownAt(l.time)}</time>}{' '}
+            {l.level && <span class="level">{l.level}</span>} {l.ctx && <span class="ctx">{l.ctx}</span>}{' '}
+            {l.msg} {l.rest && <span class="muted">{l.rest}</span>}
+          </li>
+        ))}
+      </ol>
+    </>
+  );
+}
 
 /**
  * A remote action's answer arrives with the box's next heartbeat (≤ 30 s): follow the action until
- * it is done, then show what it brought (a picture).
+ * it is done, then show what it brought (a picture, or the log).
  */
-function SnapshotPanel({
+function RemotePanel({
   deviceId,
   name,
   actionId,
@@ -20,10 +105,16 @@ function SnapshotPanel({
   deviceId: string;
   name: string;
   actionId: string;
-  kind: 'snapshot' | 'screenshot';
+  kind: Answered;
 }) {
   const shell = useContext(ShellContext);
-  const [state, setState] = useState<{ url?: string; takenAt?: string; error?: unknown }>({});
+  const [state, setState] = useState<{ answer?: Answer; error?: unknown }>({});
+  const section = useRef<HTMLElement>(null);
+  // The panel opens above the page: the focus goes to it (keyboard and screen readers find it there).
+  useEffect(() => {
+    section.current?.focus();
+    section.current?.scrollIntoView();
+  }, []);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -41,12 +132,15 @@ function SnapshotPanel({
       try {
         const action = (await api<ActionView[]>('GET', `${path}/actions`)).find((a) => a.id === actionId);
         if (action?.status === 'failed') {
-          setState({ error: new Error(action.detail ?? 'the box could not take a picture') });
+          setState({ error: new Error(action.detail ?? `the box could not carry out "${kind}"`) });
           return;
         }
         if (action?.status === 'done') {
-          const picture = await image(`${path}/${kind}`);
-          if (!stopped) setState(picture);
+          const answer: Answer =
+            kind === 'logs'
+              ? { logs: await api<DeviceLogsView>('GET', `${path}/logs`) }
+              : { picture: await image(`${path}/${kind}`) };
+          if (!stopped) setState({ answer });
           return;
         }
       } catch (error) {
@@ -61,40 +155,65 @@ function SnapshotPanel({
       clearTimeout(timer);
     };
   }, [deviceId, actionId, kind]);
-  useEffect(() => () => state.url && URL.revokeObjectURL(state.url), [state.url]);
+  const url = state.answer && 'picture' in state.answer ? state.answer.picture.url : undefined;
+  useEffect(() => () => url && URL.revokeObjectURL(url), [url]);
+  const [zh, en] = TITLES[kind];
+  let body: ComponentChildren;
+  if (state.error !== undefined) body = <ErrorBox error={state.error} />;
+  else if (!state.answer) body = <p class="muted">等待盒子回应… Waiting for the box…</p>;
+  else if ('picture' in state.answer)
+    body = (
+      <>
+        <img class={kind} src={state.answer.picture.url} alt={`${kind} ${deviceId}`} />
+        <small>{shownAt(state.answer.picture.takenAt)}</small>
+      </>
+    );
+  else
+    body = (
+      <>
+        <small>{shownAt(state.answer.logs.takenAt)}</small>
+        <LogLines logs={state.answer.logs} />
+      </>
+    );
   return (
-    <section class="card">
+    <section
+      class="card"
+      id={`panel-${kind}`}
+      ref={section}
+      tabIndex={-1}
+      aria-live="polite"
+      onKeyDown={(e) => e.key === 'Escape' && shell.showPanel(null)}
+    >
       <h2>
-        {name} {kind === 'snapshot' ? '拍照' : '屏幕'}{' '}
+        {name} {zh}{' '}
         <small>
-          {kind} of {deviceId}
+          {en} of {deviceId}
         </small>
       </h2>
-      {state.error !== undefined ? (
-        <ErrorBox error={state.error} />
-      ) : state.url ? (
-        <>
-          <img class={kind} src={state.url} alt={`${kind} ${deviceId}`} />
-          <small>{state.takenAt}</small>
-        </>
-      ) : (
-        <p class="muted">等待盒子回应… Waiting for the box…</p>
-      )}
+      {body}
       <button type="button" onClick={() => shell.showPanel(null)}>
-        关闭 Close
+        关闭 Close <small>(Esc)</small>
       </button>
     </section>
   );
 }
 
-/** The remote action buttons of a box; a snapshot opens the panel that waits for the picture. */
+/** A row of a list of boxes has room for these; the box's own page has every action (its log too). */
+export const ROW_ACTIONS = ['restart-kiosk', 'reboot-when-idle', 'snapshot', 'screenshot'];
+
+const answered = (kind: string): kind is Answered =>
+  kind === 'snapshot' || kind === 'screenshot' || kind === 'logs';
+
+/** The remote action buttons of a box; one that brings something back opens the panel that waits for it. */
 export function ActionButtons({
   deviceId,
   name,
+  kinds = Object.keys(ACTIONS),
   onDone,
 }: {
   deviceId: string;
   name: string;
+  kinds?: string[];
   onDone?(): void;
 }) {
   const shell = useContext(ShellContext);
@@ -103,9 +222,9 @@ export function ActionButtons({
     try {
       const action = await api<ActionView>('POST', `/devices/${enc(deviceId)}/actions`, { kind });
       setResult({ ok: true });
-      if (kind === 'snapshot' || kind === 'screenshot')
+      if (answered(kind))
         shell.showPanel(
-          <SnapshotPanel key={action.id} deviceId={deviceId} name={name} actionId={action.id} kind={kind} />,
+          <RemotePanel key={action.id} deviceId={deviceId} name={name} actionId={action.id} kind={kind} />,
         );
       onDone?.();
     } catch (error) {
@@ -114,9 +233,9 @@ export function ActionButtons({
   };
   return (
     <>
-      {Object.entries(ACTIONS).map(([kind, label]) => (
+      {kinds.map((kind) => (
         <button key={kind} type="button" data-action={kind} onClick={() => void request(kind)}>
-          {label}
+          {ACTIONS[kind]}
         </button>
       ))}
       {result && 'ok' in result && (
