@@ -41,13 +41,3 @@ export async function mintSeeds(
   }
   return minted;
 }
-
-/** `7d`, `12h`, `30m` or plain seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)([smhd]?)$/.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration (expected e.g. 7d, 12h, 30m or seconds)`);
-  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
-  const seconds = Number(match[1]) * unit;
-  if (seconds < 60 || seconds > 90 * 86_400) throw new Error(`"${text}" is outside 1 minute to 90 days`);
-  return seconds;
-}

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
-import { mintSeeds, parseDuration } from './batch.js';
+import { parseDurationWithin, TOKEN_LIFETIME } from '../domain/duration.js';
+import { mintSeeds } from './batch.js';
 import { CentresCsvError, parseCentresCsv } from './centres-csv.js';
 import { enrolmentSeedSchema, type EnrolmentSeed } from './enrolment-seed.schema.js';
 import { FleetMintingClient, MintError } from './fleet-minting.client.js';
@@ -69,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--fleet-url <url>')
     .requiredOption('--admin-token-file <file>')
     .requiredOption('--out <dir>')
-    .option('--expires-in <duration>', 'how long the tokens stay valid: 7d, 12h, 30m or seconds', '14d')
+    .option('--expires-in <duration>', 'how long the tokens stay valid: 2w, 7d, 12h or 30m', '14d')
     .action(
       async (opts: {
         csv: string;
@@ -80,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       }) => {
         let expiresInSeconds: number;
         try {
-          expiresInSeconds = parseDuration(opts.expiresIn);
+          expiresInSeconds = parseDurationWithin(opts.expiresIn, TOKEN_LIFETIME);
         } catch (error) {
           throw new InputError([`--expires-in: ${(error as Error).message}`]);
         }

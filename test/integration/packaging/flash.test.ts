@@ -383,14 +383,15 @@ describe('provisioning/flash --csv (batch minting)', () => {
       '--out',
       out,
       '--expires-in',
-      '7d',
+      // The same rules as `fleet token create --expires` (issue 20: `2w` used to fail here).
+      '2w',
     ]);
     expect(result.stderr).not.toContain(ADMIN);
     expect(result.status).toBe(0);
     expect(requests.map((r) => r.centreId)).toEqual(['jx-ruijin', 'jx-yudu']);
     expect(requests[0]!.body).toEqual({
       count: 2,
-      expiresInSeconds: 7 * 86_400,
+      expiresInSeconds: 14 * 86_400,
       deviceIds: ['jx-ruijin-01', 'jx-ruijin-02'],
       displayNames: ['瑞金教学点 一号', '瑞金教学点 二号'],
     });
