@@ -9,13 +9,8 @@ import { CameraPort } from '../../../device/ports/camera.port.js';
 import type { SimCamera } from '../../../device/adapters/camera.sim.js';
 import { HealthService } from '../../../device/services/health.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
-import {
-  connectFakePage,
-  eventually,
-  startSimBox,
-  writeFleetBoxConfig,
-  type SimBox,
-} from '../../helpers/sim-box.js';
+import { connectFakePage } from '../../helpers/fake-kiosk-page.js';
+import { eventually, startSimBox, writeFleetBoxConfig, type SimBox } from '../../helpers/sim-box.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const CHROMIUM = '/usr/bin/chromium';

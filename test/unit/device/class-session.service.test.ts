@@ -16,8 +16,8 @@ import { ConfigService } from '../../../device/services/config.service.js';
 import { HealthService } from '../../../device/services/health.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import type { DaemonMessage } from '../../../device/protocol/kiosk-messages.js';
-import { FakeClock, flush } from '../../utils/fake-clock.js';
-import { strictFake } from '../../utils/strict-fake.js';
+import { FakeClock, flush } from '../../helpers/fake-clock.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 const OFFER = { type: 'offer' as const, sdp: 'v=0 publisher-offer' };
 const ANSWER = { type: 'answer' as const, sdp: 'v=0 janus-answer' };

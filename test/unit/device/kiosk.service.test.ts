@@ -7,7 +7,7 @@ import { ConfigService } from '../../../device/services/config.service.js';
 import { KioskService } from '../../../device/services/kiosk.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
-import { FakeClock } from '../../utils/fake-clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 describe('KioskService', () => {
   it('leaves no timer behind when the daemon stops (a stopped daemon exits without the 1 s guard)', async () => {

@@ -8,7 +8,7 @@ import type { ClassSessionService } from '../../../device/services/class-session
 import { ConfigService } from '../../../device/services/config.service.js';
 import { LifecycleService } from '../../../device/services/lifecycle.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
-import { FakeClock } from '../../utils/fake-clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 /** What systemd was told, in order. */
 class RecordingSystemd extends SystemdPort {

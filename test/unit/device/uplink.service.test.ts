@@ -10,8 +10,8 @@ import type { ClassSessionService } from '../../../device/services/class-session
 import { ConfigService } from '../../../device/services/config.service.js';
 import type { HealthMap, HealthService } from '../../../device/services/health.service.js';
 import { UplinkService } from '../../../device/services/uplink.service.js';
-import { FakeClock } from '../../utils/fake-clock.js';
-import { strictFake } from '../../utils/strict-fake.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 type Stats = Extract<PageMessage, { type: 'stats' }>;
 const MISSING: DeviceHealth = {

@@ -13,8 +13,8 @@ import type { ConfigService } from '../../../device/services/config.service.js';
 import type { HealthService } from '../../../device/services/health.service.js';
 import type { LedService } from '../../../device/services/led.service.js';
 import { SELF_TEST_SHOW_MS, SelfTestService } from '../../../device/services/self-test.service.js';
-import { FakeClock } from './fake-clock.js';
-import { strictFake } from './strict-fake.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 const OK = (detail: string): DeviceHealth => ({ status: 'ok', detail });
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
