@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import type { DeviceHealth } from '../../common/device-health.js';
 import { mediaStatsMessageSchema } from './media-stats.js';
+import type { SelfTestStatus } from '../domain/self-test.js';
 
 /**
  * The loopback WebSocket between the daemon and its kiosk page. The daemon validates
@@ -60,9 +62,8 @@ export interface RemoteFeedView {
   readonly display: string;
 }
 
-export interface HealthView {
-  readonly [device: string]: { status: 'ok' | 'missing' | 'error'; code?: string; detail?: string };
-}
+/** Each peripheral's health, as the daemon keeps it (`HealthService`). */
+export type HealthView = Readonly<Record<string, DeviceHealth>>;
 
 /** Everything the page needs to draw the current screen. */
 export interface ScreenState {
@@ -87,7 +88,7 @@ export interface ScreenState {
   readonly joinStep?: 'server' | 'publish' | 'subscribe';
   readonly audioOnly: boolean;
   readonly nextClass?: { title: string; startsAt: string };
-  readonly selfTest?: readonly { check: string; status: 'running' | 'ok' | 'failed'; detail?: string }[];
+  readonly selfTest?: readonly { check: string; status: SelfTestStatus; detail?: string }[];
   readonly version: string;
 }
 

@@ -290,7 +290,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
   private async heartbeat(): Promise<Heartbeat> {
     const status = this.status.status();
     const [uptimeSec, temperatureC] = await Promise.all([
-      this.host.uptimeSec().catch(() => 0),
+      this.host.uptimeSec().catch(() => undefined),
       this.host.temperatureC().catch(() => undefined),
     ]);
     return {

@@ -315,8 +315,9 @@ describe('provisioning/flash refusals on (loop-free) fake block devices', () => 
 });
 
 /**
- * Batch mode against a stand-in for the fleet server that implements only the minting endpoint
- * (POST /api/v1/admin/centres/{centreId}/enrolment-tokens); swap in the real server when it lands.
+ * Batch mode against a stand-in that implements only the minting endpoint
+ * (POST /api/v1/admin/centres/{centreId}/enrolment-tokens), to see exactly what the tool sends and
+ * how it reports each refusal; the real fleet server is the next describe.
  */
 describe('provisioning/flash --csv (batch minting)', () => {
   const ADMIN = 'admin-secret-token-0001';

@@ -71,8 +71,11 @@ function make(options: Options = {}) {
 
 describe('SelfTestService', () => {
   it('checks everything in order, double-blinks meanwhile and keeps the results on screen for a minute', async () => {
-    const { service, clock, led, probes } = make();
-    const results = await service.run();
+    const { service, clock, led, probes, media } = make({ page: true });
+    const running = service.run();
+    await expect.poll(() => service.results()?.at(-1)).toEqual({ check: 'microphone', status: 'running' });
+    media.emit({ type: 'media', camera: 'ok', microphone: 'ok', level: 0.2 });
+    const results = await running;
     expect(results).toEqual([
       { check: 'camera', status: 'ok', detail: 'HD Pro Webcam C920' },
       { check: 'microphone', status: 'ok', detail: 'USB PnP Sound Device' },
@@ -91,7 +94,19 @@ describe('SelfTestService', () => {
   it('starts when the session asks for it', async () => {
     const { service, session } = make();
     session.selfTestRequested.emit();
-    await expect.poll(() => service.results()?.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    await expect
+      .poll(() => service.results()?.map((r) => r.status))
+      .toEqual(['unchecked', 'unchecked', 'unchecked', 'ok', 'ok']);
+  });
+
+  it('says "not checked" for camera, microphone and speaker it found but could not try without the page', async () => {
+    const { service } = make({ page: false });
+    const results = await service.run();
+    expect(results.slice(0, 3)).toEqual([
+      { check: 'camera', status: 'unchecked', detail: 'HD Pro Webcam C920' },
+      { check: 'microphone', status: 'unchecked', detail: 'USB PnP Sound Device' },
+      { check: 'speaker', status: 'unchecked', detail: 'vc4-hdmi-0' },
+    ]);
   });
 
   it('fails the server check when Janus does not answer within 5 s, and goes on', async () => {
