@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
@@ -9,16 +9,16 @@ import { CameraPort } from '../../../device/ports/camera.port.js';
 import type { SimCamera } from '../../../device/adapters/camera.sim.js';
 import { HealthService } from '../../../device/services/health.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
+import { CHROMIUM, hasChromium } from '../../helpers/browser.js';
 import { connectFakePage } from '../../helpers/fake-kiosk-page.js';
 import { eventually, startSimBox, writeFleetBoxConfig, type SimBox } from '../../helpers/sim-box.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = generateAdminToken();
 const ARTIFACTS = join(packageRoot(), 'test-artifacts', 'fleet');
 
 /** IT's dashboard in real Chromium, watching a real sim box. */
-describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
+describe.skipIf(!hasChromium())('fleet dashboard in Chromium', () => {
   let dir: string;
   let server: RunningFleetServer;
   let box: SimBox;

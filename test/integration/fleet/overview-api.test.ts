@@ -1,41 +1,39 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import type { Overview } from '../../../provisioning/protocol/overview-api.schema.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 import { seedFleet, type SeededBox, type SeededFleet } from '../../helpers/fleet-seed.js';
 import { newTestDevice } from '../../helpers/fleet.js';
-import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { describeEach } from '../../helpers/requirements.js';
+import { hasPostgres, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 
 const ADMIN = generateAdminToken();
 
 let postgres: TestPostgres | undefined;
-const databases: { name: string; location: () => Promise<string> }[] = [
+const databases: { name: string; available?: boolean; location: () => Promise<string> }[] = [
   {
     name: 'SQLite',
     location: async () => join(mkdtempSync(join(tmpdir(), 'classbox-overview-')), 'fleet.db'),
   },
 ];
-if (postgresBinDir()) {
-  databases.push({
-    name: 'PostgreSQL',
-    location: async () => {
-      postgres ??= await startPostgres();
-      return postgres.createDatabase(`fleet_overview_${Date.now()}`);
-    },
-  });
-} else {
-  it.skip('runs the overview suite on PostgreSQL (not installed here)', () => undefined);
-}
+databases.push({
+  name: 'PostgreSQL',
+  available: hasPostgres(),
+  location: async () => {
+    postgres ??= await startPostgres();
+    return postgres.createDatabase(`fleet_overview_${Date.now()}`);
+  },
+});
 
 afterAll(async () => {
   await postgres?.stop();
 });
 
 /** The overview API over a national fleet: 1,000 centres, 10,000 boxes, on SQLite and PostgreSQL. */
-describe.each(databases)('fleet overview on $name', (database) => {
+describeEach(databases)('fleet overview on $name', (database) => {
   let server: RunningFleetServer;
   let location: string;
   let fleet: SeededFleet;
