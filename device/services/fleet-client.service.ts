@@ -9,7 +9,7 @@ import { applyDesired } from '../config/config-layers.js';
 import { deviceConfigSchema, type DeviceConfig } from '../config/device-config.schema.js';
 import { Backoff } from '../domain/backoff.js';
 import { nextClass, type NextClass } from '../domain/timetable.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { writeFailureHealth } from '../ports/storage.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import {
@@ -66,7 +66,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     private readonly session: ClassSessionService,
     private readonly status: StatusService,
     private readonly kiosk: KioskService,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly clock: ClockPort,
     private readonly fleet: FleetPort,
     private readonly state: FleetStatePort,

@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { CameraPort } from '../ports/camera.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import type { DeviceHealth } from '../ports/health.js';
@@ -40,7 +40,7 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly camera: CameraPort,
     private readonly microphone: MicrophonePort,
     private readonly speaker: SpeakerPort,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly clock: ClockPort,
     private readonly storage: StoragePort,
   ) {}

@@ -3,7 +3,7 @@ import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
 import { SELF_TEST_CHECKS, type SelfTestCheck, type SelfTestResult } from '../domain/self-test.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { CameraPort } from '../ports/camera.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import type { DeviceHealth } from '../ports/health.js';
@@ -64,7 +64,7 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
     private readonly camera: CameraPort,
     private readonly microphone: MicrophonePort,
     private readonly speaker: SpeakerPort,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly janus: JanusPort,
     private readonly network: NetworkPort,
     private readonly health: HealthService,

@@ -1,5 +1,6 @@
 import { WebSocket } from 'ws';
-import type { ScreenState } from '../../device/protocol/kiosk-messages.js';
+import { describeIssues } from '../../common/zod-issues.js';
+import { daemonMessageSchema, type ScreenState } from '../../device/protocol/kiosk-messages.js';
 
 /** A JPEG's first and last bytes: enough for the fleet to store and serve as image/jpeg. */
 export const FAKE_JPEG = Buffer.from([
@@ -72,11 +73,22 @@ export class FakeKioskPage {
     this.pendingTone = undefined;
   }
 
+  /** Send text as it is, e.g. a malformed message the daemon must drop. */
+  sendRaw(text: string): void {
+    this.socket?.send(text);
+  }
+
   private send(message: object): void {
     this.socket?.send(JSON.stringify(message));
   }
 
   private receive(message: Message): void {
+    // What the daemon sends must match the protocol the real page is built against.
+    const checked = daemonMessageSchema.safeParse(message);
+    if (!checked.success)
+      throw new Error(
+        `the daemon sent a ${message.type} message outside the protocol: ${describeIssues(checked.error).join('; ')}`,
+      );
     this.received.push(message);
     for (const waiter of [...this.waiters]) {
       if (waiter.match(message)) {

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Signal } from '../../../common/signal.js';
 import { parseDeviceConfig } from '../../../device/config/device-config.loader.js';
-import { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import {
   JanusError,
   JanusPort,
@@ -60,7 +60,7 @@ function setup() {
     trickle: vi.fn(async () => undefined),
   });
   const pageConnected = new Signal<void>('co');
-  const page = strictFake<KioskPageGateway>('KioskPageGateway', {
+  const page = strictFake<KioskPagePort>('KioskPagePort', {
     candidate: new Signal('c'),
     connection: new Signal('cs'),
     disconnected: new Signal('d'),

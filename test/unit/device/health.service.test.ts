@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Signal } from '../../../common/signal.js';
-import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import type { CameraPort } from '../../../device/ports/camera.port.js';
 import type { MicrophonePort } from '../../../device/ports/microphone.port.js';
 import type { SpeakerPort } from '../../../device/ports/speaker.port.js';
@@ -15,9 +15,9 @@ function make() {
     strictFake<CameraPort>('camera', { check: ok }),
     strictFake<MicrophonePort>('microphone', { check: ok }),
     strictFake<SpeakerPort>('speaker', { check: ok }),
-    strictFake<KioskPageGateway>('page', {
-      connected: new Signal<void>('t.connected') as KioskPageGateway['connected'],
-      disconnected: new Signal<void>('t.disconnected') as KioskPageGateway['disconnected'],
+    strictFake<KioskPagePort>('page', {
+      connected: new Signal<void>('t.connected') as KioskPagePort['connected'],
+      disconnected: new Signal<void>('t.disconnected') as KioskPagePort['disconnected'],
     }),
     new FakeClock(),
     strictFake<StoragePort>('storage', { check: async () => ({ status: 'ok' }) }),

@@ -12,7 +12,7 @@ import { Signal } from '../../../common/signal.js';
 import { UNENROLLED_IDENTITY } from '../../../device/config/config-layers.js';
 import { deviceConfigSchema, type DeviceConfig } from '../../../device/config/device-config.schema.js';
 import type { SessionSnapshot } from '../../../device/domain/class-session.machine.js';
-import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import {
   FleetError,
   type DeviceKeyPair,
@@ -220,7 +220,7 @@ function world(): World {
     // The kiosk's screen as JPEG bytes (SOI, then EOI and a marker byte, so it differs from the camera's).
     screenshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9, 0x01]),
   });
-  const page = strictFake<KioskPageGateway>('KioskPageGateway', {
+  const page = strictFake<KioskPagePort>('KioskPagePort', {
     requestSnapshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
   });
   const sut = new FleetClientService(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Signal } from '../../../common/signal.js';
 import type { SessionSnapshot } from '../../../device/domain/class-session.machine.js';
-import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import type { CameraPort } from '../../../device/ports/camera.port.js';
 import type { DeviceHealth } from '../../../device/ports/health.js';
 import type { JanusPort } from '../../../device/ports/janus.port.js';
@@ -47,9 +47,9 @@ function make(options: Options = {}) {
     strictFake<CameraPort>('camera', { check: async () => options.camera ?? OK('HD Pro Webcam C920') }),
     strictFake<MicrophonePort>('microphone', { check: async () => OK('USB PnP Sound Device') }),
     strictFake<SpeakerPort>('speaker', { check: async () => OK('vc4-hdmi-0') }),
-    strictFake<KioskPageGateway>('page', {
+    strictFake<KioskPagePort>('page', {
       isConnected: () => options.page ?? false,
-      media: media as unknown as KioskPageGateway['media'],
+      media: media as unknown as KioskPagePort['media'],
       requestSnapshot: options.snapshot ?? (async () => JPEG),
       requestTone: options.tone ?? (async () => undefined),
     }),
