@@ -1,3 +1,4 @@
+import { AdminApiClient } from './adapters/admin-api.http.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -66,39 +67,10 @@ function percent(value: string): number {
   return n;
 }
 
-/** An admin call to the fleet server; the server's own error message is shown on refusal. */
-async function adminCall(
-  fleet: string,
-  token: string | undefined,
-  method: string,
-  path: string,
-  body: string | ReadableStream | undefined,
-  contentType: string,
-): Promise<unknown> {
+/** The admin API client for `--fleet` and `--token` (or $CLASSBOX_FLEET_ADMIN_TOKEN). */
+function adminApi(fleet: string, token: string | undefined): AdminApiClient {
   if (!token) throw new Error('no admin token: pass --token or set CLASSBOX_FLEET_ADMIN_TOKEN');
-  const url = new URL(path, fleet.endsWith('/') ? fleet : `${fleet}/`);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
-      body,
-      duplex: 'half',
-    } as RequestInit);
-  } catch (error) {
-    throw new Error(`can't reach the fleet server at ${url.origin}`, { cause: error });
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { error: { message: string } }).error.message;
-    } catch {
-      // Not the server's JSON error: show the text as it came.
-    }
-    throw new Error(`the fleet server refused (${response.status}): ${message}`);
-  }
-  return text ? JSON.parse(text) : undefined;
+  return new AdminApiClient(fleet, token);
 }
 
 export function registerReleaseCommands(program: Command): void {
@@ -221,23 +193,13 @@ export function registerReleaseCommands(program: Command): void {
       try {
         const manifest = await readManifest(options.manifest);
         const signature = await readSignature(`${options.manifest}.sig`);
-        const created = (await adminCall(
-          options.fleet,
-          options.token,
-          'POST',
-          'api/v1/admin/releases',
-          JSON.stringify({ manifest, signature }),
-          'application/json',
-        )) as { version: string };
+        const api = adminApi(options.fleet, options.token);
+        const created = await api.createRelease(manifest, signature);
         const { createReadStream } = await import('node:fs');
         const { Readable } = await import('node:stream');
-        await adminCall(
-          options.fleet,
-          options.token,
-          'PUT',
-          `api/v1/admin/releases/${encodeURIComponent(created.version)}/payload`,
+        await api.uploadPayload(
+          created.version,
           Readable.toWeb(createReadStream(options.payload)) as ReadableStream,
-          'application/octet-stream',
         );
         process.stdout.write(`${created.version}\n`);
       } catch (error) {
@@ -272,20 +234,13 @@ export function registerReleaseCommands(program: Command): void {
         force?: boolean;
       }) => {
         try {
-          const rollout = await adminCall(
-            options.fleet,
-            options.token,
-            'POST',
-            `api/v1/admin/releases/${encodeURIComponent(options.release)}/rollouts`,
-            JSON.stringify({
-              channel: options.channel,
-              centre: options.centre,
-              device: options.device,
-              percent: options.percent,
-              force: options.force === true,
-            }),
-            'application/json',
-          );
+          const rollout = await adminApi(options.fleet, options.token).createRollout(options.release, {
+            channel: options.channel,
+            centre: options.centre,
+            device: options.device,
+            percent: options.percent,
+            force: options.force === true,
+          });
           process.stdout.write(`${JSON.stringify(rollout)}\n`);
         } catch (error) {
           fail('rollout', reason(error), 1);

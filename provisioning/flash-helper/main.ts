@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
+import { AdminApiClient, AdminApiError } from '../adapters/admin-api.http.js';
 import { parseDurationWithin, TOKEN_LIFETIME } from '../domain/duration.js';
 import { mintSeeds } from './batch.js';
 import { CentresCsvError, parseCentresCsv } from './centres-csv.js';
 import { enrolmentSeedSchema, type EnrolmentSeed } from './enrolment-seed.schema.js';
-import { FleetMintingClient, MintError } from './fleet-minting.client.js';
 import { labelSheetHtml, labelSheetText, labelsFor } from './label-sheet.js';
 import { findBootPartition, PARTITION_TABLE_BYTES, PartitionTableError } from './partition-table.js';
 
@@ -90,11 +90,7 @@ export async function main(argv: string[]): Promise<number> {
         const rows = parseCentresCsv(await readText(opts.csv, '--csv'));
         const adminToken = (await readText(opts.adminTokenFile, '--admin-token-file')).trim();
         if (adminToken === '') throw new InputError([`--admin-token-file: ${opts.adminTokenFile} is empty`]);
-        const minted = await mintSeeds(
-          new FleetMintingClient(opts.fleetUrl, adminToken),
-          rows,
-          expiresInSeconds,
-        );
+        const minted = await mintSeeds(new AdminApiClient(opts.fleetUrl, adminToken), rows, expiresInSeconds);
         const seedsDir = join(opts.out, 'seeds');
         await mkdir(seedsDir, { recursive: true, mode: 0o700 });
         for (const box of minted) {
@@ -131,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`flash: can't find the boot partition: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof MintError) {
+    if (error instanceof AdminApiError) {
       process.stderr.write(`flash: can't mint tokens [${error.code}]: ${error.message}\n`);
       return 1;
     }
