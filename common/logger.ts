@@ -1,13 +1,15 @@
 import type { LoggerService } from '@nestjs/common';
 import { pino, type Logger as PinoLogger, type LevelWithSilent } from 'pino';
 
-/** JSON lines on stdout: journald collects them on the box. */
-let root: PinoLogger = pino({
+const OPTIONS = {
   level: process.env.CLASSBOX_LOG_LEVEL ?? 'info',
   base: undefined,
   timestamp: pino.stdTimeFunctions.isoTime,
-  formatters: { level: (label) => ({ level: label }) },
-});
+  formatters: { level: (label: string) => ({ level: label }) },
+};
+
+/** JSON lines on stdout: journald collects them on the box. */
+let root: PinoLogger = pino(OPTIONS);
 
 export type Logger = PinoLogger;
 
@@ -18,6 +20,14 @@ export function configureLogging(level: LevelWithSilent): void {
 /** Replace the root logger (tests capture lines with a custom destination). */
 export function setRootLogger(logger: PinoLogger): void {
   root = logger;
+}
+
+/**
+ * The same JSON lines into a file instead of stdout (the demo keeps its terminal for people).
+ * Loggers made before the call keep writing where they did.
+ */
+export function logToFile(file: string): void {
+  root = pino({ ...OPTIONS, level: root.level }, pino.destination({ dest: file, mkdir: true, sync: true }));
 }
 
 /** One logger per class: `createLogger(ClassSessionService.name)`. */

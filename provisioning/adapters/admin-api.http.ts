@@ -2,9 +2,12 @@ import type { z } from 'zod';
 import { reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { mintedTokensSchema, type MintedTokens } from '../flash-helper/enrolment-seed.schema.js';
+import type { createCentreSchema } from '../protocol/admin-api.schema.js';
 import {
+  centreViewSchema,
   releaseViewSchema,
   rolloutViewSchema,
+  type CentreView,
   type ReleaseView,
   type RolloutView,
 } from '../protocol/admin-views.schema.js';
@@ -59,6 +62,10 @@ export class AdminApiClient {
       mintedTokensSchema,
       `centre ${centreId}`,
     );
+  }
+
+  createCentre(centre: z.input<typeof createCentreSchema>): Promise<CentreView> {
+    return this.call('POST', 'api/v1/admin/centres', json(centre), centreViewSchema, `centre ${centre.id}`);
   }
 
   createRelease(manifest: string, signature: unknown): Promise<ReleaseView> {
