@@ -10,17 +10,12 @@ import {
   releaseArchSchema,
   releaseKeyId,
   releaseManifestSchema,
-  releaseSignatureSchema,
   releaseVersion,
   signManifest,
   type ReleaseManifest,
 } from '../common/release-manifest.js';
 import { describeIssues } from '../common/zod-issues.js';
-import { FsReleaseFiles } from '../device/adapters/release-files.fs.js';
-import { updateCheckpoint } from '../device/adapters/update-checkpoint.js';
-import { FsUpdateState } from '../device/adapters/update-state.fs.js';
-import { UpdateError } from '../device/ports/update.port.js';
-import { ReleaseInstaller } from '../device/services/release-installer.js';
+import { readReleaseSignatureFile } from '../common/release-signature-file.js';
 import { buildRelease } from './adapters/release-bundle.fs.js';
 
 function fail(command: string, message: string, code = 2): void {
@@ -73,7 +68,8 @@ function adminApi(fleet: string, token: string | undefined): AdminApiClient {
   return new AdminApiClient(fleet, token);
 }
 
-export function registerReleaseCommands(program: Command): void {
+/** The IT side of `classbox release`; the box's own `install` and `recover` are added by device/. */
+export function registerReleaseCommands(program: Command): Command {
   const release = program
     .command('release')
     .description('software releases: build, sign, upload, roll out, install');
@@ -192,7 +188,7 @@ export function registerReleaseCommands(program: Command): void {
     .action(async (options: { fleet: string; token?: string; manifest: string; payload: string }) => {
       try {
         const manifest = await readManifest(options.manifest);
-        const signature = await readSignature(`${options.manifest}.sig`);
+        const signature = await readReleaseSignatureFile(`${options.manifest}.sig`);
         const api = adminApi(options.fleet, options.token);
         const created = await api.createRelease(manifest, signature);
         const { createReadStream } = await import('node:fs');
@@ -248,109 +244,5 @@ export function registerReleaseCommands(program: Command): void {
       },
     );
 
-  release
-    .command('install')
-    .description('install a release from files on this box (no restart): verify, unpack, switch current')
-    .option('--root <dir>', 'release tree', '/opt/classbox')
-    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
-    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
-    .option('--os-release <file>', 'os-release file to read VERSION_ID from', '/etc/os-release')
-    .requiredOption('--manifest <file>', 'manifest (its .sig beside it)')
-    .requiredOption('--payload <file>', 'payload tar.gz')
-    .action(
-      async (options: {
-        root: string;
-        stateDir: string;
-        keys: string;
-        osRelease: string;
-        manifest: string;
-        payload: string;
-      }) => {
-        const installer = localInstaller(options);
-        try {
-          await installer.recover(false);
-          const manifest = await readFile(options.manifest, 'utf8');
-          const signature = await readSignature(`${options.manifest}.sig`);
-          const parsedVersion = (JSON.parse(manifest) as { version?: unknown }).version;
-          const record = await installer.begin({
-            version: typeof parsedVersion === 'string' ? parsedVersion : '',
-            manifest,
-            signature,
-            source: { kind: 'file', path: options.payload },
-          });
-          await installer.continue(record, undefined);
-          process.stdout.write(`${record.version}\n`);
-        } catch (error) {
-          fail('install', reason(error), error instanceof UpdateError ? 2 : 1);
-          if (error instanceof UpdateError) process.stderr.write(`code: ${error.code}\n`);
-        }
-      },
-    );
-
-  release
-    .command('recover')
-    .description('what a starting daemon does: repair the release tree and judge a version on trial')
-    .option('--root <dir>', 'release tree', '/opt/classbox')
-    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
-    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
-    .option('--os-release <file>', 'os-release file', '/etc/os-release')
-    .option('--health-timeout <seconds>', 'trial length', whole, 300)
-    .action(
-      async (options: {
-        root: string;
-        stateDir: string;
-        keys: string;
-        osRelease: string;
-        healthTimeout: number;
-      }) => {
-        try {
-          const recovery = await localInstaller(options).recover(true);
-          process.stdout.write(`${JSON.stringify(recovery)}\n`);
-        } catch (error) {
-          fail('recover', reason(error), 1);
-        }
-      },
-    );
-}
-
-function localInstaller(options: {
-  root: string;
-  stateDir: string;
-  keys: string;
-  osRelease: string;
-  healthTimeout?: number;
-}): ReleaseInstaller {
-  return new ReleaseInstaller(
-    new FsReleaseFiles({
-      root: options.root,
-      trustedKeysDir: options.keys,
-      osReleaseFile: options.osRelease,
-    }),
-    undefined,
-    new FsUpdateState(options.stateDir),
-    {
-      healthTimeoutMs: (options.healthTimeout ?? 300) * 1000,
-      maxTrialStarts: 3,
-      marginBytes: 16 * 1024 * 1024,
-      now: () => Date.now(),
-      checkpoint: updateCheckpoint(process.env),
-    },
-  );
-}
-
-async function readSignature(file: string): Promise<unknown> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new UpdateError('E-UPDATE-SIGNATURE', `can't read the signature ${file}: ${reason(error)}`);
-  }
-  const parsed = releaseSignatureSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UpdateError(
-      'E-UPDATE-SIGNATURE',
-      `invalid signature ${file}: ${describeIssues(parsed.error).join('; ')}`,
-    );
-  }
-  return parsed.data;
+  return release;
 }
