@@ -24,79 +24,68 @@ function whole(value: string): number {
  * hand, by images/ scripts and the .deb's postinst), added to the `release` command of the IT tools.
  */
 export function registerBoxReleaseCommands(release: Command): void {
-  release
-    .command('install')
-    .description('install a release from files on this box (no restart): verify, unpack, switch current')
-    .option('--root <dir>', 'release tree', '/opt/classbox')
-    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
-    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
-    .option('--os-release <file>', 'os-release file to read VERSION_ID from', '/etc/os-release')
+  withBoxPaths(
+    release
+      .command('install')
+      .description('install a release from files on this box (no restart): verify, unpack, switch current'),
+  )
     .requiredOption('--manifest <file>', 'manifest (its .sig beside it)')
     .requiredOption('--payload <file>', 'payload tar.gz')
-    .action(
-      async (options: {
-        root: string;
-        stateDir: string;
-        keys: string;
-        osRelease: string;
-        manifest: string;
-        payload: string;
-      }) => {
-        const installer = localInstaller(options);
-        try {
-          await installer.recover(false);
-          const manifest = await readFile(options.manifest, 'utf8');
-          const signature = await readReleaseSignatureFile(`${options.manifest}.sig`);
-          const parsedVersion = (JSON.parse(manifest) as { version?: unknown }).version;
-          const record = await installer.begin({
-            version: typeof parsedVersion === 'string' ? parsedVersion : '',
-            manifest,
-            signature,
-            source: { kind: 'file', path: options.payload },
-          });
-          await installer.continue(record, undefined);
-          process.stdout.write(`${record.version}\n`);
-        } catch (error) {
-          const coded = error instanceof UpdateError || error instanceof ReleaseSignatureFileError;
-          fail('install', reason(error), coded ? 2 : 1);
-          if (coded) process.stderr.write(`code: ${error.code}\n`);
-        }
-      },
-    );
+    .action(async (options: BoxPaths & { manifest: string; payload: string }) => {
+      const installer = localInstaller(options);
+      try {
+        await installer.recover(false);
+        const manifest = await readFile(options.manifest, 'utf8');
+        const signature = await readReleaseSignatureFile(`${options.manifest}.sig`);
+        const parsedVersion = (JSON.parse(manifest) as { version?: unknown }).version;
+        const record = await installer.begin({
+          version: typeof parsedVersion === 'string' ? parsedVersion : '',
+          manifest,
+          signature,
+          source: { kind: 'file', path: options.payload },
+        });
+        await installer.continue(record, undefined);
+        process.stdout.write(`${record.version}\n`);
+      } catch (error) {
+        const coded = error instanceof UpdateError || error instanceof ReleaseSignatureFileError;
+        fail('install', reason(error), coded ? 2 : 1);
+        if (coded) process.stderr.write(`code: ${error.code}\n`);
+      }
+    });
 
-  release
-    .command('recover')
-    .description('what a starting daemon does: repair the release tree and judge a version on trial')
-    .option('--root <dir>', 'release tree', '/opt/classbox')
-    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
-    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
-    .option('--os-release <file>', 'os-release file', '/etc/os-release')
+  withBoxPaths(
+    release
+      .command('recover')
+      .description('what a starting daemon does: repair the release tree and judge a version on trial'),
+  )
     .option('--health-timeout <seconds>', 'trial length', whole, 300)
-    .action(
-      async (options: {
-        root: string;
-        stateDir: string;
-        keys: string;
-        osRelease: string;
-        healthTimeout: number;
-      }) => {
-        try {
-          const recovery = await localInstaller(options).recover(true);
-          process.stdout.write(`${JSON.stringify(recovery)}\n`);
-        } catch (error) {
-          fail('recover', reason(error), 1);
-        }
-      },
-    );
+    .action(async (options: BoxPaths & { healthTimeout: number }) => {
+      try {
+        const recovery = await localInstaller(options).recover(true);
+        process.stdout.write(`${JSON.stringify(recovery)}\n`);
+      } catch (error) {
+        fail('recover', reason(error), 1);
+      }
+    });
 }
 
-function localInstaller(options: {
+/** Where a box keeps its releases, state, keys and OS version: the defaults are the installed box's. */
+interface BoxPaths {
   root: string;
   stateDir: string;
   keys: string;
   osRelease: string;
-  healthTimeout?: number;
-}): ReleaseInstaller {
+}
+
+function withBoxPaths(command: Command): Command {
+  return command
+    .option('--root <dir>', 'release tree', '/opt/classbox')
+    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
+    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
+    .option('--os-release <file>', 'os-release file to read VERSION_ID from', '/etc/os-release');
+}
+
+function localInstaller(options: BoxPaths & { healthTimeout?: number }): ReleaseInstaller {
   return new ReleaseInstaller(
     new FsReleaseFiles({
       root: options.root,

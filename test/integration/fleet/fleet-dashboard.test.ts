@@ -117,7 +117,7 @@ describe.skipIf(!hasChromium())('fleet dashboard in Chromium', () => {
   });
 
   it('shows a health problem', async () => {
-    (box.daemon.app.get(CameraPort) as SimCamera).unplug();
+    (box.daemon.app.get(CameraPort) as SimCamera).simulatePlugged(false);
     await box.daemon.app.get(HealthService).checkDevices();
     await box.fleet.tick();
     await page.reload();
