@@ -12,7 +12,14 @@ const COMMAND_SETS: Record<string, () => Promise<Register>> = {
   doctor: async () => (await import('../device/doctor.command.js')).registerDoctorCommands,
   demo: async () => (await import('../device/demo.command.js')).registerDemoCommands,
   fleet: async () => (await import('../provisioning/fleet.command.js')).registerFleetCommands,
-  release: async () => (await import('../provisioning/release.command.js')).registerReleaseCommands,
+  // IT's release tools and the box's own install/recover, under one `release` command.
+  release: async () => {
+    const [it, box] = await Promise.all([
+      import('../provisioning/release.command.js'),
+      import('../device/release.command.js'),
+    ]);
+    return (program) => box.registerBoxReleaseCommands(it.registerReleaseCommands(program));
+  },
 };
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 bad usage or bad config. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { deviceHealthSchema } from './device-health.js';
 import { mediaStatusSchema } from './media-report.js';
 import { updateOfferSchema, updateReportSchema } from './release-manifest.js';
 
@@ -172,24 +173,20 @@ export const enrolResponseSchema = z.object({
 });
 export type EnrolResponse = z.output<typeof enrolResponseSchema>;
 
-const healthEntry = z.strictObject({
-  status: z.enum(['ok', 'missing', 'error']),
-  code: z.string().max(64).optional(),
-  detail: z.string().max(500).optional(),
-});
-
 export const sessionStateSchema = z.enum(['idle', 'joining', 'live', 'leaving', 'reconnecting', 'error']);
 
 export const heartbeatSchema = z.strictObject({
   state: sessionStateSchema,
   health: z
-    .record(z.string().max(32), healthEntry)
+    .record(z.string().max(32), deviceHealthSchema)
     .refine((h) => Object.keys(h).length <= 16, 'at most 16 entries'),
   version: z.string().min(1).max(64),
+  /** Absent when the box could not read it: an unknown uptime is not a reboot. */
   uptimeSec: z
     .number()
     .nonnegative()
-    .max(10 * 365 * 24 * 3600),
+    .max(10 * 365 * 24 * 3600)
+    .optional(),
   temperatureC: z.number().min(-50).max(150).optional(),
   /** The board model (`/proc/device-tree/model`), absent on a PC. */
   board: z.string().max(128).optional(),

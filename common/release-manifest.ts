@@ -25,6 +25,14 @@ export function compareReleaseVersions(a: string, b: string): number {
   return semver.compare(a, b);
 }
 
+/** The highest of some versions, by `compareReleaseVersions`; what is not a release version is passed over. */
+export function highestReleaseVersion(versions: readonly (string | undefined | null)[]): string | undefined {
+  return versions
+    .filter((v): v is string => typeof v === 'string' && semver.valid(v) === v)
+    .sort(compareReleaseVersions)
+    .at(-1);
+}
+
 export const releaseArchSchema = z.enum(['arm64', 'x64', 'arm']);
 
 export const releaseManifestSchema = z.strictObject({

@@ -24,6 +24,7 @@ import { CameraController } from './controllers/camera.controller.js';
 import { SimController } from './controllers/sim.controller.js';
 import { StatusController } from './controllers/status.controller.js';
 import { KioskPageGateway } from './gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from './ports/kiosk-page.port.js';
 import { BoardPort } from './ports/board.port.js';
 import { CameraPort } from './ports/camera.port.js';
 import { ClockPort } from './ports/clock.port.js';
@@ -165,7 +166,7 @@ export class DeviceModule {
         { provide: ProcessPort, useClass: NodeProcesses },
         { provide: NetworkPort, useClass: TcpNetwork },
         ...hardwareAdapters(config),
-        KioskPageGateway,
+        { provide: KioskPagePort, useClass: KioskPageGateway },
         MetricsService,
         HealthService,
         MuteService,

@@ -103,6 +103,8 @@ done
 find "$app/dist" -name '*.map' -delete
 mkdir -p -- "$app/docs"
 if [[ -d "$repo/docs" ]]; then cp -a -- "$repo/docs/." "$app/docs/"; fi
+# The same closure as an OTA bundle (`productionDependencies` in provisioning/adapters/release-bundle.fs.ts asks
+# npm for it with `npm query .prod`); test/integration/packaging/deb-package.test.ts checks the two agree.
 log "Installing production dependencies (npm ci --omit=dev)"
 (cd "$app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --prefer-offline --loglevel=error)
 

@@ -6,7 +6,7 @@ import { writeSeedFiles } from './adapters/seed-files.fs.js';
 import { readReleaseKeys } from './adapters/release-keys.fs.js';
 import { describeLocation, openFleetDatabase, type FleetDb } from './db/database.js';
 import { parseTrustProxy } from './domain/trust-proxy.js';
-import { parseDuration } from './domain/duration.js';
+import { parseDurationWithin, TOKEN_LIFETIME } from './domain/duration.js';
 import { FleetApiError } from './fleet-errors.js';
 import { FleetRepository } from './repositories/fleet.repository.js';
 import { AdminAuthService, generateAdminToken } from './services/admin-auth.service.js';
@@ -31,12 +31,21 @@ function positive(value: string): number {
   return n;
 }
 
-function duration(value: string): number {
-  const seconds = parseDuration(value);
-  if (seconds === undefined)
-    throw new InvalidArgumentError('expected a duration such as 90s, 30m, 12h, 7d or 2w');
-  return seconds;
+/** A commander parser for a duration within bounds (the same rules as `flash --expires-in`). */
+function durationWithin(bounds: { minSeconds: number; maxSeconds: number }): (value: string) => number {
+  return (value) => {
+    try {
+      return parseDurationWithin(value, bounds);
+    } catch (error) {
+      throw new InvalidArgumentError((error as Error).message);
+    }
+  };
 }
+
+/** Shorter than a few heartbeats would mark healthy boxes offline. */
+const OFFLINE_AFTER = { minSeconds: 10, maxSeconds: 7 * 86_400 };
+/** An admin credential lives 1 minute to 5 years (`createAdminSchema`). */
+const ADMIN_LIFETIME = { minSeconds: 60, maxSeconds: 5 * 365 * 86_400 };
 
 function trustProxy(value: string): readonly string[] | number {
   const parsed = parseTrustProxy(value);
@@ -154,7 +163,12 @@ export function registerFleetCommands(program: Command): void {
     .option('--port <port>', 'TCP port', port, DEFAULT_PORT)
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--public-url <url>', 'URL the boxes reach this server at (written into enrolment files)')
-    .option('--offline-after <duration>', 'a box without heartbeat for this long is offline', duration, 90)
+    .option(
+      '--offline-after <duration>',
+      'a box without heartbeat for this long is offline',
+      durationWithin(OFFLINE_AFTER),
+      90,
+    )
     .option(
       '--enrol-per-minute <n>',
       'enrolment attempts allowed per client address per minute',
@@ -254,7 +268,11 @@ export function registerFleetCommands(program: Command): void {
     .description('create an admin credential and print its bearer token (shown only this once)')
     .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
     .requiredOption('--name <name>', 'who or what the credential is for, e.g. "it" or "flash-tool"')
-    .option('--expires <duration>', 'valid for this long, e.g. 90d (default: until revoked)', duration)
+    .option(
+      '--expires <duration>',
+      'valid for this long, e.g. 90d (default: until revoked)',
+      durationWithin(ADMIN_LIFETIME),
+    )
     .action(async (options: { db: string; name: string; expires?: number }) => {
       await withDatabase('admin create', options.db, async (db) => {
         let token = '';
@@ -361,7 +379,12 @@ export function registerFleetCommands(program: Command): void {
     .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
     .requiredOption('--centre <id>', 'the centre the boxes belong to')
     .option('--count <n>', 'how many boxes', positive, 1)
-    .option('--expires <duration>', 'how long the tokens stay valid, e.g. 7d', duration, 7 * 86_400)
+    .option(
+      '--expires <duration>',
+      'how long the tokens stay valid, e.g. 7d or 2w',
+      durationWithin(TOKEN_LIFETIME),
+      7 * 86_400,
+    )
     .option('--device-id <id>', 'name the box (repeat for several; default <centre>-01, -02, …)', collect)
     .option(
       '--fleet-url <url>',

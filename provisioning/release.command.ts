@@ -1,3 +1,4 @@
+import { AdminApiClient } from './adapters/admin-api.http.js';
 import { InvalidArgumentError, type Command } from 'commander';
 import { generateKeyPairSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -9,17 +10,12 @@ import {
   releaseArchSchema,
   releaseKeyId,
   releaseManifestSchema,
-  releaseSignatureSchema,
   releaseVersion,
   signManifest,
   type ReleaseManifest,
 } from '../common/release-manifest.js';
 import { describeIssues } from '../common/zod-issues.js';
-import { FsReleaseFiles } from '../device/adapters/release-files.fs.js';
-import { updateCheckpoint } from '../device/adapters/update-checkpoint.js';
-import { FsUpdateState } from '../device/adapters/update-state.fs.js';
-import { UpdateError } from '../device/ports/update.port.js';
-import { ReleaseInstaller } from '../device/services/release-installer.js';
+import { readReleaseSignatureFile } from '../common/release-signature-file.js';
 import { buildRelease } from './adapters/release-bundle.fs.js';
 
 function fail(command: string, message: string, code = 2): void {
@@ -66,42 +62,14 @@ function percent(value: string): number {
   return n;
 }
 
-/** An admin call to the fleet server; the server's own error message is shown on refusal. */
-async function adminCall(
-  fleet: string,
-  token: string | undefined,
-  method: string,
-  path: string,
-  body: string | ReadableStream | undefined,
-  contentType: string,
-): Promise<unknown> {
+/** The admin API client for `--fleet` and `--token` (or $CLASSBOX_FLEET_ADMIN_TOKEN). */
+function adminApi(fleet: string, token: string | undefined): AdminApiClient {
   if (!token) throw new Error('no admin token: pass --token or set CLASSBOX_FLEET_ADMIN_TOKEN');
-  const url = new URL(path, fleet.endsWith('/') ? fleet : `${fleet}/`);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': contentType },
-      body,
-      duplex: 'half',
-    } as RequestInit);
-  } catch (error) {
-    throw new Error(`can't reach the fleet server at ${url.origin}`, { cause: error });
-  }
-  const text = await response.text();
-  if (!response.ok) {
-    let message = text;
-    try {
-      message = (JSON.parse(text) as { error: { message: string } }).error.message;
-    } catch {
-      // Not the server's JSON error: show the text as it came.
-    }
-    throw new Error(`the fleet server refused (${response.status}): ${message}`);
-  }
-  return text ? JSON.parse(text) : undefined;
+  return new AdminApiClient(fleet, token);
 }
 
-export function registerReleaseCommands(program: Command): void {
+/** The IT side of `classbox release`; the box's own `install` and `recover` are added by device/. */
+export function registerReleaseCommands(program: Command): Command {
   const release = program
     .command('release')
     .description('software releases: build, sign, upload, roll out, install');
@@ -220,24 +188,14 @@ export function registerReleaseCommands(program: Command): void {
     .action(async (options: { fleet: string; token?: string; manifest: string; payload: string }) => {
       try {
         const manifest = await readManifest(options.manifest);
-        const signature = await readSignature(`${options.manifest}.sig`);
-        const created = (await adminCall(
-          options.fleet,
-          options.token,
-          'POST',
-          'api/v1/admin/releases',
-          JSON.stringify({ manifest, signature }),
-          'application/json',
-        )) as { version: string };
+        const signature = await readReleaseSignatureFile(`${options.manifest}.sig`);
+        const api = adminApi(options.fleet, options.token);
+        const created = await api.createRelease(manifest, signature);
         const { createReadStream } = await import('node:fs');
         const { Readable } = await import('node:stream');
-        await adminCall(
-          options.fleet,
-          options.token,
-          'PUT',
-          `api/v1/admin/releases/${encodeURIComponent(created.version)}/payload`,
+        await api.uploadPayload(
+          created.version,
           Readable.toWeb(createReadStream(options.payload)) as ReadableStream,
-          'application/octet-stream',
         );
         process.stdout.write(`${created.version}\n`);
       } catch (error) {
@@ -272,20 +230,13 @@ export function registerReleaseCommands(program: Command): void {
         force?: boolean;
       }) => {
         try {
-          const rollout = await adminCall(
-            options.fleet,
-            options.token,
-            'POST',
-            `api/v1/admin/releases/${encodeURIComponent(options.release)}/rollouts`,
-            JSON.stringify({
-              channel: options.channel,
-              centre: options.centre,
-              device: options.device,
-              percent: options.percent,
-              force: options.force === true,
-            }),
-            'application/json',
-          );
+          const rollout = await adminApi(options.fleet, options.token).createRollout(options.release, {
+            channel: options.channel,
+            centre: options.centre,
+            device: options.device,
+            percent: options.percent,
+            force: options.force === true,
+          });
           process.stdout.write(`${JSON.stringify(rollout)}\n`);
         } catch (error) {
           fail('rollout', reason(error), 1);
@@ -293,109 +244,5 @@ export function registerReleaseCommands(program: Command): void {
       },
     );
 
-  release
-    .command('install')
-    .description('install a release from files on this box (no restart): verify, unpack, switch current')
-    .option('--root <dir>', 'release tree', '/opt/classbox')
-    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
-    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
-    .option('--os-release <file>', 'os-release file to read VERSION_ID from', '/etc/os-release')
-    .requiredOption('--manifest <file>', 'manifest (its .sig beside it)')
-    .requiredOption('--payload <file>', 'payload tar.gz')
-    .action(
-      async (options: {
-        root: string;
-        stateDir: string;
-        keys: string;
-        osRelease: string;
-        manifest: string;
-        payload: string;
-      }) => {
-        const installer = localInstaller(options);
-        try {
-          await installer.recover(false);
-          const manifest = await readFile(options.manifest, 'utf8');
-          const signature = await readSignature(`${options.manifest}.sig`);
-          const parsedVersion = (JSON.parse(manifest) as { version?: unknown }).version;
-          const record = await installer.begin({
-            version: typeof parsedVersion === 'string' ? parsedVersion : '',
-            manifest,
-            signature,
-            source: { kind: 'file', path: options.payload },
-          });
-          await installer.continue(record, undefined);
-          process.stdout.write(`${record.version}\n`);
-        } catch (error) {
-          fail('install', reason(error), error instanceof UpdateError ? 2 : 1);
-          if (error instanceof UpdateError) process.stderr.write(`code: ${error.code}\n`);
-        }
-      },
-    );
-
-  release
-    .command('recover')
-    .description('what a starting daemon does: repair the release tree and judge a version on trial')
-    .option('--root <dir>', 'release tree', '/opt/classbox')
-    .option('--state-dir <dir>', 'box state folder', '/var/lib/classbox')
-    .option('--keys <dir>', 'trusted release public keys', '/etc/classbox/release-keys')
-    .option('--os-release <file>', 'os-release file', '/etc/os-release')
-    .option('--health-timeout <seconds>', 'trial length', whole, 300)
-    .action(
-      async (options: {
-        root: string;
-        stateDir: string;
-        keys: string;
-        osRelease: string;
-        healthTimeout: number;
-      }) => {
-        try {
-          const recovery = await localInstaller(options).recover(true);
-          process.stdout.write(`${JSON.stringify(recovery)}\n`);
-        } catch (error) {
-          fail('recover', reason(error), 1);
-        }
-      },
-    );
-}
-
-function localInstaller(options: {
-  root: string;
-  stateDir: string;
-  keys: string;
-  osRelease: string;
-  healthTimeout?: number;
-}): ReleaseInstaller {
-  return new ReleaseInstaller(
-    new FsReleaseFiles({
-      root: options.root,
-      trustedKeysDir: options.keys,
-      osReleaseFile: options.osRelease,
-    }),
-    undefined,
-    new FsUpdateState(options.stateDir),
-    {
-      healthTimeoutMs: (options.healthTimeout ?? 300) * 1000,
-      maxTrialStarts: 3,
-      marginBytes: 16 * 1024 * 1024,
-      now: () => Date.now(),
-      checkpoint: updateCheckpoint(process.env),
-    },
-  );
-}
-
-async function readSignature(file: string): Promise<unknown> {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(await readFile(file, 'utf8'));
-  } catch (error) {
-    throw new UpdateError('E-UPDATE-SIGNATURE', `can't read the signature ${file}: ${reason(error)}`);
-  }
-  const parsed = releaseSignatureSchema.safeParse(raw);
-  if (!parsed.success) {
-    throw new UpdateError(
-      'E-UPDATE-SIGNATURE',
-      `invalid signature ${file}: ${describeIssues(parsed.error).join('; ')}`,
-    );
-  }
-  return parsed.data;
+  return release;
 }

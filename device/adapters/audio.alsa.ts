@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { reason } from '../../common/errors.js';
-import { createLogger } from '../../common/logger.js';
+import { createLogger, type Logger } from '../../common/logger.js';
 import {
   alsaAddress,
   chooseAudio,
@@ -49,6 +49,34 @@ interface AudioCheck {
   readonly found: AudioDeviceInfo | undefined;
 }
 
+/** The microphone's and the speaker's common part: finds the device, logs when it changes. */
+class AlsaDeviceWatch {
+  private readonly log: Logger;
+  private found: AudioDeviceInfo | undefined;
+
+  constructor(
+    private readonly devices: AlsaDevices,
+    private readonly direction: AudioDirection,
+    private readonly fragment: string | undefined,
+    private readonly what: 'microphone' | 'speaker',
+    owner: string,
+  ) {
+    this.log = createLogger(owner);
+  }
+
+  async check(): Promise<DeviceHealth> {
+    const { health, found } = await checkAudio(this.devices, this.direction, this.fragment, this.what);
+    if (found && found.alsa !== this.found?.alsa)
+      this.log.info(`Found ${this.what} name="${found.name}" alsa=${found.alsa}`);
+    this.found = found;
+    return health;
+  }
+
+  current(): AudioDeviceInfo | undefined {
+    return this.found;
+  }
+}
+
 async function checkAudio(
   devices: AlsaDevices,
   direction: AudioDirection,
@@ -81,50 +109,34 @@ async function checkAudio(
 
 /** The microphone: a capture device, by configured name or the first one. */
 export class AlsaMicrophone extends MicrophonePort {
-  private readonly log = createLogger(AlsaMicrophone.name);
-  private found: AudioDeviceInfo | undefined;
+  private readonly watch: AlsaDeviceWatch;
 
-  constructor(
-    private readonly devices: AlsaDevices,
-    private readonly fragment: string | undefined,
-  ) {
+  constructor(devices: AlsaDevices, fragment: string | undefined) {
     super();
+    this.watch = new AlsaDeviceWatch(devices, 'capture', fragment, 'microphone', AlsaMicrophone.name);
   }
 
-  async check(): Promise<DeviceHealth> {
-    const { health, found } = await checkAudio(this.devices, 'capture', this.fragment, 'microphone');
-    if (found && found.alsa !== this.found?.alsa)
-      this.log.info(`Found microphone name="${found.name}" alsa=${found.alsa}`);
-    this.found = found;
-    return health;
+  check(): Promise<DeviceHealth> {
+    return this.watch.check();
   }
-
   current(): AudioDeviceInfo | undefined {
-    return this.found;
+    return this.watch.current();
   }
 }
 
 /** The speaker: a playback device by configured name ("hdmi", "usb", …), else the first HDMI output. */
 export class AlsaSpeaker extends SpeakerPort {
-  private readonly log = createLogger(AlsaSpeaker.name);
-  private found: AudioDeviceInfo | undefined;
+  private readonly watch: AlsaDeviceWatch;
 
-  constructor(
-    private readonly devices: AlsaDevices,
-    private readonly fragment: string | undefined,
-  ) {
+  constructor(devices: AlsaDevices, fragment: string | undefined) {
     super();
+    this.watch = new AlsaDeviceWatch(devices, 'playback', fragment, 'speaker', AlsaSpeaker.name);
   }
 
-  async check(): Promise<DeviceHealth> {
-    const { health, found } = await checkAudio(this.devices, 'playback', this.fragment, 'speaker');
-    if (found && found.alsa !== this.found?.alsa)
-      this.log.info(`Found speaker name="${found.name}" alsa=${found.alsa}`);
-    this.found = found;
-    return health;
+  check(): Promise<DeviceHealth> {
+    return this.watch.check();
   }
-
   current(): AudioDeviceInfo | undefined {
-    return this.found;
+    return this.watch.current();
   }
 }

@@ -21,12 +21,6 @@ export class SimCamera extends CameraPort {
   async ensureStarted(): Promise<void> {}
   async ensureStopped(): Promise<void> {}
 
-  unplug(): void {
-    this.plugged = false;
-  }
-  plug(): void {
-    this.plugged = true;
-  }
   override simulatePlugged(plugged: boolean): void {
     this.plugged = plugged;
   }

@@ -19,12 +19,6 @@ export class SimMicrophone extends MicrophonePort {
   current(): AudioDeviceInfo | undefined {
     return this.plugged ? FAKE_MICROPHONE : undefined;
   }
-  unplug(): void {
-    this.plugged = false;
-  }
-  plug(): void {
-    this.plugged = true;
-  }
   override simulatePlugged(plugged: boolean): void {
     this.plugged = plugged;
   }

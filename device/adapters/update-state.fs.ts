@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import { createLogger } from '../../common/logger.js';
 import { describeIssues } from '../../common/zod-issues.js';
-import semver from 'semver';
+import { highestReleaseVersion } from '../../common/release-manifest.js';
 import {
   trialRecordSchema,
   updateFloorSchema,
@@ -59,7 +59,7 @@ export class FsUpdateState extends UpdateStatePort {
   }
   async raiseFloor(version: string): Promise<void> {
     const floor = await this.readFloor();
-    if (floor !== undefined && semver.valid(floor) === floor && !semver.gt(version, floor)) return;
+    if (highestReleaseVersion([floor, version]) !== version) return;
     await this.write('floor.json', { highest: version });
   }
 

@@ -3,6 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { reason } from '../../common/errors.js';
+import { logToFile } from '../../common/logger.js';
+import { AdminApiClient } from '../../provisioning/adapters/admin-api.http.js';
+import type { EnrolmentSeed } from '../../common/fleet-protocol.js';
 import { startFleetServer } from '../../provisioning/fleet-server.js';
 import { generateAdminToken } from '../../provisioning/services/admin-auth.service.js';
 import { loadDeviceConfig } from '../config/device-config.loader.js';
@@ -44,6 +47,10 @@ export async function runDemo(
   let daemon: RunningDaemon;
   let janus: JanusServer;
   let dashboard: string;
+  // The terminal is for the summary and the keys; the JSON logs of the box and the fleet go to a file.
+  const logFile = join(tmpdir(), `classbox-demo-${new Date().toISOString().replace(/[:.]/g, '-')}.log`);
+  logToFile(logFile);
+  say(`Logs go to ${logFile}`);
   try {
     say('Starting Janus (videoroom) …');
     janus = new JanusServer({
@@ -102,9 +109,10 @@ classbox demo is running.
                          (open it in a browser on this machine to join the class with your camera)
   The IT dashboard:      ${dashboard}
   Janus:                 ${janus.url}${janus.usesNetns ? ' (in its own network namespace)' : ''}
+  Logs (JSON lines):     ${logFile}
 ${HELP}`);
   } catch (error) {
-    say(`Can't start the demo: ${reason(error)}`);
+    say(`Can't start the demo: ${reason(error)} (the logs are in ${logFile})`);
     await stopAll();
     return 1;
   }
@@ -189,30 +197,22 @@ async function prepareEnrolment(
   adminToken: string,
   janusUrl: string,
   options: DemoOptions,
-): Promise<unknown> {
-  const admin = async (path: string, body: unknown): Promise<unknown> => {
-    const res = await fetch(`${fleetUrl}${path}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`fleet server refused ${path}: ${res.status} ${await res.text()}`);
-    return res.json();
-  };
+): Promise<EnrolmentSeed> {
+  const admin = new AdminApiClient(fleetUrl, adminToken);
   const now = new Date();
   const weekday = ((now.getDay() + 6) % 7) + 1;
-  await admin('/api/v1/admin/centres', {
+  await admin.createCentre({
     id: 'demo-centre',
     name: '示范教学点 Demo centre',
     region: '江西 Jiangxi',
     room: { janusUrl, room: options.room },
     timetable: [{ title: '示范课 Demo lesson', weekday, start: '23:00', end: '23:45' }],
   });
-  const minted = (await admin('/api/v1/admin/centres/demo-centre/enrolment-tokens', {
+  const minted = await admin.mintTokens('demo-centre', {
     count: 1,
     expiresInSeconds: 3600,
     deviceIds: ['demo-box'],
     displayNames: [options.displayName],
-  })) as { tokens: { seed: unknown }[] };
+  });
   return minted.tokens[0]!.seed;
 }

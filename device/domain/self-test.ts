@@ -5,12 +5,13 @@
 export const SELF_TEST_CHECKS = ['camera', 'microphone', 'speaker', 'network', 'server'] as const;
 export type SelfTestCheck = (typeof SELF_TEST_CHECKS)[number];
 
-export type SelfTestStatus = 'running' | 'ok' | 'failed';
+/** `unchecked`: the device is there, but the screen could not try it (no kiosk page). */
+export type SelfTestStatus = 'running' | 'ok' | 'failed' | 'unchecked';
 
 export interface SelfTestResult {
   readonly check: SelfTestCheck;
   readonly status: SelfTestStatus;
-  /** When failed: a fault code (see fault-catalog.ts) and what went wrong; when ok: what was found. */
+  /** When failed: a fault code (see fault-catalog.ts) and what went wrong; when ok or unchecked: what was found. */
   readonly code?: string;
   readonly detail?: string;
 }

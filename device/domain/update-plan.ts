@@ -1,6 +1,11 @@
 import semver from 'semver';
 import { z } from 'zod';
-import { releaseSignatureSchema, type ReleaseManifest } from '../../common/release-manifest.js';
+import {
+  compareReleaseVersions,
+  highestReleaseVersion,
+  releaseSignatureSchema,
+  type ReleaseManifest,
+} from '../../common/release-manifest.js';
 
 /**
  * The update's pure rules: which release a box may take, when, and what the steps are. The
@@ -108,11 +113,8 @@ export function downgradeRefusal(
   manifest: Pick<ReleaseManifest, 'version' | 'allowRollback'>,
   highest: readonly (string | undefined | null)[],
 ): Refusal | undefined {
-  const floor = highest
-    .filter((v): v is string => typeof v === 'string' && semver.valid(v) === v)
-    .sort(semver.compare)
-    .at(-1);
-  if (floor === undefined || !semver.lt(manifest.version, floor)) return undefined;
+  const floor = highestReleaseVersion(highest);
+  if (floor === undefined || compareReleaseVersions(manifest.version, floor) >= 0) return undefined;
   if (manifest.allowRollback === true) return undefined;
   return {
     code: 'E-UPDATE-DOWNGRADE',

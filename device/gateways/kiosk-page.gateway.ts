@@ -5,20 +5,13 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { Signal } from '../../common/signal.js';
 import { describeIssues } from '../../common/zod-issues.js';
-import type { IceCandidate, Jsep } from '../ports/janus.port.js';
+import type { Jsep } from '../ports/janus.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
+import { KioskPageError, KioskPagePort, type PageMessageOf } from '../ports/kiosk-page.port.js';
 import { pageMessageSchema, type DaemonMessage, type PageMessage } from '../protocol/kiosk-messages.js';
 
-export class KioskPageError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'KioskPageError';
-  }
-}
-
-type MessageOf<T extends PageMessage['type']> = Extract<PageMessage, { type: T }>;
+type MessageOf<T extends PageMessage['type']> = PageMessageOf<T>;
 
 const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 
@@ -29,11 +22,14 @@ type RequestBody =
   | { action: 'speaker.tone'; hz: number; ms: number };
 
 /**
- * The loopback WebSocket to the kiosk page (`/ws`). One page at a time: a newer
+ * The kiosk page port's adapter: the loopback WebSocket to the page (`/ws`). One page at a time: a newer
  * connection replaces the older one (a relaunched Chromium reconnects before the old socket times out).
  */
 @Injectable()
-export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class KioskPageGateway
+  extends KioskPagePort
+  implements OnApplicationBootstrap, BeforeApplicationShutdown
+{
   private readonly log = createLogger(KioskPageGateway.name);
   private wss: WebSocketServer | undefined;
   private socket: WebSocket | undefined;
@@ -47,18 +43,12 @@ export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicati
     this.handleUpgrade(req, socket, head);
   private server: Server | undefined;
 
-  readonly connected = new Signal<void>('page.connected');
-  readonly disconnected = new Signal<void>('page.disconnected');
-  readonly candidate = new Signal<MessageOf<'candidate'>>('page.candidate');
-  readonly media = new Signal<MessageOf<'media'>>('page.media');
-  readonly connection = new Signal<MessageOf<'connection'>>('page.connection');
-  readonly stats = new Signal<MessageOf<'stats'>>('page.stats');
-  readonly mediaStats = new Signal<MessageOf<'media.stats'>>('page.mediaStats');
-
   constructor(
     private readonly adapterHost: HttpAdapterHost,
     private readonly clock: ClockPort,
-  ) {}
+  ) {
+    super();
+  }
 
   onApplicationBootstrap(): void {
     this.server = this.adapterHost.httpAdapter.getHttpServer() as Server;
@@ -233,5 +223,3 @@ export class KioskPageGateway implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 }
-
-export type { IceCandidate };

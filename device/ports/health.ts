@@ -1,11 +1,6 @@
-/** How one peripheral is doing, as shown on the idle screen and in /api/status. */
-export interface DeviceHealth {
-  readonly status: 'ok' | 'missing' | 'error';
-  /** Stable code for IT when not ok, e.g. `E-CAMERA-MISSING`. */
-  readonly code?: string;
-  /** Plain detail (the device's name, what failed). */
-  readonly detail?: string;
-}
+import type { DeviceHealth } from '../../common/device-health.js';
+
+export type { DeviceHealth } from '../../common/device-health.js';
 
 export const HEALTH_OK: DeviceHealth = { status: 'ok' };
 

@@ -1,12 +1,17 @@
 import { z } from 'zod';
+import { deviceHealthSchema } from '../../common/device-health.js';
 import { mediaStatsMessageSchema } from './media-stats.js';
 
 /**
- * The loopback WebSocket between the daemon and its kiosk page. The daemon validates
- * everything the page sends; the page trusts nothing it did not ask for.
+ * The loopback WebSocket between the daemon and its kiosk page, both ways as schemas and the types
+ * derived from them. The daemon validates everything the page sends (`pageMessageSchema`); what the
+ * daemon sends (`daemonMessageSchema`) is checked by the tests' fake page, so the page (which bundles
+ * only the types, not zod) can rely on it.
  */
 
 const jsep = z.strictObject({ type: z.enum(['offer', 'answer']), sdp: z.string().min(1).max(200_000) });
+const offer = z.strictObject({ type: z.literal('offer'), sdp: z.string().min(1).max(200_000) });
+const answer = z.strictObject({ type: z.literal('answer'), sdp: z.string().min(1).max(200_000) });
 const candidate = z.object({
   candidate: z.string().max(2000),
   sdpMid: z.string().max(64).nullish(),
@@ -55,106 +60,137 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
 ]);
 export type PageMessage = z.output<typeof pageMessageSchema>;
 
-export interface RemoteFeedView {
-  readonly feed: string;
-  readonly display: string;
-}
+export const remoteFeedViewSchema = z.strictObject({ feed: z.string(), display: z.string() });
+export type RemoteFeedView = z.output<typeof remoteFeedViewSchema>;
 
-export interface HealthView {
-  readonly [device: string]: { status: 'ok' | 'missing' | 'error'; code?: string; detail?: string };
-}
+/** Each peripheral's health, as the daemon keeps it (`HealthService`). */
+export const healthViewSchema = z.record(z.string(), deviceHealthSchema);
+export type HealthView = z.output<typeof healthViewSchema>;
+
+export const sessionStateViewSchema = z.enum(['idle', 'joining', 'live', 'leaving', 'reconnecting', 'error']);
+
+/** `unchecked`: the device is there, but the screen could not try it (no kiosk page). */
+export const selfTestStatusSchema = z.enum(['running', 'ok', 'failed', 'unchecked']);
 
 /** Everything the page needs to draw the current screen. */
-export interface ScreenState {
-  readonly state: 'idle' | 'joining' | 'live' | 'leaving' | 'reconnecting' | 'error';
-  readonly displayName: string;
-  readonly centreName?: string;
-  readonly room?: number;
-  readonly configured: boolean;
+export const screenStateSchema = z.strictObject({
+  state: sessionStateViewSchema,
+  displayName: z.string(),
+  centreName: z.string().optional(),
+  room: z.int().optional(),
+  configured: z.boolean(),
   /** False on a fleet box that has neither enrolled nor a seed to enrol with (E-NOT-ENROLLED). */
-  readonly enrolled: boolean;
-  readonly muted: boolean;
-  readonly remoteFeeds: readonly RemoteFeedView[];
-  readonly health: HealthView;
-  readonly errorCode?: string;
+  enrolled: z.boolean(),
+  muted: z.boolean(),
+  remoteFeeds: z.array(remoteFeedViewSchema).readonly(),
+  health: healthViewSchema,
+  errorCode: z.string().optional(),
   /** While the class button is held in a live class: ms left until the class ends. */
-  readonly endCountdownMs?: number;
-  readonly endHoldMs: number;
+  endCountdownMs: z.number().nonnegative().optional(),
+  endHoldMs: z.number().nonnegative(),
   /** How long the mute button is held while idle to start the self-test (the idle screen says so). */
-  readonly selfTestHoldMs: number;
-  readonly hint?: 'holdToEnd' | 'busy';
+  selfTestHoldMs: z.number().nonnegative(),
+  hint: z.enum(['holdToEnd', 'busy']).optional(),
   /** Which step of joining is under way, for the joining screen. */
-  readonly joinStep?: 'server' | 'publish' | 'subscribe';
-  readonly audioOnly: boolean;
-  readonly nextClass?: { title: string; startsAt: string };
-  readonly selfTest?: readonly { check: string; status: 'running' | 'ok' | 'failed'; detail?: string }[];
-  readonly version: string;
-}
+  joinStep: z.enum(['server', 'publish', 'subscribe']).optional(),
+  audioOnly: z.boolean(),
+  nextClass: z.strictObject({ title: z.string(), startsAt: z.string() }).optional(),
+  selfTest: z
+    .array(z.strictObject({ check: z.string(), status: selfTestStatusSchema, detail: z.string().optional() }))
+    .readonly()
+    .optional(),
+  version: z.string(),
+});
+export type ScreenState = z.output<typeof screenStateSchema>;
 
-export interface MediaConstraintsView {
-  readonly cameraLabel?: string;
-  readonly microphoneLabel?: string;
+export const mediaConstraintsViewSchema = z.strictObject({
+  cameraLabel: z.string().optional(),
+  microphoneLabel: z.string().optional(),
   /** The speaker's label among Chromium's audio outputs, for HTMLMediaElement.setSinkId. */
-  readonly speakerLabel?: string;
-  readonly width: number;
-  readonly height: number;
-  readonly fps: number;
-}
+  speakerLabel: z.string().optional(),
+  width: z.int().positive(),
+  height: z.int().positive(),
+  fps: z.number().positive(),
+});
+export type MediaConstraintsView = z.output<typeof mediaConstraintsViewSchema>;
 
 /** How the page sends (issue 16, docs/media.md): the board's profile, codec and audio settings. */
-export interface MediaProfileView {
-  readonly name: 'pi4' | 'pi5' | 'pc';
-  readonly videoCodec: 'VP8';
-  readonly audioKbps: number;
-}
+export const mediaProfileViewSchema = z.strictObject({
+  name: z.enum(['pi4', 'pi5', 'pc']),
+  videoCodec: z.literal('VP8'),
+  audioKbps: z.number().positive(),
+});
+export type MediaProfileView = z.output<typeof mediaProfileViewSchema>;
 
-export type DaemonMessage =
-  | { type: 'screen'; screen: ScreenState }
-  | {
-      type: 'config';
-      media: MediaConstraintsView;
-      iceServers: readonly RTCIceServerLike[];
-      bitrateKbps: number;
-      /** Absent from an older daemon: the page then sends VP8 with its default audio. */
-      profile?: MediaProfileView;
-    }
+export const rtcIceServerSchema = z.strictObject({
+  urls: z.union([z.string(), z.array(z.string()).readonly()]),
+  username: z.string().optional(),
+  credential: z.string().optional(),
+});
+export type RTCIceServerLike = z.output<typeof rtcIceServerSchema>;
+
+const feedView = z.strictObject({ feed: z.string(), display: z.string() });
+
+export const daemonMessageSchema = z.union([
+  z.strictObject({ type: z.literal('screen'), screen: screenStateSchema }),
+  z.strictObject({
+    type: z.literal('config'),
+    media: mediaConstraintsViewSchema,
+    iceServers: z.array(rtcIceServerSchema).readonly(),
+    bitrateKbps: z.number().positive(),
+    /** Absent from an older daemon: the page then sends VP8 with its default audio. */
+    profile: mediaProfileViewSchema.optional(),
+  }),
   /**
    * `fresh`: make a new offer rather than hand over the one prepared while idle — after a lost
    * connection, whose network may have changed since the prepared candidates were gathered.
    */
-  | {
-      type: 'request';
-      id: number;
-      action: 'publisher.offer';
-      audio: boolean;
-      video: boolean;
-      fresh?: boolean;
-    }
-  | { type: 'request'; id: number; action: 'subscriber.answer'; offer: { type: 'offer'; sdp: string } }
+  z.strictObject({
+    type: z.literal('request'),
+    id: z.int().nonnegative(),
+    action: z.literal('publisher.offer'),
+    audio: z.boolean(),
+    video: z.boolean(),
+    fresh: z.boolean().optional(),
+  }),
+  z.strictObject({
+    type: z.literal('request'),
+    id: z.int().nonnegative(),
+    action: z.literal('subscriber.answer'),
+    offer,
+  }),
   /** A JPEG still of the camera as the page sees it (works while the camera is busy in class). */
-  | { type: 'request'; id: number; action: 'camera.snapshot' }
+  z.strictObject({
+    type: z.literal('request'),
+    id: z.int().nonnegative(),
+    action: z.literal('camera.snapshot'),
+  }),
   /** Play a short test tone on the speaker (self-test). */
-  | { type: 'request'; id: number; action: 'speaker.tone'; hz: number; ms: number }
-  | { type: 'publisher.answer'; jsep: { type: 'answer'; sdp: string } }
+  z.strictObject({
+    type: z.literal('request'),
+    id: z.int().nonnegative(),
+    action: z.literal('speaker.tone'),
+    hz: z.number().positive(),
+    ms: z.number().positive(),
+  }),
+  z.strictObject({ type: z.literal('publisher.answer'), jsep: answer }),
   /** `layer: 'low'`: a try at video after sound only, sent as a small picture first (issue 16). */
-  | { type: 'publisher.video'; enabled: boolean; layer?: 'low' }
-  | { type: 'publisher.close' }
-  | {
-      type: 'subscriber.streams';
-      streams: readonly { mid: string; feed: string; display: string; type: string }[];
-    }
-  | { type: 'subscriber.close' }
+  z.strictObject({
+    type: z.literal('publisher.video'),
+    enabled: z.boolean(),
+    layer: z.literal('low').optional(),
+  }),
+  z.strictObject({ type: z.literal('publisher.close') }),
+  z.strictObject({
+    type: z.literal('subscriber.streams'),
+    streams: z
+      .array(z.strictObject({ mid: z.string(), feed: z.string(), display: z.string(), type: z.string() }))
+      .readonly(),
+  }),
+  z.strictObject({ type: z.literal('subscriber.close') }),
   /** The other publishers now in the room: the page drops tiles of any that left, whatever the SDP says. */
-  | { type: 'subscriber.feeds'; feeds: readonly { feed: string; display: string }[] }
-  | { type: 'mute'; muted: boolean }
-  | {
-      type: 'candidate';
-      target: 'publisher' | 'subscriber';
-      candidate: { candidate: string; sdpMid?: string | null; sdpMLineIndex?: number | null } | null;
-    };
-
-export interface RTCIceServerLike {
-  readonly urls: string | readonly string[];
-  readonly username?: string;
-  readonly credential?: string;
-}
+  z.strictObject({ type: z.literal('subscriber.feeds'), feeds: z.array(feedView).readonly() }),
+  z.strictObject({ type: z.literal('mute'), muted: z.boolean() }),
+  z.strictObject({ type: z.literal('candidate'), target, candidate: candidate.nullable() }),
+]);
+export type DaemonMessage = z.output<typeof daemonMessageSchema>;

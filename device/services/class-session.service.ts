@@ -15,7 +15,7 @@ import {
   type SessionEvent,
   type SessionSnapshot,
 } from '../domain/class-session.machine.js';
-import { KioskPageError, KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPageError, KioskPagePort } from '../ports/kiosk-page.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import { JanusError, JanusPort, type RemotePublisher, type SubscriberOffer } from '../ports/janus.port.js';
 import { ConfigService } from './config.service.js';
@@ -64,7 +64,7 @@ export class ClassSessionService
   constructor(
     private readonly config: ConfigService,
     private readonly janus: JanusPort,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly health: HealthService,
     private readonly clock: ClockPort,
     private readonly metrics: MetricsService,

@@ -17,7 +17,7 @@ import { applyDesired } from '../config/config-layers.js';
 import { deviceConfigSchema, secretValues, type DeviceConfig } from '../config/device-config.schema.js';
 import { Backoff } from '../domain/backoff.js';
 import { nextClass, type NextClass } from '../domain/timetable.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { writeFailureHealth } from '../ports/storage.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import {
@@ -90,7 +90,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
     private readonly session: ClassSessionService,
     private readonly status: StatusService,
     private readonly kiosk: KioskService,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly clock: ClockPort,
     private readonly fleet: FleetPort,
     private readonly state: FleetStatePort,
@@ -315,7 +315,7 @@ export class FleetClientService implements OnApplicationBootstrap, OnApplication
   private async heartbeat(): Promise<Heartbeat> {
     const status = this.status.status();
     const [uptimeSec, temperatureC] = await Promise.all([
-      this.host.uptimeSec().catch(() => 0),
+      this.host.uptimeSec().catch(() => undefined),
       this.host.temperatureC().catch(() => undefined),
     ]);
     return {

@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { CameraPort } from '../ports/camera.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import type { DeviceHealth } from '../ports/health.js';
@@ -23,13 +23,13 @@ const CHECK_INTERVAL_MS = 5000;
 export class HealthService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = createLogger(HealthService.name);
   private readonly health: HealthMap = {
-    camera: { status: 'missing', code: 'E-CAMERA-MISSING', detail: 'not checked yet' },
-    microphone: { status: 'missing', code: 'E-MICROPHONE-MISSING', detail: 'not checked yet' },
-    speaker: { status: 'missing', code: 'E-SPEAKER-MISSING', detail: 'not checked yet' },
+    camera: { status: 'unchecked', detail: 'not checked yet' },
+    microphone: { status: 'unchecked', detail: 'not checked yet' },
+    speaker: { status: 'unchecked', detail: 'not checked yet' },
     buttons: { status: 'missing', code: 'E-GPIO', detail: 'not opened yet' },
     server: { status: 'missing', code: 'E-JANUS-UNREACHABLE', detail: 'not connected yet' },
     kiosk: { status: 'missing', code: 'E-KIOSK-DOWN', detail: 'the page has not connected yet' },
-    storage: { status: 'ok', detail: 'not checked yet' },
+    storage: { status: 'unchecked', detail: 'not checked yet' },
   };
   /** A write that failed recently (disk full, read-only) stays reported until a write succeeds. */
   private writeFailure: DeviceHealth | undefined;
@@ -40,7 +40,7 @@ export class HealthService implements OnApplicationBootstrap, OnApplicationShutd
     private readonly camera: CameraPort,
     private readonly microphone: MicrophonePort,
     private readonly speaker: SpeakerPort,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly clock: ClockPort,
     private readonly storage: StoragePort,
   ) {}

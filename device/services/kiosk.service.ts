@@ -4,7 +4,7 @@ import { createLogger } from '../../common/logger.js';
 import { Backoff } from '../domain/backoff.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import { KioskBrowserPort } from '../ports/kiosk-browser.port.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { ConfigService } from './config.service.js';
 import { MetricsService } from './metrics.service.js';
 
@@ -23,7 +23,7 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
     private readonly config: ConfigService,
     private readonly clock: ClockPort,
     private readonly metrics: MetricsService,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
   ) {}
 
   pageUrl(): string {

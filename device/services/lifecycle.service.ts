@@ -4,7 +4,7 @@ import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import { SystemdPort } from '../ports/systemd.port.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 
 const STATUS_WORDS: Record<string, string> = {
   idle: 'Idle, ready for class',
@@ -30,7 +30,7 @@ export class LifecycleService implements OnApplicationShutdown {
   constructor(
     private readonly systemd: SystemdPort,
     private readonly session: ClassSessionService,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly config: ConfigService,
     private readonly clock: ClockPort,
   ) {}

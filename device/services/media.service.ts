@@ -7,7 +7,7 @@ import {
   profileForBoard,
   type EffectiveMedia,
 } from '../domain/media-profile.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { BoardPort } from '../ports/board.port.js';
 import { ClockPort } from '../ports/clock.port.js';
 import { ConfigService } from './config.service.js';
@@ -29,7 +29,7 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
   constructor(
     private readonly config: ConfigService,
     private readonly boards: BoardPort,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly clock: ClockPort,
   ) {}
 

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 
 /** The microphone mute, toggled by the mute button; the page mutes the track. */
 @Injectable()
@@ -10,7 +10,7 @@ export class MuteService {
   private muted = false;
   readonly changed = new Signal<boolean>('mute.changed');
 
-  constructor(private readonly page: KioskPageGateway) {
+  constructor(private readonly page: KioskPagePort) {
     // A relaunched page starts unmuted: tell it the truth.
     page.connected.on(MuteService.name, () => void this.page.send({ type: 'mute', muted: this.muted }));
   }

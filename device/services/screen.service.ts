@@ -1,7 +1,7 @@
 import { Injectable, Optional, type OnApplicationBootstrap } from '@nestjs/common';
 import { VERSION } from '../../common/version.js';
 import { UNENROLLED_IDENTITY } from '../config/config-layers.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { selfTestDetail } from '../domain/self-test.js';
 import { CameraPort } from '../ports/camera.port.js';
 import { MicrophonePort } from '../ports/microphone.port.js';
@@ -25,7 +25,7 @@ export class ScreenService implements OnApplicationBootstrap {
   private sentMedia = '';
 
   constructor(
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly session: ClassSessionService,
     private readonly buttons: ButtonsService,
     private readonly mute: MuteService,

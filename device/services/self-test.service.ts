@@ -3,7 +3,7 @@ import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
 import { SELF_TEST_CHECKS, type SelfTestCheck, type SelfTestResult } from '../domain/self-test.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { CameraPort } from '../ports/camera.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import type { DeviceHealth } from '../ports/health.js';
@@ -27,7 +27,14 @@ export const TONE_MS = 700;
 const NETWORK_TIMEOUT_MS = 3000;
 const SERVER_TIMEOUT_MS = 5000;
 
-type Outcome = { ok: true; detail?: string } | { ok: false; code: string; detail: string };
+/**
+ * `unchecked`: the device is there (sysfs, ALSA) but the kiosk page, which holds camera, microphone
+ * and speaker, is not connected to try it: found is not working, so the screen says "not checked".
+ */
+type Outcome =
+  | { ok: true; detail?: string }
+  | { ok: false; code: string; detail: string }
+  | { ok: 'unchecked'; detail: string };
 
 class CheckFailed extends Error {
   constructor(
@@ -57,7 +64,7 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
     private readonly camera: CameraPort,
     private readonly microphone: MicrophonePort,
     private readonly speaker: SpeakerPort,
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly janus: JanusPort,
     private readonly network: NetworkPort,
     private readonly health: HealthService,
@@ -105,14 +112,13 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
       for (const check of SELF_TEST_CHECKS) {
         this.put({ check, status: 'running' });
         const outcome = await this.attempt(check);
-        const result: SelfTestResult = outcome.ok
-          ? { check, status: 'ok', ...(outcome.detail ? { detail: outcome.detail } : {}) }
-          : { check, status: 'failed', code: outcome.code, detail: outcome.detail };
-        this.put(result);
-        if (outcome.ok)
+        this.put(resultOf(check, outcome));
+        if (outcome.ok === true)
           this.log.info(
             `Passed self-test check=${check}${outcome.detail ? ` detail="${outcome.detail}"` : ''}`,
           );
+        else if (outcome.ok === 'unchecked')
+          this.log.warn(`Can't check self-test check=${check}: the kiosk page is not connected`);
         else this.log.warn(`Can't pass self-test check=${check}: ${outcome.code} ${outcome.detail}`);
       }
     } finally {
@@ -163,14 +169,13 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
     const name = this.require(await this.camera.check(), 'E-CAMERA-MISSING');
     this.health.set('camera', { status: 'ok', detail: name });
     // The page holds the camera (self-view); a still from its stream proves frames arrive.
-    if (this.page.isConnected()) {
-      try {
-        const image = await this.page.requestSnapshot();
-        if (image.length < 4 || image[0] !== 0xff || image[1] !== 0xd8)
-          throw new Error('the picture is not a JPEG');
-      } catch (error) {
-        throw new CheckFailed('E-CAMERA-NO-PICTURE', `${name}: ${reason(error)}`);
-      }
+    if (!this.page.isConnected()) return { ok: 'unchecked', detail: name };
+    try {
+      const image = await this.page.requestSnapshot();
+      if (image.length < 4 || image[0] !== 0xff || image[1] !== 0xd8)
+        throw new Error('the picture is not a JPEG');
+    } catch (error) {
+      throw new CheckFailed('E-CAMERA-NO-PICTURE', `${name}: ${reason(error)}`);
     }
     return { ok: true, detail: name };
   }
@@ -178,7 +183,7 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
   private async checkMicrophone(): Promise<Outcome> {
     const name = this.require(await this.microphone.check(), 'E-MICROPHONE-MISSING');
     this.health.set('microphone', { status: 'ok', detail: name });
-    if (!this.page.isConnected()) return { ok: true, detail: name };
+    if (!this.page.isConnected()) return { ok: 'unchecked', detail: name };
     if (this.lastMedia?.microphone === 'missing' || this.lastMedia?.microphone === 'error') {
       throw new CheckFailed('E-MICROPHONE-MISSING', `${name}: the screen can't open it`);
     }
@@ -191,12 +196,11 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
   private async checkSpeaker(): Promise<Outcome> {
     const name = this.require(await this.speaker.check(), 'E-SPEAKER-MISSING');
     this.health.set('speaker', { status: 'ok', detail: name });
-    if (this.page.isConnected()) {
-      try {
-        await this.page.requestTone(TONE_HZ, TONE_MS);
-      } catch (error) {
-        throw new CheckFailed('E-SPEAKER-FAILED', `${name}: ${reason(error)}`);
-      }
+    if (!this.page.isConnected()) return { ok: 'unchecked', detail: name };
+    try {
+      await this.page.requestTone(TONE_HZ, TONE_MS);
+    } catch (error) {
+      throw new CheckFailed('E-SPEAKER-FAILED', `${name}: ${reason(error)}`);
     }
     return { ok: true, detail: name };
   }
@@ -263,6 +267,13 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
       const timer = this.clock.setTimeout(finish, ms);
     });
   }
+}
+
+function resultOf(check: SelfTestCheck, outcome: Outcome): SelfTestResult {
+  if (outcome.ok === true)
+    return { check, status: 'ok', ...(outcome.detail ? { detail: outcome.detail } : {}) };
+  if (outcome.ok === 'unchecked') return { check, status: 'unchecked', detail: outcome.detail };
+  return { check, status: 'failed', code: outcome.code, detail: outcome.detail };
 }
 
 function hostAndPort(url: string): { hostname: string; port: number } {

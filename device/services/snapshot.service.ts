@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { CameraPort } from '../ports/camera.port.js';
 import { StillCameraPort } from '../ports/still-camera.port.js';
 import { ConfigService } from './config.service.js';
@@ -29,7 +29,7 @@ export class SnapshotService {
   private readonly log = createLogger(SnapshotService.name);
 
   constructor(
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly stills: StillCameraPort,
     private readonly camera: CameraPort,
     private readonly config: ConfigService,

@@ -2,7 +2,7 @@ import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } f
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
 import { AudioOnlyPolicy } from '../domain/audio-only.policy.js';
-import { KioskPageGateway } from '../gateways/kiosk-page.gateway.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import { JanusPort } from '../ports/janus.port.js';
 import { ClassSessionService } from './class-session.service.js';
@@ -30,7 +30,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
   readonly changed = new Signal<void>('uplink.changed');
 
   constructor(
-    private readonly page: KioskPageGateway,
+    private readonly page: KioskPagePort,
     private readonly janus: JanusPort,
     private readonly session: ClassSessionService,
     private readonly health: HealthService,

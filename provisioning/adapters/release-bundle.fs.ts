@@ -1,13 +1,19 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { cp, lstat, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cp, lstat, mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { reason } from '../../common/errors.js';
 import * as tar from 'tar';
 import { releaseVersion, type ReleaseManifest } from '../../common/release-manifest.js';
 
 /** What goes into a release from a built checkout (the package layout of /opt/classbox/releases/<v>/). */
 const APP_ENTRIES = ['bin', 'dist', 'package.json'];
+
+const execFileAsync = promisify(execFile);
 
 export interface BuildOptions {
   /** A built checkout (`npm run build` done): bin/, dist/, package.json, node_modules/. */
@@ -32,8 +38,7 @@ export interface BuiltRelease {
 
 /**
  * Build `classbox-<version>-<arch>.tar.gz` and its manifest. From a checkout, only the
- * production dependencies are taken: the closure of package.json `dependencies` (and their
- * optional ones) found in node_modules, never the dev tools.
+ * production dependencies are taken (`productionDependencies`), never the dev tools.
  */
 export async function buildRelease(options: BuildOptions): Promise<BuiltRelease> {
   if (!releaseVersion.safeParse(options.version).success)
@@ -79,50 +84,42 @@ async function stageApp(appDir: string, stage: string): Promise<void> {
   for (const entry of APP_ENTRIES) {
     await cp(join(appDir, entry), join(stage, entry), { recursive: true, verbatimSymlinks: true });
   }
-  const pkg = JSON.parse(await readFile(join(appDir, 'package.json'), 'utf8')) as PackageJson;
-  for (const dir of await productionDependencies(appDir, pkg)) {
+  for (const dir of await productionDependencies(appDir)) {
     await cp(join(appDir, dir), join(stage, dir), { recursive: true, verbatimSymlinks: true });
   }
 }
 
-type PackageJson = {
-  dependencies?: Record<string, string>;
-  optionalDependencies?: Record<string, string>;
-};
+const npmQueryAnswer = z.array(z.looseObject({ location: z.string() }));
 
-/** Folders (relative to appDir) of the production dependency closure, npm's node_modules layout. */
-export async function productionDependencies(appDir: string, pkg: PackageJson): Promise<string[]> {
-  const found = new Set<string>();
-  const visit = async (fromDir: string, deps: Record<string, string>): Promise<void> => {
-    for (const name of Object.keys(deps)) {
-      const dir = await resolveModule(appDir, fromDir, name);
-      if (dir === undefined || found.has(dir)) continue;
-      found.add(dir);
-      const child = JSON.parse(await readFile(join(appDir, dir, 'package.json'), 'utf8')) as PackageJson;
-      await visit(dir, { ...child.dependencies, ...child.optionalDependencies });
-    }
-  };
-  await visit('', { ...pkg.dependencies, ...pkg.optionalDependencies });
-  // A folder inside another one already copied comes along with it.
-  return [...found].sort().filter((dir, _, all) => !all.some((o) => o !== dir && dir.startsWith(`${o}/`)));
-}
-
-/** Node's lookup: `<dir>/node_modules/<name>` from the requiring package up to the root. */
-async function resolveModule(appDir: string, fromDir: string, name: string): Promise<string | undefined> {
-  let dir = fromDir;
-  for (;;) {
-    const candidate = join(dir, 'node_modules', name);
-    try {
-      await stat(join(appDir, candidate, 'package.json'));
-      return candidate;
-    } catch {
-      // Not here: one level up.
-    }
-    if (dir === '') return undefined;
-    const parts = dir.split('/');
-    const at = parts.lastIndexOf('node_modules');
-    dir = at <= 0 ? '' : parts.slice(0, at).join('/');
+/**
+ * Folders (relative to appDir) of the production dependency closure, as npm itself reckons it
+ * (`npm query .prod`: the tree `npm ci --omit=dev` installs, which is how images/build-deb.sh fills
+ * the .deb), so the OTA bundle and the .deb carry the same packages (test/integration/packaging/deb-package.test.ts).
+ */
+export async function productionDependencies(appDir: string): Promise<string[]> {
+  let stdout: string;
+  try {
+    ({ stdout } = await execFileAsync('npm', ['query', '.prod'], {
+      cwd: appDir,
+      maxBuffer: 64 * 1024 * 1024,
+      env: { ...process.env, npm_config_loglevel: 'error' },
+    }));
+  } catch (error) {
+    throw new Error(
+      `can't list the production dependencies of ${appDir} (npm query .prod): ${reason(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
+  const found = npmQueryAnswer
+    .parse(JSON.parse(stdout))
+    .map((node) => node.location)
+    .filter((location) => location.startsWith('node_modules/'));
+  // A folder inside another one already copied comes along with it.
+  return [...new Set(found)]
+    .sort()
+    .filter((dir, _, all) => !all.some((o) => o !== dir && dir.startsWith(`${o}/`)));
 }
 
 export async function sha256File(file: string): Promise<string> {

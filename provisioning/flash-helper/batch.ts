@@ -1,7 +1,6 @@
 import { groupByCentre, type BoxRow } from './centres-csv.js';
 import type { EnrolmentSeed } from './enrolment-seed.schema.js';
-import type { FleetMintingClient } from './fleet-minting.client.js';
-import { MintError } from './fleet-minting.client.js';
+import { AdminApiError, type AdminApiClient } from '../adapters/admin-api.http.js';
 
 export interface MintedBox {
   readonly row: BoxRow;
@@ -10,13 +9,13 @@ export interface MintedBox {
 
 /** Mints one token per box, one request per centre, and pairs each seed with its CSV row. */
 export async function mintSeeds(
-  client: FleetMintingClient,
+  client: Pick<AdminApiClient, 'mintTokens'>,
   rows: BoxRow[],
   expiresInSeconds: number,
 ): Promise<MintedBox[]> {
   const minted: MintedBox[] = [];
   for (const [centreId, boxes] of groupByCentre(rows)) {
-    const answer = await client.mint(centreId, {
+    const answer = await client.mintTokens(centreId, {
       count: boxes.length,
       expiresInSeconds,
       deviceIds: boxes.map((b) => b.deviceId),
@@ -25,14 +24,14 @@ export async function mintSeeds(
     for (const box of boxes) {
       const token = answer.tokens.find((t) => t.deviceId === box.deviceId);
       if (!token) {
-        throw new MintError(
-          'E-FLASH-MINT-BAD-ANSWER',
+        throw new AdminApiError(
+          'E-ADMIN-API-BAD-ANSWER',
           `the fleet server minted no token for ${box.deviceId} (centre ${centreId})`,
         );
       }
       if (token.seed.deviceId !== box.deviceId || token.seed.centreId !== centreId) {
-        throw new MintError(
-          'E-FLASH-MINT-BAD-ANSWER',
+        throw new AdminApiError(
+          'E-ADMIN-API-BAD-ANSWER',
           `the seed for ${box.deviceId} names device ${token.seed.deviceId} in centre ${token.seed.centreId}`,
         );
       }
@@ -40,14 +39,4 @@ export async function mintSeeds(
     }
   }
   return minted;
-}
-
-/** `7d`, `12h`, `30m` or plain seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)([smhd]?)$/.exec(text.trim());
-  if (!match) throw new Error(`"${text}" is not a duration (expected e.g. 7d, 12h, 30m or seconds)`);
-  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
-  const seconds = Number(match[1]) * unit;
-  if (seconds < 60 || seconds > 90 * 86_400) throw new Error(`"${text}" is outside 1 minute to 90 days`);
-  return seconds;
 }

@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
-import { mintSeeds, parseDuration } from './batch.js';
+import { AdminApiClient, AdminApiError } from '../adapters/admin-api.http.js';
+import { parseDurationWithin, TOKEN_LIFETIME } from '../domain/duration.js';
+import { mintSeeds } from './batch.js';
 import { CentresCsvError, parseCentresCsv } from './centres-csv.js';
 import { enrolmentSeedSchema, type EnrolmentSeed } from './enrolment-seed.schema.js';
-import { FleetMintingClient, MintError } from './fleet-minting.client.js';
 import { labelSheetHtml, labelSheetText, labelsFor } from './label-sheet.js';
 import { findBootPartition, PARTITION_TABLE_BYTES, PartitionTableError } from './partition-table.js';
 
@@ -69,7 +70,7 @@ export async function main(argv: string[]): Promise<number> {
     .requiredOption('--fleet-url <url>')
     .requiredOption('--admin-token-file <file>')
     .requiredOption('--out <dir>')
-    .option('--expires-in <duration>', 'how long the tokens stay valid: 7d, 12h, 30m or seconds', '14d')
+    .option('--expires-in <duration>', 'how long the tokens stay valid: 2w, 7d, 12h or 30m', '14d')
     .action(
       async (opts: {
         csv: string;
@@ -80,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
       }) => {
         let expiresInSeconds: number;
         try {
-          expiresInSeconds = parseDuration(opts.expiresIn);
+          expiresInSeconds = parseDurationWithin(opts.expiresIn, TOKEN_LIFETIME);
         } catch (error) {
           throw new InputError([`--expires-in: ${(error as Error).message}`]);
         }
@@ -89,11 +90,7 @@ export async function main(argv: string[]): Promise<number> {
         const rows = parseCentresCsv(await readText(opts.csv, '--csv'));
         const adminToken = (await readText(opts.adminTokenFile, '--admin-token-file')).trim();
         if (adminToken === '') throw new InputError([`--admin-token-file: ${opts.adminTokenFile} is empty`]);
-        const minted = await mintSeeds(
-          new FleetMintingClient(opts.fleetUrl, adminToken),
-          rows,
-          expiresInSeconds,
-        );
+        const minted = await mintSeeds(new AdminApiClient(opts.fleetUrl, adminToken), rows, expiresInSeconds);
         const seedsDir = join(opts.out, 'seeds');
         await mkdir(seedsDir, { recursive: true, mode: 0o700 });
         for (const box of minted) {
@@ -130,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`flash: can't find the boot partition: ${error.message}\n`);
       return 2;
     }
-    if (error instanceof MintError) {
+    if (error instanceof AdminApiError) {
       process.stderr.write(`flash: can't mint tokens [${error.code}]: ${error.message}\n`);
       return 1;
     }

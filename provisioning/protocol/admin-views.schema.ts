@@ -5,17 +5,14 @@ import {
   timetableEntrySchema,
 } from '../../common/fleet-protocol.js';
 import { updateReportSchema } from '../../common/release-manifest.js';
+import { deviceHealthSchema } from '../../common/device-health.js';
 
 /**
  * Answers of the admin API, as schemas: the services' view types come from here, and the
  * dashboard takes the same types (type-only imports), so the two can't drift apart.
  */
 
-export const healthItemSchema = z.object({
-  status: z.enum(['ok', 'missing', 'error']),
-  code: z.string().optional(),
-  detail: z.string().optional(),
-});
+export const healthItemSchema = deviceHealthSchema;
 
 export const deviceVitalsViewSchema = z.object({
   uptimeSec: z.number().optional(),

@@ -239,7 +239,7 @@ export class DevicesService {
       errorCode: row.error_code,
       health,
       problems: Object.entries(health)
-        .filter(([, h]) => h.status !== 'ok')
+        .filter(([, h]) => h.status !== 'ok' && h.status !== 'unchecked')
         .map(([key, h]) => `${key}: ${h.code ?? h.status}`),
       version: row.version,
       lastSeenAt: row.last_seen_at,

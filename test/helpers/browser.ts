@@ -1,9 +1,16 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { required } from './requirements.js';
 
 export const CHROMIUM = process.env.CLASSBOX_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Chromium is at `CHROMIUM`: in CI its absence fails the run (see `required`). */
+export function hasChromium(): boolean {
+  return required(`Chromium at ${CHROMIUM} (set CLASSBOX_CHROMIUM)`, existsSync(CHROMIUM));
+}
 
 /** Headless Chromium with fake camera and microphone, quiet on a closed network (DESIGN.md). */
 export const PARTICIPANT_FLAGS = [

@@ -1,12 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, it } from 'vitest';
-import { postgresBinDir, startPostgres, type TestPostgres } from './postgres.js';
+import { afterAll } from 'vitest';
+import { hasPostgres, startPostgres, type TestPostgres } from './postgres.js';
+import { required } from './requirements.js';
 
 /** Where a suite's fleet database lives: a SQLite file, or a database on a throwaway PostgreSQL. */
 export interface FleetDatabaseChoice {
   name: 'SQLite' | 'PostgreSQL';
+  /** PostgreSQL is missing here: its suite is skipped and counted (in CI, the run fails). */
+  available?: boolean;
   /** A fresh, empty database for one suite: a file path or a postgres:// URL. */
   location(): Promise<string>;
   /** Removes a SQLite database's folder (a PostgreSQL one goes with its cluster). */
@@ -14,8 +17,8 @@ export interface FleetDatabaseChoice {
 }
 
 /**
- * The databases a fleet suite runs on, for `describe.each`: SQLite always, and PostgreSQL where its
- * packages are installed (else a skipped test says it did not run). Call at a test file's top level:
+ * The databases a fleet suite runs on, for `describeEach` (test/helpers/requirements.ts): SQLite always,
+ * and PostgreSQL, marked unavailable where its packages are missing (a counted skip; in CI a failure). Call at a test file's top level:
  * it registers the cluster's stop after the file. `label` names the temp folders and databases.
  */
 export function fleetDatabases(label: string): FleetDatabaseChoice[] {
@@ -27,18 +30,15 @@ export function fleetDatabases(label: string): FleetDatabaseChoice[] {
       remove: (location) => rmSync(join(location, '..'), { recursive: true, force: true }),
     },
   ];
-  if (postgresBinDir()) {
-    databases.push({
-      name: 'PostgreSQL',
-      location: async () => {
-        postgres ??= await startPostgres();
-        return postgres.createDatabase(`fleet_${label.replace(/\W/g, '_')}_${Date.now()}`);
-      },
-      remove: () => undefined,
-    });
-  } else {
-    it.skip(`runs the ${label} suite on PostgreSQL (not installed here)`, () => undefined);
-  }
+  databases.push({
+    name: 'PostgreSQL',
+    available: required('PostgreSQL', hasPostgres()),
+    location: async () => {
+      postgres ??= await startPostgres();
+      return postgres.createDatabase(`fleet_${label.replace(/\W/g, '_')}_${Date.now()}`);
+    },
+    remove: () => undefined,
+  });
   afterAll(async () => {
     await postgres?.stop();
   });

@@ -1,5 +1,14 @@
 import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import { canonicalRequest, SIGNATURE_HEADERS } from '../../common/fleet-protocol.js';
+import { FleetClock } from '../../provisioning/services/fleet-options.js';
+
+/** Server time the tests move forward (to expire tokens) without waiting. */
+export class SteppedFleetClock extends FleetClock {
+  offsetMs = 0;
+  now(): Date {
+    return new Date(Date.now() + this.offsetMs);
+  }
+}
 
 /** A device as the API tests see it: a key pair and a way to sign requests, correctly or not. */
 export interface TestDevice {

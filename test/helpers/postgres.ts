@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { freePort } from './ports.js';
+import { required } from './requirements.js';
 
 /**
  * A throwaway PostgreSQL cluster for tests: initdb in a temp dir as user `postgres`, its own
@@ -45,6 +46,11 @@ function run(bin: string, args: string[], user: { uid: number; gid: number }): P
       code === 0 ? resolve() : reject(new Error(`${bin} exited ${code}: ${stderr.trim()}`)),
     );
   });
+}
+
+/** PostgreSQL can run here: in CI its absence fails the run (see `required`). */
+export function hasPostgres(): boolean {
+  return required('PostgreSQL (root and /usr/lib/postgresql/*/bin)', postgresBinDir() !== undefined);
 }
 
 export async function startPostgres(): Promise<TestPostgres> {

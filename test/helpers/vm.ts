@@ -162,8 +162,8 @@ export interface BootFiles {
   cmdline: string;
 }
 
-/** Take the kernel, initramfs and cmdline.txt out of the image's FAT bootfs (mtools, nothing mounted). */
-export async function extractBootFiles(disk: string, dir: string): Promise<BootFiles> {
+/** The FAT boot partition of a disk image, from its partition table. */
+function bootPartitionOf(disk: string): ReturnType<typeof findBootPartition> {
   const fd = openSync(disk, 'r');
   const head = Buffer.alloc(PARTITION_TABLE_BYTES);
   try {
@@ -171,7 +171,12 @@ export async function extractBootFiles(disk: string, dir: string): Promise<BootF
   } finally {
     closeSync(fd);
   }
-  const boot = findBootPartition(head);
+  return findBootPartition(head);
+}
+
+/** Take the kernel, initramfs and cmdline.txt out of the image's FAT bootfs (mtools, nothing mounted). */
+export async function extractBootFiles(disk: string, dir: string): Promise<BootFiles> {
+  const boot = bootPartitionOf(disk);
   const image = `${disk}@@${boot.offsetBytes}`;
   const env = { ...process.env, MTOOLS_SKIP_CHECK: '1' };
   const files = { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img') };
@@ -183,14 +188,7 @@ export async function extractBootFiles(disk: string, dir: string): Promise<BootF
 
 /** Whether the FAT bootfs of `disk` holds `name` (mdir exits non-zero for a missing file). */
 export async function bootfsHas(disk: string, name: string): Promise<boolean> {
-  const fd = openSync(disk, 'r');
-  const head = Buffer.alloc(PARTITION_TABLE_BYTES);
-  try {
-    readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  const boot = findBootPartition(head);
+  const boot = bootPartitionOf(disk);
   try {
     await run('mdir', ['-b', '-i', `${disk}@@${boot.offsetBytes}`, `::/${name}`], {
       env: { ...process.env, MTOOLS_SKIP_CHECK: '1' },

@@ -1,4 +1,5 @@
 import { faultText } from '../../domain/fault-catalog';
+import type { SelfTestStatus } from '../../domain/self-test';
 import type { ScreenState } from '../../protocol/kiosk-messages';
 import type { RemoteFeed } from './media';
 
@@ -35,6 +36,14 @@ const SELF_TEST_NAMES: Record<string, [string, string]> = {
   speaker: ['扬声器（应听到提示音）', 'Speaker (you should hear a tone)'],
   network: ['网络', 'Network'],
   server: ['课堂服务器', 'Class server'],
+};
+
+/** The word for each self-test status; "not checked" when the screen could not try the device. */
+const SELF_TEST_WORDS: Record<SelfTestStatus, [string, string]> = {
+  running: ['检查中', 'Checking'],
+  ok: ['正常', 'OK'],
+  failed: ['有问题', 'Problem'],
+  unchecked: ['未检查', 'Not checked'],
 };
 
 /** Draws the screen for a state. The videos are fixed elements; only words and layout change. */
@@ -211,12 +220,7 @@ export class Screen {
     const list = el('ul', undefined);
     for (const c of checks) {
       const [zh, en] = SELF_TEST_NAMES[c.check] ?? [c.check, c.check];
-      const word =
-        c.status === 'ok'
-          ? ['正常', 'OK']
-          : c.status === 'failed'
-            ? ['有问题', 'Problem']
-            : ['检查中', 'Checking'];
+      const word = SELF_TEST_WORDS[c.status];
       const item = el('li', c.status, `${zh}：${word[0]}`, el('span', 'en', `${en}: ${word[1]}`));
       if (c.detail) {
         // A failed check's detail starts with its fault code: plain words first, the code for IT after.

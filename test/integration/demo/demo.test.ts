@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../../helpers/browser.js';
 import { CLI } from '../../helpers/cli.js';
@@ -30,6 +31,9 @@ describe('classbox demo, driven from its terminal', () => {
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       await waitFor(() => out.includes('classbox demo is running'), 60_000, 'the demo to start');
+      // The terminal shows the summary and the keys; the JSON logs go to the file it names.
+      const logFile = /^Logs go to (\S+)$/m.exec(out)?.[1];
+      expect(logFile).toBeDefined();
       expect(out).toContain(`http://127.0.0.1:${teacher}/?janus=`);
       expect(out).toContain(`http://127.0.0.1:${fleet}/`);
       const status = async () =>
@@ -52,6 +56,10 @@ describe('classbox demo, driven from its terminal', () => {
       child.stdin.write('q\n');
       expect(await exited).toBe(0);
       expect(out).toContain('Stopped.');
+      expect(out.split('\n').filter((line) => line.startsWith('{'))).toEqual([]);
+      const logged = readFileSync(logFile!, 'utf8').trim().split('\n');
+      expect(logged.length).toBeGreaterThan(10);
+      expect(logged.map((line) => (JSON.parse(line) as { level: string }).level)).toContain('info');
       await expect(fetch(`http://127.0.0.1:${box}/api/status`)).rejects.toThrow();
     } finally {
       if (child.exitCode === null) child.kill('SIGKILL');

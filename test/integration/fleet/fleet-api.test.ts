@@ -4,20 +4,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolmentSeedSchema } from '../../../common/fleet-protocol.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
-import { FleetClock } from '../../../provisioning/services/fleet-options.js';
-import { newTestDevice, signedHeaders, type TestDevice } from '../../helpers/fleet.js';
-import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { newTestDevice, signedHeaders, type TestDevice, SteppedFleetClock } from '../../helpers/fleet.js';
+import { describeEach } from '../../helpers/requirements.js';
+import { hasPostgres, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const ADMIN = generateAdminToken();
-
-/** Server time the tests move forward to expire tokens, without waiting. */
-class SteppedClock extends FleetClock {
-  offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-}
 
 const CENTRE = {
   id: 'jx-ruijin',
@@ -29,6 +21,7 @@ const CENTRE = {
 
 interface Db {
   name: string;
+  available?: boolean;
   setup(): Promise<{ location: string; cleanup(): Promise<void> }>;
 }
 
@@ -45,30 +38,26 @@ const databases: Db[] = [
     },
   },
 ];
-if (postgresBinDir()) {
-  databases.push({
-    name: 'PostgreSQL',
-    async setup() {
-      postgres ??= await startPostgres();
-      return {
-        location: await postgres.createDatabase(`fleet_api_${Date.now()}`),
-        cleanup: async () => undefined,
-      };
-    },
-  });
-} else {
-  // Visible in the run: the suite must also pass on PostgreSQL wherever it is installed.
-  it.skip('runs the API suite on PostgreSQL (not installed here)', () => undefined);
-}
+databases.push({
+  name: 'PostgreSQL',
+  available: hasPostgres(),
+  async setup() {
+    postgres ??= await startPostgres();
+    return {
+      location: await postgres.createDatabase(`fleet_api_${Date.now()}`),
+      cleanup: async () => undefined,
+    };
+  },
+});
 
 afterAll(async () => {
   await postgres?.stop();
 });
 
-describe.each(databases)('fleet API on $name', (database) => {
+describeEach(databases)('fleet API on $name', (database) => {
   let server: RunningFleetServer;
   let cleanup: () => Promise<void>;
-  const clock = new SteppedClock();
+  const clock = new SteppedFleetClock();
 
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const response = await fetch(`${server.url}${path}`, {

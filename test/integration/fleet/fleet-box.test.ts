@@ -11,14 +11,8 @@ import { ConfigService } from '../../../device/services/config.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import { freePort } from '../../helpers/ports.js';
 import { signedHeaders } from '../../helpers/fleet.js';
-import {
-  connectFakePage,
-  eventually,
-  FAKE_JPEG,
-  startSimBox,
-  writeFleetBoxConfig,
-  type SimBox,
-} from '../../helpers/sim-box.js';
+import { connectFakePage, FAKE_JPEG } from '../../helpers/fake-kiosk-page.js';
+import { eventually, startSimBox, writeFleetBoxConfig, type SimBox } from '../../helpers/sim-box.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const ADMIN = generateAdminToken();
@@ -98,7 +92,7 @@ describe('a sim box in the fleet', () => {
         '--centre',
         'jx-ruijin',
         '--expires',
-        '7d',
+        '2w',
         '--fleet-url',
         server!.url,
         '--out',

@@ -1,29 +1,24 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchParticipant } from '../../helpers/browser.js';
+import { hasChromium, launchParticipant } from '../../helpers/browser.js';
 import { packageRoot } from '../../../common/package-root.js';
 import { writeSeedFiles } from '../../../provisioning/adapters/seed-files.fs.js';
 import { CameraPort } from '../../../device/ports/camera.port.js';
 import type { SimCamera } from '../../../device/adapters/camera.sim.js';
 import { HealthService } from '../../../device/services/health.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
-import {
-  connectFakePage,
-  eventually,
-  startSimBox,
-  writeFleetBoxConfig,
-  type SimBox,
-} from '../../helpers/sim-box.js';
+import { connectFakePage } from '../../helpers/fake-kiosk-page.js';
+import { eventually, startSimBox, writeFleetBoxConfig, type SimBox } from '../../helpers/sim-box.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const ADMIN = generateAdminToken();
 const ARTIFACTS = join(packageRoot(), 'test-artifacts', 'fleet');
 
 /** IT's dashboard in real Chromium, watching a real sim box. */
-describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
+describe.skipIf(!hasChromium())('fleet dashboard in Chromium', () => {
   let dir: string;
   let server: RunningFleetServer;
   let box: SimBox;
@@ -113,7 +108,7 @@ describe.skipIf(!existsSync(CHROMIUM))('fleet dashboard in Chromium', () => {
   });
 
   it('shows a health problem', async () => {
-    (box.daemon.app.get(CameraPort) as SimCamera).unplug();
+    (box.daemon.app.get(CameraPort) as SimCamera).simulatePlugged(false);
     await box.daemon.app.get(HealthService).checkDevices();
     await box.fleet.tick();
     await page.reload();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { openFleetDatabase } from '../../../provisioning/db/database.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import type { DeviceHistory, FleetHistory } from '../../../provisioning/protocol/history-api.schema.js';
@@ -8,6 +8,7 @@ import { HistoryService } from '../../../provisioning/services/history.service.j
 import { seedFleet } from '../../helpers/fleet-seed.js';
 import { newTestDevice, signedHeaders } from '../../helpers/fleet.js';
 import { fleetDatabases } from '../../helpers/fleet-databases.js';
+import { describeEach } from '../../helpers/requirements.js';
 
 const ADMIN = generateAdminToken();
 const DAY_MS = 86_400_000;
@@ -23,7 +24,7 @@ class SteppedClock extends FleetClock {
 const databases = fleetDatabases('history');
 
 /** Vitals from signed heartbeats into per-minute history, rolled up per hour and pruned (issue 18). */
-describe.each(databases)('vitals history on $name', (database) => {
+describeEach(databases)('vitals history on $name', (database) => {
   const clock = new SteppedClock();
   const device = newTestDevice();
   const id = 'c0000-01';

@@ -1,17 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import type { Overview, OverviewGroups } from '../../../provisioning/protocol/overview-api.schema.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 import { seedFleet, type SeededBox, type SeededFleet } from '../../helpers/fleet-seed.js';
 import { newTestDevice } from '../../helpers/fleet.js';
 import { fleetDatabases } from '../../helpers/fleet-databases.js';
+import { describeEach } from '../../helpers/requirements.js';
 
 const ADMIN = generateAdminToken();
 
 const databases = fleetDatabases('overview');
 
 /** The overview API over a national fleet: 1,000 centres, 10,000 boxes, on SQLite and PostgreSQL. */
-describe.each(databases)('fleet overview on $name', (database) => {
+describeEach(databases)('fleet overview on $name', (database) => {
   let server: RunningFleetServer;
   let location: string;
   let fleet: SeededFleet;

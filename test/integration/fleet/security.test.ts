@@ -10,23 +10,16 @@ import { setRootLogger } from '../../../common/logger.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 import { keyFingerprint } from '../../../provisioning/services/enrolment.service.js';
-import { FleetClock } from '../../../provisioning/services/fleet-options.js';
 import { runCli } from '../../helpers/cli.js';
-import { newTestDevice, signedHeaders, type TestDevice } from '../../helpers/fleet.js';
-import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { newTestDevice, signedHeaders, type TestDevice, SteppedFleetClock } from '../../helpers/fleet.js';
+import { describeEach } from '../../helpers/requirements.js';
+import { hasPostgres, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { makeKeys, makeRelease, type TestRelease } from '../../helpers/releases.js';
 
 /**
  * Issue 13: the attacks of the security review, performed against a real fleet server (and the
  * real CLI), each of which must now be refused — on SQLite and on PostgreSQL.
  */
-
-class SteppedClock extends FleetClock {
-  offsetMs = 0;
-  now(): Date {
-    return new Date(Date.now() + this.offsetMs);
-  }
-}
 
 /** The server's log lines, to check what is logged (and that no secret is). */
 const logLines: string[] = [];
@@ -51,6 +44,7 @@ const centre = (id: string) => ({
 
 interface Db {
   name: string;
+  available?: boolean;
   location(dir: string): Promise<string>;
   /** Write a raw value into a centre row, as data written before the fix could be. */
   setTimezone(location: string, centreId: string, timezone: string): Promise<void>;
@@ -71,26 +65,23 @@ const databases: Db[] = [
     },
   },
 ];
-if (postgresBinDir()) {
-  databases.push({
-    name: 'PostgreSQL',
-    async location() {
-      postgres ??= await startPostgres();
-      return postgres.createDatabase(`fleet_sec_${Date.now()}`);
-    },
-    async setTimezone(location, centreId, timezone) {
-      const client = new pg.Client({ connectionString: location });
-      await client.connect();
-      try {
-        await client.query('UPDATE centres SET timezone = $1 WHERE id = $2', [timezone, centreId]);
-      } finally {
-        await client.end();
-      }
-    },
-  });
-} else {
-  it.skip('runs the security suite on PostgreSQL (not installed here)', () => undefined);
-}
+databases.push({
+  name: 'PostgreSQL',
+  available: hasPostgres(),
+  async location() {
+    postgres ??= await startPostgres();
+    return postgres.createDatabase(`fleet_sec_${Date.now()}`);
+  },
+  async setTimezone(location, centreId, timezone) {
+    const client = new pg.Client({ connectionString: location });
+    await client.connect();
+    try {
+      await client.query('UPDATE centres SET timezone = $1 WHERE id = $2', [timezone, centreId]);
+    } finally {
+      await client.end();
+    }
+  },
+});
 
 afterAll(async () => {
   await postgres?.stop();
@@ -126,9 +117,9 @@ async function call(
   return { status: response.status, headers: response.headers, json: json as Record<string, unknown> };
 }
 
-describe.each(databases)('fleet server security on $name', (database) => {
+describeEach(databases)('fleet server security on $name', (database) => {
   const ADMIN = generateAdminToken();
-  const clock = new SteppedClock();
+  const clock = new SteppedFleetClock();
   let dir: string;
   let location: string;
   let server: RunningFleetServer;

@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimStillCamera } from '../../../device/adapters/still-camera.sim.js';
 import { JanusPort } from '../../../device/ports/janus.port.js';
-import { FakeJanus, FakePage, startBox, tcpListener, type Box } from './box-harness.js';
+import { FakeJanus } from '../../helpers/fake-janus.js';
+import { FakeKioskPage } from '../../helpers/fake-kiosk-page.js';
+import { startBox, tcpListener, type Box } from './box-harness.js';
 
 let janusHost: Awaited<ReturnType<typeof tcpListener>>;
 let box: Box | undefined;
-let page: FakePage | undefined;
+let page: FakeKioskPage | undefined;
 
 beforeEach(async () => {
   janusHost = await tcpListener();
@@ -18,9 +20,9 @@ afterEach(async () => {
   await janusHost.close();
 });
 
-async function boxWithPage(): Promise<{ box: Box; page: FakePage }> {
+async function boxWithPage(): Promise<{ box: Box; page: FakeKioskPage }> {
   box = await startBox({ janusPort: janusHost.port }, [{ provide: JanusPort, useClass: FakeJanus }]);
-  page = new FakePage(await new SimStillCamera().capture({}));
+  page = new FakeKioskPage(await new SimStillCamera().capture({}));
   await page.connect(box.url);
   await expect.poll(async () => (await box!.status()).health.kiosk?.status).toBe('ok');
   return { box, page };

@@ -76,7 +76,7 @@ const SCREENS: Record<string, { screen: ScreenState; mustSay: string[] }> = {
       selfTest: [
         { check: 'camera', status: 'ok' },
         { check: 'microphone', status: 'ok' },
-        { check: 'speaker', status: 'ok' },
+        { check: 'speaker', status: 'unchecked', detail: 'vc4-hdmi-0' },
         {
           check: 'network',
           status: 'failed',
@@ -85,7 +85,7 @@ const SCREENS: Record<string, { screen: ScreenState; mustSay: string[] }> = {
         { check: 'server', status: 'running' },
       ],
     },
-    mustSay: ['设备自检', 'Self-test', '网络：有问题', '无法连接课堂服务器'],
+    mustSay: ['设备自检', 'Self-test', '网络：有问题', '无法连接课堂服务器', '未检查', 'Not checked'],
   },
   joining: {
     screen: { ...base, state: 'joining', joinStep: 'publish' },

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceConfigSchema } from '../../../device/config/device-config.schema.js';
+import { productionDependencies } from '../../../provisioning/adapters/release-bundle.fs.js';
 import { REPO, run } from './packaging-helpers.js';
 
 const hasDpkg = run('sh', ['-c', 'command -v dpkg-deb && command -v dpkg']).status === 0;
@@ -83,7 +84,7 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
     expect(readFileSync(join(control, 'postinst'), 'utf8')).toContain(`version="${VERSION}"`);
   });
 
-  it('holds the release, its runtime, the units and the config, and no development packages', () => {
+  it('holds the release, its runtime, the units and the config, and no development packages', async () => {
     const listing = execFileSync('dpkg-deb', ['--contents', deb], {
       encoding: 'utf8',
       maxBuffer: 64 * 1024 * 1024,
@@ -152,6 +153,15 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
         dev,
       ).toEqual([]);
     }
+    // The same packages as an OTA bundle built from this checkout (`release build`): one way to collect them.
+    const packageFolder = /^node_modules\/(@[^/]+\/)?[^/@.][^/]*(\/node_modules\/(@[^/]+\/)?[^/@.][^/]*)*$/;
+    const inDeb = paths
+      .filter((p) => p.startsWith(`${release}/node_modules/`) && p.endsWith('/package.json'))
+      .map((p) => p.slice(release.length + 1, -'/package.json'.length))
+      .filter((dir) => packageFolder.test(dir))
+      .sort()
+      .filter((dir, _, all) => !all.some((o) => o !== dir && dir.startsWith(`${o}/`)));
+    expect(inDeb).toEqual(await productionDependencies(REPO));
     // Made by postinst, so the updater can own it afterwards; no source maps or test sources either.
     expect(paths.filter((p) => p.startsWith('/opt/classbox/releases/current'))).toEqual([]);
     expect(

@@ -315,8 +315,9 @@ describe('provisioning/flash refusals on (loop-free) fake block devices', () => 
 });
 
 /**
- * Batch mode against a stand-in for the fleet server that implements only the minting endpoint
- * (POST /api/v1/admin/centres/{centreId}/enrolment-tokens); swap in the real server when it lands.
+ * Batch mode against a stand-in that implements only the minting endpoint
+ * (POST /api/v1/admin/centres/{centreId}/enrolment-tokens), to see exactly what the tool sends and
+ * how it reports each refusal; the real fleet server is the next describe.
  */
 describe('provisioning/flash --csv (batch minting)', () => {
   const ADMIN = 'admin-secret-token-0001';
@@ -383,14 +384,15 @@ describe('provisioning/flash --csv (batch minting)', () => {
       '--out',
       out,
       '--expires-in',
-      '7d',
+      // The same rules as `fleet token create --expires` (issue 20: `2w` used to fail here).
+      '2w',
     ]);
     expect(result.stderr).not.toContain(ADMIN);
     expect(result.status).toBe(0);
     expect(requests.map((r) => r.centreId)).toEqual(['jx-ruijin', 'jx-yudu']);
     expect(requests[0]!.body).toEqual({
       count: 2,
-      expiresInSeconds: 7 * 86_400,
+      expiresInSeconds: 14 * 86_400,
       deviceIds: ['jx-ruijin-01', 'jx-ruijin-02'],
       displayNames: ['瑞金教学点 一号', '瑞金教学点 二号'],
     });

@@ -1,12 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import { ReleasesRepository } from '../../../provisioning/repositories/releases.repository.js';
 import { inShare } from '../../../provisioning/services/releases.service.js';
 import { newTestDevice, signedHeaders, type TestDevice } from '../../helpers/fleet.js';
-import { postgresBinDir, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
+import { describeEach } from '../../helpers/requirements.js';
+import { hasPostgres, startPostgres, type TestPostgres } from '../../helpers/postgres.js';
 import { makeKeys, makeRelease, type TestRelease } from '../../helpers/releases.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
@@ -20,27 +21,24 @@ const CENTRE = {
 };
 
 let postgres: TestPostgres | undefined;
-const databases: { name: string; location: (dir: string) => Promise<string> }[] = [
+const databases: { name: string; available?: boolean; location: (dir: string) => Promise<string> }[] = [
   { name: 'SQLite', location: (dir) => Promise.resolve(join(dir, 'fleet.db')) },
 ];
-if (postgresBinDir()) {
-  databases.push({
-    name: 'PostgreSQL',
-    location: async () => {
-      postgres ??= await startPostgres();
-      return postgres.createDatabase(`fleet_releases_${Date.now()}`);
-    },
-  });
-} else {
-  it.skip('runs the release API suite on PostgreSQL (not installed here)', () => undefined);
-}
+databases.push({
+  name: 'PostgreSQL',
+  available: hasPostgres(),
+  location: async () => {
+    postgres ??= await startPostgres();
+    return postgres.createDatabase(`fleet_releases_${Date.now()}`);
+  },
+});
 
 afterAll(async () => {
   await postgres?.stop();
 });
 
 /** The fleet's release API: registering, uploading, rolling out, offering and serving a release. */
-describe.each(databases)('release API on $name', (database) => {
+describeEach(databases)('release API on $name', (database) => {
   let dir: string;
   let server: RunningFleetServer;
   let releases: TestRelease[];

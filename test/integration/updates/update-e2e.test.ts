@@ -26,13 +26,9 @@ import { UpdaterService } from '../../../device/services/updater.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
 import { freePort } from '../../helpers/ports.js';
 import { makeKeys, makeRelease } from '../../helpers/releases.js';
-import {
-  connectFakePage,
-  eventually,
-  RecordingJanus,
-  writeFleetBoxConfig,
-  type FakePage,
-} from '../../helpers/sim-box.js';
+import { FakeJanus } from '../../helpers/fake-janus.js';
+import { connectFakePage, type FakeKioskPage } from '../../helpers/fake-kiosk-page.js';
+import { eventually, writeFleetBoxConfig } from '../../helpers/sim-box.js';
 import { generateAdminToken } from '../../../provisioning/services/admin-auth.service.js';
 
 const ADMIN = generateAdminToken();
@@ -80,7 +76,7 @@ describe('a release from the CLI to a box', () => {
   let port: number;
   let server: RunningFleetServer | undefined;
   let daemon: RunningDaemon | undefined;
-  let page: FakePage | undefined;
+  let page: FakeKioskPage | undefined;
   let configFile: string;
   let root: string;
   let restart: RecordingRestart;
@@ -106,7 +102,7 @@ describe('a release from the CLI to a box', () => {
     restart = new RecordingRestart();
     download = new RecordingDownload();
     daemon = await startDaemon(await loadDeviceConfig(configFile), [
-      { provide: JanusPort, useValue: new RecordingJanus() },
+      { provide: JanusPort, useValue: new FakeJanus() },
       { provide: RestartPort, useValue: restart },
       { provide: ReleaseDownloadPort, useValue: download },
     ]);

@@ -1,7 +1,7 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { Signal } from '../../../common/signal.js';
 import { parseDeviceConfig } from '../../../device/config/device-config.loader.js';
-import { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import {
   JanusError,
   JanusPort,
@@ -16,8 +16,8 @@ import { ConfigService } from '../../../device/services/config.service.js';
 import { HealthService } from '../../../device/services/health.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import type { DaemonMessage } from '../../../device/protocol/kiosk-messages.js';
-import { FakeClock, flush } from '../../utils/fake-clock.js';
-import { strictFake } from '../../utils/strict-fake.js';
+import { FakeClock, flush } from '../../helpers/fake-clock.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 const OFFER = { type: 'offer' as const, sdp: 'v=0 publisher-offer' };
 const ANSWER = { type: 'answer' as const, sdp: 'v=0 janus-answer' };
@@ -60,7 +60,7 @@ function setup() {
     trickle: vi.fn(async () => undefined),
   });
   const pageConnected = new Signal<void>('co');
-  const page = strictFake<KioskPageGateway>('KioskPageGateway', {
+  const page = strictFake<KioskPagePort>('KioskPagePort', {
     candidate: new Signal('c'),
     connection: new Signal('cs'),
     disconnected: new Signal('d'),

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { Signal } from '../../../common/signal.js';
 import { deviceConfigSchema } from '../../../device/config/device-config.schema.js';
-import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import { KioskBrowserPort } from '../../../device/ports/kiosk-browser.port.js';
 import { ConfigService } from '../../../device/services/config.service.js';
 import { KioskService } from '../../../device/services/kiosk.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
-import { FakeClock } from '../../utils/fake-clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 describe('KioskService', () => {
   it('leaves no timer behind when the daemon stops (a stopped daemon exits without the 1 s guard)', async () => {
@@ -29,7 +29,7 @@ describe('KioskService', () => {
       ),
       clock,
       new MetricsService(),
-      strictFake<KioskPageGateway>('KioskPageGateway', { heartbeatAt: () => clock.now() }),
+      strictFake<KioskPagePort>('KioskPagePort', { heartbeatAt: () => clock.now() }),
     );
     sut.onApplicationBootstrap();
     await clock.advance(3000);

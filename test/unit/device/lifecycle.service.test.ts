@@ -2,13 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { Signal } from '../../../common/signal.js';
 import { deviceConfigSchema } from '../../../device/config/device-config.schema.js';
 import type { SessionSnapshot } from '../../../device/domain/class-session.machine.js';
-import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import { SystemdPort } from '../../../device/ports/systemd.port.js';
 import type { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
 import { LifecycleService } from '../../../device/services/lifecycle.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
-import { FakeClock } from '../../utils/fake-clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 /** What systemd was told, in order. */
 class RecordingSystemd extends SystemdPort {
@@ -42,7 +42,7 @@ function world() {
       state: { state: 'idle' } as SessionSnapshot,
       changed: new Signal<SessionSnapshot>('test.session'),
     }),
-    strictFake<KioskPageGateway>('KioskPageGateway', {
+    strictFake<KioskPagePort>('KioskPagePort', {
       isConnected: () => page.heartbeat !== undefined,
       heartbeatAt: () => page.heartbeat,
       connected: page.connected,

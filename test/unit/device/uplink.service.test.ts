@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Signal } from '../../../common/signal.js';
 import { parseDeviceConfig } from '../../../device/config/device-config.loader.js';
 import type { SessionSnapshot, SessionState } from '../../../device/domain/class-session.machine.js';
-import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import type { JanusMediaEvent, JanusPort } from '../../../device/ports/janus.port.js';
 import type { DeviceHealth } from '../../../device/ports/health.js';
 import type { PageMessage } from '../../../device/protocol/kiosk-messages.js';
@@ -10,8 +10,8 @@ import type { ClassSessionService } from '../../../device/services/class-session
 import { ConfigService } from '../../../device/services/config.service.js';
 import type { HealthMap, HealthService } from '../../../device/services/health.service.js';
 import { UplinkService } from '../../../device/services/uplink.service.js';
-import { FakeClock } from '../../utils/fake-clock.js';
-import { strictFake } from '../../utils/strict-fake.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 type Stats = Extract<PageMessage, { type: 'stats' }>;
 const MISSING: DeviceHealth = {
@@ -39,7 +39,7 @@ function make() {
     ),
   );
   const service = new UplinkService(
-    strictFake<KioskPageGateway>('page', { stats, send: (m) => sent.push(m) > 0 }),
+    strictFake<KioskPagePort>('page', { stats, send: (m) => sent.push(m) > 0 }),
     strictFake<JanusPort>('janus', { mediaEvent: new Signal<JanusMediaEvent>('t.media') }),
     strictFake<ClassSessionService>('session', {
       changed: sessionChanged,

@@ -12,8 +12,7 @@ import { Signal } from '../../../common/signal.js';
 import { UNENROLLED_IDENTITY } from '../../../device/config/config-layers.js';
 import { deviceConfigSchema, type DeviceConfig } from '../../../device/config/device-config.schema.js';
 import type { SessionSnapshot } from '../../../device/domain/class-session.machine.js';
-import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
-import { ClockPort, type TimerHandle } from '../../../device/ports/clock.port.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import {
   FleetError,
   type DeviceKeyPair,
@@ -32,28 +31,9 @@ import type { DeviceHealth } from '../../../device/ports/health.js';
 import type { KioskService } from '../../../device/services/kiosk.service.js';
 import type { DeviceStatus, StatusService } from '../../../device/services/status.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 /** Timers that run only when the test says so. */
-class ManualClock extends ClockPort {
-  time = Date.parse('2026-11-30T00:30:00Z');
-  timers = new Map<object, { fn: () => void; at: number }>();
-  now(): number {
-    return this.time;
-  }
-  setTimeout(fn: () => void, ms: number): TimerHandle {
-    const handle = {};
-    this.timers.set(handle, { fn, at: this.time + ms });
-    return handle;
-  }
-  clearTimeout(handle: TimerHandle | undefined): void {
-    if (handle) this.timers.delete(handle);
-  }
-  setInterval(): TimerHandle {
-    throw new Error('the fleet client uses no intervals');
-  }
-  clearInterval(): void {}
-}
-
 const SEED_FILE = '/boot/firmware/classbox-enrol.json';
 const seed: EnrolmentSeed = {
   fleetUrl: 'https://fleet.example.cn',
@@ -80,7 +60,8 @@ const baseConfig = (): DeviceConfig =>
 interface World {
   sut: FleetClientService;
   config: ConfigService;
-  clock: ManualClock;
+  clock: FakeClock;
+  reads: { uptimeFails: boolean };
   session: { state: SessionSnapshot; changed: Signal<SessionSnapshot> };
   files: {
     seed?: EnrolmentSeed;
@@ -107,7 +88,7 @@ interface World {
 }
 
 function world(): World {
-  const clock = new ManualClock();
+  const clock = new FakeClock(Date.parse('2026-11-30T00:30:00Z'));
   const config = new ConfigService(baseConfig());
   const session = {
     state: { state: 'idle' } as SessionSnapshot,
@@ -225,8 +206,12 @@ function world(): World {
       },
     }),
   });
+  const reads = { uptimeFails: false };
   const host = strictFake<HostPort>('HostPort', {
-    uptimeSec: async () => 120,
+    uptimeSec: async () => {
+      if (reads.uptimeFails) throw new Error("can't read /proc/uptime: EACCES");
+      return 120;
+    },
     temperatureC: async () => 51.2,
     reboot: async () => {
       reboots.push(session.state.state);
@@ -239,7 +224,7 @@ function world(): World {
     // The kiosk's screen as JPEG bytes (SOI, then EOI and a marker byte, so it differs from the camera's).
     screenshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9, 0x01]),
   });
-  const page = strictFake<KioskPageGateway>('KioskPageGateway', {
+  const page = strictFake<KioskPagePort>('KioskPagePort', {
     requestSnapshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
   });
   const sut = new FleetClientService(
@@ -260,7 +245,20 @@ function world(): World {
       recentLines: async (max: number) => logLines.slice(Math.max(0, logLines.length - max)),
     }),
   );
-  return { sut, config, clock, session, files, server, reboots, kioskRestarts, storage, network, logLines };
+  return {
+    sut,
+    config,
+    clock,
+    session,
+    files,
+    server,
+    reboots,
+    kioskRestarts,
+    storage,
+    network,
+    logLines,
+    reads,
+  };
 }
 
 const setSession = (w: World, state: SessionSnapshot['state']) => {
@@ -506,12 +504,10 @@ describe('FleetClientService', () => {
     w.sut.nextClassChanged.on('test', (next) => void seen.push(next?.title));
     await w.sut.tick();
     expect(w.sut.nextClass()?.title).toBe('高等数学');
-    const ends = [...w.clock.timers.values()].filter(
-      (t) => t.at > w.clock.time && t.at < w.clock.time + 3 * 3600_000,
-    );
-    expect(ends).toHaveLength(1);
-    w.clock.time = ends[0]!.at;
-    ends[0]!.fn();
+    // 08:30 in Ruijin; the first class ends at 10:30, and the screen moves on within a second of it.
+    await w.clock.advance(2 * 3600_000 - 60_000);
+    expect(seen).toEqual(['高等数学']);
+    await w.clock.advance(61_000);
     expect(w.sut.nextClass()?.title).toBe('大学英语');
     expect(seen).toEqual(['高等数学', '大学英语']);
   });
@@ -527,6 +523,14 @@ describe('FleetClientService', () => {
     expect(vitals).toMatchObject({ state: 'live', cpuTemperatureC: 51.2, uplinkKbps: 280, audioOnly: true });
     // Loss is not measured on the box: absent, never a made-up 0.
     expect(vitals && 'lossPercent' in vitals).toBe(false);
+  });
+
+  it('sends no uptime when it could not read it, rather than 0 (a reboot that did not happen)', async () => {
+    w.reads.uptimeFails = true;
+    await w.sut.tick();
+    const beat = w.server.beats.at(-1);
+    expect(beat && 'uptimeSec' in beat && beat.uptimeSec !== undefined).toBe(false);
+    expect(heartbeatSchema.safeParse(JSON.parse(JSON.stringify(beat))).success).toBe(true);
   });
 
   it('shows no next class before the fleet sent a timetable', () => {

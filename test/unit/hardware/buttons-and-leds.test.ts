@@ -19,8 +19,8 @@ import type { HealthService } from '../../../device/services/health.service.js';
 import { LedService } from '../../../device/services/led.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import type { MuteService } from '../../../device/services/mute.service.js';
-import { FakeClock } from './fake-clock.js';
-import { strictFake } from './strict-fake.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 const config = new ConfigService(
   deviceConfigSchema.parse({

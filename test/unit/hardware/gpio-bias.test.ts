@@ -21,8 +21,8 @@ import { ConfigService } from '../../../device/services/config.service.js';
 import type { HealthService } from '../../../device/services/health.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import type { MuteService } from '../../../device/services/mute.service.js';
-import { FakeClock } from './fake-clock.js';
-import { strictFake } from './strict-fake.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 /**
  * A stand-in for Raspberry Pi's pinctrl (raspberrypi/utils pinctrl/pinctrl.c): the same `set <gpio> ip pu`

@@ -7,7 +7,7 @@ import {
   GpioChipNotFoundError,
   GpioSimulationUnsupportedError,
 } from '../../../device/ports/gpio.port.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
 
 const trees = join(import.meta.dirname, '../../fixtures/hardware/sysfs-gpio');
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Signal } from '../../../common/signal.js';
 import type { SessionSnapshot } from '../../../device/domain/class-session.machine.js';
-import type { KioskPageGateway } from '../../../device/gateways/kiosk-page.gateway.js';
+import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import type { CameraPort } from '../../../device/ports/camera.port.js';
 import type { DeviceHealth } from '../../../device/ports/health.js';
 import type { JanusPort } from '../../../device/ports/janus.port.js';
@@ -13,8 +13,8 @@ import type { ConfigService } from '../../../device/services/config.service.js';
 import type { HealthService } from '../../../device/services/health.service.js';
 import type { LedService } from '../../../device/services/led.service.js';
 import { SELF_TEST_SHOW_MS, SelfTestService } from '../../../device/services/self-test.service.js';
-import { FakeClock } from './fake-clock.js';
-import { strictFake } from './strict-fake.js';
+import { FakeClock } from '../../helpers/fake-clock.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 const OK = (detail: string): DeviceHealth => ({ status: 'ok', detail });
 const JPEG = Buffer.from([0xff, 0xd8, 0xff, 0xd9]);
@@ -47,9 +47,9 @@ function make(options: Options = {}) {
     strictFake<CameraPort>('camera', { check: async () => options.camera ?? OK('HD Pro Webcam C920') }),
     strictFake<MicrophonePort>('microphone', { check: async () => OK('USB PnP Sound Device') }),
     strictFake<SpeakerPort>('speaker', { check: async () => OK('vc4-hdmi-0') }),
-    strictFake<KioskPageGateway>('page', {
+    strictFake<KioskPagePort>('page', {
       isConnected: () => options.page ?? false,
-      media: media as unknown as KioskPageGateway['media'],
+      media: media as unknown as KioskPagePort['media'],
       requestSnapshot: options.snapshot ?? (async () => JPEG),
       requestTone: options.tone ?? (async () => undefined),
     }),
@@ -71,8 +71,11 @@ function make(options: Options = {}) {
 
 describe('SelfTestService', () => {
   it('checks everything in order, double-blinks meanwhile and keeps the results on screen for a minute', async () => {
-    const { service, clock, led, probes } = make();
-    const results = await service.run();
+    const { service, clock, led, probes, media } = make({ page: true });
+    const running = service.run();
+    await expect.poll(() => service.results()?.at(-1)).toEqual({ check: 'microphone', status: 'running' });
+    media.emit({ type: 'media', camera: 'ok', microphone: 'ok', level: 0.2 });
+    const results = await running;
     expect(results).toEqual([
       { check: 'camera', status: 'ok', detail: 'HD Pro Webcam C920' },
       { check: 'microphone', status: 'ok', detail: 'USB PnP Sound Device' },
@@ -91,7 +94,19 @@ describe('SelfTestService', () => {
   it('starts when the session asks for it', async () => {
     const { service, session } = make();
     session.selfTestRequested.emit();
-    await expect.poll(() => service.results()?.map((r) => r.status)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
+    await expect
+      .poll(() => service.results()?.map((r) => r.status))
+      .toEqual(['unchecked', 'unchecked', 'unchecked', 'ok', 'ok']);
+  });
+
+  it('says "not checked" for camera, microphone and speaker it found but could not try without the page', async () => {
+    const { service } = make({ page: false });
+    const results = await service.run();
+    expect(results.slice(0, 3)).toEqual([
+      { check: 'camera', status: 'unchecked', detail: 'HD Pro Webcam C920' },
+      { check: 'microphone', status: 'unchecked', detail: 'USB PnP Sound Device' },
+      { check: 'speaker', status: 'unchecked', detail: 'vc4-hdmi-0' },
+    ]);
   });
 
   it('fails the server check when Janus does not answer within 5 s, and goes on', async () => {

@@ -9,7 +9,7 @@ import {
   type ProcessSpec,
   type RunningProcess,
 } from '../../../device/ports/process.port.js';
-import { FakeClock, flush } from './fake-clock.js';
+import { FakeClock, flush } from '../../helpers/fake-clock.js';
 
 /** Processes that exit when the test says; each spawn is recorded with its clock time. */
 class ScriptedProcesses extends ProcessPort {

@@ -38,7 +38,7 @@ import { ConfigService } from '../../../device/services/config.service.js';
 import type { HealthService } from '../../../device/services/health.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import type { MuteService } from '../../../device/services/mute.service.js';
-import { strictFake } from './strict-fake.js';
+import { strictFake } from '../../helpers/strict-fake.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/hardware/input-events');
 const press64 = readFileSync(join(FIXTURES, 'enter-press-64bit.bin'));

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration } from '../../../provisioning/flash-helper/batch.js';
 import {
   CentresCsvError,
   groupByCentre,
@@ -61,16 +60,5 @@ describe('labelSheetText', () => {
     const lines = text.trimEnd().split('\n');
     expect(lines[2]).toBe('jx-a-01  瑞金市 (jx-a)  瑞金              2026-12-01T00:00:00Z');
     expect(lines[3]).toBe('jx-b-10  jx-b           x');
-  });
-});
-
-describe('parseDuration', () => {
-  it('reads days, hours, minutes and seconds within 1 minute to 90 days', () => {
-    expect([parseDuration('7d'), parseDuration('12h'), parseDuration('30m'), parseDuration('600')]).toEqual([
-      604_800, 43_200, 1800, 600,
-    ]);
-    expect(() => parseDuration('1w')).toThrow('not a duration');
-    expect(() => parseDuration('10s')).toThrow('outside');
-    expect(() => parseDuration('91d')).toThrow('outside');
   });
 });

@@ -11,7 +11,7 @@ import type { LifecycleService } from '../../../device/services/lifecycle.servic
 import type { Recovery, ReleaseInstaller } from '../../../device/services/release-installer.js';
 import { UpdaterService } from '../../../device/services/updater.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
-import { FakeClock, flush } from '../../utils/fake-clock.js';
+import { FakeClock, flush } from '../../helpers/fake-clock.js';
 
 const OFFER: UpdateOffer = {
   version: '1.5.0',

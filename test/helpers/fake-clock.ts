@@ -9,9 +9,14 @@ interface Timer {
 
 /** A clock that moves only when told: `advance(ms)` runs due timers in order. */
 export class FakeClock extends ClockPort {
-  private time = 1_000_000;
+  private time: number;
   private nextId = 1;
   private timers: Timer[] = [];
+
+  constructor(start = 1_000_000) {
+    super();
+    this.time = start;
+  }
 
   now(): number {
     return this.time;
