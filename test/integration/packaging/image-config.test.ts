@@ -56,6 +56,7 @@ describe('the rpi-image-gen layer and configs', () => {
       'gpio_leds',
       'kernel_headers',
       'layer_dir',
+      'release_keys',
     ]);
     for (const name of vars) {
       for (const attr of ['Desc', 'Required', 'Valid', 'Set']) {
@@ -173,7 +174,19 @@ describe('classbox-box.d/configure-rootfs on a scratch root', () => {
 
   it('sets the fleet URL, zram, watchdog, rpicam links, apt pins, volatile journal and the kiosk target, idempotently', () => {
     root = scratchRoot('good');
-    const first = run(CONFIGURE, [root, 'https://fleet.jx.example.cn:8443/classbox']);
+    // The release keys folder as `classbox release keygen` leaves it: the public key beside the private one.
+    const keys = join(dir, 'keys');
+    mkdirSync(keys, { recursive: true });
+    writeFileSync(
+      join(keys, 'release.pub.pem'),
+      '-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n',
+    );
+    writeFileSync(
+      join(keys, 'release.key.pem'),
+      '-----BEGIN PRIVATE KEY-----\nsecret\n-----END PRIVATE KEY-----\n',
+    );
+    const args = [root, 'https://fleet.jx.example.cn:8443/classbox', '17,27', '22,23', '', keys];
+    const first = run(CONFIGURE, args);
     expect(first.stderr).toBe('');
     expect(first.status).toBe(0);
     const tree = snapshot(root);
@@ -205,8 +218,13 @@ describe('classbox-box.d/configure-rootfs on a scratch root', () => {
       'console=tty1 root=PARTUUID=1234-02 rootwait consoleblank=0\n',
     );
     expect(tree['etc/modprobe.d/classbox-v4l2loopback.conf']).toBeUndefined();
+    // The public release key, and never the private one beside it.
+    expect(tree['etc/classbox/release-keys/release.pub.pem']).toContain('BEGIN PUBLIC KEY');
+    expect(Object.keys(tree).filter((f) => f.startsWith('etc/classbox/release-keys/'))).toEqual([
+      'etc/classbox/release-keys/release.pub.pem',
+    ]);
 
-    const second = run(CONFIGURE, [root, 'https://fleet.jx.example.cn:8443/classbox']);
+    const second = run(CONFIGURE, args);
     expect(second.status).toBe(0);
     expect(snapshot(root)).toEqual(tree);
   });
@@ -214,7 +232,10 @@ describe('classbox-box.d/configure-rootfs on a scratch root', () => {
   it('writes the configured pins into config.txt, loads v4l2loopback for a CSI camera, and refuses a bad pin', () => {
     const r = scratchRoot('pins');
     const result = run(CONFIGURE, [r, 'https://fleet.example.cn', '5,6', '', 'linux-headers-rpi-2712']);
-    expect(result.stderr).toBe('');
+    // No release keys given: built, but said plainly.
+    expect(result.stderr).toBe(
+      'classbox-box: warning: no release keys given; boxes of this image will refuse every update\n',
+    );
     const tree = snapshot(r);
     expect(tree['boot/firmware/config.txt']).toContain('\ngpio=5,6=ip,pu\n');
     expect(tree['boot/firmware/config.txt']).not.toContain('=op,dl');
