@@ -325,30 +325,45 @@ describe('updates on the booted box, with power cuts', () => {
       for (let n = 1; n <= CUTS; n++) {
         const aimed = PHASES[(n - 1) % PHASES.length]!;
         if (aimed === 'download' || !target) {
-          // Each round of six cuts is one update, from its first byte to its trial.
-          await sys.waitForIdleScreen(BOOT_MS);
+          // Each round of six cuts starts a new update: the one before has ended, installed and clean.
+          if (target) await settledOn(target.version, 'installed', target.version);
           from = (await guestUpdate(sys)).current;
           oldPid = (await guestUpdate(sys)).pid;
           target = await publish();
         }
         const r = random();
         const kind: 'reset' | 'quit' = random() < 0.5 ? 'reset' : 'quit';
-        // Wait for the aimed phase (or a later one, if it was too short to see), then a random moment in it.
-        let g = await waitFor(
-          async () => {
-            const now = await guestUpdate(sys);
-            // The daemon before the switch: a trial is only the new version's daemon up.
-            if (now.step !== 'switched') oldPid = now.pid;
-            const p = phaseOf(now, target!, oldPid);
-            if (p === 'steady') return undefined;
-            if (PHASES.indexOf(p) < PHASES.indexOf(aimed)) return undefined;
-            if (p === 'download' && now.downloaded < r * target!.payloadBytes) return undefined;
-            return now;
-          },
-          UPDATE_MS,
-          `the update to ${target.version} to reach ${aimed}`,
-          1000,
-        );
+        // Wait for the aimed phase (or a later one, if it was too short to see), then a random moment in
+        // it. An update that ends before the aimed phase comes (the box back from a cut in its restart is
+        // healthy at once) must have ended cleanly; the next update brings the phase.
+        let g: GuestUpdate;
+        for (;;) {
+          const seen = await waitFor(
+            async () => {
+              const now = await guestUpdate(sys);
+              // The daemon before the switch: a trial is only the new version's daemon up.
+              if (now.step !== 'switched') oldPid = now.pid;
+              const p = phaseOf(now, target!, oldPid);
+              if (p === 'steady')
+                return now.current === target!.version && now.outcome === 'installed'
+                  ? { at: undefined }
+                  : undefined;
+              if (PHASES.indexOf(p) < PHASES.indexOf(aimed)) return undefined;
+              if (p === 'download' && now.downloaded < r * target!.payloadBytes) return undefined;
+              return { at: now as GuestUpdate | undefined };
+            },
+            UPDATE_MS,
+            `the update to ${target.version} to reach ${aimed}`,
+            1000,
+          );
+          if (seen.at) {
+            g = seen.at;
+            break;
+          }
+          await settledOn(target.version, 'installed', target.version);
+          from = target.version;
+          target = await publish();
+        }
         const holdMs =
           aimed === 'unpack' ? r * 8000 : aimed === 'restart' ? r * 10_000 : aimed === 'trial' ? r * 5000 : 0;
         if (holdMs > 0) {
