@@ -76,6 +76,16 @@ export class LifecycleService implements OnApplicationShutdown {
     return this.clock.now() - since < this.config.current.kiosk.heartbeatTimeoutMs;
   }
 
+  /**
+   * For an update's trial: healthy, and the page has proved it works by a heartbeat. `isHealthy` gives a
+   * page that has not spoken yet its allowance (for the watchdog); a new version whose page never
+   * connects must not be confirmed within that allowance (seen on the booted box, issue 15).
+   */
+  isProvenHealthy(): boolean {
+    if (!this.isHealthy()) return false;
+    return this.config.current.kiosk.browser !== 'chromium' || this.page.heartbeatAt() !== undefined;
+  }
+
   private async feedWatchdog(): Promise<void> {
     // The timer firing at all shows the event loop turns; the page must be alive too.
     if (this.isHealthy()) await this.systemd.notify({ WATCHDOG: '1' });

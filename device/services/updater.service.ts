@@ -123,9 +123,9 @@ export class UpdaterService implements OnModuleInit, OnApplicationBootstrap, OnA
   private watchTrial(trial: TrialRecord): void {
     this.trial = trial;
     this.report = { state: 'trial', version: trial.version };
-    // Healthy means: READY (API, Janus attempt, page) and a heartbeat the fleet answered.
+    // Healthy means: READY (API, Janus attempt), a heartbeat from the page, and one the fleet answered.
     this.healthTimer = this.clock.setInterval(() => {
-      if (this.trial && this.lifecycle.isHealthy() && this.fleet.isReachable() === true) {
+      if (this.trial && this.lifecycle.isProvenHealthy() && this.fleet.isReachable() === true) {
         void this.confirm(this.trial);
       }
     }, HEALTH_CHECK_MS);

@@ -81,4 +81,16 @@ describe('LifecycleService', () => {
     // Silent since the start: fed until 60 s, then not.
     expect(w.systemd.count('WATCHDOG')).toBe(11);
   });
+
+  it("does not call a new version proven healthy before its page's first heartbeat, allowance or not", async () => {
+    const w = world();
+    const ready = w.sut.announceReady();
+    await w.clock.advance(30_000);
+    await ready;
+    // Within the allowance: healthy enough to feed the watchdog, not proven for an update's trial.
+    expect(w.sut.isHealthy()).toBe(true);
+    expect(w.sut.isProvenHealthy()).toBe(false);
+    w.page.heartbeat = w.clock.now();
+    expect(w.sut.isProvenHealthy()).toBe(true);
+  });
 });

@@ -105,7 +105,7 @@ describe('the updater', () => {
       },
       changed: sessionChanged as ClassSessionService['changed'],
     });
-    const lifecycle = strictFake<LifecycleService>('lifecycle', { isHealthy: () => healthy });
+    const lifecycle = strictFake<LifecycleService>('lifecycle', { isProvenHealthy: () => healthy });
     sut = new UpdaterService(installer, store, restart, fleet, session, lifecycle, config, clock);
   });
 
