@@ -109,6 +109,18 @@ export class BadLink {
   }
 }
 
+/**
+ * A plain rate cap on everything leaving this host by `dev` (no classes, no loss): the rural line the
+ * booted box downloads its updates over. Returns what undoes it.
+ */
+export async function capLink(dev: string, kbit: number): Promise<() => Promise<void>> {
+  await run('tc', ['qdisc', 'add', 'dev', dev, 'root', 'handle', '1:', 'htb', 'default', '10']);
+  await run('tc', htbClass(dev, '1:10', `${kbit}kbit`));
+  return async () => {
+    await run('tc', ['qdisc', 'del', 'dev', dev, 'root']).catch(() => undefined);
+  };
+}
+
 function htbClass(dev: string, classid: string, rate: string): string[] {
   return [
     'class',
