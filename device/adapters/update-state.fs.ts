@@ -1,4 +1,4 @@
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { z } from 'zod';
 import { createLogger } from '../../common/logger.js';
@@ -13,12 +13,14 @@ import {
   type UpdateOutcome,
   type UpdateRecord,
 } from '../domain/update-plan.js';
-import { UpdateError, UpdateStatePort } from '../ports/update.port.js';
+import { UPDATE_HISTORY_KEPT, UpdateError, UpdateStatePort } from '../ports/update.port.js';
 
 /**
  * `<stateDir>/update/`: `update.json` (the update in progress), `trial.json`, `outcome.json`,
- * `floor.json` (the highest version ever run: downgrades below it are refused).
- * Temp file → fsync → rename → fsync of the folder: a power cut leaves the old or the new file.
+ * `floor.json` (the highest version ever run: downgrades below it are refused), `history.jsonl` (every
+ * outcome, one JSON line each, appended).
+ * Temp file → fsync → rename → fsync of the folder: a power cut leaves the old or the new file. The history
+ * is appended and fsynced; a cut in the middle of an append leaves a torn last line, which is skipped.
  * An unreadable file is treated as absent so a damaged state never stops the box from starting.
  */
 export class FsUpdateState extends UpdateStatePort {
@@ -51,8 +53,36 @@ export class FsUpdateState extends UpdateStatePort {
   readOutcome(): Promise<UpdateOutcome | undefined> {
     return this.read('outcome.json', updateOutcomeSchema);
   }
-  writeOutcome(outcome: UpdateOutcome): Promise<void> {
-    return this.write('outcome.json', outcome);
+  async writeOutcome(outcome: UpdateOutcome): Promise<void> {
+    await this.write('outcome.json', outcome);
+    await this.appendHistory(outcome);
+  }
+  async readHistory(): Promise<UpdateOutcome[]> {
+    const file = join(this.dir, 'history.jsonl');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw new UpdateError('E-UPDATE-STATE', `can't read ${file}`, { cause: error });
+    }
+    const outcomes: UpdateOutcome[] = [];
+    for (const [i, line] of text.split('\n').entries()) {
+      if (line.trim() === '') continue;
+      let raw: unknown;
+      try {
+        raw = JSON.parse(line);
+      } catch {
+        raw = undefined;
+      }
+      const parsed = updateOutcomeSchema.safeParse(raw);
+      if (parsed.success) outcomes.push(parsed.data);
+      else
+        this.log.warn(
+          `Skipped update history line=${i + 1} file=${file}: not an outcome (torn by a power cut?)`,
+        );
+    }
+    return outcomes;
   }
   async readFloor(): Promise<string | undefined> {
     return (await this.read('floor.json', updateFloorSchema))?.highest;
@@ -88,14 +118,18 @@ export class FsUpdateState extends UpdateStatePort {
     return parsed.data;
   }
 
-  private async write(name: string, value: unknown): Promise<void> {
+  private write(name: string, value: unknown): Promise<void> {
+    return this.writeText(name, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  private async writeText(name: string, text: string): Promise<void> {
     const file = join(this.dir, name);
     try {
       await mkdir(dirname(file), { recursive: true, mode: 0o700 });
       const temp = `${file}.tmp-${process.pid}`;
       const handle = await open(temp, 'w', 0o600);
       try {
-        await handle.writeFile(`${JSON.stringify(value, null, 2)}\n`, 'utf8');
+        await handle.writeFile(text, 'utf8');
         await handle.sync();
       } finally {
         await handle.close();
@@ -104,6 +138,40 @@ export class FsUpdateState extends UpdateStatePort {
       await this.syncDir();
     } catch (error) {
       throw new UpdateError('E-UPDATE-STATE', `can't write ${file}`, { cause: error });
+    }
+  }
+
+  /** One line appended and fsynced; past the limit, the oldest lines go (rewritten atomically). */
+  private async appendHistory(outcome: UpdateOutcome): Promise<void> {
+    const file = join(this.dir, 'history.jsonl');
+    try {
+      const existed = await stat(file).then(
+        () => true,
+        () => false,
+      );
+      // A line torn by a cut during the last append must not swallow this one: start on a new line.
+      const handle = await open(file, 'a+', 0o600);
+      try {
+        const { size } = await handle.stat();
+        let torn = false;
+        if (size > 0) {
+          const last = Buffer.alloc(1);
+          await handle.read(last, 0, 1, size - 1);
+          torn = last[0] !== 0x0a;
+        }
+        await handle.writeFile(`${torn ? '\n' : ''}${JSON.stringify(outcome)}\n`, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      if (!existed) await this.syncDir();
+    } catch (error) {
+      throw new UpdateError('E-UPDATE-STATE', `can't append to ${file}`, { cause: error });
+    }
+    const history = await this.readHistory();
+    if (history.length > UPDATE_HISTORY_KEPT) {
+      const kept = history.slice(-UPDATE_HISTORY_KEPT);
+      await this.writeText('history.jsonl', kept.map((o) => `${JSON.stringify(o)}\n`).join(''));
     }
   }
 

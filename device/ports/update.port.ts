@@ -70,7 +70,10 @@ export abstract class ReleaseDownloadPort {
   ): Promise<void>;
 }
 
-/** `<stateDir>/update/`: the update in progress, the trial, the last outcome. Writes are atomic. */
+/** How many outcomes the box's update history keeps: years of monthly updates, a few tens of KB. */
+export const UPDATE_HISTORY_KEPT = 100;
+
+/** `<stateDir>/update/`: the update in progress, the trial, the last outcome and the history. Writes are atomic. */
 export abstract class UpdateStatePort {
   abstract readRecord(): Promise<UpdateRecord | undefined>;
   abstract writeRecord(record: UpdateRecord): Promise<void>;
@@ -79,7 +82,10 @@ export abstract class UpdateStatePort {
   abstract writeTrial(trial: TrialRecord): Promise<void>;
   abstract clearTrial(): Promise<void>;
   abstract readOutcome(): Promise<UpdateOutcome | undefined>;
+  /** Records the outcome as the last one and appends it to the history (both survive a power cut). */
   abstract writeOutcome(outcome: UpdateOutcome): Promise<void>;
+  /** Every outcome recorded, oldest first (the last {@link UPDATE_HISTORY_KEPT} at most). */
+  abstract readHistory(): Promise<UpdateOutcome[]>;
   /** The highest version this box ever switched to (the downgrade floor), if known. */
   abstract readFloor(): Promise<string | undefined>;
   /** Raise the floor to `version` when it is higher; never lowers it. */

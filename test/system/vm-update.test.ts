@@ -114,6 +114,11 @@ async function fingerprints(sys: VmSystem): Promise<string> {
   return (await sys.vm.sh(`sha256sum ${KEEP.join(' ')}`, 20_000)).trim();
 }
 
+/** The box's update history (history.jsonl): appended, never rewritten below 100 entries. */
+async function historyOf(sys: VmSystem): Promise<string> {
+  return sys.vm.sh('cat /var/lib/classbox/update/history.jsonl 2>/dev/null || true', 20_000);
+}
+
 interface UpdateView {
   runningVersion: string | null;
   targetVersion: string | null;
@@ -139,6 +144,8 @@ describe('updates on the booted box, with power cuts', () => {
   let releases: BoxReleases;
   let versionSeq = 0;
   let uncap: (() => Promise<void>) | undefined;
+  /** The history as of the last update that settled (reported to the fleet, so written and fsynced). */
+  let settledHistory = '';
   const nextVersion = () => `${VERSION.split('.')[0]}.${Number(VERSION.split('.')[1]) + 1}.${versionSeq++}`;
 
   beforeAll(async () => {
@@ -203,6 +210,10 @@ describe('updates on the booted box, with power cuts', () => {
     expect(g.trial).toBe('');
     expect(g.leftovers).toBe('');
     expect(g.downloaded).toBe(0);
+    const history = await historyOf(sys);
+    expect(history.startsWith(settledHistory)).toBe(true);
+    expect(history.trim().split('\n').at(-1)).toContain(`"version":"${reported}"`);
+    settledHistory = history;
     return { ...g, outcome: view.report!.state };
   }
 
@@ -375,7 +386,8 @@ describe('updates on the booted box, with power cuts', () => {
             problems.push('fleet enrolment changed');
           // Half-made folders are cleared at start, but the resumed update may be unpacking anew by
           // now: cleanliness is judged when each update has settled (settledOn), not here.
-          if (g.outcome !== '' && back.outcome === '') problems.push('update history lost');
+          if (g.outcome !== '' && back.outcome === '') problems.push('last update outcome lost');
+          if (!(await historyOf(sys)).startsWith(settledHistory)) problems.push('update history lost');
         } catch (error) {
           problems.push(String(error));
         }
