@@ -1,16 +1,21 @@
-import { open } from 'node:fs/promises';
+import { open, readFile, rename } from 'node:fs/promises';
 import { reason } from '../../common/errors.js';
 import type { FleetSession } from '../ports/fleet.port.js';
 import { isNoSpace } from '../ports/storage.port.js';
-import { ReleaseDownloadPort, UpdateError } from '../ports/update.port.js';
+import { ReleaseDownloadPort, syncedMarkOf, UpdateError } from '../ports/update.port.js';
 import { signedRequestHeaders } from './fleet.http.js';
 
 /** A stalled download is dropped after this long without a byte; the next try resumes. */
 const STALL_MS = 60_000;
 
+/** Bytes between two checkpoints: what a power cut can cost at most, beside the fsyncs it costs. */
+const CHECKPOINT_BYTES = 1024 * 1024;
+
 /**
  * Downloads a payload from the fleet server with device-signed GETs, appending to what is
  * already on disk (`Range: bytes=N-`), so a cut link or a power cut costs only the missing part.
+ * Every {@link CHECKPOINT_BYTES} the file is fsynced and its length recorded ({@link syncedMarkOf});
+ * a resumed download starts from that length, never from a tail a power cut may have torn.
  */
 export class HttpReleaseDownload extends ReleaseDownloadPort {
   async download(
@@ -21,8 +26,27 @@ export class HttpReleaseDownload extends ReleaseDownloadPort {
     onProgress: (bytes: number) => void,
   ): Promise<void> {
     const handle = await open(file, 'a');
+    const mark = syncedMarkOf(file);
+    let synced: number;
+    const checkpoint = async (bytes: number): Promise<void> => {
+      await handle.sync();
+      // Temp file, fsync, rename: the mark is the old count or the new one, each backed by synced bytes.
+      const temp = `${mark}.tmp`;
+      const m = await open(temp, 'w');
+      try {
+        await m.writeFile(String(bytes));
+        await m.sync();
+      } finally {
+        await m.close();
+      }
+      await rename(temp, mark);
+      synced = bytes;
+    };
     try {
-      let have = (await handle.stat()).size;
+      const onDisk = (await handle.stat()).size;
+      let have = Math.min(onDisk, await readMark(mark));
+      if (have < onDisk) await handle.truncate(have);
+      synced = have;
       if (have >= expectedSize) return;
       const headers = { ...signedRequestHeaders(session, 'GET', path, ''), range: `bytes=${have}-` };
       const controller = new AbortController();
@@ -59,6 +83,7 @@ export class HttpReleaseDownload extends ReleaseDownloadPort {
           }
           await handle.write(chunk);
           have += chunk.length;
+          if (have - synced >= CHECKPOINT_BYTES) await checkpoint(have);
           onProgress(have);
         }
       } catch (error) {
@@ -81,14 +106,21 @@ export class HttpReleaseDownload extends ReleaseDownloadPort {
         );
       } finally {
         clearTimeout(stall);
-        // What arrived is kept (and synced) for the next try to resume from. On a full disk the sync
-        // fails too: the write's error is the one to report.
-        await handle.sync().catch(() => undefined);
+        // What arrived is kept (synced and counted) for the next try to resume from. On a full disk
+        // the checkpoint fails too: the write's error is the one to report.
+        if (have > synced) await checkpoint(have).catch(() => undefined);
       }
     } finally {
       await handle.close();
     }
   }
+}
+
+/** The synced byte count beside a download; 0 when absent or unreadable (nothing is trusted then). */
+async function readMark(mark: string): Promise<number> {
+  const text = await readFile(mark, 'utf8').catch(() => '');
+  const n = Number(text.trim());
+  return text.trim() !== '' && Number.isSafeInteger(n) && n >= 0 ? n : 0;
 }
 
 function mb(bytes: number): string {

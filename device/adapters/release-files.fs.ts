@@ -21,7 +21,7 @@ import { reason } from '../../common/errors.js';
 import { RELEASE_VERSION } from '../../common/release-manifest.js';
 import type { BoxFacts } from '../domain/update-plan.js';
 import { isNoSpace } from '../ports/storage.port.js';
-import { ReleaseFilesPort, UpdateError } from '../ports/update.port.js';
+import { ReleaseFilesPort, syncedMarkOf, UpdateError } from '../ports/update.port.js';
 
 const run = promisify(execFile);
 const UNPACK_PREFIX = '.unpack-';
@@ -119,6 +119,7 @@ export class FsReleaseFiles extends ReleaseFilesPort {
 
   async removeDownload(version: string): Promise<void> {
     await rm(this.payloadFile(version), { force: true });
+    await rm(syncedMarkOf(this.payloadFile(version)), { force: true });
   }
 
   async unpack(version: string): Promise<void> {
@@ -196,7 +197,7 @@ export class FsReleaseFiles extends ReleaseFilesPort {
       }
     }
     for (const name of await readdir(this.downloads).catch(ifMissing([]))) {
-      if (name.endsWith('.copy')) await unlink(join(this.downloads, name));
+      if (name.endsWith('.copy') || name.endsWith('.synced.tmp')) await unlink(join(this.downloads, name));
     }
   }
 

@@ -59,6 +59,15 @@ export abstract class ReleaseFilesPort {
   abstract removeLeftovers(): Promise<void>;
 }
 
+/**
+ * Beside a download, how many of its bytes are known to be on the card: written, fsynced, then
+ * counted here. Bytes past it are not trusted after a power cut (the page cache's last writes are
+ * lost and the file's tail can read as zeros or stale data), and are cut off before resuming.
+ */
+export function syncedMarkOf(file: string): string {
+  return `${file}.synced`;
+}
+
 /** Fetches a release payload, resuming from the bytes already in `file` (HTTP Range). */
 export abstract class ReleaseDownloadPort {
   abstract download(

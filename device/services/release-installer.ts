@@ -327,11 +327,13 @@ export class ReleaseInstaller {
     onProgress: (percent: number) => void,
   ): Promise<void> {
     const { file, size } = await this.files.downloadFile(record.version);
-    if (size === manifest.payload.size) return;
     if (record.source.kind === 'file') {
+      if (size === manifest.payload.size) return;
       await this.files.copyIntoDownload(record.version, record.source.path);
       return;
     }
+    // A download of full length is not yet a whole one: after a power cut its tail may never have
+    // reached the card. The download adapter resumes from what it synced (at once when that is all).
     if (!this.download || !session) {
       throw new UpdateError('E-UPDATE-DOWNLOAD', 'no fleet server to download the release from');
     }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HttpReleaseDownload } from '../../../device/adapters/release-download.http.js';
 import type { FleetSession } from '../../../device/ports/fleet.port.js';
-import { UpdateError } from '../../../device/ports/update.port.js';
+import { syncedMarkOf, UpdateError } from '../../../device/ports/update.port.js';
 
 const PAYLOAD = randomBytes(256 * 1024);
 
@@ -77,10 +77,34 @@ describe('the release download', () => {
     expect(kept.length).toBeGreaterThan(0);
     expect(kept.equals(PAYLOAD.subarray(0, kept.length))).toBe(true);
 
+    // What was kept is counted beside it, after an fsync: what a resume after a power cut trusts.
+    expect(readFileSync(syncedMarkOf(file), 'utf8')).toBe(String(kept.length));
+
     cutAfter = undefined;
     await new HttpReleaseDownload().download(session, path, file, PAYLOAD.length, () => undefined);
     expect(readFileSync(file).equals(PAYLOAD)).toBe(true);
     expect(ranges).toEqual(['bytes=0-', `bytes=${kept.length}-`]);
+    expect(readFileSync(syncedMarkOf(file), 'utf8')).toBe(String(PAYLOAD.length));
+  });
+
+  it('resumes after a power cut from the bytes it synced, not from a tail the cut left behind', async () => {
+    // What the booted box showed (issue 15): after a cut during the download the file had its full
+    // length, but past the last synced byte it held zeros; resuming from its length gave E-UPDATE-HASH.
+    const file = join(dir, 'payload');
+    const synced = 100_000;
+    writeFileSync(file, Buffer.concat([PAYLOAD.subarray(0, synced), Buffer.alloc(PAYLOAD.length - synced)]));
+    writeFileSync(syncedMarkOf(file), String(synced));
+    await new HttpReleaseDownload().download(session, '/p', file, PAYLOAD.length, () => undefined);
+    expect(ranges).toEqual([`bytes=${synced}-`]);
+    expect(readFileSync(file).equals(PAYLOAD)).toBe(true);
+  });
+
+  it('trusts none of a download that has no synced count beside it', async () => {
+    const file = join(dir, 'payload');
+    writeFileSync(file, randomBytes(150_000));
+    await new HttpReleaseDownload().download(session, '/p', file, PAYLOAD.length, () => undefined);
+    expect(ranges).toEqual(['bytes=0-']);
+    expect(readFileSync(file).equals(PAYLOAD)).toBe(true);
   });
 
   it('refuses a server that sends more than the manifest says', async () => {
