@@ -290,6 +290,78 @@ describe('updates on the booted box, with power cuts', () => {
   );
 
   it(
+    'drops an update whose download fills the card, says so, and keeps running what it ran',
+    async () => {
+      await sys.waitForIdleScreen(BOOT_MS);
+      const running = (await guestUpdate(sys)).current;
+      const release = await publish();
+      // Something else fills the card once the download has begun (after the box's own free-space check).
+      await waitFor(
+        async () => ((await guestUpdate(sys)).downloaded > 0 ? true : undefined),
+        UPDATE_MS,
+        'the download to begin',
+        200,
+      );
+      await sys.vm.sh(
+        'fallocate -l $(( $(df --output=avail -B1 / | tail -n1) - 4194304 )) /var/tmp/filler',
+        60_000,
+      );
+      try {
+        const view = await waitFor(
+          async () => {
+            const v = await updateView(sys);
+            return v.report?.version === release.version && v.report.state === 'failed' ? v : undefined;
+          },
+          UPDATE_MS,
+          'the box to report the failed update',
+          2000,
+        );
+        expect(view.report).toMatchObject({ code: 'E-UPDATE-SPACE' });
+        expect(view.report!.detail).toMatch(/disk filled up during the download/);
+        const g = await guestUpdate(sys);
+        expect(g).toMatchObject({ current: running, step: '', downloaded: 0, leftovers: '' });
+        const status = await sys.status();
+        expect(status.version).toBe(running);
+        expect(status.state).toBe('idle');
+      } finally {
+        await sys.vm.sh('rm -f /var/tmp/filler', 60_000);
+      }
+      // Not tried again: the fleet still offers it, the box keeps what it runs.
+      await new Promise((r) => setTimeout(r, 30_000));
+      expect((await guestUpdate(sys)).downloaded).toBe(0);
+    },
+    2 * UPDATE_MS,
+  );
+
+  for (const variant of ['unhealthy', 'no-start'] as const) {
+    it(
+      `rolls back by itself a release that ${variant === 'unhealthy' ? 'starts but never gets healthy' : 'cannot start at all'}, and does not retry it`,
+      async () => {
+        await sys.waitForIdleScreen(BOOT_MS);
+        const running = (await guestUpdate(sys)).current;
+        const release = await publish(variant);
+        await waitFor(
+          async () => ((await guestUpdate(sys)).current === release.version ? true : undefined),
+          UPDATE_MS,
+          `the switch to ${release.version}`,
+          1000,
+        );
+        const code =
+          variant === 'unhealthy'
+            ? 'E-UPDATE-UNHEALTHY'
+            : 'E-UPDATE-UNHEALTHY|E-UPDATE-CRASH-LOOP|E-UPDATE-START';
+        await settledOn(running, 'rolled-back', release.version);
+        const view = await updateView(sys);
+        expect(view.report!.code).toMatch(new RegExp(code));
+        // Not retried while the fleet still offers it.
+        await new Promise((r) => setTimeout(r, 30_000));
+        const g = await guestUpdate(sys);
+        expect(g).toMatchObject({ current: running, step: '', downloaded: 0 });
+      },
+      UPDATE_MS + TRIAL_MS + BOOT_MS,
+    );
+  }
+  it(
     `survives ${CUTS} power cuts spread over download, verify, unpack, switch, restart and trial`,
     async () => {
       const random = seeded(SEED);
@@ -430,77 +502,4 @@ describe('updates on the booted box, with power cuts', () => {
     },
     CUTS * 10 * 60_000,
   );
-
-  it(
-    'drops an update whose download fills the card, says so, and keeps running what it ran',
-    async () => {
-      await sys.waitForIdleScreen(BOOT_MS);
-      const running = (await guestUpdate(sys)).current;
-      const release = await publish();
-      // Something else fills the card once the download has begun (after the box's own free-space check).
-      await waitFor(
-        async () => ((await guestUpdate(sys)).downloaded > 0 ? true : undefined),
-        UPDATE_MS,
-        'the download to begin',
-        200,
-      );
-      await sys.vm.sh(
-        'fallocate -l $(( $(df --output=avail -B1 / | tail -n1) - 4194304 )) /var/tmp/filler',
-        60_000,
-      );
-      try {
-        const view = await waitFor(
-          async () => {
-            const v = await updateView(sys);
-            return v.report?.version === release.version && v.report.state === 'failed' ? v : undefined;
-          },
-          UPDATE_MS,
-          'the box to report the failed update',
-          2000,
-        );
-        expect(view.report).toMatchObject({ code: 'E-UPDATE-SPACE' });
-        expect(view.report!.detail).toMatch(/disk filled up during the download/);
-        const g = await guestUpdate(sys);
-        expect(g).toMatchObject({ current: running, step: '', downloaded: 0, leftovers: '' });
-        const status = await sys.status();
-        expect(status.version).toBe(running);
-        expect(status.state).toBe('idle');
-      } finally {
-        await sys.vm.sh('rm -f /var/tmp/filler', 60_000);
-      }
-      // Not tried again: the fleet still offers it, the box keeps what it runs.
-      await new Promise((r) => setTimeout(r, 30_000));
-      expect((await guestUpdate(sys)).downloaded).toBe(0);
-    },
-    2 * UPDATE_MS,
-  );
-
-  for (const variant of ['unhealthy', 'no-start'] as const) {
-    it(
-      `rolls back by itself a release that ${variant === 'unhealthy' ? 'starts but never gets healthy' : 'cannot start at all'}, and does not retry it`,
-      async () => {
-        await sys.waitForIdleScreen(BOOT_MS);
-        const running = (await guestUpdate(sys)).current;
-        const release = await publish(variant);
-        await waitFor(
-          async () => ((await guestUpdate(sys)).current === release.version ? true : undefined),
-          UPDATE_MS,
-          `the switch to ${release.version}`,
-          1000,
-        );
-        const code =
-          variant === 'unhealthy'
-            ? 'E-UPDATE-UNHEALTHY'
-            : 'E-UPDATE-UNHEALTHY|E-UPDATE-CRASH-LOOP|E-UPDATE-START';
-        await settledOn(running, 'rolled-back', release.version);
-        const view = await updateView(sys);
-        expect(view.report!.code).toMatch(new RegExp(code));
-        // Not retried while the fleet still offers it.
-        await new Promise((r) => setTimeout(r, 30_000));
-        const g = await guestUpdate(sys);
-        expect(g).toMatchObject({ current: running, step: '', downloaded: 0 });
-      },
-      UPDATE_MS + TRIAL_MS + BOOT_MS,
-    );
-  }
 });
