@@ -8,7 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { chmod, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { reason } from '../../common/errors.js';
+import { ClassboxError, reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { AdminApiClient, AdminApiError } from '../adapters/admin-api.http.js';
 import { parseDurationWithin, TOKEN_LIFETIME } from '../domain/duration.js';
@@ -19,10 +19,9 @@ import { labelSheetHtml, labelSheetText, labelsFor } from './label-sheet.js';
 import { findBootPartition, PARTITION_TABLE_BYTES, PartitionTableError } from './partition-table.js';
 
 /** Bad input: printed line by line, exit code 2. */
-class InputError extends Error {
+class InputError extends ClassboxError<'E-FLASH-INPUT'> {
   constructor(readonly lines: string[]) {
-    super(lines.join('; '));
-    this.name = 'InputError';
+    super('E-FLASH-INPUT', lines.join('; '));
   }
 }
 
