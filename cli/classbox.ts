@@ -42,15 +42,7 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version end here with code 0; usage errors with 1, which we map to 2.
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof ExitError) return error.code;
     process.stderr.write(`classbox: ${(error as Error).message ?? String(error)}\n`);
     return 1;
-  }
-}
-
-/** Thrown by a command to end with a given code after printing its own message. */
-export class ExitError extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
   }
 }

@@ -1,3 +1,26 @@
+import { ERROR_TEXTS, type ErrorCode, type ErrorText } from './error-catalog.js';
+
+/**
+ * The base of every error class: a stable code from the catalogue (`common/error-catalog.ts`) for
+ * IT and the fleet's history, the catalogue's plain words for it, a message for the log that names
+ * what went wrong, and the original error as `cause`. A subclass narrows `C` to its own codes.
+ */
+export abstract class ClassboxError<C extends ErrorCode = ErrorCode> extends Error {
+  constructor(
+    readonly code: C,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /** What the code means, in Chinese and English, for a person rather than a log. */
+  get text(): ErrorText {
+    return ERROR_TEXTS[this.code];
+  }
+}
+
 /** Error text for logs: the message and the causes, never a stack. */
 export function reason(error: unknown): string {
   if (error instanceof Error) {

@@ -1,14 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { reason } from './errors.js';
+import { ClassboxError, reason } from './errors.js';
 import { releaseSignatureSchema, type ReleaseSignature } from './release-manifest.js';
 import { describeIssues } from './zod-issues.js';
 
 /** A release's `.sig` file that can't be read or is not a signature. */
-export class ReleaseSignatureFileError extends Error {
-  readonly code = 'E-UPDATE-SIGNATURE';
+export class ReleaseSignatureFileError extends ClassboxError<'E-UPDATE-SIGNATURE'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'ReleaseSignatureFileError';
+    super('E-UPDATE-SIGNATURE', message);
   }
 }
 

@@ -8,9 +8,15 @@ import type { DeviceConfig } from './config/device-config.schema.js';
 import { FleetPort, FleetStatePort } from './ports/fleet.port.js';
 import { HostPort } from './ports/host.port.js';
 import { LogSourcePort } from './ports/log-source.port.js';
-import { FleetClientService } from './services/fleet-client.service.js';
+import { FleetEnrolmentService } from './services/fleet-enrolment.service.js';
+import { FleetSyncService } from './services/fleet-sync.service.js';
+import { NextClassService } from './services/next-class.service.js';
+import { RemoteActionsService } from './services/remote-actions.service.js';
 
-/** The fleet client and its adapters; only on a box whose config names a fleet server. */
+/**
+ * The box's side of the fleet (enrolment, heartbeat and config, timetable, remote actions) and
+ * its adapters; only on a box whose config names a fleet server.
+ */
 export function fleetProviders(config: DeviceConfig): Provider[] {
   if (!config.fleet) return [];
   return [
@@ -18,6 +24,9 @@ export function fleetProviders(config: DeviceConfig): Provider[] {
     { provide: FleetStatePort, useFactory: () => new FsFleetState(config.stateDir) },
     { provide: HostPort, useClass: config.hardware.mode === 'pi' ? LinuxHost : SimHost },
     { provide: LogSourcePort, useClass: MemoryLogSource },
-    FleetClientService,
+    FleetEnrolmentService,
+    NextClassService,
+    RemoteActionsService,
+    FleetSyncService,
   ];
 }

@@ -1,17 +1,18 @@
 import type { z } from 'zod';
 import { describeIssues } from '../common/zod-issues.js';
+import { ClassboxError } from '../common/errors.js';
+import type { ErrorCode } from '../common/error-catalog.js';
 
 /** A refusal the fleet server explains to its caller: HTTP status, stable code, plain message. */
-export class FleetApiError extends Error {
+export class FleetApiError extends ClassboxError {
   constructor(
     readonly status: number,
-    readonly code: string,
+    code: ErrorCode,
     message: string,
     readonly details?: string[],
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'FleetApiError';
+    super(code, message, options);
   }
 }
 

@@ -2,6 +2,7 @@ import { Catch, HttpException, type ArgumentsHost, type ExceptionFilter } from '
 import type { FastifyReply } from 'fastify';
 import { reason } from '../common/errors.js';
 import { createLogger } from '../common/logger.js';
+import type { ErrorCode } from '../common/error-catalog.js';
 import type { ApiErrorBody } from '../common/fleet-protocol.js';
 import { FleetApiError } from './fleet-errors.js';
 
@@ -47,7 +48,7 @@ export class FleetExceptionFilter implements ExceptionFilter {
   }
 }
 
-function codeForStatus(status: number): string {
+function codeForStatus(status: number): ErrorCode | `E-HTTP-${number}` {
   switch (status) {
     case 400:
       return 'E-BAD-REQUEST';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
-import { chmod, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
 import { z } from 'zod';
 import {
   desiredConfigSchema,
@@ -9,6 +9,7 @@ import {
   type DesiredConfig,
   type EnrolmentSeed,
 } from '../../common/fleet-protocol.js';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { FleetError, FleetStatePort, type DeviceKeyPair, type EnrolmentState } from '../ports/fleet.port.js';
 
@@ -123,24 +124,7 @@ export class FsFleetState extends FleetStatePort {
   /** Mode 0600 for everything: the key is secret, the config holds room pins and tokens. */
   private async writeAtomic(file: string, text: string): Promise<void> {
     try {
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-      const temp = `${file}.tmp-${process.pid}`;
-      const handle = await open(temp, 'w', 0o600);
-      try {
-        await handle.writeFile(text.endsWith('\n') ? text : `${text}\n`, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await chmod(temp, 0o600);
-      await rename(temp, file);
-      // The rename is durable only once the folder itself is synced.
-      const folder = await open(dirname(file), 'r');
-      try {
-        await folder.sync();
-      } finally {
-        await folder.close();
-      }
+      await writeFileAtomic(file, text);
     } catch (error) {
       throw new FleetError('E-FLEET-STATE', `can't write ${file}`, {}, { cause: error });
     }

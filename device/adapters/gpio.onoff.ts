@@ -2,13 +2,13 @@ import { Gpio, type BinaryValue, type Direction, type Edge, type Options, type V
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { headerLine } from '../domain/gpio-chips.js';
+import { SimulationUnsupportedError } from '../ports/health.js';
 import { ClockPort } from '../ports/clock.port.js';
 import {
   GpioBusyError,
   GpioChipNotFoundError,
   GpioError,
   GpioPort,
-  GpioSimulationUnsupportedError,
   type GpioInput,
   type GpioLevel,
   type GpioLineOptions,
@@ -78,7 +78,7 @@ export class OnoffGpio extends GpioPort {
   }
 
   simulateInput(): void {
-    throw new GpioSimulationUnsupportedError();
+    throw new SimulationUnsupportedError('pressing a button');
   }
 
   private async open(

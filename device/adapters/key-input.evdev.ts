@@ -18,10 +18,10 @@ import {
   type InputEvent,
   type InputEventLayout,
 } from '../domain/input-events.js';
+import { SimulationUnsupportedError } from '../ports/health.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import {
   KeyInputPort,
-  KeySimulationUnsupportedError,
   type KeyButtonOptions,
   type KeyDeviceState,
   type KeyInput,
@@ -74,7 +74,7 @@ export class EvdevKeyInput extends KeyInputPort {
   }
 
   simulateKey(): void {
-    throw new KeySimulationUnsupportedError();
+    throw new SimulationUnsupportedError('pressing a USB button');
   }
 }
 

@@ -1,4 +1,5 @@
-import { open, readFile, rename } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../common/atomic-file.js';
 import { reason } from '../../common/errors.js';
 import type { FleetSession } from '../ports/fleet.port.js';
 import { isNoSpace } from '../ports/storage.port.js';
@@ -30,16 +31,8 @@ export class HttpReleaseDownload extends ReleaseDownloadPort {
     let synced: number;
     const checkpoint = async (bytes: number): Promise<void> => {
       await handle.sync();
-      // Temp file, fsync, rename: the mark is the old count or the new one, each backed by synced bytes.
-      const temp = `${mark}.tmp`;
-      const m = await open(temp, 'w');
-      try {
-        await m.writeFile(String(bytes));
-        await m.sync();
-      } finally {
-        await m.close();
-      }
-      await rename(temp, mark);
+      // Atomic: the mark is the old count or the new one, each backed by synced bytes.
+      await writeFileAtomic(mark, String(bytes));
       synced = bytes;
     };
     try {

@@ -4,7 +4,6 @@ import { createReadStream } from 'node:fs';
 import {
   copyFile,
   mkdir,
-  open,
   readdir,
   readFile,
   readlink,
@@ -17,6 +16,7 @@ import {
 } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
+import { syncPath } from '../../common/atomic-file.js';
 import { reason } from '../../common/errors.js';
 import { RELEASE_VERSION } from '../../common/release-manifest.js';
 import type { BoxFacts } from '../domain/update-plan.js';
@@ -96,7 +96,7 @@ export class FsReleaseFiles extends ReleaseFilesPort {
     await this.ensureDirs();
     const temp = `${this.payloadFile(version)}.copy`;
     await copyFile(source, temp);
-    await syncFile(temp);
+    await syncPath(temp);
     await rename(temp, this.payloadFile(version));
   }
 
@@ -146,7 +146,7 @@ export class FsReleaseFiles extends ReleaseFilesPort {
       });
     }
     await rename(temp, target);
-    await syncDir(this.releases);
+    await syncPath(this.releases);
   }
 
   async isInstalled(version: string): Promise<boolean> {
@@ -171,7 +171,7 @@ export class FsReleaseFiles extends ReleaseFilesPort {
       await rm(temp, { force: true });
       await symlink(version, temp);
       await rename(temp, join(this.releases, 'current'));
-      await syncDir(this.releases);
+      await syncPath(this.releases);
     } catch (error) {
       throw new UpdateError('E-UPDATE-SWITCH', `can't switch current to version ${version}`, {
         cause: error,
@@ -197,7 +197,7 @@ export class FsReleaseFiles extends ReleaseFilesPort {
       }
     }
     for (const name of await readdir(this.downloads).catch(ifMissing([]))) {
-      if (name.endsWith('.copy') || name.endsWith('.synced.tmp')) await unlink(join(this.downloads, name));
+      if (name.endsWith('.copy') || name.includes('.synced.tmp-')) await unlink(join(this.downloads, name));
     }
   }
 
@@ -264,23 +264,5 @@ async function isDir(path: string): Promise<boolean> {
     return (await stat(path)).isDirectory();
   } catch {
     return false;
-  }
-}
-
-async function syncFile(file: string): Promise<void> {
-  const handle = await open(file, 'r+');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
   }
 }

@@ -1,6 +1,7 @@
-import { mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { z } from 'zod';
+import { syncPath, writeFileAtomic } from '../../common/atomic-file.js';
 import { createLogger } from '../../common/logger.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { highestReleaseVersion } from '../../common/release-manifest.js';
@@ -125,17 +126,7 @@ export class FsUpdateState extends UpdateStatePort {
   private async writeText(name: string, text: string): Promise<void> {
     const file = join(this.dir, name);
     try {
-      await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-      const temp = `${file}.tmp-${process.pid}`;
-      const handle = await open(temp, 'w', 0o600);
-      try {
-        await handle.writeFile(text, 'utf8');
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(temp, file);
-      await this.syncDir();
+      await writeFileAtomic(file, text);
     } catch (error) {
       throw new UpdateError('E-UPDATE-STATE', `can't write ${file}`, { cause: error });
     }
@@ -164,7 +155,7 @@ export class FsUpdateState extends UpdateStatePort {
       } finally {
         await handle.close();
       }
-      if (!existed) await this.syncDir();
+      if (!existed) await syncPath(this.dir);
     } catch (error) {
       throw new UpdateError('E-UPDATE-STATE', `can't append to ${file}`, { cause: error });
     }
@@ -178,15 +169,6 @@ export class FsUpdateState extends UpdateStatePort {
   private async remove(name: string): Promise<void> {
     await rm(join(this.dir, name), { force: true });
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    await this.syncDir();
-  }
-
-  private async syncDir(): Promise<void> {
-    const folder = await open(this.dir, 'r');
-    try {
-      await folder.sync();
-    } finally {
-      await folder.close();
-    }
+    await syncPath(this.dir);
   }
 }

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { reason } from '../../common/errors.js';
+import { ClassboxError, reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { FsFleetState } from '../adapters/fleet-state.fs.js';
 import { FleetError } from '../ports/fleet.port.js';
@@ -7,14 +7,13 @@ import { layerConfig, UNENROLLED_IDENTITY } from './config-layers.js';
 import { deviceConfigSchema, type DeviceConfig } from './device-config.schema.js';
 
 /** A config the daemon can't start with; `lines` name each problem, one per line. */
-export class ConfigError extends Error {
+export class ConfigError extends ClassboxError<'E-CONFIG'> {
   constructor(
     readonly file: string,
     readonly lines: string[],
     options?: { cause?: unknown },
   ) {
-    super(`Invalid config ${file}: ${lines.join('; ')}`, options);
-    this.name = 'ConfigError';
+    super('E-CONFIG', `Invalid config ${file}: ${lines.join('; ')}`, options);
   }
 }
 

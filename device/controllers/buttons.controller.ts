@@ -10,8 +10,7 @@ import {
 } from '@nestjs/common';
 import { z } from 'zod';
 import { describeIssues } from '../../common/zod-issues.js';
-import { GpioSimulationUnsupportedError } from '../ports/gpio.port.js';
-import { KeySimulationUnsupportedError } from '../ports/key-input.port.js';
+import { SimulationUnsupportedError } from '../ports/health.js';
 import { ButtonsService, MAX_SIMULATED_HOLD_MS } from '../services/buttons.service.js';
 import { StatusService, type DeviceStatus } from '../services/status.service.js';
 
@@ -38,8 +37,7 @@ export class ButtonsController {
     try {
       await this.buttons.simulatePress(name, parsed.data.holdMs);
     } catch (error) {
-      if (error instanceof GpioSimulationUnsupportedError || error instanceof KeySimulationUnsupportedError)
-        throw new ConflictException(error.message);
+      if (error instanceof SimulationUnsupportedError) throw new ConflictException(error.message);
       throw error;
     }
     return this.status.status();

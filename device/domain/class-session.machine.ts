@@ -50,6 +50,11 @@ export interface Transition {
 
 export const INITIAL_SESSION: SessionSnapshot = { state: 'idle' };
 
+/** Idle or on the error screen: a config change, a reboot or an update may happen now, not in a class. */
+export function isBetweenClasses(state: SessionState): boolean {
+  return state === 'idle' || state === 'error';
+}
+
 const stay = (s: SessionSnapshot, ...effects: SessionEffect[]): Transition => ({ next: s, effects });
 const go = (state: SessionState, ...effects: SessionEffect[]): Transition => ({ next: { state }, effects });
 

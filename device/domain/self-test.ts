@@ -11,7 +11,7 @@ export type SelfTestStatus = 'running' | 'ok' | 'failed' | 'unchecked';
 export interface SelfTestResult {
   readonly check: SelfTestCheck;
   readonly status: SelfTestStatus;
-  /** When failed: a fault code (see fault-catalog.ts) and what went wrong; when ok or unchecked: what was found. */
+  /** When failed: a fault code (see common/error-catalog.ts) and what went wrong; when ok or unchecked: what was found. */
   readonly code?: string;
   readonly detail?: string;
 }

@@ -1,5 +1,6 @@
 import semver from 'semver';
 import { z } from 'zod';
+import type { ErrorCode } from '../../common/error-catalog.js';
 import {
   compareReleaseVersions,
   highestReleaseVersion,
@@ -65,8 +66,11 @@ export interface BoxFacts {
   osVersion: string | undefined;
 }
 
+/** The catalogue's update codes: what a refused, failed or rolled-back update reports. */
+export type UpdateErrorCode = Extract<ErrorCode, `E-UPDATE-${string}`>;
+
 export interface Refusal {
-  code: string;
+  code: UpdateErrorCode;
   message: string;
 }
 
@@ -130,7 +134,7 @@ export function spaceNeeded(manifest: ReleaseManifest, downloadedBytes: number, 
   return Math.max(0, manifest.payload.size - downloadedBytes) + manifest.payload.unpackedSize + marginBytes;
 }
 
-export type TrialVerdict = { kind: 'continue' } | { kind: 'rollback'; code: string; detail: string };
+export type TrialVerdict = { kind: 'continue' } | { kind: 'rollback'; code: UpdateErrorCode; detail: string };
 
 /** Decided at every start of a version on trial, after counting this start. */
 export function trialVerdict(trial: TrialRecord, nowMs: number, maxStarts: number): TrialVerdict {

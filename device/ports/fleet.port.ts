@@ -7,6 +7,7 @@ import type {
   Heartbeat,
   HeartbeatResponse,
 } from '../../common/fleet-protocol.js';
+import { ClassboxError } from '../../common/errors.js';
 
 export type FleetErrorCode =
   /** No answer: network down, server stopped, DNS, timeout. */
@@ -18,15 +19,14 @@ export type FleetErrorCode =
   /** A file of the box's fleet state is missing, unreadable or invalid. */
   | 'E-FLEET-STATE';
 
-export class FleetError extends Error {
+export class FleetError extends ClassboxError<FleetErrorCode> {
   constructor(
-    readonly code: FleetErrorCode,
+    code: FleetErrorCode,
     message: string,
     readonly details: { status?: number; serverCode?: string; serverTimeMs?: number } = {},
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'FleetError';
+    super(code, message, options);
   }
 }
 

@@ -7,7 +7,6 @@ export type GpioBias = 'pull-up' | 'pull-down';
 export class GpioBiasError extends GpioError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, code: 'E-GPIO-BIAS' });
-    this.name = 'GpioBiasError';
   }
 }
 

@@ -1,3 +1,5 @@
+import { ClassboxError } from '../../common/errors.js';
+
 /** A logical level: 1 = active (button pressed, LED lit), whatever the wiring's polarity. */
 export type GpioLevel = 0 | 1;
 
@@ -22,12 +24,9 @@ export interface GpioOutput {
 
 export type GpioErrorCode = 'E-GPIO' | 'E-GPIO-CHIP' | 'E-GPIO-BUSY' | 'E-GPIO-ACCESS' | 'E-GPIO-BIAS';
 
-export class GpioError extends Error {
-  readonly code: GpioErrorCode;
+export class GpioError extends ClassboxError<GpioErrorCode> {
   constructor(message: string, options?: { cause?: unknown; code?: GpioErrorCode }) {
-    super(message, options);
-    this.name = 'GpioError';
-    this.code = options?.code ?? 'E-GPIO';
+    super(options?.code ?? 'E-GPIO', message, options);
   }
 }
 
@@ -35,7 +34,6 @@ export class GpioError extends Error {
 export class GpioChipNotFoundError extends GpioError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, code: 'E-GPIO-CHIP' });
-    this.name = 'GpioChipNotFoundError';
   }
 }
 
@@ -43,14 +41,6 @@ export class GpioChipNotFoundError extends GpioError {
 export class GpioBusyError extends GpioError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, { ...options, code: 'E-GPIO-BUSY' });
-    this.name = 'GpioBusyError';
-  }
-}
-
-export class GpioSimulationUnsupportedError extends GpioError {
-  constructor() {
-    super('buttons can only be pressed through the API when hardware.mode is "sim"');
-    this.name = 'GpioSimulationUnsupportedError';
   }
 }
 
@@ -61,6 +51,6 @@ export class GpioSimulationUnsupportedError extends GpioError {
 export abstract class GpioPort {
   abstract openInput(bcm: number, options: GpioLineOptions): Promise<GpioInput>;
   abstract openOutput(bcm: number, options: GpioLineOptions): Promise<GpioOutput>;
-  /** Drive an input line as a button would (sim only; hardware throws GpioSimulationUnsupportedError). */
+  /** Drive an input line as a button would (sim only; hardware throws SimulationUnsupportedError). */
   abstract simulateInput(bcm: number, level: GpioLevel): void;
 }

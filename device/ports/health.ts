@@ -1,14 +1,13 @@
 import type { DeviceHealth } from '../../common/device-health.js';
+import { ClassboxError } from '../../common/errors.js';
 
 export type { DeviceHealth } from '../../common/device-health.js';
 
 export const HEALTH_OK: DeviceHealth = { status: 'ok' };
 
-/** Plugging and unplugging devices through the control API exists only in `sim` mode. */
-export class SimulationUnsupportedError extends Error {
-  readonly code = 'E-NOT-SIM';
+/** Plugging devices in and out and pressing buttons through the control API exist only in `sim` mode. */
+export class SimulationUnsupportedError extends ClassboxError<'E-NOT-SIM'> {
   constructor(what: string) {
-    super(`${what} can only be simulated when hardware.mode is "sim"`);
-    this.name = 'SimulationUnsupportedError';
+    super('E-NOT-SIM', `${what} can only be simulated when hardware.mode is "sim"`);
   }
 }

@@ -1,4 +1,5 @@
 import { Signal } from '../../common/signal.js';
+import { ClassboxError } from '../../common/errors.js';
 
 export interface Jsep {
   readonly type: 'offer' | 'answer';
@@ -63,16 +64,7 @@ export type JanusErrorCode =
   | 'E-MEDIA-FAILED'
   | 'E-CONNECTION-LOST';
 
-export class JanusError extends Error {
-  constructor(
-    readonly code: JanusErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'JanusError';
-  }
-}
+export class JanusError extends ClassboxError<JanusErrorCode> {}
 
 export type JanusMediaEvent =
   | { kind: 'webrtcup'; target: 'publisher' | 'subscriber' }

@@ -35,14 +35,6 @@ export interface KeyInput {
   close(): Promise<void>;
 }
 
-export class KeySimulationUnsupportedError extends Error {
-  readonly code = 'E-NOT-SIM';
-  constructor() {
-    super('USB buttons can only be pressed through the API when hardware.mode is "sim"');
-    this.name = 'KeySimulationUnsupportedError';
-  }
-}
-
 /**
  * Buttons that are keys of an input device (a USB "big button" or foot switch, a HID keyboard that sends
  * one key): the second button source beside GPIO. Opening never fails for a missing device: the device is
@@ -50,6 +42,6 @@ export class KeySimulationUnsupportedError extends Error {
  */
 export abstract class KeyInputPort {
   abstract open(options: KeyButtonOptions): Promise<KeyInput>;
-  /** Press or release a key as the device would (sim only; hardware throws KeySimulationUnsupportedError). */
+  /** Press or release a key as the device would (sim only; hardware throws SimulationUnsupportedError). */
   abstract simulateKey(label: string, level: GpioLevel): void;
 }

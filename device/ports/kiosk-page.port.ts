@@ -1,14 +1,14 @@
 import { Signal } from '../../common/signal.js';
 import type { DaemonMessage, PageMessage } from '../protocol/kiosk-messages.js';
 import type { Jsep } from './janus.port.js';
+import { ClassboxError } from '../../common/errors.js';
 
 export type PageMessageOf<T extends PageMessage['type']> = Extract<PageMessage, { type: T }>;
 
 /** The page is not there, did not answer in time, or could not do what was asked. */
-export class KioskPageError extends Error {
+export class KioskPageError extends ClassboxError<'E-KIOSK-DOWN'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'KioskPageError';
+    super('E-KIOSK-DOWN', message, options);
   }
 }
 

@@ -1,13 +1,13 @@
+import { ClassboxError } from '../../common/errors.js';
+
 /** Reachability of a host on the network, for the self-test. */
 export abstract class NetworkPort {
   /** Open (and close) a TCP connection; resolves with the time it took, rejects with why it failed. */
   abstract probe(host: string, port: number, timeoutMs: number): Promise<number>;
 }
 
-export class NetworkError extends Error {
-  readonly code = 'E-NETWORK-DOWN';
+export class NetworkError extends ClassboxError<'E-NETWORK-DOWN'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'NetworkError';
+    super('E-NETWORK-DOWN', message, options);
   }
 }

@@ -1,4 +1,5 @@
 import type { Signal } from '../../common/signal.js';
+import { ClassboxError } from '../../common/errors.js';
 
 /** One program and its argument array; never a shell string. */
 export interface ProcessSpec {
@@ -38,11 +39,9 @@ export interface RunResult {
   readonly stderr: string;
 }
 
-export class ProcessError extends Error {
-  readonly code = 'E-PROCESS';
+export class ProcessError extends ClassboxError<'E-PROCESS'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'ProcessError';
+    super('E-PROCESS', message, options);
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ClassboxError } from '../../common/errors.js';
 
 /** A still picture request; every value is a checked number or enum (node-libcamera builds a shell string). */
 export const stillRequestSchema = z.strictObject({
@@ -13,11 +14,9 @@ export const stillRequestSchema = z.strictObject({
 export type StillRequest = z.output<typeof stillRequestSchema>;
 export type StillRequestInput = z.input<typeof stillRequestSchema>;
 
-export class StillCameraError extends Error {
-  readonly code = 'E-CAMERA-STILL';
+export class StillCameraError extends ClassboxError<'E-CAMERA-STILL'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'StillCameraError';
+    super('E-CAMERA-STILL', message, options);
   }
 }
 

@@ -1,34 +1,15 @@
-import type { TrialRecord, UpdateOutcome, UpdateRecord, BoxFacts } from '../domain/update-plan.js';
+import type {
+  TrialRecord,
+  UpdateErrorCode,
+  UpdateOutcome,
+  UpdateRecord,
+  BoxFacts,
+} from '../domain/update-plan.js';
 import type { FleetSession } from './fleet.port.js';
-
-export type UpdateErrorCode =
-  | 'E-UPDATE-SPACE'
-  | 'E-UPDATE-DOWNLOAD'
-  | 'E-UPDATE-HASH'
-  | 'E-UPDATE-SIZE'
-  | 'E-UPDATE-SIGNATURE'
-  | 'E-UPDATE-KEY-UNKNOWN'
-  | 'E-UPDATE-MANIFEST'
-  | 'E-UPDATE-ARCH'
-  | 'E-UPDATE-NODE-ABI'
-  | 'E-UPDATE-OS'
-  | 'E-UPDATE-DOWNGRADE'
-  | 'E-UPDATE-UNPACK'
-  | 'E-UPDATE-SWITCH'
-  | 'E-UPDATE-STATE'
-  | 'E-UPDATE-RESTART';
+import { ClassboxError } from '../../common/errors.js';
 
 /** An update step that failed; the running version is untouched unless the code says otherwise. */
-export class UpdateError extends Error {
-  constructor(
-    readonly code: UpdateErrorCode | (string & {}),
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'UpdateError';
-  }
-}
+export class UpdateError extends ClassboxError<UpdateErrorCode> {}
 
 /**
  * The release tree: `<root>/releases/<version>/`, the `current` link, downloads in

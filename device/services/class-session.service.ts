@@ -4,7 +4,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { reason } from '../../common/errors.js';
+import type { FaultCode } from '../../common/error-catalog.js';
+import { ClassboxError, reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
 import { Backoff } from '../domain/backoff.js';
@@ -30,8 +31,12 @@ class JoinTimeoutError extends JanusError {
   }
 }
 
-/** A newer join, leave or rejoin made this one obsolete. */
-class SupersededError extends Error {}
+/** A newer join, leave or rejoin made this one obsolete (caught and dropped; never shown). */
+class SupersededError extends ClassboxError<'E-INTERNAL'> {
+  constructor() {
+    super('E-INTERNAL', 'a newer join, leave or rejoin took over');
+  }
+}
 
 /**
  * Runs the class: carries out what the session machine decides, with Janus and the kiosk page.
@@ -457,8 +462,6 @@ export class ClassSessionService
   }
 }
 
-function codeOf(error: unknown): string {
-  if (error instanceof JanusError) return error.code;
-  if (error instanceof KioskPageError) return 'E-KIOSK-DOWN';
-  return 'E-INTERNAL';
+function codeOf(error: unknown): FaultCode {
+  return error instanceof JanusError || error instanceof KioskPageError ? error.code : 'E-INTERNAL';
 }

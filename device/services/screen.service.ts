@@ -10,10 +10,10 @@ import type { ScreenState } from '../protocol/kiosk-messages.js';
 import { ButtonsService } from './buttons.service.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
-import { FleetClientService } from './fleet-client.service.js';
 import { HealthService } from './health.service.js';
 import { MediaService } from './media.service.js';
 import { MuteService } from './mute.service.js';
+import { NextClassService } from './next-class.service.js';
 import { UplinkService } from './uplink.service.js';
 import { SelfTestService } from './self-test.service.js';
 
@@ -37,7 +37,7 @@ export class ScreenService implements OnApplicationBootstrap {
     private readonly microphone: MicrophonePort,
     private readonly speaker: SpeakerPort,
     private readonly media: MediaService,
-    @Optional() private readonly fleet?: FleetClientService,
+    @Optional() private readonly nextClass?: NextClassService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -58,7 +58,7 @@ export class ScreenService implements OnApplicationBootstrap {
       if (JSON.stringify(this.media.current()) !== this.sentMedia) this.sendConfig();
     });
     this.uplink.changed.on(owner, redraw);
-    this.fleet?.nextClassChanged.on(owner, redraw);
+    this.nextClass?.changed.on(owner, redraw);
     this.page.connected.on(owner, () => {
       this.sendConfig();
       this.schedule();
@@ -85,7 +85,7 @@ export class ScreenService implements OnApplicationBootstrap {
       hint: this.session.currentHint,
       joinStep: this.session.joinStep,
       audioOnly: this.uplink.audioOnly,
-      nextClass: this.fleet?.nextClass(),
+      nextClass: this.nextClass?.next(),
       selfTest: this.selfTest.results()?.map((r) => ({
         check: r.check,
         status: r.status,

@@ -1,5 +1,6 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { reason } from '../../common/errors.js';
+import { isErrorCode, type ErrorCode } from '../../common/error-catalog.js';
+import { ClassboxError, reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
 import { SELF_TEST_CHECKS, type SelfTestCheck, type SelfTestResult } from '../domain/self-test.js';
@@ -36,14 +37,8 @@ type Outcome =
   | { ok: false; code: string; detail: string }
   | { ok: 'unchecked'; detail: string };
 
-class CheckFailed extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+/** A check that found a fault: its code and what went wrong end up on the screen. */
+class CheckFailed extends ClassboxError {}
 
 /**
  * The self-test: camera, microphone, speaker (a short tone), network and the Janus server, one
@@ -233,9 +228,8 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
         }),
       ]);
     } catch (error) {
-      const code = (error as { code?: unknown }).code;
       throw new CheckFailed(
-        typeof code === 'string' && code.startsWith('E-') ? code : 'E-JANUS-UNREACHABLE',
+        error instanceof ClassboxError ? error.code : 'E-JANUS-UNREACHABLE',
         reason(error),
       );
     } finally {
@@ -246,9 +240,10 @@ export class SelfTestService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** The device's name when ok; otherwise the check fails with the port's own code and words. */
-  private require(health: DeviceHealth, fallbackCode: string): string {
+  private require(health: DeviceHealth, fallbackCode: ErrorCode): string {
     if (health.status === 'ok') return health.detail ?? '';
-    throw new CheckFailed(health.code ?? fallbackCode, health.detail ?? health.status);
+    const code = health.code !== undefined && isErrorCode(health.code) ? health.code : fallbackCode;
+    throw new CheckFailed(code, health.detail ?? health.status);
   }
 
   /** The loudest microphone level the page reports within `ms`; resolves early once sound is heard. */

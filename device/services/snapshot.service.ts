@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { reason } from '../../common/errors.js';
+import { ClassboxError, reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { CameraPort } from '../ports/camera.port.js';
@@ -12,11 +12,9 @@ export interface Snapshot {
   readonly source: 'page' | 'camera';
 }
 
-export class SnapshotError extends Error {
-  readonly code = 'E-CAMERA-NO-PICTURE';
+export class SnapshotError extends ClassboxError<'E-CAMERA-NO-PICTURE'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SnapshotError';
+    super('E-CAMERA-NO-PICTURE', message, options);
   }
 }
 

@@ -13,8 +13,10 @@ import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import { RestartPort, UpdateError, UpdateStatePort } from '../ports/update.port.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
-import { FleetClientService } from './fleet-client.service.js';
+import { FleetEnrolmentService } from './fleet-enrolment.service.js';
+import { FleetSyncService } from './fleet-sync.service.js';
 import { LifecycleService } from './lifecycle.service.js';
+import { NextClassService } from './next-class.service.js';
 import { ReleaseInstaller } from './release-installer.js';
 
 const HEALTH_CHECK_MS = 2000;
@@ -49,7 +51,9 @@ export class UpdaterService implements OnModuleInit, OnApplicationBootstrap, OnA
     private readonly installer: ReleaseInstaller,
     private readonly state: UpdateStatePort,
     private readonly restart: RestartPort,
-    private readonly fleet: FleetClientService,
+    private readonly fleet: FleetSyncService,
+    private readonly enrolment: FleetEnrolmentService,
+    private readonly nextClass: NextClassService,
     private readonly session: ClassSessionService,
     private readonly lifecycle: LifecycleService,
     private readonly config: ConfigService,
@@ -166,7 +170,7 @@ export class UpdaterService implements OnModuleInit, OnApplicationBootstrap, OnA
   }
 
   private blockedBy(): string | undefined {
-    const window = this.fleet.classWindow();
+    const window = this.nextClass.window();
     return updateBlockedBy({
       sessionState: this.session.state.state,
       nextClass: window,
@@ -202,7 +206,7 @@ export class UpdaterService implements OnModuleInit, OnApplicationBootstrap, OnA
       });
       const result = await this.installer.continue(
         record,
-        this.fleet.signingSession(),
+        this.enrolment.signingSession(),
         (progress) => {
           this.report = { state: 'downloading', version: offer.version, progress };
         },

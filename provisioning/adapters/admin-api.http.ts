@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { reason } from '../../common/errors.js';
+import { ClassboxError, reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { mintedTokensSchema, type MintedTokens } from '../flash-helper/enrolment-seed.schema.js';
 import type { createCentreSchema } from '../protocol/admin-api.schema.js';
@@ -16,16 +16,7 @@ export type AdminApiErrorCode =
   'E-ADMIN-API-REFUSED' | 'E-ADMIN-API-FAILED' | 'E-ADMIN-API-UNREACHABLE' | 'E-ADMIN-API-BAD-ANSWER';
 
 /** A call to the fleet server's admin API that did not give the answer asked for. */
-export class AdminApiError extends Error {
-  constructor(
-    readonly code: AdminApiErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'AdminApiError';
-  }
-}
+export class AdminApiError extends ClassboxError<AdminApiErrorCode> {}
 
 export interface MintRequest {
   readonly count: number;

@@ -3,17 +3,9 @@ import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 import { fleetMigrations } from './migrations.js';
 import type { FleetDatabase } from './schema.js';
+import { ClassboxError } from '../../common/errors.js';
 
-export class DatabaseError extends Error {
-  constructor(
-    readonly code: 'E-DB-OPEN' | 'E-DB-MIGRATE',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'DatabaseError';
-  }
-}
+export class DatabaseError extends ClassboxError<'E-DB-OPEN' | 'E-DB-MIGRATE'> {}
 
 export type FleetDb = Kysely<FleetDatabase>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { describeIssues } from '../../common/zod-issues.js';
 import { centreIdSchema, deviceIdSchema } from './enrolment-seed.schema.js';
+import { ClassboxError } from '../../common/errors.js';
 
 /** One box to flash: a row of the centres CSV that IT fills in. */
 export const boxRowSchema = z.strictObject({
@@ -11,11 +12,9 @@ export const boxRowSchema = z.strictObject({
 });
 export type BoxRow = z.output<typeof boxRowSchema>;
 
-export class CentresCsvError extends Error {
-  readonly code = 'E-FLASH-CSV';
+export class CentresCsvError extends ClassboxError<'E-FLASH-CSV'> {
   constructor(readonly lines: string[]) {
-    super(`Invalid centres CSV: ${lines.join('; ')}`);
-    this.name = 'CentresCsvError';
+    super('E-FLASH-CSV', `Invalid centres CSV: ${lines.join('; ')}`);
   }
 }
 

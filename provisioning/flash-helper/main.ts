@@ -5,10 +5,11 @@
  * Exit codes: 0 ok, 1 runtime failure, 2 bad input.
  */
 import { Command, CommanderError } from 'commander';
-import { chmod, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { reason } from '../../common/errors.js';
+import { writeFileAtomic } from '../../common/atomic-file.js';
+import { ClassboxError, reason } from '../../common/errors.js';
 import { describeIssues } from '../../common/zod-issues.js';
 import { AdminApiClient, AdminApiError } from '../adapters/admin-api.http.js';
 import { parseDurationWithin, TOKEN_LIFETIME } from '../domain/duration.js';
@@ -19,10 +20,9 @@ import { labelSheetHtml, labelSheetText, labelsFor } from './label-sheet.js';
 import { findBootPartition, PARTITION_TABLE_BYTES, PartitionTableError } from './partition-table.js';
 
 /** Bad input: printed line by line, exit code 2. */
-class InputError extends Error {
+class InputError extends ClassboxError<'E-FLASH-INPUT'> {
   constructor(readonly lines: string[]) {
-    super(lines.join('; '));
-    this.name = 'InputError';
+    super('E-FLASH-INPUT', lines.join('; '));
   }
 }
 
@@ -60,7 +60,7 @@ export async function main(argv: string[]): Promise<number> {
       const insecure = opts.allowInsecureHttp === true;
       const seed =
         opts.from !== undefined ? await seedFromFile(opts.from, insecure) : seedFromFields(opts, insecure);
-      await writePrivateFile(opts.out!, `${JSON.stringify(seed, null, 2)}\n`);
+      await writeFileAtomic(opts.out!, JSON.stringify(seed, null, 2));
     });
 
   program
@@ -92,11 +92,10 @@ export async function main(argv: string[]): Promise<number> {
         if (adminToken === '') throw new InputError([`--admin-token-file: ${opts.adminTokenFile} is empty`]);
         const minted = await mintSeeds(new AdminApiClient(opts.fleetUrl, adminToken), rows, expiresInSeconds);
         const seedsDir = join(opts.out, 'seeds');
-        await mkdir(seedsDir, { recursive: true, mode: 0o700 });
         for (const box of minted) {
-          await writePrivateFile(
+          await writeFileAtomic(
             join(seedsDir, `${box.seed.deviceId}.json`),
-            `${JSON.stringify(box.seed, null, 2)}\n`,
+            JSON.stringify(box.seed, null, 2),
           );
         }
         const labels = labelsFor(
@@ -204,14 +203,6 @@ function checkSeed(raw: unknown, what: string): EnrolmentSeed {
     ]);
   }
   return parsed.data;
-}
-
-/** Seeds hold a live token: mode 0600, written to a temp name and renamed. */
-async function writePrivateFile(file: string, text: string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await chmod(tmp, 0o600);
-  await rename(tmp, file);
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {

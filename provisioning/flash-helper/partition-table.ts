@@ -1,3 +1,5 @@
+import { ClassboxError } from '../../common/errors.js';
+
 /**
  * Finds the FAT boot partition in a disk image's partition table (MBR or GPT), so the seed can be written
  * with mtools at a byte offset without mounting anything. Pure: works on the first sectors as a buffer.
@@ -12,11 +14,9 @@ export interface BootPartition {
   readonly scheme: 'mbr' | 'gpt';
 }
 
-export class PartitionTableError extends Error {
-  readonly code = 'E-FLASH-PARTITION-TABLE';
+export class PartitionTableError extends ClassboxError<'E-FLASH-PARTITION-TABLE'> {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'PartitionTableError';
+    super('E-FLASH-PARTITION-TABLE', message, options);
   }
 }
 

@@ -78,28 +78,31 @@ export function kioskOf(box: TestBox): KioskBrowserPort {
 }
 
 /** Wait until `teacher` decodes at least `frames` more frames of the box's video than now. */
-export async function teacherDecodesBox(teacher: Page, timeoutMs = 20_000, frames = 10): Promise<void> {
-  const now = (await teacherSees(teacher)).find((r) => r.display === BOX_NAME)?.framesDecoded ?? 0;
-  await waitFor(
-    async () => {
-      const mine = (await teacherSees(teacher)).find((r) => r.display === BOX_NAME);
-      return mine !== undefined && mine.framesDecoded >= now + frames;
-    },
-    timeoutMs,
-    'the teacher to decode the box video',
-  );
+export function teacherDecodesBox(teacher: Page, timeoutMs = 20_000, frames = 10): Promise<void> {
+  return teacherGetsMore(teacher, 'framesDecoded', frames, timeoutMs, 'the teacher to decode the box video');
 }
 
 /** Wait until `teacher` receives at least `bytes` more audio bytes from the box than now. */
-export async function teacherHearsBox(teacher: Page, timeoutMs = 20_000, bytes = 2000): Promise<void> {
-  const now = (await teacherSees(teacher)).find((r) => r.display === BOX_NAME)?.audioBytes ?? 0;
+export function teacherHearsBox(teacher: Page, timeoutMs = 20_000, bytes = 2000): Promise<void> {
+  return teacherGetsMore(teacher, 'audioBytes', bytes, timeoutMs, 'the teacher to hear the box');
+}
+
+async function teacherGetsMore(
+  teacher: Page,
+  counter: 'framesDecoded' | 'audioBytes',
+  more: number,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
+  const fromBox = async () => (await teacherSees(teacher)).find((r) => r.display === BOX_NAME);
+  const now = (await fromBox())?.[counter] ?? 0;
   await waitFor(
     async () => {
-      const mine = (await teacherSees(teacher)).find((r) => r.display === BOX_NAME);
-      return mine !== undefined && mine.audioBytes >= now + bytes;
+      const mine = await fromBox();
+      return mine !== undefined && mine[counter] >= now + more;
     },
     timeoutMs,
-    'the teacher to hear the box',
+    what,
   );
 }
 

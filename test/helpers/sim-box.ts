@@ -3,14 +3,17 @@ import { join } from 'node:path';
 import { loadDeviceConfig } from '../../device/config/device-config.loader.js';
 import { startDaemon, type RunningDaemon } from '../../device/daemon.js';
 import { JanusPort } from '../../device/ports/janus.port.js';
-import { FleetClientService } from '../../device/services/fleet-client.service.js';
+import { FleetEnrolmentService } from '../../device/services/fleet-enrolment.service.js';
+import { FleetSyncService } from '../../device/services/fleet-sync.service.js';
 import { FakeJanus } from './fake-janus.js';
 import { freePort } from './ports.js';
 
 export interface SimBox {
   readonly daemon: RunningDaemon;
   readonly janus: FakeJanus;
-  readonly fleet: FleetClientService;
+  /** The heartbeat rounds (`tick()`, `isReachable()`). */
+  readonly fleet: FleetSyncService;
+  readonly enrolment: FleetEnrolmentService;
   readonly configFile: string;
   stop(): Promise<void>;
 }
@@ -39,8 +42,9 @@ export async function startSimBox(configFile: string): Promise<SimBox> {
   const config = await loadDeviceConfig(configFile);
   const janus = new FakeJanus();
   const daemon = await startDaemon(config, [{ provide: JanusPort, useValue: janus }]);
-  const fleet = daemon.app.get(FleetClientService);
-  return { daemon, janus, fleet, configFile, stop: () => daemon.stop() };
+  const fleet = daemon.app.get(FleetSyncService);
+  const enrolment = daemon.app.get(FleetEnrolmentService);
+  return { daemon, janus, fleet, enrolment, configFile, stop: () => daemon.stop() };
 }
 
 /** Wait until `check` holds; fails with `what` if it never does. */

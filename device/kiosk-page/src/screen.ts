@@ -1,4 +1,4 @@
-import { faultText } from '../../domain/fault-catalog';
+import { faultText } from '../../../common/error-catalog';
 import type { SelfTestStatus } from '../../domain/self-test';
 import type { ScreenState } from '../../protocol/kiosk-messages';
 import type { RemoteFeed } from './media';

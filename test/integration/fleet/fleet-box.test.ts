@@ -191,7 +191,7 @@ describe('a sim box in the fleet', () => {
   it('enrols at first boot, keeps its key private and deletes the enrolment file', async () => {
     const configFile = await writeFleetBoxConfig(dir, server!.url, seedFile);
     box = await startSimBox(configFile);
-    await eventually('the box enrols', () => box!.fleet.isEnrolled());
+    await eventually('the box enrols', () => box!.enrolment.isEnrolled());
     await eventually('the enrolment file is deleted', () => !existsSync(seedFile));
     const keyFile = join(dir, 'state', 'fleet', 'device-key.pem');
     expect(statSync(keyFile).mode & 0o777).toBe(0o600);

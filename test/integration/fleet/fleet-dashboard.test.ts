@@ -65,7 +65,7 @@ describe.skipIf(!hasChromium())('fleet dashboard in Chromium', () => {
     });
     const [seedFile] = await writeSeedFiles(join(dir, 'seeds'), [minted.tokens[0]!.seed]);
     box = await startSimBox(await writeFleetBoxConfig(dir, server.url, seedFile!));
-    await eventually('the box enrols', () => box.fleet.isEnrolled());
+    await eventually('the box enrols', () => box.enrolment.isEnrolled());
     kioskPage = await connectFakePage(box.daemon.url);
     // A headless Chromium as the other browser tests start it (its fake camera is not used here).
     chromium = await launchParticipant();

@@ -179,6 +179,7 @@ describe('the box hardware in sim mode, through the control API and the page soc
     expect(answer.body.message).toBe('plugging the camera can only be simulated when hardware.mode is "sim"');
     const press = await box.post('/api/buttons/class/press');
     expect(press.code).toBe(409);
+    expect(press.body.message).toBe('pressing a button can only be simulated when hardware.mode is "sim"');
     expect((await box.post('/api/sim/speaker/unplug')).code).toBe(404);
   });
 });

@@ -20,7 +20,8 @@ import { startDaemon, type RunningDaemon } from '../../../device/daemon.js';
 import type { FleetSession } from '../../../device/ports/fleet.port.js';
 import { JanusPort } from '../../../device/ports/janus.port.js';
 import { ReleaseDownloadPort, RestartPort } from '../../../device/ports/update.port.js';
-import { FleetClientService } from '../../../device/services/fleet-client.service.js';
+import { FleetEnrolmentService } from '../../../device/services/fleet-enrolment.service.js';
+import { FleetSyncService } from '../../../device/services/fleet-sync.service.js';
 import { ReleaseInstaller } from '../../../device/services/release-installer.js';
 import { UpdaterService } from '../../../device/services/updater.service.js';
 import { startFleetServer, type RunningFleetServer } from '../../../provisioning/fleet-server.js';
@@ -95,7 +96,8 @@ describe('a release from the CLI to a box', () => {
       await fetch(`${server!.url}/api/v1/admin${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })
     ).json()) as Record<string, unknown>;
   const status = async () => (await (await fetch(`${daemon!.url}/api/status`)).json()) as { state: string };
-  const fleet = () => daemon!.app.get(FleetClientService);
+  const fleet = () => daemon!.app.get(FleetSyncService);
+  const enrolment = () => daemon!.app.get(FleetEnrolmentService);
   const updater = () => daemon!.app.get(UpdaterService);
 
   const boot = async () => {
@@ -263,7 +265,7 @@ describe('a release from the CLI to a box', () => {
     const keyDir = itKeys;
     const { payload } = await publish('1.1.0', keyDir);
     await boot();
-    await eventually('the box enrols', () => fleet().isEnrolled());
+    await eventually('the box enrols', () => enrolment().isEnrolled());
 
     await fetch(`${daemon!.url}/api/buttons/class/press`, { method: 'POST' });
     await eventually('the class is live', async () => (await status()).state === 'live');

@@ -25,7 +25,10 @@ import type { HostPort } from '../../../device/ports/host.port.js';
 import type { LogSourcePort } from '../../../device/ports/log-source.port.js';
 import type { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
-import { FleetClientService } from '../../../device/services/fleet-client.service.js';
+import { FleetEnrolmentService } from '../../../device/services/fleet-enrolment.service.js';
+import { FleetSyncService } from '../../../device/services/fleet-sync.service.js';
+import { NextClassService } from '../../../device/services/next-class.service.js';
+import { RemoteActionsService } from '../../../device/services/remote-actions.service.js';
 import type { HealthService } from '../../../device/services/health.service.js';
 import type { DeviceHealth } from '../../../device/ports/health.js';
 import type { KioskService } from '../../../device/services/kiosk.service.js';
@@ -58,7 +61,11 @@ const baseConfig = (): DeviceConfig =>
   });
 
 interface World {
-  sut: FleetClientService;
+  /** The heartbeat rounds, with the three services they use. */
+  sync: FleetSyncService;
+  enrolment: FleetEnrolmentService;
+  nextClass: NextClassService;
+  actions: RemoteActionsService;
   config: ConfigService;
   clock: FakeClock;
   reads: { uptimeFails: boolean };
@@ -227,26 +234,43 @@ function world(): World {
   const page = strictFake<KioskPagePort>('KioskPagePort', {
     requestSnapshot: async () => Buffer.from([0xff, 0xd8, 0xff, 0xd9]),
   });
-  const sut = new FleetClientService(
+  const classSession = strictFake<ClassSessionService>(
+    'ClassSessionService',
+    session as unknown as Partial<ClassSessionService>,
+  );
+  const enrolment = new FleetEnrolmentService(config, clock, fleet, state, status);
+  const nextClass = new NextClassService(clock);
+  const actions = new RemoteActionsService(
     config,
-    strictFake<ClassSessionService>(
-      'ClassSessionService',
-      session as unknown as Partial<ClassSessionService>,
-    ),
+    classSession,
     status,
     kiosk,
     page,
+    host,
+    strictFake<LogSourcePort>('LogSourcePort', {
+      recentLines: async (max: number) => logLines.slice(Math.max(0, logLines.length - max)),
+    }),
+    fleet,
+    enrolment,
+  );
+  const sync = new FleetSyncService(
+    config,
+    classSession,
+    status,
     clock,
     fleet,
     state,
     host,
     strictFake<HealthService>('HealthService', { reportWrite: (h) => void storage.push(h) }),
-    strictFake<LogSourcePort>('LogSourcePort', {
-      recentLines: async (max: number) => logLines.slice(Math.max(0, logLines.length - max)),
-    }),
+    enrolment,
+    nextClass,
+    actions,
   );
   return {
-    sut,
+    sync,
+    enrolment,
+    nextClass,
+    actions,
     config,
     clock,
     session,
@@ -266,15 +290,16 @@ const setSession = (w: World, state: SessionSnapshot['state']) => {
   w.session.changed.emit(w.session.state);
 };
 
-describe('FleetClientService', () => {
+describe("the box's fleet client (enrolment, heartbeat and config, timetable, remote actions)", () => {
   let w: World;
   beforeEach(() => {
     w = world();
-    w.sut.onApplicationBootstrap();
+    w.actions.onApplicationBootstrap();
+    w.sync.onApplicationBootstrap();
   });
 
   it('enrols with the seed, saves who it is, deletes the seed and applies the room', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.files.enrolment).toMatchObject({
       deviceId: 'jx-ruijin-01',
       centreId: 'jx-ruijin',
@@ -301,8 +326,8 @@ describe('FleetClientService', () => {
       status: 401,
       serverCode: 'E-TOKEN-USED',
     });
-    await w.sut.tick();
-    expect(w.sut.isEnrolled()).toBe(false);
+    await w.sync.tick();
+    expect(w.enrolment.isEnrolled()).toBe(false);
     expect(w.files.seed).toBeDefined();
     expect(w.files.enrolment).toBeUndefined();
   });
@@ -310,21 +335,21 @@ describe('FleetClientService', () => {
   it('starts without a seed under the placeholder identity and takes the enrolled one when a seed comes', async () => {
     w.config.replace({ ...baseConfig(), device: UNENROLLED_IDENTITY });
     delete w.files.seed;
-    await w.sut.tick();
-    expect(w.sut.isEnrolled()).toBe(false);
+    await w.sync.tick();
+    expect(w.enrolment.isEnrolled()).toBe(false);
     expect(w.config.current.device.id).toBe('unenrolled');
     w.files.seed = seed;
-    await w.sut.tick();
-    expect(w.sut.isEnrolled()).toBe(true);
+    await w.sync.tick();
+    expect(w.enrolment.isEnrolled()).toBe(true);
     expect(w.config.current.device).toMatchObject({ id: 'jx-ruijin-01', displayName: '瑞金教学点' });
     expect(w.config.current.janus.room).toBe(1234);
   });
 
   it('waits for the class to end before applying a new room', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     setSession(w, 'live');
     w.server.desired = { config: room(4321), etag: '"b"' };
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.files.desired?.etag).toBe('"b"');
     expect(w.config.current.janus.room).toBe(1234);
     setSession(w, 'leaving');
@@ -334,40 +359,40 @@ describe('FleetClientService', () => {
   });
 
   it('keeps the last good config and says why when the disk is full', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.storage).toEqual([undefined]);
     w.files.saveFails = Object.assign(new Error('ENOSPC: no space left on device, write'), {
       code: 'ENOSPC',
     });
     w.server.desired = { config: room(4321), etag: '"b"' };
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.files.desired?.etag).toBe('"a"');
     expect(w.config.current.janus.room).toBe(1234);
     expect(w.storage.at(-1)).toMatchObject({ status: 'error', code: 'E-DISK-FULL' });
     w.files.saveFails = undefined;
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.config.current.janus.room).toBe(4321);
     expect(w.storage.at(-1)).toBeUndefined();
   });
 
   it('applies at once while the box shows an error', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     setSession(w, 'error');
     w.server.desired = { config: room(4321), etag: '"b"' };
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.config.current.janus.room).toBe(4321);
   });
 
   it('keeps its last good config while the server is away and catches up after', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     w.server.reachable = false;
-    await w.sut.tick();
-    expect(w.sut.isReachable()).toBe(false);
+    await w.sync.tick();
+    expect(w.sync.isReachable()).toBe(false);
     expect(w.config.current.janus.room).toBe(1234);
     w.server.reachable = true;
     w.server.desired = { config: room(777), etag: '"c"' };
-    await w.sut.tick();
-    expect(w.sut.isReachable()).toBe(true);
+    await w.sync.tick();
+    expect(w.sync.isReachable()).toBe(true);
     expect(w.config.current.janus.room).toBe(777);
   });
 
@@ -382,42 +407,42 @@ describe('FleetClientService', () => {
       enrolledAt: 'then',
     };
     fresh.files.desired = { config: room(1234), etag: '"a"' };
-    await fresh.sut.tick();
-    expect(fresh.sut.isEnrolled()).toBe(true);
+    await fresh.sync.tick();
+    expect(fresh.enrolment.isEnrolled()).toBe(true);
     expect(fresh.server.beats).toHaveLength(1);
-    expect(fresh.sut.nextClass()).toEqual({ title: '高等数学', startsAt: '2026-11-30T01:00:00.000Z' });
+    expect(fresh.nextClass.next()).toEqual({ title: '高等数学', startsAt: '2026-11-30T01:00:00.000Z' });
   });
 
   it("signs with the server's clock after a clock-skew refusal", async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     w.server.skewUntilOffset = 3_600_000;
-    await w.sut.tick();
-    await w.sut.tick();
+    await w.sync.tick();
+    await w.sync.tick();
     const offset = w.server.sessions.at(-1)!.clockOffsetMs;
     expect(Math.abs(offset - 3_600_000)).toBeLessThan(60_000);
     w.server.skewUntilOffset = offset;
     const before = w.server.beats.length;
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.server.beats.length).toBe(before + 1);
   });
 
   it('restarts the kiosk and sends a snapshot when IT asks, each once', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     w.server.actions = [
       { id: 'a1', kind: 'restart-kiosk' },
       { id: 'a2', kind: 'snapshot' },
     ];
-    await w.sut.tick();
-    await w.sut.tick();
+    await w.sync.tick();
+    await w.sync.tick();
     expect(w.kioskRestarts).toHaveLength(1);
     expect(w.server.reports.map((r) => r.id)).toEqual(['a1', 'a2']);
     expect(w.server.reports[1]!.result).toEqual({ ok: true, image: 'data:image/jpeg;base64,/9j/2Q==' });
   });
 
   it("sends the kiosk's screen when IT asks for a screenshot (issue 18)", async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     w.server.actions = [{ id: 's1', kind: 'screenshot' }];
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.server.reports).toEqual([
       {
         id: 's1',
@@ -430,7 +455,7 @@ describe('FleetClientService', () => {
   });
 
   it("sends its latest log lines with the box's secrets taken out when IT asks (issue 18)", async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     w.config.replace(
       deviceConfigSchema.parse({
         device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' },
@@ -448,7 +473,7 @@ describe('FleetClientService', () => {
       }),
     );
     w.server.actions = [{ id: 'l1', kind: 'logs' }];
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.server.reports).toHaveLength(1);
     const { result } = w.server.reports[0]!;
     expect(result.ok).toBe(true);
@@ -467,9 +492,9 @@ describe('FleetClientService', () => {
   });
 
   it('tells the server when it does not know an action, and keeps working', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     w.server.actions = [{ id: 'x1', kind: 'update-firmware' }];
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.server.reports).toEqual([
       { id: 'x1', result: { ok: false, detail: expect.stringMatching(/can't do "update-firmware"/) } },
     ]);
@@ -478,10 +503,10 @@ describe('FleetClientService', () => {
   });
 
   it('reboots only once the class is over, after reporting it', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     setSession(w, 'live');
     w.server.actions = [{ id: 'r1', kind: 'reboot-when-idle' }];
-    await w.sut.tick();
+    await w.sync.tick();
     expect(w.reboots).toEqual([]);
     setSession(w, 'idle');
     await Promise.resolve();
@@ -501,24 +526,24 @@ describe('FleetClientService', () => {
       etag: '"t"',
     };
     const seen: (string | undefined)[] = [];
-    w.sut.nextClassChanged.on('test', (next) => void seen.push(next?.title));
-    await w.sut.tick();
-    expect(w.sut.nextClass()?.title).toBe('高等数学');
+    w.nextClass.changed.on('test', (next) => void seen.push(next?.title));
+    await w.sync.tick();
+    expect(w.nextClass.next()?.title).toBe('高等数学');
     // 08:30 in Ruijin; the first class ends at 10:30, and the screen moves on within a second of it.
     await w.clock.advance(2 * 3600_000 - 60_000);
     expect(seen).toEqual(['高等数学']);
     await w.clock.advance(61_000);
-    expect(w.sut.nextClass()?.title).toBe('大学英语');
+    expect(w.nextClass.next()?.title).toBe('大学英语');
     expect(seen).toEqual(['高等数学', '大学英语']);
   });
 
   it('sends its vitals with each heartbeat for the fleet history (issue 18)', async () => {
-    await w.sut.tick();
+    await w.sync.tick();
     setSession(w, 'live');
     w.network.audioOnly = true;
     w.network.audioOnlyReason = 'uplink';
     w.network.uplinkKbps = 280;
-    await w.sut.tick();
+    await w.sync.tick();
     const vitals = w.server.beats.at(-1)?.vitals;
     expect(vitals).toMatchObject({ state: 'live', cpuTemperatureC: 51.2, uplinkKbps: 280, audioOnly: true });
     // Loss is not measured on the box: absent, never a made-up 0.
@@ -527,13 +552,13 @@ describe('FleetClientService', () => {
 
   it('sends no uptime when it could not read it, rather than 0 (a reboot that did not happen)', async () => {
     w.reads.uptimeFails = true;
-    await w.sut.tick();
+    await w.sync.tick();
     const beat = w.server.beats.at(-1);
     expect(beat && 'uptimeSec' in beat && beat.uptimeSec !== undefined).toBe(false);
     expect(heartbeatSchema.safeParse(JSON.parse(JSON.stringify(beat))).success).toBe(true);
   });
 
   it('shows no next class before the fleet sent a timetable', () => {
-    expect(w.sut.nextClass()).toBeUndefined();
+    expect(w.nextClass.next()).toBeUndefined();
   });
 });

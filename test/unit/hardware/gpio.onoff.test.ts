@@ -2,11 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { BinaryValue, Direction, Edge, Options, ValueCallback } from 'onoff';
 import { OnoffGpio } from '../../../device/adapters/gpio.onoff.js';
-import {
-  GpioBusyError,
-  GpioChipNotFoundError,
-  GpioSimulationUnsupportedError,
-} from '../../../device/ports/gpio.port.js';
+import { GpioBusyError, GpioChipNotFoundError } from '../../../device/ports/gpio.port.js';
+import { SimulationUnsupportedError } from '../../../device/ports/health.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
 const trees = join(import.meta.dirname, '../../fixtures/hardware/sysfs-gpio');
@@ -141,6 +138,6 @@ describe('OnoffGpio', () => {
 
   it('cannot simulate presses on real pins', () => {
     const { gpio } = make('pi4-kernel-6.6');
-    expect(() => gpio.simulateInput()).toThrow(GpioSimulationUnsupportedError);
+    expect(() => gpio.simulateInput()).toThrow(SimulationUnsupportedError);
   });
 });

@@ -6,8 +6,10 @@ import type { TrialRecord, UpdateOutcome, UpdateRecord } from '../../../device/d
 import { RestartPort, UpdateError, UpdateStatePort } from '../../../device/ports/update.port.js';
 import type { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
-import type { FleetClientService } from '../../../device/services/fleet-client.service.js';
+import type { FleetEnrolmentService } from '../../../device/services/fleet-enrolment.service.js';
+import type { FleetSyncService } from '../../../device/services/fleet-sync.service.js';
 import type { LifecycleService } from '../../../device/services/lifecycle.service.js';
+import type { NextClassService } from '../../../device/services/next-class.service.js';
 import type { Recovery, ReleaseInstaller } from '../../../device/services/release-installer.js';
 import { UpdaterService } from '../../../device/services/updater.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
@@ -92,13 +94,13 @@ describe('the updater', () => {
         return Promise.resolve();
       },
     });
-    const fleet = strictFake<FleetClientService>('fleet', {
+    const fleet = strictFake<FleetSyncService>('fleet', {
       reportUpdatesWith: () => undefined,
       updateOffered: offered,
-      classWindow: () => classWindow,
-      signingSession: () => undefined,
       isReachable: () => reachable,
     });
+    const enrolment = strictFake<FleetEnrolmentService>('enrolment', { signingSession: () => undefined });
+    const nextClass = strictFake<NextClassService>('nextClass', { window: () => classWindow });
     const session = strictFake<ClassSessionService>('session', {
       get state() {
         return { state: state.value } as ClassSessionService['state'];
@@ -106,7 +108,18 @@ describe('the updater', () => {
       changed: sessionChanged as ClassSessionService['changed'],
     });
     const lifecycle = strictFake<LifecycleService>('lifecycle', { isProvenHealthy: () => healthy });
-    sut = new UpdaterService(installer, store, restart, fleet, session, lifecycle, config, clock);
+    sut = new UpdaterService(
+      installer,
+      store,
+      restart,
+      fleet,
+      enrolment,
+      nextClass,
+      session,
+      lifecycle,
+      config,
+      clock,
+    );
   });
 
   const start = async () => {
