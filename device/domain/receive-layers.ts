@@ -93,7 +93,7 @@ export type ReceiveSample =
       readonly fps: number;
       /** Freezes the page saw in the interval (WebRTC `freezeCount`). */
       readonly freezes: number;
-      /** Average time a frame (or, video off, a sound sample) waited in the jitter buffer, ms. */
+      /** Average time a frame waited in the jitter buffer, ms (ignored while the video is off). */
       readonly jitterBufferMs: number;
     }
   | { readonly kind: 'slowLink'; readonly at: number; readonly layer: TeacherLayer };
@@ -101,6 +101,11 @@ export type ReceiveSample =
 export interface LayerOptions {
   /** After a change, samples are ignored this long: they still measure the layer before it. */
   readonly graceMs: number;
+  /**
+   * After the teacher's video (re)starts — a new stream, or back from sound only — samples are ignored
+   * this long: the decoder waits for a key frame and its frame rate ramps up, which says nothing of the link.
+   */
+  readonly resumeGraceMs: number;
   /** Clean samples in a row at a layer before stepping up from it. */
   readonly upSamples: number;
   /** Clean samples of the teacher's sound in a row before trying the video again, at the low layer. */
@@ -117,6 +122,10 @@ export interface LayerOptions {
   /** Below this frame rate the picture is a slideshow: step down. */
   readonly minFps: number;
   readonly badFreezes: number;
+  /**
+   * A video jitter buffer this long is a stall. Chromium holds video back to stay in sync with the sound,
+   * whose buffer runs at 300–800 ms on a busy box, so a lower bound would call a clean link bad.
+   */
   readonly maxJitterBufferMs: number;
 }
 
@@ -126,6 +135,7 @@ export interface LayerOptions {
  */
 export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   graceMs: 3000,
+  resumeGraceMs: 6000,
   upSamples: 4,
   probeSamples: 2,
   memoryMs: 30_000,
@@ -134,8 +144,15 @@ export const DEFAULT_LAYER_OPTIONS: LayerOptions = {
   goodLossPct: 2,
   minFps: 8,
   badFreezes: 2,
-  maxJitterBufferMs: 400,
+  maxJitterBufferMs: 1000,
 };
+
+/** The layer in effect, since when, and whether the teacher's video (re)started then. */
+export interface LayerState {
+  readonly layer: TeacherLayer;
+  readonly since: number;
+  readonly resumed?: boolean;
+}
 
 export interface LayerDecision {
   readonly layer: TeacherLayer;
@@ -143,19 +160,24 @@ export interface LayerDecision {
   readonly why?: string;
 }
 
-type Verdict = 'good' | 'bad' | 'severe' | 'neutral';
+/**
+ * `bad` is the link (loss, a slow link); `stutter` is a picture that stutters without loss — the box's or
+ * the sender's CPU as often as the link — which a smaller layer helps but sound only does not.
+ */
+type Verdict = 'good' | 'bad' | 'severe' | 'stutter' | 'neutral';
 
 function judge(s: ReceiveSample, o: LayerOptions): Verdict {
   if (s.kind === 'slowLink') return 'bad';
-  const videoOn = s.layer !== 'off';
   if (s.lossPct >= o.severeLossPct) return 'severe';
+  if (s.lossPct >= o.badLossPct) return 'bad';
+  // With the video off only the sound's loss says anything of the link: its jitter buffer (NetEq) runs
+  // long on a busy box after a lossy stretch and shrinks only slowly, whatever the link does now.
   if (
-    s.lossPct >= o.badLossPct ||
-    s.jitterBufferMs > o.maxJitterBufferMs ||
-    (videoOn && (s.fps < o.minFps || s.freezes >= o.badFreezes))
+    s.layer !== 'off' &&
+    (s.fps < o.minFps || s.freezes >= o.badFreezes || s.jitterBufferMs > o.maxJitterBufferMs)
   )
-    return 'bad';
-  if (s.lossPct <= o.goodLossPct && (!videoOn || s.freezes === 0)) return 'good';
+    return 'stutter';
+  if (s.lossPct <= o.goodLossPct) return 'good';
   return 'neutral';
 }
 
@@ -165,20 +187,23 @@ const step = (layer: TeacherLayer, by: number): TeacherLayer =>
 /**
  * The teacher's layer from the history of samples (oldest first) and the layer in effect since `since`.
  * Down quickly: the latest settled sample at this layer being bad steps down one layer (two on severe
- * loss). Up slowly: `upSamples` clean samples in a row (from sound only: `probeSamples`), twice as many
+ * loss; a stutter without loss no lower than `low`). Up slowly: `upSamples` clean samples in a row (from sound only: `probeSamples`), twice as many
  * (a probe: one more) when the layer above failed within `memoryMs` — so a link on the edge does not flap.
  */
 export function chooseTeacherLayer(
   history: readonly ReceiveSample[],
-  current: { readonly layer: TeacherLayer; readonly since: number },
+  current: LayerState,
   options: LayerOptions = DEFAULT_LAYER_OPTIONS,
 ): LayerDecision {
-  const settled = history.filter((s) => s.layer === current.layer && s.at >= current.since + options.graceMs);
+  const grace = current.resumed ? options.resumeGraceMs : options.graceMs;
+  const settled = history.filter((s) => s.layer === current.layer && s.at >= current.since + grace);
   const last = settled.at(-1);
   if (!last) return { layer: current.layer };
   const verdict = judge(last, options);
-  if (verdict === 'bad' || verdict === 'severe') {
-    const next = step(current.layer, verdict === 'severe' ? -2 : -1);
+  if (verdict === 'bad' || verdict === 'severe' || verdict === 'stutter') {
+    let next = step(current.layer, verdict === 'severe' ? -2 : -1);
+    // A stutter without loss never costs the teacher's picture: the low layer is cheap to decode.
+    if (verdict === 'stutter' && next === 'off') next = 'low';
     if (next === current.layer) return { layer: current.layer };
     const what =
       last.kind === 'slowLink'
@@ -194,7 +219,7 @@ export function chooseTeacherLayer(
     (s) =>
       s.layer === above &&
       s.at >= last.at - options.memoryMs &&
-      ['bad', 'severe'].includes(judge(s, options)),
+      ['bad', 'severe', 'stutter'].includes(judge(s, options)),
   );
   // A probe after sound only waits one sample more after a failure, not twice as long: the clean sound
   // already says the link is back, and video must be back within 10 s of it (issue 16).

@@ -4,7 +4,9 @@ import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import {
   chooseTeacherLayer,
+  pickTeacher,
   planVideos,
+  type LayerState,
   type ReceiveSample,
   type SubscribedVideo,
   type TeacherLayer,
@@ -31,7 +33,7 @@ const FIRST_LAYER: TeacherLayer = 'high';
 export class ReceiveService implements OnApplicationBootstrap {
   private readonly log = createLogger(ReceiveService.name);
   private videos: readonly SubscribedVideo[] = [];
-  private layer: { layer: TeacherLayer; since: number } = { layer: FIRST_LAYER, since: 0 };
+  private layer: LayerState = { layer: FIRST_LAYER, since: 0 };
   private history: ReceiveSample[] = [];
   /** What Janus was last told per mid, so only changes are sent. */
   private sent = new Map<string, VideoSetting>();
@@ -81,13 +83,19 @@ export class ReceiveService implements OnApplicationBootstrap {
     this.history = [];
     this.sent.clear();
     this.plan = [];
-    this.layer = { layer: FIRST_LAYER, since: this.clock.now() };
+    this.layer = { layer: FIRST_LAYER, since: this.clock.now(), resumed: true };
   }
 
   private onStreams(streams: readonly SubscribedStream[]): void {
+    const teacherBefore = this.plan.find((p) => p.role === 'teacher')?.mid;
     this.videos = streams
       .filter((s) => s.type === 'video')
       .map(({ mid, feed, display }) => ({ mid, feed, display }));
+    // The teacher's stream is new (the class began, the teacher joined or came back): its first seconds
+    // ramp up and are not judged.
+    const teacherNow = pickTeacher(this.videos)?.mid;
+    if (teacherNow !== undefined && teacherNow !== teacherBefore)
+      this.layer = { layer: this.layer.layer, since: this.clock.now(), resumed: true };
     // Each offer may carry streams Janus starts at its defaults (a new feed, or a new subscription after a
     // rejoin reusing the same mids): the whole plan is sent again, one request per offer.
     this.sent.clear();
@@ -109,11 +117,15 @@ export class ReceiveService implements OnApplicationBootstrap {
       lossPct: Math.max(on ? (video?.lossPct ?? 0) : 0, audio?.lossPct ?? 0),
       fps: video?.fps ?? 0,
       freezes: video?.freezes ?? 0,
-      jitterBufferMs: (on ? video?.jitterBufferMs : audio?.jitterBufferMs) ?? 0,
+      jitterBufferMs: (on ? video?.jitterBufferMs : undefined) ?? 0,
     });
   }
 
   private decide(sample: ReceiveSample): void {
+    if (sample.kind === 'stats')
+      this.log.debug(
+        `Measured the teacher layer=${sample.layer} loss=${sample.lossPct}% fps=${sample.fps} freezes=${sample.freezes} jitterBufferMs=${sample.jitterBufferMs}`,
+      );
     this.history.push(sample);
     if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
     const decision = chooseTeacherLayer(this.history, this.layer);
@@ -121,7 +133,7 @@ export class ReceiveService implements OnApplicationBootstrap {
     this.log.info(
       `Changed the teacher's layer from=${this.layer.layer} to=${decision.layer} why="${decision.why}"`,
     );
-    this.layer = { layer: decision.layer, since: sample.at };
+    this.layer = { layer: decision.layer, since: sample.at, resumed: this.layer.layer === 'off' };
     this.apply();
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   chooseTeacherLayer,
   planVideos,
+  type LayerState,
   type ReceiveSample,
   type TeacherLayer,
 } from '../../../device/domain/receive-layers.js';
@@ -37,13 +38,13 @@ function run(
   link: (at: number, layer: TeacherLayer) => ReceiveSample,
 ): { at: number; layer: TeacherLayer }[] {
   const history: ReceiveSample[] = [];
-  let current = { layer: start, since: 0 };
+  let current: LayerState = { layer: start, since: 0 };
   const changes: { at: number; layer: TeacherLayer }[] = [];
   for (const at of times) {
     history.push(link(at, current.layer));
     const next = chooseTeacherLayer(history, current);
     if (next.layer !== current.layer) {
-      current = { layer: next.layer, since: at };
+      current = { layer: next.layer, since: at, resumed: current.layer === 'off' };
       changes.push({ at, layer: next.layer });
     }
   }
@@ -83,6 +84,15 @@ describe("the teacher's layer", () => {
     expect(chooseTeacherLayer([...history, lossy(8000, 'mid')], { layer: 'mid', since: 4000 }).layer).toBe(
       'low',
     );
+  });
+
+  it("does not judge the teacher's video in its first seconds after it (re)starts: it ramps up", () => {
+    const ramping = { ...clean(5000, 'low'), fps: 4 };
+    expect(chooseTeacherLayer([ramping], { layer: 'low', since: 0, resumed: true }).layer).toBe('low');
+    expect(chooseTeacherLayer([ramping], { layer: 'mid', since: 0 }).layer).toBe('mid');
+    expect(chooseTeacherLayer([{ ...ramping, layer: 'mid' }], { layer: 'mid', since: 0 }).layer).toBe('low');
+    const later = { ...clean(7000, 'mid'), fps: 4 };
+    expect(chooseTeacherLayer([later], { layer: 'mid', since: 0, resumed: true }).layer).toBe('low');
   });
 
   it('freezes and a slideshow frame rate are bad with the video on, not while it is off', () => {
@@ -131,6 +141,23 @@ describe("the teacher's layer", () => {
     const secondWait = tries[1]! - backToLow[0]!;
     expect(secondWait).toBeGreaterThan(firstWait);
     expect(changes.every((c) => c.layer !== 'high' && c.layer !== 'off')).toBe(true);
+  });
+
+  it("probes from sound only on the sound's loss alone, not its long jitter buffer", () => {
+    const history = [4000, 6000].map((at) => ({ ...clean(at, 'off'), fps: 0, jitterBufferMs: 700 }));
+    expect(chooseTeacherLayer(history, { layer: 'off', since: 0 }).layer).toBe('low');
+  });
+
+  it('a stalled video jitter buffer is bad, a single freeze is not', () => {
+    const stalled = { ...clean(4000, 'high'), jitterBufferMs: 1500 };
+    expect(chooseTeacherLayer([stalled], { layer: 'high', since: 0 }).layer).toBe('mid');
+    const once = [4000, 6000, 8000, 10_000].map((at) => ({ ...clean(at, 'mid'), freezes: 1 }));
+    expect(chooseTeacherLayer(once, { layer: 'mid', since: 0 }).layer).toBe('high');
+  });
+
+  it('never pauses the picture for a stutter without loss (the CPU as often as the link)', () => {
+    const stutter = (at: number, layer: TeacherLayer) => ({ ...clean(at, layer), fps: 5, freezes: 3 });
+    expect(run('high', every2s(4000, 40_000), stutter).map((c) => c.layer)).toEqual(['mid', 'low']);
   });
 
   it('stays with sound only while the sound itself is lossy', () => {
