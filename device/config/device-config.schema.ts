@@ -164,7 +164,7 @@ export const deviceConfigSchema = z
          * absent = the profile's (pi4: 2, pi5: 4, pc: 6).
          */
         maxThumbnails: z.int().min(0).max(16).optional(),
-        /** Simulcast layers sent (1–3); absent = the profile's (pi4: 2, pi5 and pc: 3). */
+        /** Simulcast layers sent (1–3); absent = the profile's (pi4: 1, pi5 and pc: 3). */
         layers: z.int().min(1).max(3).optional(),
       })
       .prefault({}),

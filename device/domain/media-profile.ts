@@ -44,7 +44,8 @@ export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = 
     videoKbps: 600,
     audioKbps: 32,
     videoCodec: 'VP8',
-    layers: 2,
+    // One layer: a second one cost the box most of its frame rate under a Pi 4's CPU budget (docs/media.md).
+    layers: 1,
     maxThumbnails: 2,
   },
   pi5: {

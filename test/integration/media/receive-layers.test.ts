@@ -142,8 +142,10 @@ describe('the box receives the teacher large and other centres cheaply', () => {
     await new Promise((r) => setTimeout(r, 15_000));
     const during = await teacherSetting(box, teacherFeed);
     expect(during?.shown === 'paused' || (during?.substream ?? 2) < 2).toBe(true);
-    if (during?.shown === 'paused')
+    if (during?.shown === 'paused') {
       expect(await kioskOf(box).evaluate<string>('document.body.innerText')).toContain('老师的画面暂停');
+      await writeFile(join(ARTIFACTS, 'teacher-paused-1280x720.png'), await kioskOf(box).screenshot('png'));
+    }
 
     // The link recovers: video comes back (a low layer first), then the full picture, slowly.
     await link.setDownlink(undefined);

@@ -111,8 +111,11 @@ describe('the page chooses its codecs (issue 16)', () => {
 });
 
 describe('the simulcast layers the box sends (issue 16)', () => {
-  it('sends the pi4 profile in two layers, the small one half as wide at no more than 15 fps', () => {
-    expect(MEDIA_PROFILES.pi4.layers).toBe(2);
+  it('sends one layer with the pi4 profile (measured: a second one costs it its frame rate), three with pi5 and pc', () => {
+    expect([MEDIA_PROFILES.pi4.layers, MEDIA_PROFILES.pi5.layers, MEDIA_PROFILES.pc.layers]).toEqual([1, 3, 3]);
+  });
+
+  it('sends two layers, the small one half as wide at no more than 15 fps', () => {
     const [full, small] = videoEncodings(2, 600, 24);
     expect(full).toMatchObject({ rid: 'h', active: true, scaleResolutionDownBy: 1, maxFramerate: 24 });
     expect(small).toMatchObject({ rid: 'l', active: true, scaleResolutionDownBy: 2, maxFramerate: 15 });
