@@ -117,9 +117,9 @@ describe('ClassSessionService', () => {
       streams,
     });
     const seen: { streams: unknown; answeredYet: boolean }[] = [];
-    t.service.subscriptionChanged.on('test', (s) =>
-      seen.push({ streams: s, answeredYet: vi.mocked(t.page.requestSubscriberAnswer).mock.calls.length > 0 }),
-    );
+    t.service.subscriptionChanged.on('test', (s) => {
+      seen.push({ streams: s, answeredYet: vi.mocked(t.page.requestSubscriberAnswer).mock.calls.length > 0 });
+    });
     t.service.dispatch({ type: 'classPressed' });
     await flush();
     await flush();

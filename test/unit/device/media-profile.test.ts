@@ -112,7 +112,9 @@ describe('the page chooses its codecs (issue 16)', () => {
 
 describe('the simulcast layers the box sends (issue 16)', () => {
   it('sends one layer with the pi4 profile (measured: a second one costs it its frame rate), three with pi5 and pc', () => {
-    expect([MEDIA_PROFILES.pi4.layers, MEDIA_PROFILES.pi5.layers, MEDIA_PROFILES.pc.layers]).toEqual([1, 3, 3]);
+    expect([MEDIA_PROFILES.pi4.layers, MEDIA_PROFILES.pi5.layers, MEDIA_PROFILES.pc.layers]).toEqual([
+      1, 3, 3,
+    ]);
   });
 
   it('sends two layers, the small one half as wide at no more than 15 fps', () => {
