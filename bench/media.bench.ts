@@ -11,8 +11,12 @@ import { descendants, sleep, until } from './lib/processes.js';
 
 /** A Pi 4's budget on this machine (a Pi 4 core is ~1/4–1/5 of one here; DESIGN.md, harness facts). */
 const CAP_CORES = 0.3;
-/** The pc profile sends what the box sent before profiles (720p30, 1 Mbit/s): the anchor a Pi profile is judged beside. */
-const PROFILES = ['pc', 'pi4'] as const;
+/**
+ * The pc profile sends what the box sent before profiles (720p30, 1 Mbit/s): the anchor a Pi profile is
+ * judged beside. `pi4-2` is the pi4 profile sending two simulcast layers instead of its one: what
+ * simulcast would cost a Pi 4 (docs/media.md, "Layers").
+ */
+const PROFILES = ['pc', 'pi4', 'pi4-2'] as const;
 
 interface Run {
   /** Whole-box CPU without a cap (daemon + Chromium tree), cores, one value per second. */
@@ -51,6 +55,7 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   }
   const anchor = runs.get('pc')!;
   const pi4 = runs.get('pi4')!;
+  const pi4Two = runs.get('pi4-2')!;
   const notes =
     `${ctx.smoke ? 'smoke: ' : ''}${windowS} one-second samples per profile; box and teacher cameras a textured ` +
     "moving 720p30 clip; teacher only (the issue's four other centres are not simulated yet); " +
@@ -84,6 +89,23 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       meets: ({ value }) => value >= 360,
       higherIsBetter: true,
     }),
+    // Simulcast's price on a Pi 4 (docs/media.md, "Layers"): the profile's one layer against two.
+    figureOf({
+      name: 'whole-box CPU in class, pi4 profile (one layer)',
+      unit: 'cores',
+      samples: pi4.cores,
+      anchor: 'pi4 profile sending two simulcast layers (360p + 180p)',
+      anchorSamples: pi4Two.cores,
+      notes,
+    }),
+    figureOf({
+      name: `teacher-received fps of the box at ${CAP_CORES} core, pi4 profile (one layer)`,
+      unit: 'per s',
+      samples: pi4.fps,
+      anchor: `pi4 profile sending two simulcast layers at ${CAP_CORES} core`,
+      anchorSamples: pi4Two.fps,
+      higherIsBetter: true,
+    }),
   ];
 }
 
@@ -96,7 +118,9 @@ async function measureProfile(
 ): Promise<Run> {
   const box = await startBoxProcess(
     { url: janusUrl, room: ROOM },
-    { mediaProfile: profile, fakeVideoFile: clip },
+    profile === 'pi4-2'
+      ? { mediaProfile: 'pi4', layers: 2, fakeVideoFile: clip }
+      : { mediaProfile: profile, fakeVideoFile: clip },
   );
   const group = await CpuGroup.create(`classbox-bench-media-${process.pid}`);
   try {

@@ -44,7 +44,17 @@ export const mediaReportSchema = z.strictObject({
       z.strictObject({
         feed: z.string().max(64),
         video: z
-          .strictObject({ width: pixels, height: pixels, fps, lossPct: percent, jitterMs: ms })
+          .strictObject({
+            width: pixels,
+            height: pixels,
+            fps,
+            lossPct: percent,
+            jitterMs: ms,
+            /** Freezes in the interval (WebRTC `freezeCount`); absent from an older page. */
+            freezes: z.int().nonnegative().max(10_000).optional(),
+            /** Average wait of a frame in the jitter buffer over the interval (`jitterBufferDelay`). */
+            jitterBufferMs: ms.optional(),
+          })
           .optional(),
         audio: z
           .strictObject({
@@ -52,6 +62,7 @@ export const mediaReportSchema = z.strictObject({
             jitterMs: ms,
             /** Share of the played samples that were concealment, not sound received in time. */
             concealedPct: percent,
+            jitterBufferMs: ms.optional(),
           })
           .optional(),
       }),
@@ -64,8 +75,22 @@ export type MediaReport = z.output<typeof mediaReportSchema>;
  * The box's media as `GET /api/status` and the heartbeat show it: the profile in use (pi4, pi5, pc) and,
  * in class, the page's latest report.
  */
+/** How the box receives one other publisher (issue 16): its role on screen and Janus's layer for it. */
+export const receivingSchema = z.strictObject({
+  feed: z.string().max(64),
+  shown: z.enum(['teacher', 'thumbnail', 'name', 'paused']),
+  /** The simulcast substream and temporal layers asked of Janus; absent while not relayed. */
+  substream: z.int().min(0).max(2).optional(),
+  temporal: z.int().min(0).max(2).optional(),
+});
+export type Receiving = z.output<typeof receivingSchema>;
+
 export const mediaStatusSchema = z.strictObject({
   profile: z.string().min(1).max(16),
+  /** Other centres' videos decoded at once besides the teacher's. */
+  maxThumbnails: z.int().min(0).max(16).optional(),
+  /** In class: what the box asked Janus to relay of each publisher. */
+  receiving: z.array(receivingSchema).max(32).optional(),
   outbound: mediaReportSchema.shape.outbound.optional(),
   inbound: mediaReportSchema.shape.inbound.optional(),
 });

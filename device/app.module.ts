@@ -56,6 +56,7 @@ import { ScreenService } from './services/screen.service.js';
 import { SelfTestService } from './services/self-test.service.js';
 import { SnapshotService } from './services/snapshot.service.js';
 import { StatusService } from './services/status.service.js';
+import { ReceiveService } from './services/receive.service.js';
 import { UplinkService } from './services/uplink.service.js';
 import { fleetProviders } from './fleet.providers.js';
 import { updateProviders } from './update.providers.js';
@@ -174,6 +175,7 @@ export class DeviceModule {
         ButtonsService,
         LedService,
         UplinkService,
+        ReceiveService,
         MediaService,
         ScreenService,
         StatusService,

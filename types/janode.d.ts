@@ -120,6 +120,8 @@ declare module 'janode/plugins/videoroom' {
       bitrate?: number;
       restart?: boolean;
       jsep?: Jsep;
+      /** A subscriber's per-mid settings (Janus 1.x multistream). */
+      streams?: { mid: string; send?: boolean; substream?: number; temporal?: number }[];
     }): Promise<{
       jsep?: Jsep;
       [key: string]: unknown;

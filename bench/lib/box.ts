@@ -33,7 +33,13 @@ export interface BoxProcess {
 
 export async function startBoxProcess(
   janus: { url: string; room: number } | undefined,
-  options: { logLevel?: 'info' | 'warn'; mediaProfile?: 'pi4' | 'pi5' | 'pc'; fakeVideoFile?: string } = {},
+  options: {
+    logLevel?: 'info' | 'warn';
+    mediaProfile?: 'pi4' | 'pi5' | 'pc';
+    /** Simulcast layers sent (media.layers), else the profile's. */
+    layers?: 1 | 2 | 3;
+    fakeVideoFile?: string;
+  } = {},
 ): Promise<BoxProcess> {
   const dir = await mkdtemp(join(tmpdir(), 'classbox-bench-box-'));
   const notify = bindNotifySocket(dir);
@@ -55,7 +61,14 @@ export async function startBoxProcess(
       },
       control: { port },
       log: { level: options.logLevel ?? 'warn' },
-      ...(options.mediaProfile ? { media: { profile: options.mediaProfile } } : {}),
+      ...(options.mediaProfile || options.layers
+        ? {
+            media: {
+              ...(options.mediaProfile ? { profile: options.mediaProfile } : {}),
+              ...(options.layers ? { layers: options.layers } : {}),
+            },
+          }
+        : {}),
     }),
   );
   const proc = spawnNode([...daemonNodeFlags(), CLI, 'device', '--config', file], {

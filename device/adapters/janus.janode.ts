@@ -18,6 +18,7 @@ import {
   type RemotePublisher,
   type SubscribedStream,
   type SubscriberOffer,
+  type SubscriptionVideoSetting,
 } from '../ports/janus.port.js';
 
 // janode logs to the console in its own format; our logs are JSON lines, so it stays quiet.
@@ -181,13 +182,14 @@ export class JanodeJanus extends JanusPort {
     handle.on(Janode.EVENT.HANDLE_ICE_FAILED, () => {
       if (current()) this.mediaEvent.emit({ kind: 'hangup', target, reason: 'ICE failed' });
     });
-    handle.on(Janode.EVENT.HANDLE_SLOWLINK, (data: { uplink?: boolean; lost?: number }) => {
+    handle.on(Janode.EVENT.HANDLE_SLOWLINK, (data: { uplink?: boolean; lost?: number; mid?: string }) => {
       if (current())
         this.mediaEvent.emit({
           kind: 'slowlink',
           target,
           uplink: data.uplink ?? false,
           lost: data.lost ?? 0,
+          ...(typeof data.mid === 'string' ? { mid: data.mid } : {}),
         });
     });
     handle.on(
@@ -348,6 +350,21 @@ export class JanodeJanus extends JanusPort {
     const handle = this.link?.subscriber;
     if (!handle) throw new JanusError('E-CONNECTION-LOST', 'no subscription to start');
     await handle.start({ jsep: { type: 'answer', sdp: answer.sdp } });
+  }
+
+  async configureSubscription(videos: readonly SubscriptionVideoSetting[]): Promise<void> {
+    const handle = this.link?.subscriber;
+    if (!handle) throw new JanusError('E-CONNECTION-LOST', 'no subscription to configure');
+    if (videos.length === 0) return;
+    try {
+      await handle.configure({
+        streams: videos.map(({ mid, send, substream, temporal }) => ({ mid, send, substream, temporal })),
+      });
+    } catch (error) {
+      throw new JanusError('E-MEDIA-FAILED', `Janus refused the subscription's layers: ${reason(error)}`, {
+        cause: error,
+      });
+    }
   }
 
   async leave(): Promise<void> {

@@ -159,6 +159,13 @@ export const deviceConfigSchema = z
       .strictObject({
         /** What the box sends (docs/media.md); absent = chosen from the board model. */
         profile: z.enum(MEDIA_PROFILE_NAMES).optional(),
+        /**
+         * Other centres' videos decoded at once besides the teacher's (the rest are names with sound);
+         * absent = the profile's (pi4: 2, pi5: 4, pc: 6).
+         */
+        maxThumbnails: z.int().min(0).max(16).optional(),
+        /** Simulcast layers sent (1–3); absent = the profile's (pi4: 1, pi5 and pc: 3). */
+        layers: z.int().min(1).max(3).optional(),
       })
       .prefault({}),
     network: z

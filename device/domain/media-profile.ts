@@ -22,6 +22,13 @@ export interface MediaProfile {
   readonly audioKbps: number;
   /** Chosen, not left to the room's default: see docs/media.md. */
   readonly videoCodec: VideoCodec;
+  /**
+   * Simulcast layers sent (1–3): the full picture, then each next one half as wide at a lower frame rate,
+   * so a box that shows this one as a thumbnail decodes a small picture (docs/media.md, "Layers").
+   */
+  readonly layers: 1 | 2 | 3;
+  /** Other centres' videos decoded at once besides the teacher's; the rest are shown as names with sound. */
+  readonly maxThumbnails: number;
 }
 
 /**
@@ -29,9 +36,40 @@ export interface MediaProfile {
  * 720p encode fell to 11 fps. 640×360 at 24 fps is what Jitsi and vdo.ninja advise for a Pi.
  */
 export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = {
-  pi4: { name: 'pi4', width: 640, height: 360, fps: 24, videoKbps: 600, audioKbps: 32, videoCodec: 'VP8' },
-  pi5: { name: 'pi5', width: 960, height: 540, fps: 30, videoKbps: 1000, audioKbps: 32, videoCodec: 'VP8' },
-  pc: { name: 'pc', width: 1280, height: 720, fps: 30, videoKbps: 1024, audioKbps: 32, videoCodec: 'VP8' },
+  pi4: {
+    name: 'pi4',
+    width: 640,
+    height: 360,
+    fps: 24,
+    videoKbps: 600,
+    audioKbps: 32,
+    videoCodec: 'VP8',
+    // One layer: a second one cost the box most of its frame rate under a Pi 4's CPU budget (docs/media.md).
+    layers: 1,
+    maxThumbnails: 2,
+  },
+  pi5: {
+    name: 'pi5',
+    width: 960,
+    height: 540,
+    fps: 30,
+    videoKbps: 1000,
+    audioKbps: 32,
+    videoCodec: 'VP8',
+    layers: 3,
+    maxThumbnails: 4,
+  },
+  pc: {
+    name: 'pc',
+    width: 1280,
+    height: 720,
+    fps: 30,
+    videoKbps: 1024,
+    audioKbps: 32,
+    videoCodec: 'VP8',
+    layers: 3,
+    maxThumbnails: 6,
+  },
 };
 
 /**

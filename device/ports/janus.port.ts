@@ -54,6 +54,15 @@ export interface SubscriberOffer {
   readonly streams: readonly SubscribedStream[];
 }
 
+/** How Janus relays one video m-line of the subscription (its subscriber `configure`, per mid). */
+export interface SubscriptionVideoSetting {
+  readonly mid: string;
+  readonly send: boolean;
+  /** Simulcast substream (0 the smallest) and temporal layers (0 the base) to relay. */
+  readonly substream: 0 | 1 | 2;
+  readonly temporal: 0 | 1 | 2;
+}
+
 export type JanusErrorCode =
   | 'E-JANUS-UNREACHABLE'
   | 'E-JANUS-REFUSED'
@@ -69,7 +78,14 @@ export class JanusError extends ClassboxError<JanusErrorCode> {}
 export type JanusMediaEvent =
   | { kind: 'webrtcup'; target: 'publisher' | 'subscriber' }
   | { kind: 'hangup'; target: 'publisher' | 'subscriber'; reason: string }
-  | { kind: 'slowlink'; target: 'publisher' | 'subscriber'; uplink: boolean; lost: number }
+  | {
+      kind: 'slowlink';
+      target: 'publisher' | 'subscriber';
+      uplink: boolean;
+      lost: number;
+      /** The m-line it concerns, when Janus names one. */
+      mid?: string;
+    }
   | { kind: 'media'; target: 'publisher' | 'subscriber'; type: string; receiving: boolean };
 
 /**
@@ -102,6 +118,8 @@ export abstract class JanusPort {
     access: { pin?: string; token?: string },
   ): Promise<SubscriberOffer | undefined>;
   abstract startSubscriber(answer: Jsep): Promise<void>;
+  /** Set which videos of the subscription Janus relays, and at which layer; no renegotiation. */
+  abstract configureSubscription(videos: readonly SubscriptionVideoSetting[]): Promise<void>;
   /** Leave the room; the session and a fresh publisher handle stay attached for the next class. */
   abstract leave(): Promise<void>;
   abstract ensureClosed(): Promise<void>;

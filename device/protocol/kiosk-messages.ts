@@ -119,6 +119,8 @@ export const mediaProfileViewSchema = z.strictObject({
   name: z.enum(['pi4', 'pi5', 'pc']),
   videoCodec: z.literal('VP8'),
   audioKbps: z.number().positive(),
+  /** Simulcast layers to send (docs/media.md, "Layers"); absent from an older daemon: one. */
+  layers: z.int().min(1).max(3).optional(),
 });
 export type MediaProfileView = z.output<typeof mediaProfileViewSchema>;
 
@@ -188,6 +190,16 @@ export const daemonMessageSchema = z.union([
       .readonly(),
   }),
   z.strictObject({ type: z.literal('subscriber.close') }),
+  /**
+   * Whose video the box receives now (issue 16): `teacher` large, `thumbnail` small, `name` a name tile
+   * with sound only (the decode cap), `paused` the teacher's picture held back while the downlink is bad.
+   */
+  z.strictObject({
+    type: z.literal('subscriber.video'),
+    feeds: z
+      .array(z.strictObject({ feed: z.string(), shown: z.enum(['teacher', 'thumbnail', 'name', 'paused']) }))
+      .readonly(),
+  }),
   /** The other publishers now in the room: the page drops tiles of any that left, whatever the SDP says. */
   z.strictObject({ type: z.literal('subscriber.feeds'), feeds: z.array(feedView).readonly() }),
   z.strictObject({ type: z.literal('mute'), muted: z.boolean() }),

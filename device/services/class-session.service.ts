@@ -18,7 +18,13 @@ import {
 } from '../domain/class-session.machine.js';
 import { KioskPageError, KioskPagePort } from '../ports/kiosk-page.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
-import { JanusError, JanusPort, type RemotePublisher, type SubscriberOffer } from '../ports/janus.port.js';
+import {
+  JanusError,
+  JanusPort,
+  type RemotePublisher,
+  type SubscribedStream,
+  type SubscriberOffer,
+} from '../ports/janus.port.js';
 import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 import { MetricsService } from './metrics.service.js';
@@ -65,6 +71,11 @@ export class ClassSessionService
 
   readonly changed = new Signal<SessionSnapshot>('session.changed');
   readonly selfTestRequested = new Signal<void>('session.selfTestRequested');
+  /**
+   * The streams of the subscription as Janus now offers them, emitted before the page answers, so the
+   * layers and the decode cap (ReceiveService) are set before the first frame of a new stream arrives.
+   */
+  readonly subscriptionChanged = new Signal<readonly SubscribedStream[]>('session.subscriptionChanged');
 
   constructor(
     private readonly config: ConfigService,
@@ -435,6 +446,7 @@ export class ClassSessionService
   private async answerSubscriber(generation: number, offer: SubscriberOffer): Promise<void> {
     if (generation !== this.generation || !this.inClass()) return;
     this.page.send({ type: 'subscriber.streams', streams: offer.streams });
+    this.subscriptionChanged.emit(offer.streams);
     const answer = await this.page.requestSubscriberAnswer(offer.offer);
     if (generation !== this.generation) return;
     await this.janus.startSubscriber(answer);

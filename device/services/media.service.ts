@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
-import type { MediaReport, MediaStatus } from '../../common/media-report.js';
+import type { MediaReport, MediaStatus, Receiving } from '../../common/media-report.js';
 import { createLogger } from '../../common/logger.js';
 import {
   effectiveMedia,
@@ -25,6 +25,7 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
   private readonly log = createLogger(MediaService.name);
   private board: string | undefined;
   private report: { at: number; report: MediaReport } | undefined;
+  private receiving: readonly Receiving[] | undefined;
 
   constructor(
     private readonly config: ConfigService,
@@ -37,7 +38,7 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
     this.board = await this.boards.model().catch(() => undefined);
     const media = this.current();
     this.log.info(
-      `Chose media profile profile=${media.profile.name} from=${this.config.current.media.profile ? 'config' : 'board'} size=${media.width}x${media.height} fps=${media.fps} videoKbps=${media.videoKbps}`,
+      `Chose media profile profile=${media.profile.name} from=${this.config.current.media.profile ? 'config' : 'board'} size=${media.width}x${media.height} fps=${media.fps} videoKbps=${media.videoKbps} layers=${this.layers()} maxThumbnails=${this.maxThumbnails()}`,
     );
   }
 
@@ -58,10 +59,30 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
     return effectiveMedia(MEDIA_PROFILES[name], hardware.camera, janus.bitrateKbps);
   }
 
+  /** Other centres' videos decoded at once besides the teacher's: the config's, else the profile's. */
+  maxThumbnails(): number {
+    return this.config.current.media.maxThumbnails ?? this.current().profile.maxThumbnails;
+  }
+
+  /** Simulcast layers sent: the config's, else the profile's (docs/media.md, "Layers"). */
+  layers(): number {
+    return this.config.current.media.layers ?? this.current().profile.layers;
+  }
+
+  /** What the box receives of each publisher now (ReceiveService), undefined outside a class. */
+  setReceiving(receiving: readonly Receiving[] | undefined): void {
+    this.receiving = receiving;
+  }
+
   /** The profile, and the page's measurements while they are fresh (in class). */
   status(): MediaStatus {
     const fresh =
       this.report && this.clock.now() - this.report.at <= REPORT_MAX_AGE_MS ? this.report.report : undefined;
-    return { profile: this.current().profile.name, ...(fresh ?? {}) };
+    return {
+      profile: this.current().profile.name,
+      maxThumbnails: this.maxThumbnails(),
+      ...(fresh ?? {}),
+      ...(this.receiving ? { receiving: [...this.receiving] } : {}),
+    };
   }
 }

@@ -55,7 +55,7 @@ export class ScreenService implements OnApplicationBootstrap {
     this.config.changed.on(owner, redraw);
     // The fleet may change the profile or the bitrate cap: the page prepares its publisher anew with them.
     this.config.changed.on(owner, () => {
-      if (JSON.stringify(this.media.current()) !== this.sentMedia) this.sendConfig();
+      if (this.mediaKey() !== this.sentMedia) this.sendConfig();
     });
     this.uplink.changed.on(owner, redraw);
     this.nextClass?.changed.on(owner, redraw);
@@ -99,7 +99,7 @@ export class ScreenService implements OnApplicationBootstrap {
     const { janus } = this.config.current;
     const media = this.media.current();
     this.sentLabels = this.labels();
-    this.sentMedia = JSON.stringify(media);
+    this.sentMedia = this.mediaKey();
     this.page.send({
       type: 'config',
       media: {
@@ -116,8 +116,14 @@ export class ScreenService implements OnApplicationBootstrap {
         name: media.profile.name,
         videoCodec: media.profile.videoCodec,
         audioKbps: media.audioKbps,
+        layers: this.media.layers(),
       },
     });
+  }
+
+  /** What the page's publisher is made with: a change means it prepares it anew. */
+  private mediaKey(): string {
+    return JSON.stringify({ ...this.media.current(), layers: this.media.layers() });
   }
 
   private labels(): string {

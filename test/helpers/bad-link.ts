@@ -93,7 +93,55 @@ export class BadLink {
     }
   }
 
+  /**
+   * Random loss, and optionally a rate cap, on what Janus sends to this host: the downlink of every
+   * receiver here (a test that uses it keeps the other participants from subscribing). The loss is dropped
+   * on this host's input hook (silent, as a lossy line is); the cap is tbf on Janus's end of the veth.
+   * `undefined` restores a clean downlink.
+   */
+  async setDownlink(opts: { lossPct: number; kbit?: number } | undefined): Promise<void> {
+    const table = `${this.table}_down`;
+    await run('nft', ['delete', 'table', 'inet', table]).catch(() => undefined);
+    await run('ip', [
+      'netns',
+      'exec',
+      this.link.ns,
+      'tc',
+      'qdisc',
+      'del',
+      'dev',
+      this.link.janusIf,
+      'root',
+    ]).catch(() => undefined);
+    if (!opts) return;
+    if (opts.lossPct > 0)
+      await nft(
+        [],
+        `table inet ${table} {\n chain in {\n  type filter hook input priority 0;\n  iifname "${this.link.hostIf}" meta l4proto udp numgen random mod 100 < ${opts.lossPct} drop\n }\n}\n`,
+      );
+    if (opts.kbit !== undefined)
+      await run('ip', [
+        'netns',
+        'exec',
+        this.link.ns,
+        'tc',
+        'qdisc',
+        'add',
+        'dev',
+        this.link.janusIf,
+        'root',
+        'tbf',
+        'rate',
+        `${opts.kbit}kbit`,
+        'burst',
+        '16kbit',
+        'latency',
+        '400ms',
+      ]);
+  }
+
   async close(): Promise<void> {
+    await this.setDownlink(undefined);
     await run('tc', ['qdisc', 'del', 'dev', this.link.hostIf, 'root']).catch(() => undefined);
     await run('nft', ['delete', 'table', 'inet', this.table]).catch(() => undefined);
     await run('ip', ['netns', 'exec', this.link.ns, 'nft', 'delete', 'table', 'inet', this.table]).catch(

@@ -68,7 +68,18 @@ export interface RemoteSeen {
 export async function joinAsTeacher(
   browser: Browser,
   pageUrl: string,
-  params: { janus: string; room: number; display: string; pin?: string; audioOnly?: boolean },
+  params: {
+    janus: string;
+    room: number;
+    display: string;
+    pin?: string;
+    audioOnly?: boolean;
+    /** Send janus.js's simulcast layers (h, m, l), from a camera of janus.js's `capture` size. */
+    simulcast?: boolean;
+    capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9';
+    /** false: subscribe to no one (a centre that only sends: cheap on this machine). */
+    receive?: boolean;
+  },
 ): Promise<Page> {
   const page = await browser.newPage();
   const query = new URLSearchParams({
@@ -78,6 +89,9 @@ export async function joinAsTeacher(
   });
   if (params.pin) query.set('pin', params.pin);
   if (params.audioOnly) query.set('publish', 'audio');
+  if (params.simulcast) query.set('simulcast', '1');
+  if (params.capture) query.set('capture', params.capture);
+  if (params.receive === false) query.set('subscribe', 'none');
   await page.goto(`${pageUrl}?${query.toString()}`);
   await waitFor(
     () => page.evaluate('window.teacher && window.teacher.state.feed'),

@@ -24,14 +24,17 @@ export class Classroom {
   }
 
   /** A participant in its own Chromium (a teacher, another centre), joined to `room`. */
-  async participant(display: string, options: { room?: number; audioOnly?: boolean } = {}): Promise<Page> {
+  async participant(
+    display: string,
+    options: { room?: number } & Omit<Parameters<typeof joinAsTeacher>[2], 'janus' | 'room' | 'display'> = {},
+  ): Promise<Page> {
     const p = await launchParticipant();
     this.closers.push(p.close);
     return joinAsTeacher(p.browser, this.site.url, {
+      ...options,
       janus: this.janus.url,
       room: options.room ?? ROOM,
       display,
-      audioOnly: options.audioOnly,
     });
   }
 

@@ -6,6 +6,7 @@ import {
   type PublishResult,
   type RemotePublisher,
   type SubscriberOffer,
+  type SubscriptionVideoSetting,
 } from '../../device/ports/janus.port.js';
 
 /**
@@ -31,6 +32,11 @@ export class FakeJanus extends JanusPort {
     return undefined;
   }
   async startSubscriber(_answer: Jsep): Promise<void> {}
+  /** What the box asked Janus to relay of its subscription, latest last. */
+  readonly subscriptionSettings: (readonly SubscriptionVideoSetting[])[] = [];
+  async configureSubscription(videos: readonly SubscriptionVideoSetting[]): Promise<void> {
+    this.subscriptionSettings.push(videos);
+  }
   async leave(): Promise<void> {}
   async ensureClosed(): Promise<void> {
     this.connected = false;

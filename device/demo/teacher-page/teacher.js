@@ -9,6 +9,12 @@
   const pin = params.get('pin') || undefined;
   // publish=audio: a teacher with sound only (tests of a weak shared link).
   const sendVideo = params.get('publish') !== 'audio';
+  // simulcast=1: send janus.js's three layers (h, m, l), as a teacher's desktop client should so each box
+  // takes the layer its link carries; capture=stdres-16:9 (janus.js's names): a smaller camera.
+  const simulcast = params.get('simulcast') === '1';
+  const capture = params.get('capture') || true;
+  // subscribe=none: receive no one (a simulated centre that only sends, cheap on the test machine).
+  const receive = params.get('subscribe') !== 'none';
   const statusEl = document.getElementById('status');
   document.getElementById('room').textContent = `课堂 Room ${room}`;
 
@@ -70,6 +76,10 @@
   }
 
   function addPublishers(list) {
+    if (!receive) {
+      for (const p of list || []) state.publishers.set(String(p.id), { display: p.display || String(p.id) });
+      return;
+    }
     const fresh = [];
     for (const p of list || []) {
       const feed = String(p.id);
@@ -139,7 +149,7 @@
     pub.createOffer({
       tracks: [
         { type: 'audio', capture: true, recv: false },
-        ...(sendVideo ? [{ type: 'video', capture: true, recv: false }] : []),
+        ...(sendVideo ? [{ type: 'video', capture, recv: false, simulcast }] : []),
       ],
       success(jsep) {
         pub.send({ message: { request: 'configure', audio: true, video: sendVideo }, jsep });

@@ -6,8 +6,11 @@ import { Screen } from './screen';
 const HEARTBEAT_MS = 2000;
 const STATS_MS = 2000;
 const MEDIA_REPORT_MS = 1000;
-/** The page's own media statistics (issue 16): often enough for a test or IT, cheap on a Pi. */
-const MEDIA_STATS_MS = 5000;
+/**
+ * The page's own media statistics (issue 16): the daemon picks the teacher's layer from them, so they
+ * come often enough to leave a bad layer within seconds (docs/media.md); two getStats() calls are cheap.
+ */
+const MEDIA_STATS_MS = 2000;
 
 const channel = new DaemonChannel(`ws://${location.host}/ws`);
 const screen = new Screen();
@@ -30,6 +33,9 @@ const media = new Media({
   },
   remoteChanged: () => screen.layout([...media.remote.values()], attach),
 });
+
+/** What the daemon receives of each feed (the decode cap, the teacher's picture paused). */
+let shown = new Map<string, 'teacher' | 'thumbnail' | 'name' | 'paused'>();
 
 function attach(video: HTMLVideoElement, feed: RemoteFeed): void {
   video.srcObject = feed.stream;
@@ -92,6 +98,11 @@ channel.onMessage = (message) => {
       screen.render(current, true);
       screen.layout([...media.remote.values()], attach);
       return;
+    case 'subscriber.video':
+      shown = new Map(message.feeds.map((f) => [f.feed, f.shown]));
+      screen.setShown(shown);
+      screen.layout([...media.remote.values()], attach);
+      return;
     case 'config':
       media.configure(message.media, message.iceServers, message.bitrateKbps, message.profile);
       return;
@@ -114,6 +125,8 @@ channel.onMessage = (message) => {
       media.keepFeeds(message.feeds);
       return;
     case 'subscriber.close':
+      shown = new Map();
+      screen.setShown(shown);
       media.closeSubscriber();
       return;
     case 'mute':
@@ -186,7 +199,10 @@ window.classbox = {
         display: v.parentElement?.querySelector('.label')?.textContent ?? '',
         framesDecoded: v.getVideoPlaybackQuality().totalVideoFrames,
         width: v.videoWidth,
+        height: v.videoHeight,
         audioTracks: (v.srcObject as MediaStream).getAudioTracks().length,
+        /** teacher, thumbnail, name (a name tile: no video decoded) or paused (the teacher's, link bad). */
+        shown: (v.parentElement as HTMLElement).dataset.shown ?? 'teacher',
       })),
   selfFrames: () => selfVideo.getVideoPlaybackQuality().totalVideoFrames,
   prepared: () => media.preparedState(),

@@ -1,5 +1,8 @@
 import type { MediaProfileView } from '../../protocol/kiosk-messages';
 import { audioCodecOrder, mungeOpusAnswer, videoCodecOrder } from './codec-choice';
+import { videoEncodings, type EncodingSettings, type VideoLayer } from './simulcast';
+
+export type { VideoLayer } from './simulcast';
 
 /**
  * How the box's publisher encodes (issue 16, docs/media.md): the codec chosen explicitly, the picture
@@ -14,6 +17,39 @@ export interface PublisherCaps {
   readonly profile: MediaProfileView | undefined;
   readonly videoKbps: number;
   readonly fps: number;
+}
+
+/** Simulcast layers of a profile (an older daemon names none: one layer). */
+export function layersOf(profile: MediaProfileView | undefined): 1 | 2 | 3 {
+  const n = profile?.layers ?? 1;
+  return n >= 3 ? 3 : n === 2 ? 2 : 1;
+}
+
+/**
+ * The encodings a new video transceiver is made with (`sendEncodings`): their number and rids cannot
+ * change later, only their settings.
+ */
+export function sendEncodings(caps: PublisherCaps): RTCRtpEncodingParameters[] {
+  return videoEncodings(layersOf(caps.profile), caps.videoKbps, caps.fps).map(withPriority);
+}
+
+/** Sound goes first when the link is short: the pacer serves audio before video. */
+function withPriority(e: EncodingSettings): RTCRtpEncodingParameters {
+  return { ...e, priority: 'low', networkPriority: 'low' } as RTCRtpEncodingParameters;
+}
+
+/** Copy the planned settings onto the sender's encodings, in order (rids stay as negotiated). */
+function assignEncodings(params: RTCRtpSendParameters, planned: readonly EncodingSettings[]): void {
+  params.encodings.forEach((encoding, i) => {
+    const p = planned[i];
+    if (!p) return;
+    encoding.active = p.active;
+    encoding.scaleResolutionDownBy = p.scaleResolutionDownBy;
+    encoding.maxBitrate = p.maxBitrate;
+    encoding.maxFramerate = p.maxFramerate;
+    encoding.priority = 'low';
+    encoding.networkPriority = 'low';
+  });
 }
 
 /** Set codec order, bitrate, frame rate and priorities on a new publisher's transceivers. */
@@ -35,14 +71,7 @@ export async function applyPublisherProfile(
   // Sound goes first when the link is short (RTCRtpEncodingParameters.priority/networkPriority): the
   // pacer serves audio before video, and a tutor can teach without a picture but not without sound.
   const videoParams = video.sender.getParameters();
-  videoParams.encodings = [
-    {
-      maxBitrate: caps.videoKbps * 1000,
-      maxFramerate: caps.fps,
-      priority: 'low',
-      networkPriority: 'low',
-    },
-  ];
+  assignEncodings(videoParams, videoEncodings(layersOf(caps.profile), caps.videoKbps, caps.fps));
   // Chromium's default degradation (balanced) is kept on purpose: with 'maintain-resolution' the encoder
   // never reports `qualityLimitationReason: 'bandwidth'`, and the sound-only fallback, which needs it,
   // no longer triggers on a 150 kbit/s uplink (test/integration/recovery/network.test.ts; docs/media.md).
@@ -54,27 +83,20 @@ export async function applyPublisherProfile(
   await audio.sender.setParameters(audioParams).catch((e) => console.warn('audio parameters', e));
 }
 
-export type VideoLayer = 'low' | 'full';
-
-/** The small picture a try at video starts with: a quarter of the pixels, within this bitrate. */
-const LOW_LAYER = { scaleResolutionDownBy: 2, maxKbps: 200 };
-
 /**
- * Send the full picture, or the low layer a try at video starts with after sound only: the encoder's
- * bandwidth estimate has sunk to the sound's, and a full-rate restart would flood the link it is testing.
+ * Send the full picture, or the low layer a try at video starts with after sound only (`videoEncodings`):
+ * the encoder's bandwidth estimate has sunk to the sound's, and a full-rate restart would flood the link
+ * it is testing.
  */
 export async function applyVideoLayer(
   sender: RTCRtpSender,
-  videoKbps: number,
-  fps: number,
+  caps: PublisherCaps,
   layer: VideoLayer,
 ): Promise<void> {
   const params = sender.getParameters();
-  const [first] = params.encodings;
-  if (!first) return;
-  first.scaleResolutionDownBy = layer === 'low' ? LOW_LAYER.scaleResolutionDownBy : 1;
-  first.maxBitrate = (layer === 'low' ? Math.min(videoKbps, LOW_LAYER.maxKbps) : videoKbps) * 1000;
-  first.maxFramerate = fps;
+  if (params.encodings.length === 0) return;
+  const layers = params.encodings.length >= 3 ? 3 : params.encodings.length === 2 ? 2 : 1;
+  assignEncodings(params, videoEncodings(layers, caps.videoKbps, caps.fps, layer));
   await sender.setParameters(params).catch((e) => console.warn('video layer', e));
 }
 

@@ -56,14 +56,22 @@ export class MediaStatsSampler {
     const report: MediaReport = { outbound: {}, inbound: [] };
     publisher?.forEach((s: Stat) => {
       if (s.type === 'outbound-rtp' && s.kind === 'video') {
+        // One entry per simulcast layer: the largest picture sent, the bitrate of all of them, and
+        // 'bandwidth' if any layer is held back by it.
         const reason = String(s.qualityLimitationReason ?? 'none');
+        const kbps = round((rate(`out.video.${s.id}`, num(s.bytesSent)) * 8) / 1000);
+        const before = report.outbound.video;
+        const larger = !before || num(s.frameWidth) > before.width;
         report.outbound.video = {
-          width: num(s.frameWidth),
-          height: num(s.frameHeight),
-          fps: round(num(s.framesPerSecond)),
-          kbps: round((rate(`out.video.${s.id}`, num(s.bytesSent)) * 8) / 1000),
-          qualityLimitationReason: (QUALITY.has(reason) ? reason : 'other') as 'none',
-          codec: codecOf(publisher, s),
+          width: larger ? num(s.frameWidth) : before.width,
+          height: larger ? num(s.frameHeight) : before.height,
+          fps: larger ? round(num(s.framesPerSecond)) : before.fps,
+          kbps: round((before?.kbps ?? 0) + kbps),
+          qualityLimitationReason:
+            before?.qualityLimitationReason === 'bandwidth'
+              ? 'bandwidth'
+              : ((QUALITY.has(reason) ? reason : 'other') as 'none'),
+          codec: codecOf(publisher, s) ?? before?.codec,
         };
       } else if (s.type === 'outbound-rtp' && s.kind === 'audio') {
         report.outbound.audio = {
@@ -90,6 +98,10 @@ export class MediaStatsSampler {
       const received = delta(`${key}.received`, num(s.packetsReceived));
       const lossPct = pct(lost, lost + received);
       const jitterMs = round(num(s.jitter) * 1000);
+      // The jitter buffer's average wait over the interval: delay and count are both running sums.
+      const buffered = delta(`${key}.jbDelay`, num(s.jitterBufferDelay));
+      const emitted = delta(`${key}.jbCount`, num(s.jitterBufferEmittedCount));
+      const jitterBufferMs = emitted > 0 ? Math.min(600_000, round((buffered / emitted) * 1000)) : 0;
       if (s.kind === 'video') {
         entry.video = {
           width: num(s.frameWidth),
@@ -97,11 +109,13 @@ export class MediaStatsSampler {
           fps: round(num(s.framesPerSecond)),
           lossPct,
           jitterMs,
+          freezes: Math.min(10_000, delta(`${key}.freezes`, num(s.freezeCount))),
+          jitterBufferMs,
         };
       } else if (s.kind === 'audio') {
         const concealed = delta(`${key}.concealed`, num(s.concealedSamples));
         const total = delta(`${key}.total`, num(s.totalSamplesReceived));
-        entry.audio = { lossPct, jitterMs, concealedPct: pct(concealed, total) };
+        entry.audio = { lossPct, jitterMs, concealedPct: pct(concealed, total), jitterBufferMs };
       }
     });
     report.inbound = [...byFeed.values()].slice(0, MAX_FEEDS);

@@ -1,6 +1,13 @@
 import type { MediaConstraintsView, MediaProfileView, RTCIceServerLike } from '../../protocol/kiosk-messages';
 import type { MediaReport } from '../../../common/media-report';
-import { answerWithProfile, applyPublisherProfile, applyVideoLayer, type VideoLayer } from './media-profile';
+import {
+  answerWithProfile,
+  applyPublisherProfile,
+  applyVideoLayer,
+  sendEncodings,
+  type PublisherCaps,
+  type VideoLayer,
+} from './media-profile';
 import { MediaStatsSampler } from './media-stats';
 
 type Target = 'publisher' | 'subscriber';
@@ -277,19 +284,25 @@ export class Media {
       audio && audioTrack
         ? pc.addTransceiver(audioTrack, { direction: 'sendonly', streams: [local!] })
         : pc.addTransceiver('audio', { direction: 'sendonly' });
+    // Simulcast layers (the profile's) are fixed when the transceiver is made: their number can't change.
+    const caps = this.caps();
     const videoTransceiver =
       video && videoTrack
-        ? pc.addTransceiver(videoTrack, { direction: 'sendonly', streams: [local!] })
-        : pc.addTransceiver('video', { direction: 'sendonly' });
+        ? pc.addTransceiver(videoTrack, {
+            direction: 'sendonly',
+            streams: [local!],
+            sendEncodings: sendEncodings(caps),
+          })
+        : pc.addTransceiver('video', { direction: 'sendonly', sendEncodings: sendEncodings(caps) });
     // Codec, size and rate caps (as well as Janus's REMB, so a weak uplink is never flooded), sound first.
-    await applyPublisherProfile(audioTransceiver, videoTransceiver, {
-      profile: this.profile,
-      videoKbps: this.bitrateKbps,
-      fps: this.constraints.fps,
-    });
+    await applyPublisherProfile(audioTransceiver, videoTransceiver, caps);
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
     return pc;
+  }
+
+  private caps(): PublisherCaps {
+    return { profile: this.profile, videoKbps: this.bitrateKbps, fps: this.constraints.fps };
   }
 
   /** A candidate Janus trickled (full_trickle); one that comes before its description waits for it. */
@@ -329,7 +342,7 @@ export class Media {
     this.videoEnabled = enabled;
     if (enabled && !this.local?.getVideoTracks().some((t) => t.readyState === 'live')) await this.warmUp();
     const video = this.publisher?.getTransceivers().find((t) => t.receiver.track.kind === 'video');
-    if (video && enabled) await applyVideoLayer(video.sender, this.bitrateKbps, this.constraints.fps, layer);
+    if (video && enabled) await applyVideoLayer(video.sender, this.caps(), layer);
     await this.replaceSentTracks();
   }
 
@@ -477,7 +490,9 @@ export class Media {
       if (r.type !== 'outbound-rtp') return;
       if (r.kind === 'video') {
         videoBytes += Number(r.bytesSent ?? 0);
-        qualityLimitation = String(r.qualityLimitationReason ?? '');
+        // One entry per simulcast layer: bandwidth limiting any of them is what the fallback must know.
+        const reason = String(r.qualityLimitationReason ?? '');
+        if (reason && qualityLimitation !== 'bandwidth') qualityLimitation = reason;
       } else if (r.kind === 'audio') audioBytes += Number(r.bytesSent ?? 0);
     });
     let framesDecoded = 0;

@@ -1,4 +1,5 @@
 import { faultText } from '../../../common/error-catalog';
+import { pickTeacher } from '../../domain/receive-layers';
 import type { SelfTestStatus } from '../../domain/self-test';
 import type { ScreenState } from '../../protocol/kiosk-messages';
 import type { RemoteFeed } from './media';
@@ -49,6 +50,12 @@ const SELF_TEST_WORDS: Record<SelfTestStatus, [string, string]> = {
 /** Draws the screen for a state. The videos are fixed elements; only words and layout change. */
 export class Screen {
   private last: ScreenState | undefined;
+  /** What the daemon receives of each feed; a feed it has not planned yet shows as it comes. */
+  private shown = new Map<string, Shown>();
+
+  setShown(shown: ReadonlyMap<string, Shown>): void {
+    this.shown = new Map(shown);
+  }
 
   render(s: ScreenState | undefined, connected: boolean): void {
     this.last = s;
@@ -256,6 +263,20 @@ export class Screen {
       waiting?.remove();
       $('teacher-label').textContent = teacher.display;
       if (teacherVideo.srcObject !== teacher.stream) attach(teacherVideo, teacher);
+      // The downlink can't carry the teacher's picture: say so over the last frame; the sound goes on.
+      const paused = this.shown.get(teacher.feed) === 'paused';
+      teacherTile.dataset.shown = paused ? 'paused' : 'teacher';
+      let note = document.getElementById('teacher-paused');
+      if (paused && !note) {
+        note = el(
+          'div',
+          'paused-note',
+          '网络较慢，老师的画面暂停，声音继续',
+          el('span', 'en', "Slow network: the teacher's picture is paused, the sound goes on"),
+        );
+        note.id = 'teacher-paused';
+        teacherTile.append(note);
+      } else if (!paused) note?.remove();
     }
     const others = $('others');
     const wanted = feeds.filter((f) => f !== teacher);
@@ -268,12 +289,20 @@ export class Screen {
         const video = document.createElement('video');
         video.autoplay = true;
         video.playsInline = true;
-        tile = el('div', 'tile', video, el('div', 'label', feed.display));
+        tile = el(
+          'div',
+          'tile',
+          video,
+          el('div', 'label', feed.display),
+          el('div', 'sound-only', '仅声音', el('span', 'en', 'Sound only')),
+        );
         tile.dataset.feed = feed.feed;
         others.append(tile);
       }
       const video = tile.querySelector('video')!;
       (tile.querySelector('.label') as HTMLElement).textContent = feed.display;
+      // Beyond the decode cap a centre is its name with its sound: no video is decoded for it.
+      tile.dataset.shown = this.shown.get(feed.feed) === 'name' ? 'name' : 'thumbnail';
       if (video.srcObject !== feed.stream) attach(video, feed);
     }
   }
@@ -283,10 +312,7 @@ export class Screen {
   }
 }
 
-/** The teacher is the publisher whose name says so; otherwise the first to arrive. */
-export function pickTeacher(feeds: RemoteFeed[]): RemoteFeed | undefined {
-  return feeds.find((f) => /老师|教师|主讲|teacher/i.test(f.display)) ?? feeds[0];
-}
+type Shown = 'teacher' | 'thumbnail' | 'name' | 'paused';
 
 function formatTime(iso: string, locale: 'zh-CN' | 'en' = 'zh-CN'): string {
   const d = new Date(iso);

@@ -110,6 +110,23 @@ describe('ClassSessionService', () => {
     expect(t.janus.startSubscriber).toHaveBeenCalledWith({ type: 'answer', sdp: 'v=0 sub-answer' });
   });
 
+  it("tells the subscription's streams (for their layers) before the page answers Janus's offer", async () => {
+    const streams = [{ mid: '1', feed: '11', display: '王老师', type: 'video' as const }];
+    vi.mocked(t.janus.subscribe).mockResolvedValue({
+      offer: { type: 'offer', sdp: 'v=0 sub-offer' },
+      streams,
+    });
+    const seen: { streams: unknown; answeredYet: boolean }[] = [];
+    t.service.subscriptionChanged.on('test', (s) => {
+      seen.push({ streams: s, answeredYet: vi.mocked(t.page.requestSubscriberAnswer).mock.calls.length > 0 });
+    });
+    t.service.dispatch({ type: 'classPressed' });
+    await flush();
+    await flush();
+    expect(seen).toEqual([{ streams, answeredYet: false }]);
+    expect(t.janus.startSubscriber).toHaveBeenCalled();
+  });
+
   it('starts the class as soon as the kiosk page is there when pressed before it connected', async () => {
     vi.mocked(t.page.isConnected).mockReturnValue(false);
     t.service.dispatch({ type: 'classPressed' });

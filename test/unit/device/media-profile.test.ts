@@ -6,6 +6,7 @@ import {
   mungeOpusAnswer,
   videoCodecOrder,
 } from '../../../device/kiosk-page/src/codec-choice.js';
+import { videoEncodings } from '../../../device/kiosk-page/src/simulcast.js';
 
 describe('media profiles by board (issue 16)', () => {
   it('picks the profile from the model the firmware reports', () => {
@@ -105,6 +106,57 @@ describe('the page chooses its codecs (issue 16)', () => {
     const bare = mungeOpusAnswer('m=audio 9 UDP/TLS/RTP/SAVPF 109\r\na=rtpmap:109 opus/48000/2\r\n', 32);
     expect(bare).toContain(
       'a=rtpmap:109 opus/48000/2\r\na=fmtp:109 useinbandfec=1;usedtx=1;maxaveragebitrate=32000;maxplaybackrate=16000',
+    );
+  });
+});
+
+describe('the simulcast layers the box sends (issue 16)', () => {
+  it('sends one layer with the pi4 profile (measured: a second one costs it its frame rate), three with pi5 and pc', () => {
+    expect([MEDIA_PROFILES.pi4.layers, MEDIA_PROFILES.pi5.layers, MEDIA_PROFILES.pc.layers]).toEqual([
+      1, 3, 3,
+    ]);
+  });
+
+  it('sends two layers, the small one half as wide at no more than 15 fps', () => {
+    const [full, small] = videoEncodings(2, 600, 24);
+    expect(full).toMatchObject({ rid: 'h', active: true, scaleResolutionDownBy: 1, maxFramerate: 24 });
+    expect(small).toMatchObject({ rid: 'l', active: true, scaleResolutionDownBy: 2, maxFramerate: 15 });
+    // The bitrate is shared, the whole within the profile's cap.
+    expect(full!.maxBitrate + small!.maxBitrate).toBe(600_000);
+    expect(small!.maxBitrate).toBeLessThanOrEqual(150_000);
+    // Three temporal layers in each, so Janus can relay a thumbnail at a fraction of the frame rate.
+    expect([full, small].every((e) => e!.scalabilityMode === 'L1T3')).toBe(true);
+  });
+
+  it('sends three layers (full, half, quarter) in Janus order, the full picture first', () => {
+    const encodings = videoEncodings(3, 1000, 30);
+    expect(encodings.map((e) => [e.rid, e.scaleResolutionDownBy])).toEqual([
+      ['h', 1],
+      ['m', 2],
+      ['l', 4],
+    ]);
+    expect(encodings.reduce((sum, e) => sum + e.maxBitrate, 0)).toBe(1_000_000);
+  });
+
+  it('tries video after sound only with the half-size layer alone, within 200 kbit/s, as without simulcast', () => {
+    const encodings = videoEncodings(3, 1000, 30, 'low');
+    expect(encodings.map((e) => e.active)).toEqual([false, true, false]);
+    expect(encodings[1]).toMatchObject({ scaleResolutionDownBy: 2, maxBitrate: 200_000, maxFramerate: 30 });
+    expect(videoEncodings(2, 600, 24, 'low').map((e) => e.active)).toEqual([false, true]);
+    // One layer: the picture itself is halved for the try.
+    expect(videoEncodings(1, 1000, 30, 'low')).toEqual([
+      { active: true, scaleResolutionDownBy: 2, maxBitrate: 200_000, maxFramerate: 30 },
+    ]);
+    expect(videoEncodings(1, 1000, 30)).toEqual([
+      { active: true, scaleResolutionDownBy: 1, maxBitrate: 1_000_000, maxFramerate: 30 },
+    ]);
+  });
+
+  it('takes media.maxThumbnails from the config, and names a bad one', () => {
+    const base = { device: { id: 'jx-ruijin-01', displayName: 'x' }, janus: { url: 'ws://j', room: 1 } };
+    expect(parseDeviceConfig({ ...base, media: { maxThumbnails: 3 } }, 'test').media.maxThumbnails).toBe(3);
+    expect(() => parseDeviceConfig({ ...base, media: { maxThumbnails: -1 } }, 'test')).toThrow(
+      /media\.maxThumbnails/,
     );
   });
 });
