@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { FsFleetState } from './adapters/fleet-state.fs.js';
 import { HttpFleet } from './adapters/fleet.http.js';
 import { LinuxHost } from './adapters/host.linux.js';
@@ -9,6 +10,8 @@ import { FleetPort, FleetStatePort } from './ports/fleet.port.js';
 import { HostPort } from './ports/host.port.js';
 import { LogSourcePort } from './ports/log-source.port.js';
 import { FleetClientService } from './services/fleet-client.service.js';
+import { HttpClassPlacement } from './adapters/class-placement.http.js';
+import { ClassPlacementPort } from './ports/class-placement.port.js';
 
 /** The fleet client and its adapters; only on a box whose config names a fleet server. */
 export function fleetProviders(config: DeviceConfig): Provider[] {
@@ -19,5 +22,13 @@ export function fleetProviders(config: DeviceConfig): Provider[] {
     { provide: HostPort, useClass: config.hardware.mode === 'pi' ? LinuxHost : SimHost },
     { provide: LogSourcePort, useClass: MemoryLogSource },
     FleetClientService,
+    {
+      provide: ClassPlacementPort,
+      // Signed like every device request; before enrolment there is no key, and nothing to ask. The
+      // fleet client is looked up when asked, not injected: it needs the class session, which needs this.
+      useFactory: (refs: ModuleRef) =>
+        new HttpClassPlacement(() => refs.get(FleetClientService, { strict: false }).signingSession()),
+      inject: [ModuleRef],
+    },
   ];
 }

@@ -66,6 +66,13 @@ export const FAULTS = {
     actionZh: '请稍等，无需操作',
     actionEn: 'Please wait, nothing to do',
   },
+  // Issue 19: the class's media node died and the class moves to another one.
+  'E-NODE-MOVED': {
+    zh: '课堂服务器故障，正在转到备用服务器',
+    en: 'The class server failed; moving the class to a standby server',
+    actionZh: '请稍等，无需操作',
+    actionEn: 'Please wait, nothing to do',
+  },
   'E-CAMERA-MISSING': {
     zh: '未找到摄像头',
     en: 'No camera found',
