@@ -37,8 +37,18 @@ export function rankNodes(nodes: readonly NodeForPlacement[], region: string): N
     );
 }
 
-/** A new class's node and fallbacks; undefined when no node can take it. */
-export function placeClass(nodes: readonly NodeForPlacement[], region: string): Placement | undefined {
+/**
+ * A new class's node and fallbacks; undefined when no node can take it. `lecture`: where the classes of
+ * the same room already are (centres sharing a room number are one lecture, as they were on one Janus):
+ * the class joins them while their node is up, with the same fallbacks so that all move together.
+ * A lecture spread over several nodes needs the VideoRoom's remote publishers (not done, issue 19).
+ */
+export function placeClass(
+  nodes: readonly NodeForPlacement[],
+  region: string,
+  lecture?: Placement,
+): Placement | undefined {
+  if (lecture && nodes.some((n) => n.id === lecture.nodeId && n.status === 'up')) return lecture;
   const ranked = rankNodes(nodes, region);
   const [first, ...rest] = ranked;
   if (!first) return undefined;

@@ -66,11 +66,18 @@ export class ClassPlacementService {
     for (const from of mine) {
       const centre = centres.get(from.class_id);
       if (!centre) continue;
-      const candidates = this.candidates(nodes, placements, from.class_id, from.room, nodeId);
-      const next = replaceClass(candidates, centre.region, {
-        nodeId: from.node_id,
-        fallbackIds: fallbacksOf(from),
-      });
+      const candidates = this.candidates(nodes, placements, from.class_id, nodeId);
+      // A class of its lecture already moved (or on another node): it goes there too.
+      const lecture = placements.find(
+        (p) => p.class_id !== from.class_id && Number(p.room) === Number(from.room) && p.node_id !== nodeId,
+      );
+      const next =
+        (lecture &&
+          placeClass(candidates, centre.region, {
+            nodeId: lecture.node_id,
+            fallbackIds: fallbacksOf(lecture),
+          })) ||
+        replaceClass(candidates, centre.region, { nodeId: from.node_id, fallbackIds: fallbacksOf(from) });
       const to = next && (await this.prepared(centre, next, nodes));
       if (!to) {
         stuck.push(from.class_id);
@@ -173,7 +180,12 @@ export class ClassPlacementService {
     const [nodes, placements] = await Promise.all([this.repo.listNodes(), this.repo.listPlacements()]);
     for (const centre of unplaced) {
       const room = roomOf(centre).room;
-      const chosen = placeClass(this.candidates(nodes, placements, centre.id, room), centre.region);
+      const lecture = placements.find((p) => Number(p.room) === room);
+      const chosen = placeClass(
+        this.candidates(nodes, placements, centre.id),
+        centre.region,
+        lecture && { nodeId: lecture.node_id, fallbackIds: fallbacksOf(lecture) },
+      );
       const row = chosen && (await this.prepared(centre, chosen, nodes));
       if (!row) {
         if (!this.reportedStuck.has(centre.id))
@@ -246,26 +258,16 @@ export class ClassPlacementService {
     }
   }
 
-  /**
-   * The nodes as placement sees them for one class: its own placement not counted, and a node that
-   * already has another class with the same room number left out (one Janus room can't be two classes).
-   */
+  /** The nodes as placement sees them for one class (its own placement not counted), `excluded` left out. */
   private candidates(
     nodes: readonly MediaNodeRow[],
     placements: readonly PlacementRow[],
     classId: string,
-    room: number,
     excluded?: string,
   ): NodeForPlacement[] {
     const others = placements.filter((p) => p.class_id !== classId);
     return nodes
-      .filter(
-        (n) =>
-          n.id !== excluded &&
-          !others.some(
-            (p) => Number(p.room) === room && (p.node_id === n.id || fallbacksOf(p).includes(n.id)),
-          ),
-      )
+      .filter((n) => n.id !== excluded)
       .map((n) => ({
         id: n.id,
         region: n.region,

@@ -151,6 +151,7 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
 
   let ruijin: Awaited<ReturnType<typeof centreWithBox>>;
   let yudu: Awaited<ReturnType<typeof centreWithBox>>;
+  let guest: Awaited<ReturnType<typeof centreWithBox>>;
 
   it('places a class on the least loaded node of its region, creates its room there, and tells the box', async () => {
     ruijin = await centreWithBox('jx-ruijin', 3101);
@@ -185,6 +186,11 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
       node: { id: 'node-1', wsUrl: janus[1]!.url },
     });
     expect((await node('node-0')).classes).toBe(1);
+
+    // A centre with the same room number joins that lecture: on its node, with its fallbacks.
+    guest = await centreWithBox('jx-xingguo', 3101);
+    await waitFor(async () => (await placementOf(guest)) !== undefined, 10_000, 'the lecture guest placed');
+    expect(await placementOf(guest)).toEqual(await placementOf(ruijin));
   });
 
   it('moves the classes of a dead node to their first fallback within seconds, and uses the node again once it is back', async () => {
@@ -201,6 +207,12 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
     expect((await node('node-0')).error).toMatch(/E-NODE-UNREACHABLE/);
     const moved = (await placementOf(ruijin))!;
     expect(moved.fallbackUrls).toEqual([janus[2]!.url]);
+    // The lecture moves as one.
+    await waitFor(
+      async () => (await placementOf(guest))?.url === janus[1]!.url,
+      5_000,
+      'the lecture guest moved',
+    );
     expect(await roomsOn(janus[1]!)).toEqual(expect.arrayContaining([3101, 3102]));
     // The box's config follows too (its next heartbeat sees a new ETag).
     const config = desiredConfigSchema.parse(
@@ -223,6 +235,7 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
     expect(ruijinNow.url).toBe(janus[2]!.url);
     expect([ruijinNow.url, ...ruijinNow.fallbackUrls]).not.toContain(janus[1]!.url);
     expect((await placementOf(yudu))!.url).not.toBe(janus[1]!.url);
+    expect((await placementOf(guest))!.url).toBe(janus[2]!.url);
     await janus[0]!.stopProcess('SIGKILL');
     await waitFor(async () => (await node('node-0')).status === 'down', 10_000, 'node-0 down');
     const refused = await asAdmin('DELETE', '/media-nodes/node-2');

@@ -73,4 +73,12 @@ describe('placement of classes on media nodes', () => {
       replaceClass([node('dead', { status: 'down' })], '江西', { nodeId: 'dead', fallbackIds: [] }),
     ).toBeUndefined();
   });
+
+  it("puts a class with its lecture (the same room) while the lecture's node is up, else as any class", () => {
+    const lecture = { nodeId: 'busy', fallbackIds: ['fb'] };
+    const nodes = [node('busy', { placed: 9 }), node('idle'), node('fb', { region: '福建' })];
+    expect(placeClass(nodes, '江西', lecture)).toEqual(lecture);
+    const down = [node('busy', { status: 'down' }), node('idle'), node('fb', { region: '福建' })];
+    expect(placeClass(down, '江西', lecture)).toEqual({ nodeId: 'idle', fallbackIds: ['fb'] });
+  });
 });
