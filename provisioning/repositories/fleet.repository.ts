@@ -84,6 +84,11 @@ export class FleetRepository {
     return row?.urls_json ?? null;
   }
 
+  /** A class's room number changed (issue 19): its placement follows, so the fleet makes the new room. */
+  async updatePlacementRoom(classId: string, room: number): Promise<void> {
+    await this.db.updateTable('class_placements').set({ room }).where('class_id', '=', classId).execute();
+  }
+
   // Devices
 
   listDevices(centreId?: string): Promise<DeviceRow[]> {

@@ -187,6 +187,17 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
     });
     expect((await node('node-0')).classes).toBe(1);
 
+    // IT gives a class another room number: the fleet makes that room on its node.
+    expect(
+      (
+        await asAdmin('PATCH', '/centres/jx-yudu', {
+          room: { janusUrl: 'ws://unused.example.cn:8188', room: 3104 },
+        })
+      ).status,
+    ).toBe(200);
+    await waitFor(async () => (await roomsOn(janus[1]!)).includes(3104), 10_000, 'the new room on its node');
+    expect((await placementOf(yudu))!.room).toBe(3104);
+
     // A centre with the same room number joins that lecture: on its node, with its fallbacks.
     guest = await centreWithBox('jx-xingguo', 3101);
     await waitFor(async () => (await placementOf(guest)) !== undefined, 10_000, 'the lecture guest placed');
@@ -213,7 +224,7 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
       5_000,
       'the lecture guest moved',
     );
-    expect(await roomsOn(janus[1]!)).toEqual(expect.arrayContaining([3101, 3102]));
+    expect(await roomsOn(janus[1]!)).toEqual(expect.arrayContaining([3101, 3104]));
     // The box's config follows too (its next heartbeat sees a new ETag).
     const config = desiredConfigSchema.parse(
       (await asDevice(ruijin.device, ruijin.deviceId, '/config')).json,
