@@ -74,6 +74,13 @@ export const FAULTS = {
     actionZh: '请稍等，无需操作',
     actionEn: 'Please wait, nothing to do',
   },
+  // Issue 19: the class's media node died and the class moves to another one.
+  'E-NODE-MOVED': {
+    zh: '课堂服务器故障，正在转到备用服务器',
+    en: 'The class server failed; moving the class to a standby server',
+    actionZh: '请稍等，无需操作',
+    actionEn: 'Please wait, nothing to do',
+  },
   'E-CAMERA-MISSING': {
     zh: '未找到摄像头',
     en: 'No camera found',
@@ -264,6 +271,12 @@ export const IT_ERRORS = {
   // The fleet server's API (`{"error": {code, message}}`).
   'E-BAD-REQUEST': { zh: '请求内容有误', en: 'The request is invalid' },
   'E-NOT-FOUND': { zh: '找不到所请求的内容', en: 'Not found' },
+  // Media nodes (issue 19).
+  'E-NOT-PLACED': { zh: '该课堂尚未分配媒体服务器', en: 'The class is not placed on a media node' },
+  'E-NODE-IN-USE': {
+    zh: '该媒体服务器上的课堂无法转移到其他服务器',
+    en: 'The media node carries classes no other node can take',
+  },
   'E-CONFLICT': { zh: '与已有的内容冲突', en: 'Conflicts with what exists already' },
   'E-TOO-LARGE': { zh: '请求内容过大', en: 'The request is too large' },
   'E-UNSUPPORTED-MEDIA-TYPE': {

@@ -148,6 +148,11 @@ export const desiredConfigSchema = z.object({
       apiSecret: z.string().min(1).optional(),
       bitrateKbps: z.int().min(64).max(8000).optional(),
       iceServers: z.array(iceServer).optional(),
+      /**
+       * Other media nodes holding the class's room, in the order to try them when `url` is gone and
+       * the fleet can't be asked where the class is now (issue 19). Sent only by a fleet with media nodes.
+       */
+      fallbackUrls: z.array(janusUrl).max(5).optional(),
     })
     .optional(),
   session: z.object({ endHoldMs: z.int().min(500).max(10_000).optional() }).optional(),
@@ -155,6 +160,17 @@ export const desiredConfigSchema = z.object({
   timezone: timezone.default('Asia/Shanghai'),
 });
 export type DesiredConfig = z.output<typeof desiredConfigSchema>;
+
+/**
+ * Where a box's class is now (issue 19), `GET /api/v1/devices/{id}/placement`: a box that lost its
+ * Janus asks this before it joins again, so it follows its class to the node the fleet moved it to.
+ */
+export const classPlacementSchema = z.object({
+  url: janusUrl,
+  room: z.int().positive(),
+  fallbackUrls: z.array(janusUrl).max(5),
+});
+export type ClassPlacement = z.output<typeof classPlacementSchema>;
 
 export const enrolRequestSchema = z.strictObject({
   token: z.string().min(16).max(200),

@@ -11,6 +11,9 @@ import { PinctrlGpioBias } from './adapters/gpio-bias.pinctrl.js';
 import { SimGpioBias } from './adapters/gpio-bias.sim.js';
 import { SimKeyInput } from './adapters/key-input.sim.js';
 import { JanodeJanus } from './adapters/janus.janode.js';
+import { ClassLocationService } from './services/class-location.service.js';
+import { NoClassPlacement } from './adapters/class-placement.none.js';
+import { ClassPlacementPort } from './ports/class-placement.port.js';
 import { NoKioskBrowser } from './adapters/kiosk-browser.none.js';
 import { ChromiumPrelaunch, PuppeteerKiosk } from './adapters/kiosk-browser.puppeteer.js';
 import { SimMicrophone } from './adapters/microphone.sim.js';
@@ -171,6 +174,7 @@ export class DeviceModule {
         MetricsService,
         HealthService,
         MuteService,
+        ClassLocationService,
         ClassSessionService,
         ButtonsService,
         LedService,
@@ -181,6 +185,8 @@ export class DeviceModule {
         StatusService,
         KioskService,
         LifecycleService,
+        // Without a fleet there is nobody to ask where the class moved; fleetProviders replaces it.
+        ...(config.fleet ? [] : [{ provide: ClassPlacementPort, useClass: NoClassPlacement }]),
         ...fleetProviders(config),
         ...updateProviders(config),
         SelfTestService,

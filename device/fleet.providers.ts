@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { FsFleetState } from './adapters/fleet-state.fs.js';
 import { HttpFleet } from './adapters/fleet.http.js';
 import { LinuxHost } from './adapters/host.linux.js';
@@ -12,6 +13,8 @@ import { FleetEnrolmentService } from './services/fleet-enrolment.service.js';
 import { FleetSyncService } from './services/fleet-sync.service.js';
 import { NextClassService } from './services/next-class.service.js';
 import { RemoteActionsService } from './services/remote-actions.service.js';
+import { HttpClassPlacement } from './adapters/class-placement.http.js';
+import { ClassPlacementPort } from './ports/class-placement.port.js';
 
 /**
  * The box's side of the fleet (enrolment, heartbeat and config, timetable, remote actions) and
@@ -28,5 +31,13 @@ export function fleetProviders(config: DeviceConfig): Provider[] {
     NextClassService,
     RemoteActionsService,
     FleetSyncService,
+    {
+      provide: ClassPlacementPort,
+      // Signed like every device request; before enrolment there is no key, and nothing to ask. The
+      // enrolment is looked up when asked, not injected: it needs the class session, which needs this.
+      useFactory: (refs: ModuleRef) =>
+        new HttpClassPlacement(() => refs.get(FleetEnrolmentService, { strict: false }).signingSession()),
+      inject: [ModuleRef],
+    },
   ];
 }

@@ -14,6 +14,10 @@ import { AuditService } from './services/audit.service.js';
 import { CentresService } from './services/centres.service.js';
 import { DesiredConfigService } from './services/desired-config.service.js';
 import { EnrolmentService } from './services/enrolment.service.js';
+import { HttpMediaNodeAdmin } from './adapters/media-node-admin.http.js';
+import { MediaNodesRepository } from './repositories/media-nodes.repository.js';
+import { ClassPlacementService } from './services/class-placement.service.js';
+import { MediaNodesService } from './services/media-nodes.service.js';
 import { DEFAULT_MAX_RELEASE_BYTES, SystemFleetClock, type FleetOptions } from './services/fleet-options.js';
 
 const DEFAULT_PORT = 8480;
@@ -113,10 +117,16 @@ function services(db: FleetDb, publicUrl = 'http://127.0.0.1', allowInsecureHttp
   const repo = new FleetRepository({ db });
   const centres = new CentresService(repo, clock);
   const enrolment = new EnrolmentService(repo, centres, new DesiredConfigService(repo), clock, options);
+  const nodeRepo = new MediaNodesRepository({ db });
   return {
     repo,
     centres,
     enrolment,
+    nodes: new MediaNodesService(
+      nodeRepo,
+      new ClassPlacementService(nodeRepo, new HttpMediaNodeAdmin(), clock),
+      clock,
+    ),
     admins: new AdminAuthService(repo, clock, options),
     audit: new AuditService(repo, clock),
   };
@@ -371,6 +381,88 @@ export function registerFleetCommands(program: Command): void {
         });
       },
     );
+
+  const node = fleet.command('node').description('media nodes: the Janus servers classes are placed on');
+  node
+    .command('add')
+    .description('register a Janus server; `fleet serve` checks it every 2 s and places classes on it')
+    .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
+    .requiredOption('--id <id>', 'node id, e.g. bj-1')
+    .requiredOption(
+      '--ws-url <url>',
+      'the WebSocket URL boxes and teachers join, e.g. wss://janus1.example.cn',
+    )
+    .requiredOption('--admin-url <url>', "Janus's admin API over HTTP, e.g. http://10.0.0.5:7088/admin")
+    .option(
+      '--admin-secret-env <name>',
+      "the environment variable holding the admin API's secret (never on the command line)",
+    )
+    .requiredOption('--region <region>', 'region, e.g. 江西 (classes of this region go here first)')
+    .requiredOption('--capacity <n>', 'how many classes (videorooms) it carries', positive)
+    .action(
+      async (options: {
+        db: string;
+        id: string;
+        wsUrl: string;
+        adminUrl: string;
+        adminSecretEnv?: string;
+        region: string;
+        capacity: number;
+      }) => {
+        let adminSecret: string | undefined;
+        if (options.adminSecretEnv !== undefined) {
+          adminSecret = process.env[options.adminSecretEnv];
+          if (!adminSecret)
+            return fail('node add', `--admin-secret-env: ${options.adminSecretEnv} is not set or empty`);
+        }
+        const { createMediaNodeSchema } = await import('./protocol/admin-api.schema.js');
+        const parsed = createMediaNodeSchema.safeParse({
+          id: options.id,
+          wsUrl: options.wsUrl,
+          adminUrl: options.adminUrl,
+          adminSecret,
+          region: options.region,
+          capacity: options.capacity,
+        });
+        if (!parsed.success)
+          return fail(
+            'node add',
+            parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+          );
+        await withDatabase('node add', options.db, async (db) => {
+          await audited(db, 'node add', options.id, async () => {
+            await services(db).nodes.create(parsed.data);
+          });
+          process.stdout.write(`Registered media node ${options.id}\n`);
+        });
+      },
+    );
+  node
+    .command('list')
+    .description('list media nodes: id, status, region, classes/capacity, sessions, participants, URL')
+    .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
+    .option('--json', 'one JSON object per line')
+    .action(async (options: { db: string; json?: boolean }) => {
+      await withDatabase('node list', options.db, async (db) => {
+        for (const n of await services(db).nodes.list())
+          process.stdout.write(
+            options.json
+              ? `${JSON.stringify(n)}\n`
+              : `${n.id}\t${n.status}\t${n.region}\t${n.classes}/${n.capacity} classes\tsessions ${n.sessions ?? '-'}\tparticipants ${n.participants ?? '-'}\t${n.wsUrl}\n`,
+          );
+      });
+    });
+  node
+    .command('remove')
+    .description("remove a media node; its classes move to other nodes first (refused if one can't)")
+    .requiredOption('--db <file|url>', 'SQLite file path or postgres:// URL', process.env.CLASSBOX_FLEET_DB)
+    .requiredOption('--id <id>', 'the node')
+    .action(async (options: { db: string; id: string }) => {
+      await withDatabase('node remove', options.db, async (db) => {
+        await audited(db, 'node remove', options.id, () => services(db).nodes.remove(options.id));
+        process.stdout.write(`Removed media node ${options.id}\n`);
+      });
+    });
 
   const token = fleet.command('token').description('enrolment tokens');
   token

@@ -34,6 +34,13 @@ import {
 } from './repositories/release-payload.repository.js';
 import { ReleasesRepository } from './repositories/releases.repository.js';
 import { ReleasesService } from './services/releases.service.js';
+import { MediaNodeAdminPort } from './ports/media-node-admin.port.js';
+import { HttpMediaNodeAdmin } from './adapters/media-node-admin.http.js';
+import { MediaNodesRepository } from './repositories/media-nodes.repository.js';
+import { ClassPlacementService } from './services/class-placement.service.js';
+import { MediaNodesService } from './services/media-nodes.service.js';
+import { MediaNodeMonitor } from './services/media-node-monitor.service.js';
+import { MediaNodesController } from './controllers/media-nodes.controller.js';
 
 /** The services of the fleet server, without HTTP; the CLI uses them directly too. */
 @Module({})
@@ -86,8 +93,14 @@ export class FleetCoreModule {
         DevicesService,
         EnrolmentService,
         RequestSignatureService,
+        { provide: MediaNodeAdminPort, useClass: HttpMediaNodeAdmin },
+        MediaNodesRepository,
+        ClassPlacementService,
+        MediaNodesService,
       ],
       exports: [
+        ClassPlacementService,
+        MediaNodesService,
         HistoryService,
         ReleasesService,
         OverviewService,
@@ -118,8 +131,20 @@ export class FleetServerModule {
     return {
       module: FleetServerModule,
       imports: [FleetCoreModule.forDatabase(store, options, clock, payloads)],
-      controllers: [EnrolController, DeviceApiController, AdminController, ReleasesController],
-      providers: [AdminGuard, DeviceSignatureGuard, { provide: APP_FILTER, useClass: FleetExceptionFilter }],
+      controllers: [
+        EnrolController,
+        DeviceApiController,
+        AdminController,
+        ReleasesController,
+        MediaNodesController,
+      ],
+      providers: [
+        AdminGuard,
+        DeviceSignatureGuard,
+        { provide: APP_FILTER, useClass: FleetExceptionFilter },
+        // The placement rounds run in the server only; the CLI's one-off commands start no timer.
+        MediaNodeMonitor,
+      ],
     };
   }
 }

@@ -7,6 +7,7 @@ import VideoRoomPlugin, {
 } from 'janode/plugins/videoroom';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
+import { ClassLocationService } from '../services/class-location.service.js';
 import { ConfigService } from '../services/config.service.js';
 import {
   JanusError,
@@ -48,7 +49,11 @@ export class JanodeJanus extends JanusPort {
   /** Feeds the multistream subscription currently carries, as Janus last reported. */
   private subscribed = new Set<string>();
 
-  constructor(private readonly config: ConfigService) {
+  constructor(
+    private readonly config: ConfigService,
+    // Which media node: the config's, or where the class moved (issue 19).
+    private readonly location: ClassLocationService,
+  ) {
     super();
   }
 
@@ -67,7 +72,8 @@ export class JanodeJanus extends JanusPort {
   }
 
   private async connect(): Promise<Link> {
-    const { url, apiSecret, token, connectTimeoutMs } = this.config.current.janus;
+    const { apiSecret, token, connectTimeoutMs } = this.config.current.janus;
+    const url = this.location.url;
     if (url === undefined) throw new JanusError('E-JANUS-UNREACHABLE', 'no Janus URL configured');
     let connection: Connection;
     try {

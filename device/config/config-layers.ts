@@ -44,8 +44,8 @@ export function layerConfig(file: unknown, identity?: FleetIdentity, desired?: D
 
 /**
  * Lay the fleet's desired config over a raw config. When the fleet sends Janus settings it
- * owns the room's secrets: a pin, token or API secret it no longer sends is removed, so IT
- * can take a pin off a room.
+ * owns the room's secrets and fallback nodes: a pin, token, API secret or fallback list it no
+ * longer sends is removed, so IT can take a pin off a room.
  */
 export function applyDesired(base: Raw, desired: DesiredConfig): Raw {
   const raw: Raw = { ...base };
@@ -54,7 +54,8 @@ export function applyDesired(base: Raw, desired: DesiredConfig): Raw {
   }
   if (desired.janus) {
     const janus: Raw = { ...(isObject(raw.janus) ? raw.janus : {}) };
-    for (const secret of ['pin', 'token', 'apiSecret'] as const) delete janus[secret];
+    // The fallback nodes (issue 19) are the fleet's too: a list it no longer sends is dropped.
+    for (const owned of ['pin', 'token', 'apiSecret', 'fallbackUrls'] as const) delete janus[owned];
     raw.janus = { ...janus, ...definedOnly(desired.janus) };
   }
   if (desired.session) {

@@ -99,6 +99,8 @@ export const deviceConfigSchema = z
     janus: z
       .strictObject({
         url: janusUrl.optional(),
+        /** Other media nodes with the class's room, tried in order when `url` is gone (issue 19; set by the fleet). */
+        fallbackUrls: z.array(janusUrl).max(5).default([]),
         room: z.int().positive().optional(),
         pin: z.string().min(1).optional(),
         token: z.string().min(1).optional(),

@@ -34,7 +34,18 @@ export interface JanusServerOptions {
   readonly logFile?: string;
   /** Janus trickles its own candidates instead of putting them in its SDP. */
   readonly fullTrickle?: boolean;
+  /**
+   * Also serve Janus's admin API over HTTP on this port (`janus.transport.http`, admin endpoint only,
+   * at `/admin`), with `adminSecret`: what the fleet checks and creates rooms with (issue 19).
+   */
+  readonly admin?: { readonly port: number; readonly secret: string };
 }
+
+/**
+ * Namespaces of this process are numbered in sequence from a random start: several Janus servers in one
+ * test (the media nodes of issue 19) must never draw the same name, which would delete a sibling's.
+ */
+let netnsSerial = Math.floor(Math.random() * 60);
 
 const LIB_DIRS = [
   '/usr/lib/x86_64-linux-gnu/janus',
@@ -61,6 +72,11 @@ export class JanusServer {
 
   get url(): string {
     return `ws://${this.host}:${this.wsPort}`;
+  }
+
+  /** The admin API's URL, when `admin` was given. */
+  get adminUrl(): string | undefined {
+    return this.options.admin ? `http://${this.host}:${this.options.admin.port}/admin` : undefined;
   }
 
   get pid(): number | undefined {
@@ -163,7 +179,7 @@ export class JanusServer {
   }
 
   private async createNetns(): Promise<void> {
-    const n = (process.pid % 4000) + Math.floor(Math.random() * 60);
+    const n = (process.pid % 4000) + (netnsSerial++ % 60);
     const subnet = `10.${200 + (n % 50)}.${Math.floor(n / 50) % 250}`;
     const ns = {
       name: `cbx-janus-${n}`,
@@ -195,9 +211,11 @@ export class JanusServer {
         `can't find Janus's plugins (looked in ${LIB_DIRS.join(', ')}); install the janus package`,
       );
     // Only what the box needs is loaded: folders holding just the videoroom plugin and the WebSocket transport.
+    const admin = this.options.admin;
     for (const [sub, lib] of [
       ['plugins', 'libjanus_videoroom.so'],
       ['transports', 'libjanus_websockets.so'],
+      ...(admin ? ([['transports', 'libjanus_http.so']] as const) : []),
     ] as const) {
       await mkdir(join(dir, sub), { recursive: true });
       await symlink(join(libDir, sub, lib), join(dir, sub, lib));
@@ -214,7 +232,7 @@ export class JanusServer {
   loggers_folder = "${dir}/empty"
   debug_level = 3
   log_to_stdout = true
-}
+${admin ? `  admin_secret = "${admin.secret.replace(/[^A-Za-z0-9_-]/g, '')}"\n` : ''}}
 media: {
   rtp_port_range = "20000-40000"
 }
@@ -243,6 +261,25 @@ admin: {
 }
 `,
     );
+    if (admin) {
+      // The admin endpoint only: the Janus API itself stays on the WebSocket transport.
+      await writeFile(
+        join(dir, 'janus.transport.http.jcfg'),
+        `general: {
+  json = "plain"
+  http = false
+  https = false
+}
+admin: {
+  admin_base_path = "/admin"
+  admin_http = true
+  admin_port = ${admin.port}
+  admin_ip = "${this.host}"
+  admin_https = false
+}
+`,
+      );
+    }
     const rooms = this.options.rooms
       .map(
         (r) => `room-${r.room}: {

@@ -17,9 +17,19 @@ export function teacherPageDir(): string {
   return join(packageRoot(), 'device', 'demo', 'teacher-page');
 }
 
+export interface TeacherServerOptions {
+  /**
+   * A fleet with media nodes (issue 19): `GET /placement?class=ID` answers the fleet's
+   * `/api/v1/admin/classes/{ID}/placement`, so the page (opened with `?class=ID`) finds its class's node
+   * and follows it; the admin credential stays in this server, never in the page.
+   */
+  readonly fleet?: { readonly url: string; readonly adminToken: string };
+}
+
 /** A small static server for the teacher page (demo and tests); loopback only. */
 export async function startTeacherServer(
   port = 0,
+  options: TeacherServerOptions = {},
 ): Promise<{ url: string; close(): Promise<void>; server: Server }> {
   const root = teacherPageDir();
   for (const file of Object.values(VENDOR)) {
@@ -27,7 +37,14 @@ export async function startTeacherServer(
       throw new Error(`can't serve the teacher page: ${file} is missing (install janus-demos)`);
   }
   const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const requested = new URL(req.url ?? '/', 'http://x');
+    const path = requested.pathname;
+    if (path === '/placement' && options.fleet) {
+      void placement(options.fleet, requested.searchParams.get('class') ?? '').then(({ status, body }) =>
+        res.writeHead(status, { 'Content-Type': 'application/json' }).end(body),
+      );
+      return;
+    }
     const file = VENDOR[path] ?? join(root, normalize(path === '/' ? '/index.html' : path));
     if (!file.startsWith(root) && !VENDOR[path]) {
       res.writeHead(404).end();
@@ -48,4 +65,26 @@ export async function startTeacherServer(
     server,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
+}
+
+/** The fleet's answer for a class, passed through as it is (a 404 when the class is on no node). */
+async function placement(
+  fleet: NonNullable<TeacherServerOptions['fleet']>,
+  classId: string,
+): Promise<{ status: number; body: string }> {
+  try {
+    const response = await fetch(
+      new URL(
+        `api/v1/admin/classes/${encodeURIComponent(classId)}/placement`,
+        `${fleet.url.replace(/\/$/, '')}/`,
+      ),
+      { headers: { authorization: `Bearer ${fleet.adminToken}` }, signal: AbortSignal.timeout(3000) },
+    );
+    return { status: response.status, body: await response.text() };
+  } catch (error) {
+    return {
+      status: 502,
+      body: JSON.stringify({ error: { code: 'E-FLEET-UNREACHABLE', message: String(error) } }),
+    };
+  }
 }

@@ -25,6 +25,7 @@ import {
   type SubscribedStream,
   type SubscriberOffer,
 } from '../ports/janus.port.js';
+import { ClassLocationService } from './class-location.service.js';
 import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 import { MetricsService } from './metrics.service.js';
@@ -36,6 +37,9 @@ class JoinTimeoutError extends JanusError {
     super('E-JOIN-TIMEOUT', `joining took longer than ${ms} ms`);
   }
 }
+
+/** How often a box on a fallback node it took alone asks the fleet where its class is (issue 19). */
+const CONFIRM_NODE_EVERY_MS = 5000;
 
 /** A newer join, leave or rejoin made this one obsolete (caught and dropped; never shown). */
 class SupersededError extends ClassboxError<'E-INTERNAL'> {
@@ -63,6 +67,7 @@ export class ClassSessionService
   private hint: 'holdToEnd' | 'busy' | undefined;
   private hintTimer: TimerHandle | undefined;
   private warmTimer: TimerHandle | undefined;
+  private confirmTimer: TimerHandle | undefined;
   private readonly warmBackoff = new Backoff({ initialMs: 500, maxMs: 5000 });
   private readonly rejoinBackoff = new Backoff({ initialMs: 250, maxMs: 3000 });
   private subscriptionChain: Promise<void> = Promise.resolve();
@@ -84,6 +89,7 @@ export class ClassSessionService
     private readonly health: HealthService,
     private readonly clock: ClockPort,
     private readonly metrics: MetricsService,
+    private readonly location: ClassLocationService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -143,6 +149,7 @@ export class ClassSessionService
     this.stopping = true;
     this.clock.clearTimeout(this.warmTimer);
     this.clock.clearTimeout(this.hintTimer);
+    this.clock.clearTimeout(this.confirmTimer);
     if (this.inClass() || this.snapshot.state === 'joining') {
       this.generation++;
       await this.leaveRoom();
@@ -233,7 +240,7 @@ export class ClassSessionService
     const generation = ++this.generation;
     this.joinStartedAt = this.clock.now();
     const config = this.config.current;
-    if (config.janus.url === undefined || config.janus.room === undefined) {
+    if (this.location.url === undefined || this.location.room === undefined) {
       this.metrics.joins.inc({ result: 'E-NOT-CONFIGURED' });
       this.dispatch({ type: 'joinFailed', code: 'E-NOT-CONFIGURED', detail: 'no Janus URL or room yet' });
       return;
@@ -248,10 +255,11 @@ export class ClassSessionService
         `Joined room room=${this.room} feed=${this.feed} ms=${this.clock.now() - this.joinStartedAt}`,
       );
       this.syncSubscription();
+      this.confirmNodeLater(generation);
     } catch (error) {
       if (error instanceof SupersededError || generation !== this.generation) return;
       const code = codeOf(error);
-      this.log.warn(`Can't join room room=${config.janus.room}: ${code} ${reason(error)}`);
+      this.log.warn(`Can't join room room=${this.location.room}: ${code} ${reason(error)}`);
       this.metrics.joins.inc({ result: code });
       this.generation++;
       await this.dropMedia();
@@ -266,7 +274,7 @@ export class ClassSessionService
 
   private async connectAndPublish(generation: number): Promise<void> {
     const config = this.config.current;
-    const room = config.janus.room;
+    const room = this.location.room;
     if (room === undefined) throw new JanusError('E-ROOM-MISSING', 'no room configured');
     this.setStep('server');
     await this.janus.ensureConnected();
@@ -351,6 +359,17 @@ export class ClassSessionService
       .leave()
       .catch((error: unknown) => this.log.debug(`Left old publisher without a reply: ${reason(error)}`));
     while (generation === this.generation && this.snapshot.state === 'reconnecting' && !this.stopping) {
+      // Janus is gone, not just the page: the class may have moved to another media node (issue 19).
+      if (!this.janus.isConnected() && (await this.location.relocate()) !== 'same') {
+        if (generation !== this.generation) return;
+        this.dispatch({
+          type: 'connectionLost',
+          code: 'E-NODE-MOVED',
+          detail: `the class moves to ${this.location.url}`,
+        });
+        await this.janus.ensureClosed().catch(() => undefined);
+      }
+      if (generation !== this.generation || this.stopping) return;
       try {
         await this.withTimeout(this.connectAndPublish(generation), this.config.current.session.joinTimeoutMs);
         this.check(generation);
@@ -359,6 +378,7 @@ export class ClassSessionService
           `Rejoined room room=${this.room} feed=${this.feed} attempts=${this.rejoinBackoff.attempts + 1}`,
         );
         this.syncSubscription();
+        this.confirmNodeLater(generation);
         return;
       } catch (error) {
         if (error instanceof SupersededError || generation !== this.generation) return;
@@ -378,6 +398,29 @@ export class ClassSessionService
     }
   }
 
+  /**
+   * In class on a fallback node taken without the fleet (issue 19): ask the fleet every few seconds
+   * until it answers, and move if it has the class elsewhere, so a class never stays split over two nodes.
+   */
+  private confirmNodeLater(generation: number): void {
+    this.clock.clearTimeout(this.confirmTimer);
+    if (!this.location.unconfirmed) return;
+    this.confirmTimer = this.clock.setTimeout(() => {
+      void (async () => {
+        if (generation !== this.generation || this.snapshot.state !== 'live') return;
+        if (!(await this.location.confirm())) return this.confirmNodeLater(generation);
+        if (generation !== this.generation || this.snapshot.state !== 'live') return;
+        // The link is to the node the class left: close it, so the rejoin connects where the class is.
+        await this.janus.ensureClosed().catch(() => undefined);
+        this.dispatch({
+          type: 'connectionLost',
+          code: 'E-NODE-MOVED',
+          detail: `the class is on ${this.location.url}`,
+        });
+      })();
+    }, CONFIRM_NODE_EVERY_MS);
+  }
+
   private onConnectionLost(error: JanusError): void {
     this.health.set('server', { status: 'missing', code: 'E-JANUS-UNREACHABLE', detail: error.message });
     if (this.inClass()) {
@@ -390,7 +433,7 @@ export class ClassSessionService
   /** While idle, keep the Janus session and publisher handle attached; retry with backoff. */
   private keepWarm(): void {
     this.clock.clearTimeout(this.warmTimer);
-    if (this.stopping || this.config.current.janus.url === undefined) return;
+    if (this.stopping || this.location.url === undefined) return;
     const attempt = async (): Promise<void> => {
       if (this.stopping || this.inClass() || this.snapshot.state === 'joining') return;
       try {
@@ -402,6 +445,8 @@ export class ClassSessionService
         if (wasDown) this.page.send({ type: 'publisher.close' });
       } catch (error) {
         this.health.set('server', { status: 'missing', code: codeOf(error), detail: reason(error) });
+        // An idle box follows its class too, so the next press joins where the class is now.
+        if (codeOf(error) === 'E-JANUS-UNREACHABLE') await this.location.relocate();
         const delay = this.warmBackoff.next();
         this.warmTimer = this.clock.setTimeout(() => void attempt(), delay);
       }

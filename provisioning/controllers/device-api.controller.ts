@@ -1,15 +1,17 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import {
+  type ClassPlacement,
   actionResultSchema,
   heartbeatSchema,
   type DesiredConfig,
   type HeartbeatResponse,
 } from '../../common/fleet-protocol.js';
-import { parseInput } from '../fleet-errors.js';
+import { FleetApiError, parseInput } from '../fleet-errors.js';
 import { DeviceSignatureGuard, SignedDeviceOf, StoresNonceItself } from '../guards/device-signature.guard.js';
 import { DesiredConfigService } from '../services/desired-config.service.js';
 import { DevicesService } from '../services/devices.service.js';
+import { ClassPlacementService } from '../services/class-placement.service.js';
 import { ReleasesService } from '../services/releases.service.js';
 import type { SignedDevice } from '../services/request-signature.service.js';
 
@@ -21,7 +23,24 @@ export class DeviceApiController {
     private readonly devices: DevicesService,
     private readonly desired: DesiredConfigService,
     private readonly releases: ReleasesService,
+    private readonly placements: ClassPlacementService,
   ) {}
+
+  /**
+   * Where the box's class is now (issue 19): asked by a box that lost its Janus, so it follows a
+   * class the fleet moved without waiting for its next heartbeat. 404 E-NOT-PLACED: no media node.
+   */
+  @Get('placement')
+  async placement(@SignedDeviceOf() signed: SignedDevice): Promise<ClassPlacement> {
+    const view = await this.placements.view(signed.row.centre_id);
+    if (!view)
+      throw new FleetApiError(
+        404,
+        'E-NOT-PLACED',
+        `the class of centre "${signed.row.centre_id}" is not placed on a media node`,
+      );
+    return { url: view.node.wsUrl, room: view.room, fallbackUrls: view.fallbacks.map((f) => f.wsUrl) };
+  }
 
   @Post('heartbeat')
   @HttpCode(200)

@@ -305,6 +305,49 @@ MIGRATIONS['0010_vitals_hour_update_failures'] = {
   },
 };
 
+MIGRATIONS['0011_media_nodes'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 19: the Janus servers ("media nodes") IT registers, their health as the fleet last saw
+    // it, and where each class is placed. The admin secret is stored to call the node's admin API
+    // and never returned by the API (write-only).
+    await db.schema
+      .createTable('media_nodes')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('ws_url', 'text', (c) => c.notNull())
+      .addColumn('admin_url', 'text', (c) => c.notNull())
+      .addColumn('admin_secret', 'text')
+      .addColumn('region', 'text', (c) => c.notNull())
+      .addColumn('capacity', 'integer', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull().defaultTo('unknown'))
+      .addColumn('failures', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('sessions', 'integer')
+      .addColumn('rooms', 'integer')
+      .addColumn('participants', 'integer')
+      .addColumn('error', 'text')
+      .addColumn('checked_at', 'text')
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+    // One row per class: today a centre's room (class_id = the centre's id). `urls_json` is the
+    // ordered list of the nodes' WebSocket URLs (primary first), copied here so the heartbeat's one
+    // read gets it with a join on the class alone.
+    await db.schema
+      .createTable('class_placements')
+      .addColumn('class_id', 'text', (c) => c.primaryKey())
+      .addColumn('node_id', 'text', (c) => c.notNull())
+      .addColumn('fallback_ids_json', 'text', (c) => c.notNull())
+      .addColumn('urls_json', 'text', (c) => c.notNull())
+      .addColumn('room', 'integer', (c) => c.notNull())
+      .addColumn('placed_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('class_placements_node').on('class_placements').column('node_id').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('class_placements').ifExists().execute();
+    await db.schema.dropTable('media_nodes').ifExists().execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

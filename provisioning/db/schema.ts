@@ -166,7 +166,49 @@ export interface VitalsTable {
   loss_n: number;
 }
 
+/** A Janus server the fleet places classes on (migration 0011). */
+export interface MediaNodesTable {
+  /** IT's name for it, e.g. "bj-1". */
+  id: string;
+  /** What boxes and teachers connect to, ws:// or wss://. */
+  ws_url: string;
+  /** Janus's admin API over HTTP, e.g. http://10.0.0.5:7088/admin: health, load, room creation. */
+  admin_url: string;
+  /** The admin API's secret; never returned by the API. */
+  admin_secret: string | null;
+  region: string;
+  /** How many classes (rooms) it may carry. */
+  capacity: number;
+  /** unknown (never checked) | up | down */
+  status: Generated<string>;
+  /** Checks failed in a row; a node is down after `NODE_DOWN_AFTER` of them. */
+  failures: Generated<number>;
+  sessions: number | null;
+  rooms: number | null;
+  participants: number | null;
+  /** Why the last check failed. */
+  error: string | null;
+  checked_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** Where a class is (migration 0011): its node, the ordered fallbacks, the URLs boxes get. */
+export interface ClassPlacementsTable {
+  /** A centre's id (its own room). */
+  class_id: string;
+  node_id: string;
+  /** JSON array of node ids, in the order a box tries them. */
+  fallback_ids_json: string;
+  /** JSON array of WebSocket URLs: the node's first, then the fallbacks'. */
+  urls_json: string;
+  room: number;
+  placed_at: string;
+}
+
 export interface FleetDatabase {
+  media_nodes: MediaNodesTable;
+  class_placements: ClassPlacementsTable;
   device_vitals_minute: VitalsTable;
   device_vitals_hour: VitalsTable;
   centres: CentresTable;

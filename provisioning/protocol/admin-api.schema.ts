@@ -3,6 +3,7 @@ import {
   actionKindSchema,
   centreId,
   deviceId,
+  janusUrl,
   roomSettingsSchema,
   timetableSchema,
   timezoneSchema,
@@ -83,3 +84,39 @@ export const createAdminSchema = z.strictObject({
 export const patchDeviceSchema = z.strictObject({ displayName: name });
 export const createActionSchema = z.strictObject({ kind: actionKindSchema });
 export const idParam = deviceId;
+
+/** A media node (issue 19): a Janus server the fleet places classes on. */
+const mediaNodeFields = {
+  wsUrl: janusUrl,
+  /** Janus's admin API over HTTP (`janus.transport.http`'s admin endpoint), e.g. http://10.0.0.5:7088/admin. */
+  adminUrl: z.url({
+    protocol: /^https?$/,
+    error: 'expected an http:// or https:// URL, e.g. http://10.0.0.5:7088/admin',
+  }),
+  /** The admin API's secret (`admin_secret` in janus.jcfg); write-only. */
+  adminSecret: z.string().min(1).max(500),
+  region: z.string().trim().min(1).max(64),
+  /** How many classes (videorooms) it may carry; see docs/scaling.md. */
+  capacity: z.int().min(1).max(100_000),
+};
+export const createMediaNodeSchema = z.strictObject({
+  id: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'expected lower-case letters, digits and dashes, e.g. "bj-1"'),
+  ...mediaNodeFields,
+  adminSecret: mediaNodeFields.adminSecret.optional(),
+});
+export type CreateMediaNode = z.output<typeof createMediaNodeSchema>;
+export const patchMediaNodeSchema = z
+  .strictObject({
+    wsUrl: mediaNodeFields.wsUrl.optional(),
+    adminUrl: mediaNodeFields.adminUrl.optional(),
+    adminSecret: mediaNodeFields.adminSecret.optional(),
+    region: mediaNodeFields.region.optional(),
+    capacity: mediaNodeFields.capacity.optional(),
+  })
+  .refine(
+    (p) => Object.keys(p).length > 0,
+    'expected at least one of wsUrl, adminUrl, adminSecret, region, capacity',
+  );
+export type PatchMediaNode = z.output<typeof patchMediaNodeSchema>;

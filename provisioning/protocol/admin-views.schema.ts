@@ -171,3 +171,36 @@ export const rolloutProgressSchema = z.object({
   rolledBack: z.number().int(),
 });
 export type RolloutProgress = z.output<typeof rolloutProgressSchema>;
+
+/** A media node (issue 19) as the admin API shows it: its admin secret only as set or not. */
+export const mediaNodeViewSchema = z.object({
+  id: z.string(),
+  wsUrl: z.string(),
+  adminUrl: z.string(),
+  adminSecretSet: z.boolean(),
+  region: z.string(),
+  capacity: z.number(),
+  /** unknown (not checked yet) | up | down */
+  status: z.enum(['unknown', 'up', 'down']),
+  /** The last check: Janus sessions, videorooms, participants in them. */
+  sessions: z.number().nullable(),
+  rooms: z.number().nullable(),
+  participants: z.number().nullable(),
+  /** Classes placed on it (as their node, not as a fallback). */
+  classes: z.number(),
+  error: z.string().nullable(),
+  checkedAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+export type MediaNodeView = z.output<typeof mediaNodeViewSchema>;
+
+/** Where a class is: the node boxes and the teacher join, and the ordered fallbacks. */
+export const classPlacementViewSchema = z.object({
+  classId: z.string(),
+  room: z.number(),
+  node: z.object({ id: z.string(), wsUrl: z.string() }),
+  fallbacks: z.array(z.object({ id: z.string(), wsUrl: z.string() })),
+  placedAt: z.string(),
+});
+export type ClassPlacementView = z.output<typeof classPlacementViewSchema>;

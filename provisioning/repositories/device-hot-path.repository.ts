@@ -16,6 +16,8 @@ export interface SignedDeviceRow {
   room_json: string;
   timetable_json: string;
   timezone: string;
+  /** The class's media node URLs, primary first (issue 19); null while it is not placed. */
+  placement_urls_json: string | null;
   has_open_actions: boolean;
   /**
    * How many rollouts aim at it (by device, centre or channel). Rollouts are only ever added, so a
@@ -73,7 +75,7 @@ export abstract class DeviceHotPathRepository {
 /** Columns of `SignedDeviceRow`; the read is the same on both databases but for placeholders. */
 export function signedDeviceSql(placeholder: string): string {
   return `SELECT d.id, d.centre_id, d.display_name, d.public_key, d.state, d.channel, d.update_json,
-  c.name AS centre_name, c.room_json, c.timetable_json, c.timezone,
+  c.name AS centre_name, c.room_json, c.timetable_json, c.timezone, p.urls_json AS placement_urls_json,
   EXISTS (SELECT 1 FROM device_actions a
           WHERE a.device_id = d.id AND a.status IN ('pending', 'sent')) AS has_open_actions,
   (SELECT count(*) FROM rollouts r
@@ -82,5 +84,6 @@ export function signedDeviceSql(placeholder: string): string {
       OR (r.target_kind = 'centre' AND r.target_id = d.centre_id)
       OR (r.target_kind = 'channel' AND r.target_id = d.channel))) AS rollouts_aimed
 FROM devices d JOIN centres c ON c.id = d.centre_id
+LEFT JOIN class_placements p ON p.class_id = d.centre_id
 WHERE d.id = ${placeholder}`;
 }

@@ -74,6 +74,21 @@ export class FleetRepository {
     await this.db.updateTable('centres').set(patch).where('id', '=', id).execute();
   }
 
+  /** The media node URLs of a class, primary first (issue 19); null while it is not placed. */
+  async placementUrls(classId: string): Promise<string | null> {
+    const row = await this.db
+      .selectFrom('class_placements')
+      .select('urls_json')
+      .where('class_id', '=', classId)
+      .executeTakeFirst();
+    return row?.urls_json ?? null;
+  }
+
+  /** A class's room number changed (issue 19): its placement follows, so the fleet makes the new room. */
+  async updatePlacementRoom(classId: string, room: number): Promise<void> {
+    await this.db.updateTable('class_placements').set({ room }).where('class_id', '=', classId).execute();
+  }
+
   // Devices
 
   listDevices(centreId?: string): Promise<DeviceRow[]> {

@@ -74,6 +74,9 @@ export class CentresService {
       });
     }
     await this.repo.updateCentre(id, patch);
+    // On media nodes the fleet makes the class's room (issue 19): at its next check, under the new number.
+    if (input.room !== undefined && input.room.room !== roomOf(row).room)
+      await this.repo.updatePlacementRoom(id, input.room.room);
     this.log.info(`Changed centre centre=${id} fields=${Object.keys(input).join(',')}`);
     return this.get(id);
   }

@@ -13,6 +13,8 @@ interface ConfigSource {
   room_json: string;
   timetable_json: string;
   timezone: string;
+  /** The class's media node URLs, primary first (issue 19); absent or null while it is not placed. */
+  placement_urls_json?: string | null;
 }
 
 /** Built configs by their stored source: one entry per box (its name is in the config). */
@@ -46,6 +48,7 @@ export class DesiredConfigService {
       source.room_json,
       source.timetable_json,
       source.timezone,
+      source.placement_urls_json ?? null,
     ]);
     let entry = this.built.get(key);
     if (!entry) {
@@ -60,10 +63,15 @@ export class DesiredConfigService {
 
 function build(source: ConfigSource): DesiredConfig {
   const room = roomOf(source);
+  // A placed class goes to its media node; the centre's own Janus URL serves a fleet without nodes.
+  const [placed, ...fallbackUrls] = source.placement_urls_json
+    ? (JSON.parse(source.placement_urls_json) as string[])
+    : [];
   return desiredConfigSchema.parse({
     device: { displayName: source.display_name, centreName: source.centre_name },
     janus: {
-      url: room.janusUrl,
+      url: placed ?? room.janusUrl,
+      fallbackUrls: placed !== undefined ? fallbackUrls : undefined,
       room: room.room,
       pin: room.pin,
       token: room.token,
@@ -80,8 +88,14 @@ function build(source: ConfigSource): DesiredConfig {
 export function desiredConfigFor(
   centre: CentreRow,
   displayName: string,
+  placementUrls: string | null = null,
 ): { config: DesiredConfig; etag: string } {
-  const config = build({ ...centre, display_name: displayName, centre_name: centre.name });
+  const config = build({
+    ...centre,
+    display_name: displayName,
+    centre_name: centre.name,
+    placement_urls_json: placementUrls,
+  });
   return { config, etag: etagOf(config) };
 }
 

@@ -167,6 +167,8 @@ export class EnrolmentService {
       );
     if (row.expires_at <= now)
       throw new FleetApiError(401, 'E-TOKEN-EXPIRED', `the enrolment token expired at ${row.expires_at}`);
+    // Read before the transaction: a class moved meanwhile reaches the box by its first heartbeat's ETag.
+    const placementUrls = await this.repo.placementUrls(row.centre_id);
     const result = await this.repo.enrol(
       tokenHash,
       now,
@@ -195,7 +197,7 @@ export class EnrolmentService {
           );
         }
         try {
-          return desiredConfigFor(centre, row.display_name);
+          return desiredConfigFor(centre, row.display_name, placementUrls);
         } catch (error) {
           this.log.error(
             `Can't build the config of device=${row.device_id} centre=${centre.id}: ${reason(error)}`,

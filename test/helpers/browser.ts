@@ -64,13 +64,14 @@ export interface RemoteSeen {
   totalSamplesReceived: number;
 }
 
-/** Open the teacher page (janus.js) in `browser` and join `room` as `display`. */
+/**
+ * Open the teacher page (janus.js) in `browser` and join `room` as `display`; with `classId` instead,
+ * the page asks its server's fleet which node and room (issue 19) and follows the class when it moves.
+ */
 export async function joinAsTeacher(
   browser: Browser,
   pageUrl: string,
   params: {
-    janus: string;
-    room: number;
     display: string;
     pin?: string;
     audioOnly?: boolean;
@@ -79,14 +80,14 @@ export async function joinAsTeacher(
     capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9';
     /** false: subscribe to no one (a centre that only sends: cheap on this machine). */
     receive?: boolean;
-  },
+  } & ({ janus: string; room: number } | { classId: string }),
 ): Promise<Page> {
   const page = await browser.newPage();
-  const query = new URLSearchParams({
-    janus: params.janus,
-    room: String(params.room),
-    display: params.display,
-  });
+  const query = new URLSearchParams(
+    'classId' in params
+      ? { class: params.classId, display: params.display }
+      : { janus: params.janus, room: String(params.room), display: params.display },
+  );
   if (params.pin) query.set('pin', params.pin);
   if (params.audioOnly) query.set('publish', 'audio');
   if (params.simulcast) query.set('simulcast', '1');

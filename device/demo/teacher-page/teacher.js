@@ -3,8 +3,11 @@
 (function () {
   'use strict';
   const params = new URLSearchParams(location.search);
-  const server = params.get('janus');
-  const room = Number(params.get('room') || 2222);
+  // class=ID: ask the fleet (through this page's server, which holds the credential) which media node and
+  // room the class is on, and again whenever that Janus is gone (issue 19). Else janus= and room= say it.
+  const classId = params.get('class');
+  let server = params.get('janus');
+  let room = Number(params.get('room') || 2222);
   const display = params.get('display') || '老师 Teacher';
   const pin = params.get('pin') || undefined;
   // publish=audio: a teacher with sound only (tests of a weak shared link).
@@ -31,6 +34,8 @@
     pub,
     sub,
     subJoining = false;
+  /** Counts connections to Janus (issue 19): a late error of an abandoned one is ignored. */
+  let attempt = 0;
   const subscribed = new Set();
   const tiles = new Map();
 
@@ -161,56 +166,104 @@
     });
   }
 
+  /** Where the class is now, from the fleet (`class=` only). */
+  async function locate() {
+    const res = await window.fetch(`placement?class=${encodeURIComponent(classId)}`);
+    if (!res.ok) throw new Error(`placement: HTTP ${res.status}`);
+    const placement = await res.json();
+    server = placement.node.wsUrl;
+    room = placement.room;
+    state.node = placement.node.id;
+    document.getElementById('room').textContent = `课堂 Room ${room}`;
+  }
+
+  /** Its Janus is gone: forget that node's feeds and handles, ask where the class is, join there. */
+  function followClass() {
+    // A lost connection can report more than one error: only the newest connection's first one counts.
+    attempt++;
+    status('课堂服务器故障，正在转到备用服务器 The class server failed; moving to a standby server');
+    state.joined = false;
+    state.feed = null;
+    state.publishers.clear();
+    state.mids.clear();
+    subscribed.clear();
+    for (const t of tiles.values()) t.div.remove();
+    tiles.clear();
+    pendingSubs.length = 0;
+    pub = sub = undefined;
+    subJoining = false;
+    window.setTimeout(() => void start(), 1000);
+  }
+
+  async function start() {
+    if (classId) {
+      try {
+        await locate();
+      } catch (e) {
+        state.error = String(e);
+        followClass();
+        return;
+      }
+    }
+    connect();
+  }
+
   Janus.init({
     debug: false,
     dependencies: Janus.useDefaultDependencies(),
     callback() {
-      janus = new Janus({
-        server,
-        success() {
-          janus.attach({
-            plugin: 'janus.plugin.videoroom',
-            success(handle) {
-              pub = handle;
-              state.joinedAt = performance.now();
-              pub.send({ message: { request: 'join', ptype: 'publisher', room, display, pin } });
-            },
-            error(e) {
-              state.error = String(e);
-            },
-            onmessage(msg, jsep) {
-              if (msg.videoroom === 'joined') {
-                state.feed = String(msg.id);
-                status(`已进入课堂 In class · ${display}`);
-                publish();
-                addPublishers(msg.publishers);
-              } else if (msg.videoroom === 'event') {
-                if (msg.publishers) addPublishers(msg.publishers);
-                if (msg.unpublished !== undefined && msg.unpublished !== 'ok') removeFeed(msg.unpublished);
-                if (msg.leaving !== undefined && msg.leaving !== 'ok') removeFeed(msg.leaving);
-                if (msg.error) {
-                  state.error = msg.error;
-                  status('错误 Error: ' + msg.error);
-                }
-              }
-              if (jsep) pub.handleRemoteJsep({ jsep });
-            },
-            onlocaltrack(track, on) {
-              const v = document.getElementById('self-video');
-              if (on && track.kind === 'video') v.srcObject = new MediaStream([track]);
-            },
-            webrtcState(up) {
-              state.joined = up;
-            },
-          });
-        },
-        error(e) {
-          state.error = String(e);
-          status('无法连接服务器 Cannot reach the server');
-        },
-      });
+      void start();
     },
   });
+
+  function connect() {
+    const mine = ++attempt;
+    janus = new Janus({
+      server,
+      success() {
+        janus.attach({
+          plugin: 'janus.plugin.videoroom',
+          success(handle) {
+            pub = handle;
+            state.joinedAt = performance.now();
+            pub.send({ message: { request: 'join', ptype: 'publisher', room, display, pin } });
+          },
+          error(e) {
+            state.error = String(e);
+          },
+          onmessage(msg, jsep) {
+            if (msg.videoroom === 'joined') {
+              state.feed = String(msg.id);
+              status(`已进入课堂 In class · ${display}`);
+              publish();
+              addPublishers(msg.publishers);
+            } else if (msg.videoroom === 'event') {
+              if (msg.publishers) addPublishers(msg.publishers);
+              if (msg.unpublished !== undefined && msg.unpublished !== 'ok') removeFeed(msg.unpublished);
+              if (msg.leaving !== undefined && msg.leaving !== 'ok') removeFeed(msg.leaving);
+              if (msg.error) {
+                state.error = msg.error;
+                status('错误 Error: ' + msg.error);
+              }
+            }
+            if (jsep) pub.handleRemoteJsep({ jsep });
+          },
+          onlocaltrack(track, on) {
+            const v = document.getElementById('self-video');
+            if (on && track.kind === 'video') v.srcObject = new MediaStream([track]);
+          },
+          webrtcState(up) {
+            state.joined = up;
+          },
+        });
+      },
+      error(e) {
+        state.error = String(e);
+        status('无法连接服务器 Cannot reach the server');
+        if (classId && mine === attempt) followClass();
+      },
+    });
+  }
 
   async function inboundByFeed() {
     const result = {};

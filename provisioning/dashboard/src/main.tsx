@@ -8,6 +8,7 @@ import { CentreView, NewCentreView } from './views/centre.js';
 import { BoxView } from './views/box.js';
 import { ReleasesView } from './views/releases.js';
 import { AdminsView } from './views/admins.js';
+import { MediaNodesView } from './views/media-nodes.js';
 import { FleetView } from './views/fleet.js';
 import { RegionsView } from './views/regions.js';
 import './style.css';
@@ -67,6 +68,7 @@ const NAV: [string, string, string][] = [
   ['#/regions', '按地区', 'By region'],
   ['#/fleet', '全网趋势', 'Fleet trends'],
   ['#/releases', '版本发布', 'Releases'],
+  ['#/media-nodes', '媒体服务器', 'Media nodes'],
   ['#/admins', '管理员与审计', 'Admins & audit'],
   ['#/new-centre', '新建教学点', 'New centre'],
 ];
@@ -84,6 +86,8 @@ function route(hash: string) {
       return <ReleasesView />;
     case '/admins':
       return <AdminsView />;
+    case '/media-nodes':
+      return <MediaNodesView />;
     case '/regions':
       return <RegionsView key={query} region={new URLSearchParams(query).get('region') ?? undefined} />;
     case '/fleet':

@@ -13,6 +13,9 @@ import {
 } from '../../../device/ports/janus.port.js';
 import { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
+import { ClassLocationService } from '../../../device/services/class-location.service.js';
+import { ClassPlacementPort } from '../../../device/ports/class-placement.port.js';
+import { FleetError } from '../../../device/ports/fleet.port.js';
 import { HealthService } from '../../../device/services/health.service.js';
 import { MetricsService } from '../../../device/services/metrics.service.js';
 import type { DaemonMessage } from '../../../device/protocol/kiosk-messages.js';
@@ -58,7 +61,14 @@ function setup() {
     leave: vi.fn(async () => undefined),
     ensureClosed: vi.fn(async () => undefined),
     trickle: vi.fn(async () => undefined),
+    // Only asked while reconnecting: whether Janus itself is gone (then the class may have moved).
+    isConnected: vi.fn(() => false),
   });
+  const placement = strictFake<ClassPlacementPort>('ClassPlacementPort', {
+    locate: vi.fn(async () => undefined),
+  });
+  const location = new ClassLocationService(config, placement);
+  location.onApplicationBootstrap();
   const pageConnected = new Signal<void>('co');
   const page = strictFake<KioskPagePort>('KioskPagePort', {
     candidate: new Signal('c'),
@@ -77,9 +87,9 @@ function setup() {
     set: vi.fn(),
     get: vi.fn(() => ({ status: 'ok' as const })),
   });
-  const service = new ClassSessionService(config, janus, page, health, clock, new MetricsService());
+  const service = new ClassSessionService(config, janus, page, health, clock, new MetricsService(), location);
   service.onApplicationBootstrap();
-  return { service, janus, page, pageConnected, clock, sent, signals, config };
+  return { service, janus, page, pageConnected, clock, sent, signals, config, placement, location };
 }
 
 describe('ClassSessionService', () => {
@@ -180,6 +190,59 @@ describe('ClassSessionService', () => {
     const asked = vi.mocked(t.page.requestPublisherOffer).mock.calls.map(([media]) => media.fresh);
     expect(asked[0]).toBe(false);
     expect(asked.at(-1)).toBe(true);
+  });
+
+  it('follows its class to the media node the fleet moved it to, saying so on screen (issue 19)', async () => {
+    t.service.dispatch({ type: 'classPressed' });
+    await flush();
+    const urls: (string | undefined)[] = [];
+    // The old node is dead until the fleet has moved the class; the new node answers.
+    vi.mocked(t.janus.ensureConnected).mockImplementation(async () => {
+      urls.push(t.location.url);
+      if (t.location.url !== 'ws://janus-b:8188') throw new JanusError('E-JANUS-UNREACHABLE', 'refused');
+    });
+    vi.mocked(t.placement.locate)
+      .mockResolvedValueOnce({ url: 'ws://janus:8188', room: 2222, fallbackUrls: [] })
+      .mockResolvedValue({ url: 'ws://janus-b:8188', room: 3333, fallbackUrls: [] });
+    const shown: (string | undefined)[] = [];
+    t.service.changed.on('test', (s) => void shown.push(s.errorCode));
+    t.signals.connectionLost.emit(new JanusError('E-CONNECTION-LOST', 'closed'));
+    await flush();
+    expect(t.service.state.state).toBe('reconnecting');
+    await t.clock.advance(1000);
+    expect(shown).toContain('E-NODE-MOVED');
+    expect(t.service.state.state).toBe('live');
+    expect(urls).toEqual(['ws://janus:8188', 'ws://janus-b:8188']);
+    expect(vi.mocked(t.janus.publish).mock.calls.at(-1)?.[0].room).toBe(3333);
+  });
+
+  it("walks its config's fallback nodes in order when the fleet can't be asked, and goes where the fleet has the class once it answers", async () => {
+    t.config.replace({
+      ...t.config.current,
+      janus: { ...t.config.current.janus, fallbackUrls: ['ws://janus-b:8188', 'ws://janus-c:8188'] },
+    });
+    t.service.dispatch({ type: 'classPressed' });
+    await flush();
+    const urls: (string | undefined)[] = [];
+    vi.mocked(t.janus.ensureConnected).mockImplementation(async () => {
+      urls.push(t.location.url);
+      if (t.location.url !== 'ws://janus-c:8188') throw new JanusError('E-JANUS-UNREACHABLE', 'refused');
+    });
+    vi.mocked(t.placement.locate).mockRejectedValue(new FleetError('E-FLEET-UNREACHABLE', 'no route'));
+    t.signals.connectionLost.emit(new JanusError('E-CONNECTION-LOST', 'closed'));
+    await t.clock.advance(2000);
+    expect(t.service.state.state).toBe('live');
+    expect(urls).toEqual(['ws://janus-b:8188', 'ws://janus-c:8188']);
+    expect(t.location.room).toBe(2222);
+
+    // The box's network was what failed: the fleet, reachable again, has the class on its first node.
+    // A class must not stay split over two nodes, so the box follows.
+    vi.mocked(t.janus.ensureConnected).mockImplementation(async () => void urls.push(t.location.url));
+    vi.mocked(t.placement.locate).mockResolvedValue({ url: 'ws://janus:8188', room: 2222, fallbackUrls: [] });
+    await t.clock.advance(6000);
+    expect(t.service.state.state).toBe('live');
+    expect(urls.at(-1)).toBe('ws://janus:8188');
+    expect(t.location.unconfirmed).toBe(false);
   });
 
   it('ignores a late answer after the tutor ended the class', async () => {
