@@ -272,6 +272,12 @@ export const IT_ERRORS = {
   'E-BAD-REQUEST': { zh: '请求内容有误', en: 'The request is invalid' },
   'E-NOT-FOUND': { zh: '找不到所请求的内容', en: 'Not found' },
   // Media nodes (issue 19).
+  'E-NODE-UNREACHABLE': { zh: '无法连接媒体服务器', en: "Can't reach the media node" },
+  'E-NODE-REFUSED': { zh: '媒体服务器拒绝了请求', en: 'The media node refused the request' },
+  'E-NODE-BAD-ANSWER': {
+    zh: '媒体服务器的回答无法识别',
+    en: "The media node's answer is not the Janus admin protocol",
+  },
   'E-NOT-PLACED': { zh: '该课堂尚未分配媒体服务器', en: 'The class is not placed on a media node' },
   'E-NODE-IN-USE': {
     zh: '该媒体服务器上的课堂无法转移到其他服务器',

@@ -1,3 +1,5 @@
+import { ClassboxError } from '../../common/errors.js';
+
 /** How the fleet reaches a media node's admin API. */
 export interface MediaNodeAccess {
   /** e.g. http://10.0.0.5:7088/admin */
@@ -30,16 +32,7 @@ export type MediaNodeErrorCode =
   /** Not the Janus admin protocol. */
   | 'E-NODE-BAD-ANSWER';
 
-export class MediaNodeError extends Error {
-  constructor(
-    readonly code: MediaNodeErrorCode,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(message, options);
-    this.name = 'MediaNodeError';
-  }
-}
+export class MediaNodeError extends ClassboxError<MediaNodeErrorCode> {}
 
 /** A Janus server's admin API, as the fleet uses it: its load, and the class rooms on it. */
 export abstract class MediaNodeAdminPort {
