@@ -19,7 +19,7 @@ import { FsUpdateState } from '../../../device/adapters/update-state.fs.js';
 import { startDaemon, type RunningDaemon } from '../../../device/daemon.js';
 import type { FleetSession } from '../../../device/ports/fleet.port.js';
 import { JanusPort } from '../../../device/ports/janus.port.js';
-import { ReleaseDownloadPort, RestartPort } from '../../../device/ports/update.port.js';
+import { ReleaseDownloadPort, RestartPort, syncedMarkOf } from '../../../device/ports/update.port.js';
 import { FleetEnrolmentService } from '../../../device/services/fleet-enrolment.service.js';
 import { FleetSyncService } from '../../../device/services/fleet-sync.service.js';
 import { ReleaseInstaller } from '../../../device/services/release-installer.js';
@@ -44,7 +44,10 @@ class RecordingRestart extends RestartPort {
   }
 }
 
-/** The real HTTP download, noting how many bytes were already on disk when each one began. */
+/**
+ * The real HTTP download, noting how many bytes it could resume from when each one began: those on
+ * disk and counted as synced beside the file (what survives a power cut).
+ */
 class RecordingDownload extends HttpReleaseDownload {
   readonly startedAt: number[] = [];
   override download(
@@ -56,7 +59,7 @@ class RecordingDownload extends HttpReleaseDownload {
   ) {
     let have: number;
     try {
-      have = statSync(file).size;
+      have = Math.min(statSync(file).size, Number(readFileSync(syncedMarkOf(file), 'utf8')));
     } catch {
       have = 0;
     }
@@ -284,10 +287,14 @@ describe('a release from the CLI to a box', () => {
       ),
     ).toBe(0);
 
-    // A download cut off earlier (a power cut): a third of the payload is already on disk.
+    // A download cut off earlier (a power cut): a third of the payload is on disk and counted as
+    // synced; past it, to the full length, a tail that never reached the card (zeros), as the VM showed.
     const bytes = readFileSync(payload);
     mkdirSync(join(root, 'downloads'), { recursive: true });
-    writeFileSync(join(root, 'downloads', '1.1.0.tar.gz'), bytes.subarray(0, Math.floor(bytes.length / 3)));
+    const third = Math.floor(bytes.length / 3);
+    const partial = join(root, 'downloads', '1.1.0.tar.gz');
+    writeFileSync(partial, Buffer.concat([bytes.subarray(0, third), Buffer.alloc(bytes.length - third)]));
+    writeFileSync(syncedMarkOf(partial), String(third));
 
     await fleet().tick();
     await fleet().tick();
