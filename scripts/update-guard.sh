@@ -68,9 +68,26 @@ fs.rmSync(link, { force: true });
 fs.symlinkSync(back, link);
 fs.renameSync(link, path.join(releases, "current"));
 const detail = `version ${trial.version} did not start and become healthy by ${new Date(trial.deadline).toISOString()}`;
-writeAtomic(path.join(updateDir, "outcome.json"), JSON.stringify({
+const outcome = {
   version: trial.version, result: "rolled-back", code: "E-UPDATE-UNHEALTHY", detail, at: new Date().toISOString(),
-}, null, 2) + "\n");
+};
+writeAtomic(path.join(updateDir, "outcome.json"), JSON.stringify(outcome, null, 2) + "\n");
+// The update history (history.jsonl, as the daemon appends it): one line, fsynced; after a line torn
+// by a power cut, on a new line. The daemon trims it at its next append.
+const history = path.join(updateDir, "history.jsonl");
+let torn = false;
+const size = fs.statSync(history, { throwIfNoEntry: false })?.size ?? 0;
+if (size > 0) {
+  const fd = fs.openSync(history, "r");
+  const last = Buffer.alloc(1);
+  fs.readSync(fd, last, 0, 1, size - 1);
+  fs.closeSync(fd);
+  torn = last[0] !== 10;
+}
+const hd = fs.openSync(history, "a", 0o600);
+fs.writeSync(hd, (torn ? "\n" : "") + JSON.stringify(outcome) + "\n");
+fs.fsyncSync(hd);
+fs.closeSync(hd);
 fs.rmSync(path.join(updateDir, "trial.json"), { force: true });
 fs.rmSync(path.join(updateDir, "update.json"), { force: true });
 const dir = fs.openSync(updateDir, "r");

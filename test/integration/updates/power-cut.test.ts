@@ -199,6 +199,11 @@ describe('an update cut off at any step', () => {
       result: 'rolled-back',
       code: 'E-UPDATE-UNHEALTHY',
     });
+    // The update history has it too, as its last line.
+    const history = readFileSync(join(stateDir, 'update', 'history.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(JSON.parse(history.at(-1)!)).toMatchObject({ version: '1.1.0', result: 'rolled-back' });
     // The next daemon start finds one consistent version and no trial.
     const start = cli(['recover', ...common()]);
     expect(JSON.parse(start.stdout)).toEqual({ kind: 'steady', current: '1.0.0' });
