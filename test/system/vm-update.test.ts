@@ -278,11 +278,17 @@ describe('updates on the booted box, with power cuts', () => {
           verifiedToHealthyMs: healthyMs,
         }),
       );
-      // The dashboard's view of the rollout: one box, installed.
-      const r = await fetch(`${sys.fleet.url}/api/v1/admin/releases/${release.version}`, {
-        headers: { authorization: `Bearer ${ADMIN}` },
-      });
-      expect(JSON.stringify(await r.json())).toMatch(/"installed":1/);
+      // The dashboard's view of the rollout: one box offered, installed and running it. (The release's
+      // own view lists its rollouts; their counts are the rollout's progress.)
+      const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
+      const view = (await (
+        await fetch(`${sys.fleet.url}/api/v1/admin/releases/${release.version}`, auth)
+      ).json()) as { rollouts: { id: string }[] };
+      expect(view.rollouts).toHaveLength(1);
+      const progress = (await (
+        await fetch(`${sys.fleet.url}/api/v1/admin/rollouts/${view.rollouts[0]!.id}/progress`, auth)
+      ).json()) as Record<string, unknown>;
+      expect(progress).toMatchObject({ boxes: 1, offered: 1, installed: 1, healthy: 1, rolledBack: 0 });
       const device = await sys.device();
       expect(device?.version).toBe(release.version);
     },
