@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { MediaStatus } from '../../common/media-report.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { bindNotifySocket, CLI, spawnNode, until, type NotifySocket, type Spawned } from './processes.js';
 import { daemonNodeFlags } from './unit.js';
@@ -11,6 +12,7 @@ export interface BoxStatus {
   state: 'idle' | 'joining' | 'live' | 'leaving' | 'reconnecting' | 'error';
   feed?: string | number | null;
   health: Record<string, { status: string } | undefined>;
+  media?: MediaStatus;
 }
 
 /**
