@@ -17,6 +17,11 @@ export interface RoomSpec {
   readonly bitrate?: number;
   /** The room's video codecs in its order of preference, e.g. "vp9,vp8" (Janus's default: vp8). */
   readonly videocodec?: string;
+  /**
+   * Where the room's recordings go (issue 21): publishers that ask to be recorded (the teacher page with
+   * `record=1`) write their `.mjr` files here. The room itself records no one (`record = false`).
+   */
+  readonly recDir?: string;
 }
 
 export interface JanusServerOptions {
@@ -288,7 +293,7 @@ admin: {
   bitrate = ${r.bitrate ?? 2_000_000}
   fir_freq = 10
   notify_joining = true
-${r.videocodec ? `  videocodec = "${r.videocodec.replace(/[^a-z0-9,]/g, '')}"\n` : ''}${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
+${r.videocodec ? `  videocodec = "${r.videocodec.replace(/[^a-z0-9,]/g, '')}"\n` : ''}${r.recDir ? `  rec_dir = "${r.recDir.replace(/["\\]/g, '')}"\n` : ''}${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
       )
       .join('\n');
     await writeFile(join(dir, 'janus.plugin.videoroom.jcfg'), `general: {\n}\n${rooms}\n`);
