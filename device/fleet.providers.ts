@@ -19,6 +19,7 @@ import { HttpCatchupFleet } from './adapters/catchup-fleet.http.js';
 import { FsCatchupStore } from './adapters/catchup-store.fs.js';
 import { CatchupFleetPort, CatchupStorePort } from './ports/catchup.port.js';
 import { CatchupService } from './services/catchup.service.js';
+import { ReplayService } from './services/replay.service.js';
 
 /**
  * The box's side of the fleet (enrolment, heartbeat and config, timetable, remote actions) and
@@ -38,6 +39,7 @@ export function fleetProviders(config: DeviceConfig): Provider[] {
     { provide: CatchupStorePort, useFactory: () => new FsCatchupStore(config.stateDir) },
     { provide: CatchupFleetPort, useClass: HttpCatchupFleet },
     CatchupService,
+    ReplayService,
     {
       provide: ClassPlacementPort,
       // Signed like every device request; before enrolment there is no key, and nothing to ask. The

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, statfs } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { z } from 'zod';
 import { syncPath, writeFileAtomic } from '../../common/atomic-file.js';
 import { missReasonSchema } from '../../common/catchup-protocol.js';
@@ -129,8 +130,12 @@ export class FsCatchupStore extends CatchupStorePort {
     return s.bavail * s.bsize;
   }
 
-  pathOf(name: string): string {
-    return join(this.videos, name);
+  async open(name: string): Promise<{ size: number; read(start: number, end: number): Readable }> {
+    if (!/^[a-f0-9]{16,64}\.webm$/.test(name))
+      throw new CatchupError('E-CATCHUP-STATE', `not a video name: ${name}`);
+    const file = join(this.videos, name);
+    const { size } = await stat(file);
+    return { size, read: (start, end) => createReadStream(file, { start, end }) };
   }
 }
 

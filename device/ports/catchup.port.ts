@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import { ClassboxError } from '../../common/errors.js';
 import type { ErrorCode } from '../../common/error-catalog.js';
 import type { Cut, CutRequest } from '../../common/catchup-protocol.js';
@@ -55,8 +56,8 @@ export abstract class CatchupStorePort {
   abstract removeStray(keep: readonly string[]): Promise<void>;
   /** Free bytes on the filesystem holding the cache. */
   abstract freeBytes(): Promise<number>;
-  /** The path of a cached video, for the page to play. */
-  abstract pathOf(name: string): string;
+  /** A cached video's bytes [start, end], for the page's video element (it reads with Range). */
+  abstract open(name: string): Promise<{ size: number; read(start: number, end: number): Readable }>;
 }
 
 /** The fleet's side of catch-up: cut a stretch, fetch the cut. */

@@ -111,9 +111,10 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
     return undefined;
   }
 
-  /** The file of a cached replay, for the page to play (undefined: not in the cache). */
-  fileOf(name: string): string | undefined {
-    return this.record.replays.some((r) => r.name === name) ? this.store.pathOf(name) : undefined;
+  /** A cached replay's bytes, for the page to play (undefined: not in the cache). */
+  async openVideo(name: string): Promise<Awaited<ReturnType<CatchupStorePort['open']>> | undefined> {
+    if (!this.record.replays.some((r) => r.name === name)) return undefined;
+    return this.store.open(name);
   }
 
   /** The tutor watched `ms` of the class's replay: counted as caught up. */

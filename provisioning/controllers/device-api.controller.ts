@@ -8,6 +8,7 @@ import {
   type HeartbeatResponse,
 } from '../../common/fleet-protocol.js';
 import { CATCHUP_FIELD, cutRequestSchema, type Cut } from '../../common/catchup-protocol.js';
+import { parseRange } from '../../common/http-range.js';
 import { FleetApiError, parseInput } from '../fleet-errors.js';
 import { CatchupCutsService } from '../services/catchup-cuts.service.js';
 import { DeviceSignatureGuard, SignedDeviceOf, StoresNonceItself } from '../guards/device-signature.guard.js';
@@ -143,25 +144,4 @@ export class DeviceApiController {
   ): Promise<void> {
     await this.devices.reportAction(id, actionId, parseInput(actionResultSchema, body, 'action result'));
   }
-}
-
-/** One byte range of `size` bytes, or undefined for the whole file. */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): [number, number] | 'unsatisfiable' | undefined {
-  if (header === undefined) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (match[1] === '') {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  }
-  if (start >= size || start > end) return 'unsatisfiable';
-  return [start, end];
 }
