@@ -8,7 +8,7 @@ import { z } from 'zod';
 
 const epochMs = z.int().min(1_500_000_000_000).max(4_000_000_000_000);
 
-export const missReasonSchema = z.enum(['reconnecting', 'joinedLate']);
+export const missReasonSchema = z.enum(['reconnecting', 'stalled', 'joinedLate']);
 
 export const missedIntervalSchema = z
   .strictObject({ fromMs: epochMs, toMs: epochMs, reason: missReasonSchema })

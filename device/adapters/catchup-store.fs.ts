@@ -18,6 +18,7 @@ const classMisses = z.strictObject({
   endedAtMs: z.number().optional(),
   missed: z.array(interval),
   openSinceMs: z.number().optional(),
+  openReason: missReasonSchema.optional(),
 });
 const recordSchema = z.strictObject({
   log: z.strictObject({ current: classMisses.optional(), ended: z.array(classMisses) }),

@@ -5,8 +5,12 @@
  * service persists what this returns.
  */
 
-/** Why a stretch was missed: the box was reconnecting (link or Janus lost), or joined after the start. */
-export type MissReason = 'reconnecting' | 'joinedLate';
+/**
+ * Why a stretch was missed: the box was reconnecting (link or Janus lost), the teacher's picture stopped
+ * arriving while the session still counted as live (a link cut is noticed seconds later; sound only), or
+ * the box joined after the class began.
+ */
+export type MissReason = 'reconnecting' | 'stalled' | 'joinedLate';
 
 export interface MissedInterval {
   readonly fromMs: number;
@@ -22,8 +26,9 @@ export interface ClassMisses {
   /** Absent while the class runs. */
   readonly endedAtMs?: number;
   readonly missed: readonly MissedInterval[];
-  /** The start of a stretch still being missed (the box is reconnecting now). */
+  /** The start of a stretch still being missed (the box is reconnecting now), and why. */
   readonly openSinceMs?: number;
+  readonly openReason?: MissReason;
 }
 
 export interface MissedLog {
@@ -36,9 +41,9 @@ export interface MissedLog {
 export type MissEvent =
   /** The box is live in `room`; `scheduledStartMs`: the timetable's start of the class under way. */
   | { type: 'joined'; atMs: number; room: number; scheduledStartMs?: number }
-  /** The teacher stopped reaching the box (the session went to `reconnecting`). */
-  | { type: 'lost'; atMs: number }
-  /** The teacher reaches the box again (live again). */
+  /** The teacher stopped reaching the box at `atMs` (the last moment its picture was seen). */
+  | { type: 'lost'; atMs: number; reason: 'reconnecting' | 'stalled' }
+  /** The teacher reaches the box again (its picture is decoded again). */
   | { type: 'restored'; atMs: number }
   /** The box left the class (or the daemon stopped in one). */
   | { type: 'left'; atMs: number };
@@ -81,7 +86,9 @@ export function applyMiss(log: MissedLog, event: MissEvent): MissedLog {
     case 'lost': {
       const current = log.current;
       if (!current || current.openSinceMs !== undefined) return log;
-      return { ...log, current: { ...current, openSinceMs: event.atMs } };
+      // Never before the class began for this box (a stale "last seen" from before the join).
+      const atMs = Math.max(event.atMs, current.joinedAtMs);
+      return { ...log, current: { ...current, openSinceMs: atMs, openReason: event.reason } };
     }
     case 'restored': {
       const current = log.current;
@@ -99,13 +106,11 @@ export function applyMiss(log: MissedLog, event: MissEvent): MissedLog {
 }
 
 function closeOpen(current: ClassMisses, atMs: number): ClassMisses {
-  const { openSinceMs, ...rest } = current;
+  const { openSinceMs, openReason, ...rest } = current;
   if (openSinceMs === undefined) return current;
   if (atMs - openSinceMs < MIN_MISS_MS) return rest;
-  return {
-    ...rest,
-    missed: merge([...rest.missed, { fromMs: openSinceMs, toMs: atMs, reason: 'reconnecting' }]),
-  };
+  const reason = openReason ?? 'reconnecting';
+  return { ...rest, missed: merge([...rest.missed, { fromMs: openSinceMs, toMs: atMs, reason }]) };
 }
 
 /** Sorted, with stretches that overlap or nearly touch made one (the earlier one's reason kept). */

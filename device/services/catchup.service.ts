@@ -19,6 +19,7 @@ import {
   type CatchupRecord,
 } from '../ports/catchup.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
+import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
 import { FleetEnrolmentService } from './fleet-enrolment.service.js';
@@ -27,6 +28,12 @@ import { NextClassService } from './next-class.service.js';
 
 /** After a failed fetch that may pass (a broken link), the next try waits this long. */
 const RETRY_MS = 15_000;
+/**
+ * The page reports decoded frames every 2 s: no new frame for this long while live means the teacher's
+ * picture stopped arriving. A cut link is noticed by the session only seconds later (ICE, the WebSocket),
+ * so the stretch is dated from the last frame seen, not from the state change.
+ */
+const STALL_MS = 5000;
 
 /** What the idle screen offers: the fetched stretches of the latest class, in order. */
 export interface ReplayOffer {
@@ -53,6 +60,10 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
   private retryTimer: TimerHandle | undefined;
   private lastError: { code: string; detail: string } | undefined;
   private stopping = false;
+  /** The decoded-frame count the page last reported, and when it last grew (this class). */
+  private frames = 0;
+  private lastFrameAt: number | undefined;
+  private stalled = false;
   /** The replay offer changed (a stretch fetched, a replay watched, the cache trimmed). */
   readonly offerChanged = new Signal<ReplayOffer | undefined>('catchup.offerChanged');
 
@@ -64,6 +75,7 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
     private readonly fleet: CatchupFleetPort,
     private readonly enrolment: FleetEnrolmentService,
     private readonly sync: FleetSyncService,
+    private readonly page: KioskPagePort,
     @Optional() private readonly nextClass?: NextClassService,
   ) {}
 
@@ -71,6 +83,7 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
     this.loaded = this.load();
     this.sync.reportCatchupWith(() => this.report());
     this.session.changed.on(CatchupService.name, ({ state }) => this.onState(state));
+    this.page.stats.on(CatchupService.name, ({ framesDecoded }) => this.onFrames(framesDecoded));
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -95,6 +108,11 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
       caughtUpMs: Math.round(caughtUpMs[c.classId] ?? 0),
     }));
     return { classes, ...(this.lastError ? { lastError: this.lastError } : {}) };
+  }
+
+  /** When the stretch the box is missing now began (undefined: it receives the teacher, or is not in class). */
+  missingSince(): number | undefined {
+    return this.record.log.current?.openSinceMs;
   }
 
   /** The newest class with fetched stretches not yet watched through. */
@@ -169,15 +187,41 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
     if (state === 'live' && !inClass(was)) {
       const room = this.session.currentRoom;
       if (room === undefined) return;
+      this.frames = 0;
+      this.lastFrameAt = undefined;
+      this.stalled = false;
       this.apply({ type: 'joined', atMs: now, room, scheduledStartMs: this.scheduledStart(now) });
     } else if (state === 'reconnecting' && was === 'live') {
-      this.apply({ type: 'lost', atMs: now });
-    } else if (state === 'live' && was === 'reconnecting') {
-      this.apply({ type: 'restored', atMs: now });
+      // Missed since the last frame seen; the stretch ends when frames come again (onFrames).
+      this.stalled = true;
+      this.apply({ type: 'lost', atMs: this.lastFrameAt ?? now, reason: 'reconnecting' });
     } else if (inClass(was) && !inClass(state)) {
       this.apply({ type: 'left', atMs: now });
     }
     if (isBetweenClasses(state) && !isBetweenClasses(was)) void this.fetchMissed();
+  }
+
+  /** The page's decoded-frame count: a stall opens a missed stretch, frames again close it. */
+  private onFrames(framesDecoded: number): void {
+    const state = this.session.state.state;
+    if (state !== 'live' && state !== 'reconnecting') return;
+    const now = this.clock.now();
+    // A rejoin makes a new peer connection, whose count starts again from 0.
+    const progressed = framesDecoded > this.frames || (framesDecoded < this.frames && framesDecoded > 0);
+    this.frames = framesDecoded;
+    if (progressed) {
+      this.lastFrameAt = now;
+      if (this.stalled && state === 'live') {
+        this.stalled = false;
+        this.apply({ type: 'restored', atMs: now });
+      }
+      return;
+    }
+    // Only once the teacher's picture was seen in this class: a teacher with no camera is not a stall.
+    if (!this.stalled && this.lastFrameAt !== undefined && now - this.lastFrameAt >= STALL_MS) {
+      this.stalled = true;
+      this.apply({ type: 'lost', atMs: this.lastFrameAt, reason: 'stalled' });
+    }
   }
 
   /** The timetable's start of the class under way, if one is (a late join misses its start). */

@@ -19,7 +19,7 @@ describe('missed intervals (issue 21)', () => {
   it('records a 30 s link loss in the middle of a class', () => {
     const log = run([
       { type: 'joined', atMs: s(0), room: 2222 },
-      { type: 'lost', atMs: s(60) },
+      { type: 'lost', atMs: s(60), reason: 'reconnecting' },
       { type: 'restored', atMs: s(90) },
       { type: 'left', atMs: s(300) },
     ]);
@@ -37,8 +37,8 @@ describe('missed intervals (issue 21)', () => {
   it('shows a stretch still being missed as open, and closes it when the class ends', () => {
     const during = run([
       { type: 'joined', atMs: s(0), room: 1 },
-      { type: 'lost', atMs: s(10) },
-      { type: 'lost', atMs: s(20) },
+      { type: 'lost', atMs: s(10), reason: 'reconnecting' },
+      { type: 'lost', atMs: s(20), reason: 'reconnecting' },
     ]);
     expect(during.current?.openSinceMs).toBe(s(10));
     const after = applyMiss(during, { type: 'left', atMs: s(40) });
@@ -55,11 +55,11 @@ describe('missed intervals (issue 21)', () => {
   it('drops blips and merges stretches that nearly touch', () => {
     const log = run([
       { type: 'joined', atMs: s(0), room: 1 },
-      { type: 'lost', atMs: s(10) },
+      { type: 'lost', atMs: s(10), reason: 'reconnecting' },
       { type: 'restored', atMs: s(11) },
-      { type: 'lost', atMs: s(20) },
+      { type: 'lost', atMs: s(20), reason: 'reconnecting' },
       { type: 'restored', atMs: s(30) },
-      { type: 'lost', atMs: s(32) },
+      { type: 'lost', atMs: s(32), reason: 'reconnecting' },
       { type: 'restored', atMs: s(40) },
       { type: 'left', atMs: s(50) },
     ]);
@@ -78,7 +78,7 @@ describe('missed intervals (issue 21)', () => {
       log = run(
         [
           { type: 'joined', atMs: s(i * 1000), room: 1 },
-          { type: 'lost', atMs: s(i * 1000 + 10) },
+          { type: 'lost', atMs: s(i * 1000 + 10), reason: 'reconnecting' },
           { type: 'left', atMs: s(i * 1000 + 20) },
         ],
         log,
@@ -91,17 +91,26 @@ describe('missed intervals (issue 21)', () => {
   it('ends a class left open by a crash when the next one is joined', () => {
     const log = run([
       { type: 'joined', atMs: s(0), room: 1 },
-      { type: 'lost', atMs: s(10) },
+      { type: 'lost', atMs: s(10), reason: 'reconnecting' },
       { type: 'joined', atMs: s(100), room: 1 },
     ]);
     expect(log.ended[0]?.missed).toEqual([{ fromMs: s(10), toMs: s(100), reason: 'reconnecting' }]);
     expect(log.current?.joinedAtMs).toBe(s(100));
   });
 
+  it('keeps why a stretch was missed, and never dates it before the join', () => {
+    const log = run([
+      { type: 'joined', atMs: s(100), room: 1 },
+      { type: 'lost', atMs: s(40), reason: 'stalled' },
+      { type: 'restored', atMs: s(130) },
+    ]);
+    expect(log.current?.missed).toEqual([{ fromMs: s(100), toMs: s(130), reason: 'stalled' }]);
+  });
+
   it('ignores losses outside a class', () => {
     expect(
       run([
-        { type: 'lost', atMs: s(1) },
+        { type: 'lost', atMs: s(1), reason: 'reconnecting' },
         { type: 'restored', atMs: s(9) },
       ]),
     ).toEqual(EMPTY_LOG);
