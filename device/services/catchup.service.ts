@@ -167,7 +167,7 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
     }
     if (this.record.log.current) {
       // The daemon stopped during a class (a crash, a power cut): the class is over for this record.
-      this.apply({ type: 'left', atMs: this.clock.now() });
+      this.apply({ type: 'left', atMs: Math.round(this.clock.now()) });
     }
     const keep = this.record.replays.map((r) => r.name);
     await this.store.removeStray(keep).catch((error: unknown) => this.fail(error, 'clean the cache'));
@@ -178,7 +178,8 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
     const was = this.previous;
     this.previous = state;
     if (was === state) return;
-    const now = this.clock.now();
+    // Whole ms: the fleet's schema takes integers (the clock may give fractions).
+    const now = Math.round(this.clock.now());
     const inClass = (s: SessionState): boolean => s === 'live' || s === 'reconnecting';
     if (state === 'joining') {
       // The next class always wins: the link is the class's.
@@ -205,7 +206,7 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
   private onFrames(framesDecoded: number): void {
     const state = this.session.state.state;
     if (state !== 'live' && state !== 'reconnecting') return;
-    const now = this.clock.now();
+    const now = Math.round(this.clock.now());
     // A rejoin makes a new peer connection, whose count starts again from 0.
     const progressed = framesDecoded > this.frames || (framesDecoded < this.frames && framesDecoded > 0);
     this.frames = framesDecoded;

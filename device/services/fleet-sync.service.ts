@@ -1,5 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CATCHUP_FIELD, type CatchupReport } from '../../common/catchup-protocol.js';
+import { CATCHUP_FIELD, catchupReportSchema, type CatchupReport } from '../../common/catchup-protocol.js';
 import type { Heartbeat } from '../../common/fleet-protocol.js';
 import type { UpdateOffer, UpdateReport } from '../../common/release-manifest.js';
 import { reason } from '../../common/errors.js';
@@ -209,8 +209,18 @@ export class FleetSyncService implements OnApplicationBootstrap, OnApplicationSh
         audioOnly: status.network.audioOnly,
       },
       // Only to a server that said it takes it: an older one's strict schema refuses the whole heartbeat.
-      catchup: this.accepts.includes(CATCHUP_FIELD) ? this.catchupReport() : undefined,
+      catchup: this.accepts.includes(CATCHUP_FIELD) ? this.validCatchup() : undefined,
     };
+  }
+
+  /** The catch-up report, if the schema takes it: a bad one must not cost the whole heartbeat. */
+  private validCatchup(): CatchupReport | undefined {
+    const report = this.catchupReport();
+    if (report === undefined) return undefined;
+    const parsed = catchupReportSchema.safeParse(report);
+    if (parsed.success) return parsed.data;
+    this.log.error(`Can't report missed stretches: ${describeIssues(parsed.error).join('; ')}`);
+    return undefined;
   }
 
   private async pollConfig(): Promise<void> {
