@@ -45,6 +45,8 @@ import { JanusRecordingTools } from './adapters/recording-tools.janus.js';
 import { RecordingToolsPort } from './ports/recording-tools.port.js';
 import { RecordingsOptions, RecordingsRepository } from './repositories/recordings.repository.js';
 import { CatchupCutsService } from './services/catchup-cuts.service.js';
+import { CatchupStatsRepository } from './repositories/catchup-stats.repository.js';
+import { CatchupStatsService } from './services/catchup-stats.service.js';
 
 /** The services of the fleet server, without HTTP; the CLI uses them directly too. */
 @Module({})
@@ -110,9 +112,12 @@ export class FleetCoreModule {
         },
         { provide: RecordingToolsPort, useClass: JanusRecordingTools },
         CatchupCutsService,
+        CatchupStatsRepository,
+        CatchupStatsService,
       ],
       exports: [
         CatchupCutsService,
+        CatchupStatsService,
         ClassPlacementService,
         MediaNodesService,
         HistoryService,

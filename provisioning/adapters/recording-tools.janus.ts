@@ -15,6 +15,8 @@ const TOOL_TIMEOUT_MS = 10 * 60_000;
  */
 const VIDEO_KBPS = 300;
 const AUDIO_KBPS = 32;
+const MAX_WIDTH = 640;
+const MAX_FPS = 15;
 
 /** Janus's own tools and ffmpeg, run with argument arrays (never a shell). */
 export class JanusRecordingTools extends RecordingToolsPort {
@@ -82,8 +84,25 @@ export class JanusRecordingTools extends RecordingToolsPort {
       ((toMs - fromMs) / 1000).toFixed(3),
       // Re-encoded, not copied: WebRTC sends a key frame only when asked, so a stream copy could start
       // tens of seconds early; a re-encode starts on the second asked for, at a size chosen for the link.
+      // At most 640×360 and 15 fps: what a replay of a lesson needs, and it halves the encoder's work (the
+      // cut is made while the box waits for it; a 30 s stretch is ready in about its own length here).
       ...(inputs.video
-        ? ['-c:v', 'libvpx', '-b:v', `${VIDEO_KBPS}k`, '-deadline', 'realtime', '-cpu-used', '8', '-g', '60']
+        ? [
+            '-vf',
+            `scale='min(${MAX_WIDTH},iw)':-2,fps=${MAX_FPS}`,
+            '-c:v',
+            'libvpx',
+            '-b:v',
+            `${VIDEO_KBPS}k`,
+            '-deadline',
+            'realtime',
+            '-cpu-used',
+            '16',
+            '-threads',
+            '2',
+            '-g',
+            String(MAX_FPS * 4),
+          ]
         : []),
       ...(inputs.audio ? ['-c:a', 'libopus', '-b:a', `${AUDIO_KBPS}k`] : []),
       '-f',

@@ -11,6 +11,7 @@ import { CATCHUP_FIELD, cutRequestSchema, type Cut } from '../../common/catchup-
 import { parseRange } from '../../common/http-range.js';
 import { FleetApiError, parseInput } from '../fleet-errors.js';
 import { CatchupCutsService } from '../services/catchup-cuts.service.js';
+import { CatchupStatsService } from '../services/catchup-stats.service.js';
 import { DeviceSignatureGuard, SignedDeviceOf, StoresNonceItself } from '../guards/device-signature.guard.js';
 import { DesiredConfigService } from '../services/desired-config.service.js';
 import { DevicesService } from '../services/devices.service.js';
@@ -28,6 +29,7 @@ export class DeviceApiController {
     private readonly releases: ReleasesService,
     private readonly placements: ClassPlacementService,
     private readonly cuts: CatchupCutsService,
+    private readonly catchupStats: CatchupStatsService,
   ) {}
 
   /**
@@ -54,6 +56,7 @@ export class DeviceApiController {
     const beat = parseInput(heartbeatSchema, body, 'heartbeat');
     const answer = await this.devices.heartbeat(signed, beat);
     const update = await this.releases.onHeartbeat(signed.row, beat.update);
+    if (beat.catchup) await this.catchupStats.record(signed.row.id, signed.row.centre_id, beat.catchup);
     // The optional fields this server takes (a box sends them only when listed here).
     const accepts = [CATCHUP_FIELD];
     return update ? { ...answer, update, accepts } : { ...answer, accepts };
