@@ -317,6 +317,25 @@ describe.skipIf(!usable)('lesson catch-up (issue 21)', () => {
     expect((await box.status()).state).toBe('idle');
   }, 120_000);
 
+  it('shows IT the minutes the centre missed, from the heartbeats (the box sends them once the server says it takes them)', async (ctx) => {
+    if (!missed) return ctx.skip();
+    const stats = await waitFor(
+      async () => {
+        const response = await fetch(`${server.url}/api/v1/admin/catchup?days=1`, {
+          headers: { authorization: `Bearer ${ADMIN}` },
+        });
+        const body = (await response.json()) as {
+          centres: { centreId: string; missedMinutes: number; caughtUpMinutes: number; classes: number }[];
+        };
+        return body.centres.find((c) => c.centreId === 'jx-ruijin');
+      },
+      30_000,
+      "the centre's catch-up figures",
+    );
+    expect(stats.classes).toBe(1);
+    expect(stats.missedMinutes).toBeCloseTo((missed.toMs - missed.fromMs) / 60_000, 1);
+  });
+
   it('says plainly when the fleet has no recording or a damaged one', async () => {
     const fleet = box.daemon.app.get(CatchupFleetPort);
     const session = box.daemon.app.get(FleetEnrolmentService).signingSession()!;
