@@ -7,8 +7,8 @@ import type { FleetSession } from '../ports/fleet.port.js';
 import { signedRequestHeaders } from './fleet.http.js';
 import { resumableDownload, type DownloadFailure } from './resumable-download.http.js';
 
-/** Cutting a few minutes of video on the server takes seconds; more than this and it is stuck. */
-const CUT_TIMEOUT_MS = 120_000;
+/** A cut is re-encoded while the box waits: minutes for a long stretch on a busy server; past this it is stuck. */
+const CUT_TIMEOUT_MS = 10 * 60_000;
 
 const DOWNLOAD_CODES: Record<DownloadFailure, CatchupErrorCode> = {
   unreachable: 'E-CATCHUP-DOWNLOAD',
