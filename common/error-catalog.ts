@@ -268,6 +268,26 @@ export const IT_ERRORS = {
     zh: '新版本未能正常运行，已退回旧版本',
     en: 'The new version did not become healthy in time and was rolled back',
   },
+  // Lesson catch-up (issue 21): the box's fetches (logs, heartbeats) and the fleet's cuts (its API).
+  'E-CATCHUP-NO-RECORDING': {
+    zh: '找不到这段课堂的录像',
+    en: 'There is no recording of that part of the class',
+  },
+  'E-CATCHUP-RECORDING-BAD': {
+    zh: '课堂录像已损坏，无法剪辑',
+    en: "The class recording is damaged and can't be cut",
+  },
+  'E-CATCHUP-TOOLS': {
+    zh: '服务器缺少录像处理程序（janus-pp-rec、ffmpeg）',
+    en: 'The server lacks the recording tools (janus-pp-rec, ffmpeg)',
+  },
+  'E-CATCHUP-DOWNLOAD': { zh: '补课视频下载失败', en: 'The catch-up video download failed' },
+  'E-CATCHUP-HASH': { zh: '补课视频的校验值不符', en: "The catch-up video's checksum does not match" },
+  'E-CATCHUP-SPACE': {
+    zh: '存储空间不足，无法保存补课视频',
+    en: 'Not enough space to keep the catch-up video',
+  },
+  'E-CATCHUP-STATE': { zh: '补课记录无法读取或保存', en: "The catch-up record can't be read or saved" },
   // The fleet server's API (`{"error": {code, message}}`).
   'E-BAD-REQUEST': { zh: '请求内容有误', en: 'The request is invalid' },
   'E-NOT-FOUND': { zh: '找不到所请求的内容', en: 'Not found' },

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { catchupReportSchema } from './catchup-protocol.js';
 import { deviceHealthSchema } from './device-health.js';
 import { mediaStatusSchema } from './media-report.js';
 import { updateOfferSchema, updateReportSchema } from './release-manifest.js';
@@ -231,6 +232,12 @@ export const heartbeatSchema = z.strictObject({
       audioOnly: z.boolean().optional(),
     })
     .optional(),
+  /**
+   * The stretches of recent classes the box missed (issue 21). This schema is strict (an unknown key is a
+   * 400), so a server older than this field would refuse the whole heartbeat: a box sends it only to a
+   * server whose last answer listed it in `accepts`.
+   */
+  catchup: catchupReportSchema.optional(),
 });
 export type Heartbeat = z.output<typeof heartbeatSchema>;
 export type HeartbeatVitals = NonNullable<Heartbeat['vitals']>;
@@ -261,6 +268,11 @@ export const heartbeatResponseSchema = z.object({
   serverTime: z.iso.datetime(),
   /** The release this box should run; a malformed offer is dropped, not the whole answer. */
   update: updateOfferSchema.optional().catch(undefined),
+  /**
+   * The optional heartbeat fields this server takes beyond the first ones (e.g. `catchup`): the box
+   * sends such a field only when listed, since an older server's strict schema refuses unknown keys.
+   */
+  accepts: z.array(z.string().max(32)).max(20).optional().catch(undefined),
 });
 export type HeartbeatResponse = z.output<typeof heartbeatResponseSchema>;
 

@@ -24,6 +24,7 @@ import { SimStillCamera } from './adapters/still-camera.sim.js';
 import { SdNotifySystemd } from './adapters/systemd.sd-notify.js';
 import { ButtonsController } from './controllers/buttons.controller.js';
 import { CameraController } from './controllers/camera.controller.js';
+import { CatchupController } from './controllers/catchup.controller.js';
 import { SimController } from './controllers/sim.controller.js';
 import { StatusController } from './controllers/status.controller.js';
 import { KioskPageGateway } from './gateways/kiosk-page.gateway.js';
@@ -149,7 +150,14 @@ export class DeviceModule {
   static forConfig(config: DeviceConfig, overrides: Provider[] = []): DynamicModule {
     return {
       module: DeviceModule,
-      controllers: [StatusController, ButtonsController, CameraController, SimController],
+      controllers: [
+        StatusController,
+        ButtonsController,
+        CameraController,
+        SimController,
+        // Lesson catch-up's videos (issue 21): fetched from the fleet, so only on a fleet box.
+        ...(config.fleet ? [CatchupController] : []),
+      ],
       providers: [
         { provide: ConfigService, useFactory: () => new ConfigService(config) },
         { provide: ClockPort, useClass: SystemClock },

@@ -15,6 +15,11 @@ import { NextClassService } from './services/next-class.service.js';
 import { RemoteActionsService } from './services/remote-actions.service.js';
 import { HttpClassPlacement } from './adapters/class-placement.http.js';
 import { ClassPlacementPort } from './ports/class-placement.port.js';
+import { HttpCatchupFleet } from './adapters/catchup-fleet.http.js';
+import { FsCatchupStore } from './adapters/catchup-store.fs.js';
+import { CatchupFleetPort, CatchupStorePort } from './ports/catchup.port.js';
+import { CatchupService } from './services/catchup.service.js';
+import { ReplayService } from './services/replay.service.js';
 
 /**
  * The box's side of the fleet (enrolment, heartbeat and config, timetable, remote actions) and
@@ -31,6 +36,10 @@ export function fleetProviders(config: DeviceConfig): Provider[] {
     NextClassService,
     RemoteActionsService,
     FleetSyncService,
+    { provide: CatchupStorePort, useFactory: () => new FsCatchupStore(config.stateDir) },
+    { provide: CatchupFleetPort, useClass: HttpCatchupFleet },
+    CatchupService,
+    ReplayService,
     {
       provide: ClassPlacementPort,
       // Signed like every device request; before enrolment there is no key, and nothing to ask. The

@@ -58,6 +58,12 @@ export interface FleetServerConfig {
   clock?: FleetClock;
   /** Release payloads; default `releases/` beside a SQLite file (give shared storage with PostgreSQL replicas). */
   releasesDir?: string;
+  /**
+   * The media node's recordings (issue 21): its `rec_dir`s, `<dir>/room-<room>/`; default `recordings/`
+   * beside a SQLite file. `recordingsKeepHours` (default 72): how long recordings and cuts are kept.
+   */
+  recordingsDir?: string;
+  recordingsKeepHours?: number;
 }
 
 export interface RunningFleetServer {
@@ -94,9 +100,18 @@ export async function startFleetServer(config: FleetServerConfig): Promise<Runni
       trustProxy: trustProxyOption(config.trustProxy),
     });
     const app = await NestFactory.create<NestFastifyApplication>(
-      FleetServerModule.forDatabase(store, options, config.clock ?? new SystemFleetClock(), {
-        dir: config.releasesDir ?? defaultReleasesDir(config.db),
-      }),
+      FleetServerModule.forDatabase(
+        store,
+        options,
+        config.clock ?? new SystemFleetClock(),
+        {
+          dir: config.releasesDir ?? defaultReleasesDir(config.db),
+        },
+        {
+          dir: config.recordingsDir ?? join(dirname(defaultReleasesDir(config.db)), 'recordings'),
+          keepHours: config.recordingsKeepHours ?? 72,
+        },
+      ),
       adapter,
       // rawBody: device signatures cover the exact bytes sent, not a re-serialisation.
       { logger: new NestJsonLogger(), abortOnError: false, rawBody: true },

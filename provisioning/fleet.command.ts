@@ -213,9 +213,16 @@ export function registerFleetCommands(program: Command): void {
       '--releases-dir <dir>',
       'where release payloads are kept (default: releases/ beside the SQLite file)',
     )
+    .option(
+      '--recordings-dir <dir>',
+      "the media node's recordings, <dir>/room-<room>/ (its rooms' rec_dir), cut for boxes' catch-up (default: recordings/ beside the SQLite file)",
+    )
+    .option('--recordings-keep-hours <n>', 'how long recordings and their cuts are kept', positive, 72)
     .action(
       async (options: {
         releasesDir?: string;
+        recordingsDir?: string;
+        recordingsKeepHours: number;
         db: string;
         port: number;
         host: string;
@@ -254,6 +261,8 @@ export function registerFleetCommands(program: Command): void {
             adminFailureLimit: options.adminFailures,
             allowInsecureHttp: options.allowInsecureHttp === true,
             releasesDir: options.releasesDir,
+            recordingsDir: options.recordingsDir,
+            recordingsKeepHours: options.recordingsKeepHours,
             history: options.history,
             firstAdminToken: process.env.CLASSBOX_FLEET_ADMIN_TOKEN,
           });

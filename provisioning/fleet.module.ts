@@ -41,6 +41,12 @@ import { ClassPlacementService } from './services/class-placement.service.js';
 import { MediaNodesService } from './services/media-nodes.service.js';
 import { MediaNodeMonitor } from './services/media-node-monitor.service.js';
 import { MediaNodesController } from './controllers/media-nodes.controller.js';
+import { JanusRecordingTools } from './adapters/recording-tools.janus.js';
+import { RecordingToolsPort } from './ports/recording-tools.port.js';
+import { RecordingsOptions, RecordingsRepository } from './repositories/recordings.repository.js';
+import { CatchupCutsService } from './services/catchup-cuts.service.js';
+import { CatchupStatsRepository } from './repositories/catchup-stats.repository.js';
+import { CatchupStatsService } from './services/catchup-stats.service.js';
 
 /** The services of the fleet server, without HTTP; the CLI uses them directly too. */
 @Module({})
@@ -50,6 +56,7 @@ export class FleetCoreModule {
     options: FleetOptions,
     clock: FleetClock = new SystemFleetClock(),
     payloads: ReleasePayloadOptions = { dir: 'releases' },
+    recordings: RecordingsOptions = { dir: 'recordings', keepHours: 72 },
   ): DynamicModule {
     const { db, raw } = store;
     return {
@@ -97,8 +104,20 @@ export class FleetCoreModule {
         MediaNodesRepository,
         ClassPlacementService,
         MediaNodesService,
+        { provide: RecordingsOptions, useValue: recordings },
+        {
+          provide: RecordingsRepository,
+          useFactory: (options: RecordingsOptions) => new RecordingsRepository(options),
+          inject: [RecordingsOptions],
+        },
+        { provide: RecordingToolsPort, useClass: JanusRecordingTools },
+        CatchupCutsService,
+        CatchupStatsRepository,
+        CatchupStatsService,
       ],
       exports: [
+        CatchupCutsService,
+        CatchupStatsService,
         ClassPlacementService,
         MediaNodesService,
         HistoryService,
@@ -127,10 +146,11 @@ export class FleetServerModule {
     options: FleetOptions,
     clock?: FleetClock,
     payloads?: ReleasePayloadOptions,
+    recordings?: RecordingsOptions,
   ): DynamicModule {
     return {
       module: FleetServerModule,
-      imports: [FleetCoreModule.forDatabase(store, options, clock, payloads)],
+      imports: [FleetCoreModule.forDatabase(store, options, clock, payloads, recordings)],
       controllers: [
         EnrolController,
         DeviceApiController,

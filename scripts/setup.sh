@@ -9,6 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 APT_PACKAGES=(
   janus janus-demos          # the videoroom server and janus.js (teacher page, benchmark anchor)
   chromium                   # the kiosk browser and the test participants
+  janus-tools ffmpeg         # lesson catch-up: janus-pp-rec turns .mjr recordings into files, ffmpeg cuts them (issue 21)
   fonts-wqy-microhei         # Chinese glyphs on screen
   postgresql                 # the fleet server's scale-out database (tests run it in a temp dir)
   iproute2                   # network namespaces for Janus (it can't use loopback for ICE)

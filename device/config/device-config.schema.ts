@@ -195,6 +195,19 @@ export const deviceConfigSchema = z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info') })
       .prefault({}),
     stateDir: z.string().min(1).default('/var/lib/classbox'),
+    /** Lesson catch-up (issue 21): the stretches of a class the box missed, fetched after it, replayed. */
+    catchup: z
+      .strictObject({
+        /** Fetch missed stretches after a class (only with a fleet server, which cuts them). */
+        enabled: z.boolean().default(true),
+        /** The fetch's average rate: a 1 Mbit/s rural link keeps half for everything else. */
+        maxKbps: z.int().min(16).max(100_000).default(512),
+        /** The most the cache of fetched videos holds; the oldest class's videos go first. */
+        cacheMB: z.int().min(1).max(100_000).default(300),
+        /** Free space kept on the card beyond the videos (the box's state and updates need it). */
+        freeMarginMB: z.int().min(0).max(10_000).default(200),
+      })
+      .prefault({}),
     update: z
       .strictObject({
         /** Holds `releases/<version>/`, the `releases/current` link and `downloads/`. */

@@ -17,6 +17,11 @@ export interface RoomSpec {
   readonly bitrate?: number;
   /** The room's video codecs in its order of preference, e.g. "vp9,vp8" (Janus's default: vp8). */
   readonly videocodec?: string;
+  /**
+   * Where the room's recordings go (issue 21): publishers that ask to be recorded (the teacher page with
+   * `record=1`) write their `.mjr` files here. The room itself records no one (`record = false`).
+   */
+  readonly recDir?: string;
 }
 
 export interface JanusServerOptions {
@@ -39,6 +44,12 @@ export interface JanusServerOptions {
    * at `/admin`), with `adminSecret`: what the fleet checks and creates rooms with (issue 19).
    */
   readonly admin?: { readonly port: number; readonly secret: string };
+  /**
+   * With `netns`: a second namespace for the teacher, linked to Janus's by its own veth pair, so cutting
+   * "the box's link" (setLink) leaves the teacher publishing (issue 21: the recording must go on).
+   * Janus offers ICE candidates on both links.
+   */
+  readonly teacherLink?: boolean;
 }
 
 /**
@@ -62,6 +73,7 @@ export class JanusServer {
   private child: ChildProcess | undefined;
   private dir: string | undefined;
   private ns: { name: string; hostIf: string; janusIf: string; hostIp: string; janusIp: string } | undefined;
+  private teacherNs: { name: string; janusIf: string } | undefined;
   private exitPromise: Promise<void> | undefined;
   host = '127.0.0.1';
   readonly wsPort: number;
@@ -92,6 +104,11 @@ export class JanusServer {
     return this.ns ? { name: this.ns.name, hostIp: this.ns.hostIp } : undefined;
   }
 
+  /** The teacher's own namespace (`teacherLink`): a process run in it reaches Janus whatever setLink does. */
+  get teacherNetns(): string | undefined {
+    return this.teacherNs?.name;
+  }
+
   /** The veth pair of the namespace: `hostIf` on this host (the box's uplink leaves by it), `janusIf` inside. */
   get link(): { ns: string; hostIf: string; janusIf: string } | undefined {
     return this.ns ? { ns: this.ns.name, hostIf: this.ns.hostIf, janusIf: this.ns.janusIf } : undefined;
@@ -103,6 +120,13 @@ export class JanusServer {
     if (this.ns) {
       try {
         execFileSync('ip', ['netns', 'del', this.ns.name], { stdio: 'ignore' });
+      } catch {
+        // Already gone.
+      }
+    }
+    if (this.teacherNs) {
+      try {
+        execFileSync('ip', ['netns', 'del', this.teacherNs.name], { stdio: 'ignore' });
       } catch {
         // Already gone.
       }
@@ -139,6 +163,10 @@ export class JanusServer {
     if (this.ns) {
       await run('ip', ['netns', 'del', this.ns.name]).catch(() => undefined);
       this.ns = undefined;
+    }
+    if (this.teacherNs) {
+      await run('ip', ['netns', 'del', this.teacherNs.name]).catch(() => undefined);
+      this.teacherNs = undefined;
     }
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
@@ -200,6 +228,40 @@ export class JanusServer {
     await run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', 'lo', 'up']);
     this.ns = ns;
     this.host = ns.janusIp;
+    if (this.options.teacherLink) await this.createTeacherNetns(n);
+  }
+
+  /** The teacher's namespace: a veth pair to Janus's namespace, routed to Janus's address on the box's link. */
+  private async createTeacherNetns(n: number): Promise<void> {
+    const ns = this.ns!;
+    const subnet = `10.${150 + (n % 50)}.${Math.floor(n / 50) % 250}`;
+    const t = { name: `cbx-teacher-${n}`, teacherIf: `cbxt${n}`, janusIf: `cbxu${n}` };
+    await run('ip', ['netns', 'del', t.name]).catch(() => undefined);
+    await run('ip', ['netns', 'add', t.name]);
+    await run('ip', [
+      'link',
+      'add',
+      t.teacherIf,
+      'netns',
+      t.name,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      t.janusIf,
+      'netns',
+      ns.name,
+    ]);
+    const inNs = (name: string, ...args: string[]) => run('ip', ['netns', 'exec', name, ...args]);
+    await inNs(ns.name, 'ip', 'addr', 'add', `${subnet}.1/30`, 'dev', t.janusIf);
+    await inNs(ns.name, 'ip', 'link', 'set', t.janusIf, 'up');
+    await inNs(t.name, 'ip', 'addr', 'add', `${subnet}.2/30`, 'dev', t.teacherIf);
+    await inNs(t.name, 'ip', 'link', 'set', t.teacherIf, 'up');
+    await inNs(t.name, 'ip', 'link', 'set', 'lo', 'up');
+    // Janus's WebSocket listens on its address on the box's link: delivered locally in its namespace
+    // whether that link is up or not.
+    await inNs(t.name, 'ip', 'route', 'add', `${ns.janusIp}/32`, 'via', `${subnet}.1`);
+    this.teacherNs = { name: t.name, janusIf: t.janusIf };
   }
 
   private async writeConfig(): Promise<void> {
@@ -221,7 +283,9 @@ export class JanusServer {
       await symlink(join(libDir, sub, lib), join(dir, sub, lib));
     }
     await mkdir(join(dir, 'empty'), { recursive: true });
-    const iface = this.ns ? this.ns.janusIf : defaultInterface();
+    const iface = this.ns
+      ? [this.ns.janusIf, ...(this.teacherNs ? [this.teacherNs.janusIf] : [])].join(',')
+      : defaultInterface();
     await writeFile(
       join(dir, 'janus.jcfg'),
       `general: {
@@ -288,7 +352,7 @@ admin: {
   bitrate = ${r.bitrate ?? 2_000_000}
   fir_freq = 10
   notify_joining = true
-${r.videocodec ? `  videocodec = "${r.videocodec.replace(/[^a-z0-9,]/g, '')}"\n` : ''}${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
+${r.videocodec ? `  videocodec = "${r.videocodec.replace(/[^a-z0-9,]/g, '')}"\n` : ''}${r.recDir ? `  rec_dir = "${r.recDir.replace(/["\\]/g, '')}"\n` : ''}${r.pin ? `  pin = "${r.pin}"\n` : ''}}`,
       )
       .join('\n');
     await writeFile(join(dir, 'janus.plugin.videoroom.jcfg'), `general: {\n}\n${rooms}\n`);

@@ -4,7 +4,7 @@ import { extname, join, normalize } from 'node:path';
 import { packageRoot } from '../../common/package-root.js';
 
 /** Debian's janus.js and webrtc-adapter, served beside the teacher page. */
-const VENDOR: Record<string, string> = {
+export const TEACHER_VENDOR_FILES: Record<string, string> = {
   '/janus.js': '/usr/share/javascript/janus-gateway/janus.js',
   '/adapter.js': '/usr/share/javascript/webrtc-adapter/adapter.js',
 };
@@ -32,7 +32,7 @@ export async function startTeacherServer(
   options: TeacherServerOptions = {},
 ): Promise<{ url: string; close(): Promise<void>; server: Server }> {
   const root = teacherPageDir();
-  for (const file of Object.values(VENDOR)) {
+  for (const file of Object.values(TEACHER_VENDOR_FILES)) {
     if (!existsSync(file))
       throw new Error(`can't serve the teacher page: ${file} is missing (install janus-demos)`);
   }
@@ -45,8 +45,8 @@ export async function startTeacherServer(
       );
       return;
     }
-    const file = VENDOR[path] ?? join(root, normalize(path === '/' ? '/index.html' : path));
-    if (!file.startsWith(root) && !VENDOR[path]) {
+    const file = TEACHER_VENDOR_FILES[path] ?? join(root, normalize(path === '/' ? '/index.html' : path));
+    if (!file.startsWith(root) && !TEACHER_VENDOR_FILES[path]) {
       res.writeHead(404).end();
       return;
     }

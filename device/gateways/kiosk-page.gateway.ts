@@ -209,6 +209,8 @@ export class KioskPageGateway
         return this.stats.emit(message);
       case 'media.stats':
         return this.mediaStats.emit(message);
+      case 'replay':
+        return this.replay.emit(message);
       case 'hello':
       case 'heartbeat':
         return;

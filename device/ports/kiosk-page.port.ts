@@ -25,6 +25,8 @@ export abstract class KioskPagePort {
   readonly connection = new Signal<PageMessageOf<'connection'>>('page.connection');
   readonly stats = new Signal<PageMessageOf<'stats'>>('page.stats');
   readonly mediaStats = new Signal<PageMessageOf<'media.stats'>>('page.mediaStats');
+  /** A catch-up replay's part ended or failed on the page (issue 21). */
+  readonly replay = new Signal<PageMessageOf<'replay'>>('page.replay');
 
   abstract isConnected(): boolean;
   /** When the page last said it was alive (ms, from the clock), if ever. */

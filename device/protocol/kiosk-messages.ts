@@ -57,6 +57,18 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
     qualityLimitation: z.string().max(32).optional(),
   }),
   mediaStatsMessageSchema,
+  /** A catch-up replay's part played to its end (issue 21), or could not be played. */
+  z.strictObject({
+    type: z.literal('replay'),
+    event: z.enum(['ended', 'error']),
+    src: z.string().max(200),
+    /** How much of the part was shown, ms. */
+    watchedMs: z
+      .number()
+      .nonnegative()
+      .max(24 * 3600_000),
+    error: z.string().max(500).optional(),
+  }),
 ]);
 export type PageMessage = z.output<typeof pageMessageSchema>;
 
@@ -100,6 +112,23 @@ export const screenStateSchema = z.strictObject({
     .readonly()
     .optional(),
   version: z.string(),
+  /**
+   * Lesson catch-up (issue 21), idle only: the missed minutes of the last class that can be replayed,
+   * and while replaying, the part to play full screen (a URL on this daemon) and whether it is paused.
+   */
+  catchup: z
+    .strictObject({
+      missedMinutes: z.number().nonnegative(),
+      playing: z
+        .strictObject({
+          src: z.string(),
+          part: z.int().positive(),
+          parts: z.int().positive(),
+          paused: z.boolean(),
+        })
+        .optional(),
+    })
+    .optional(),
 });
 export type ScreenState = z.output<typeof screenStateSchema>;
 

@@ -1,4 +1,4 @@
-import { Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Optional, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
@@ -14,6 +14,7 @@ import { ConfigService } from './config.service.js';
 import { HealthService } from './health.service.js';
 import { MetricsService } from './metrics.service.js';
 import { MuteService } from './mute.service.js';
+import { ReplayService } from './replay.service.js';
 
 export type ButtonName = 'class' | 'mute';
 
@@ -64,6 +65,8 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
     private readonly health: HealthService,
     private readonly keys: KeyInputPort,
     private readonly bias: GpioBiasPort,
+    /** Lesson catch-up (issue 21, fleet boxes): while idle, the class button may be the replay's. */
+    @Optional() private readonly replay?: ReplayService,
   ) {
     const { gpio: pins, buttons: sources } = config.current.hardware;
     const source = (name: ButtonName, pin: number): ButtonSource => {
@@ -250,8 +253,11 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
             this.handle(button, button.detector.poll(this.clock.now()));
             this.holdProgress.emit();
           }, POLL_MS);
-          // A press that starts a class is spent: neither its hold nor its release ends that class.
-          if (button.name === 'class' && this.session.dispatch({ type: 'classPressed' })) {
+          // While idle, a replay on offer or playing takes the press (a class due soon withdraws the offer).
+          if (button.name === 'class' && this.replay?.onClassDown()) {
+            this.log.info('Pressed button button=class action=replay');
+            // A press that starts a class is spent: neither its hold nor its release ends that class.
+          } else if (button.name === 'class' && this.session.dispatch({ type: 'classPressed' })) {
             button.consumed = true;
             this.metrics.presses.inc({ button: 'class', kind: 'short' });
             this.log.info('Pressed button button=class action=classPressed');
@@ -285,6 +291,11 @@ export class ButtonsService implements OnModuleInit, OnApplicationShutdown {
   }
 
   private onClassHold(button: Button, thresholdMs: number): void {
+    if (this.replay?.onClassHold()) {
+      button.consumed = true;
+      this.log.info(`Held button button=class ms=${thresholdMs} action=endReplay`);
+      return;
+    }
     if (this.session.dispatch({ type: 'classEndHoldReached' })) {
       button.consumed = true;
       this.metrics.presses.inc({ button: 'class', kind: 'hold' });

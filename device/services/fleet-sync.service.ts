@@ -1,4 +1,5 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { CATCHUP_FIELD, catchupReportSchema, type CatchupReport } from '../../common/catchup-protocol.js';
 import type { Heartbeat } from '../../common/fleet-protocol.js';
 import type { UpdateOffer, UpdateReport } from '../../common/release-manifest.js';
 import { reason } from '../../common/errors.js';
@@ -41,6 +42,9 @@ export class FleetSyncService implements OnApplicationBootstrap, OnApplicationSh
   /** The release the fleet wants this box to run (undefined: none), after every heartbeat. */
   readonly updateOffered = new Signal<UpdateOffer | undefined>('fleet.updateOffered');
   private updateReport: () => UpdateReport | undefined = () => undefined;
+  private catchupReport: () => CatchupReport | undefined = () => undefined;
+  /** The optional heartbeat fields the server said it takes (issue 21): none until it says so. */
+  private accepts: readonly string[] = [];
 
   constructor(
     private readonly config: ConfigService,
@@ -72,6 +76,11 @@ export class FleetSyncService implements OnApplicationBootstrap, OnApplicationSh
   /** The updater's progress goes into every heartbeat. */
   reportUpdatesWith(source: () => UpdateReport | undefined): void {
     this.updateReport = source;
+  }
+
+  /** The missed stretches of recent classes go into the heartbeats of a server that takes them (issue 21). */
+  reportCatchupWith(source: () => CatchupReport | undefined): void {
+    this.catchupReport = source;
   }
 
   /** Whether the last exchange with the server worked (undefined before the first). */
@@ -141,6 +150,7 @@ export class FleetSyncService implements OnApplicationBootstrap, OnApplicationSh
       const answer = await this.fleet.heartbeat(this.signingSession(), await this.heartbeat());
       this.lastRttMs = Math.max(0, Math.round(this.clock.now() - started));
       this.markReachable(true);
+      this.accepts = answer.accepts ?? [];
       if (answer.configEtag !== this.saved?.etag) await this.pollConfig();
       for (const action of answer.actions) await this.actions.run(action);
       this.updateOffered.emit(answer.update);
@@ -198,7 +208,19 @@ export class FleetSyncService implements OnApplicationBootstrap, OnApplicationSh
         rttMs: this.lastRttMs,
         audioOnly: status.network.audioOnly,
       },
+      // Only to a server that said it takes it: an older one's strict schema refuses the whole heartbeat.
+      catchup: this.accepts.includes(CATCHUP_FIELD) ? this.validCatchup() : undefined,
     };
+  }
+
+  /** The catch-up report, if the schema takes it: a bad one must not cost the whole heartbeat. */
+  private validCatchup(): CatchupReport | undefined {
+    const report = this.catchupReport();
+    if (report === undefined) return undefined;
+    const parsed = catchupReportSchema.safeParse(report);
+    if (parsed.success) return parsed.data;
+    this.log.error(`Can't report missed stretches: ${describeIssues(parsed.error).join('; ')}`);
+    return undefined;
   }
 
   private async pollConfig(): Promise<void> {

@@ -16,6 +16,7 @@ import { MuteService } from './mute.service.js';
 import { NextClassService } from './next-class.service.js';
 import { UplinkService } from './uplink.service.js';
 import { SelfTestService } from './self-test.service.js';
+import { ReplayService } from './replay.service.js';
 
 /** Draws nothing itself: tells the kiosk page what to show whenever anything it shows changes. */
 @Injectable()
@@ -38,6 +39,7 @@ export class ScreenService implements OnApplicationBootstrap {
     private readonly speaker: SpeakerPort,
     private readonly media: MediaService,
     @Optional() private readonly nextClass?: NextClassService,
+    @Optional() private readonly replay?: ReplayService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -59,6 +61,7 @@ export class ScreenService implements OnApplicationBootstrap {
     });
     this.uplink.changed.on(owner, redraw);
     this.nextClass?.changed.on(owner, redraw);
+    this.replay?.changed.on(owner, redraw);
     this.page.connected.on(owner, () => {
       this.sendConfig();
       this.schedule();
@@ -92,6 +95,7 @@ export class ScreenService implements OnApplicationBootstrap {
         ...(selfTestDetail(r) ? { detail: selfTestDetail(r) } : {}),
       })),
       version: VERSION,
+      ...(this.replay?.view() ? { catchup: this.replay.view() } : {}),
     };
   }
 

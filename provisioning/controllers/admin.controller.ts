@@ -50,6 +50,7 @@ import {
   type DeviceView,
 } from '../services/devices.service.js';
 import { EnrolmentService, type MintedToken, type TokenView } from '../services/enrolment.service.js';
+import { CatchupStatsService, type CatchupCentreView } from '../services/catchup-stats.service.js';
 
 /** A malformed id can't name anything: answered like an unknown one. */
 function id(value: string, what: string): string {
@@ -68,7 +69,17 @@ export class AdminController {
     private readonly audit: AuditService,
     private readonly overviews: OverviewService,
     private readonly history: HistoryService,
+    private readonly catchup: CatchupStatsService,
   ) {}
+
+  /** Lesson catch-up (issue 21): per centre, minutes missed and caught up over the last `days` (default 30). */
+  @Get('catchup')
+  catchupStats(
+    @Query('days') days: string | undefined,
+  ): Promise<{ since: string; centres: CatchupCentreView[] }> {
+    const n = parseInput(z.coerce.number().int().min(1).max(366).default(30), days, 'days');
+    return this.catchup.perCentre(n);
+  }
 
   /**
    * One page of the fleet, searched, filtered and sorted by the server, with the fleet's counts.

@@ -7,7 +7,11 @@ import {
   type DesiredConfig,
   type HeartbeatResponse,
 } from '../../common/fleet-protocol.js';
+import { CATCHUP_FIELD, cutRequestSchema, type Cut } from '../../common/catchup-protocol.js';
+import { parseRange } from '../../common/http-range.js';
 import { FleetApiError, parseInput } from '../fleet-errors.js';
+import { CatchupCutsService } from '../services/catchup-cuts.service.js';
+import { CatchupStatsService } from '../services/catchup-stats.service.js';
 import { DeviceSignatureGuard, SignedDeviceOf, StoresNonceItself } from '../guards/device-signature.guard.js';
 import { DesiredConfigService } from '../services/desired-config.service.js';
 import { DevicesService } from '../services/devices.service.js';
@@ -24,6 +28,8 @@ export class DeviceApiController {
     private readonly desired: DesiredConfigService,
     private readonly releases: ReleasesService,
     private readonly placements: ClassPlacementService,
+    private readonly cuts: CatchupCutsService,
+    private readonly catchupStats: CatchupStatsService,
   ) {}
 
   /**
@@ -50,7 +56,45 @@ export class DeviceApiController {
     const beat = parseInput(heartbeatSchema, body, 'heartbeat');
     const answer = await this.devices.heartbeat(signed, beat);
     const update = await this.releases.onHeartbeat(signed.row, beat.update);
-    return update ? { ...answer, update } : answer;
+    if (beat.catchup) await this.catchupStats.record(signed.row.id, signed.row.centre_id, beat.catchup);
+    // The optional fields this server takes (a box sends them only when listed here).
+    const accepts = [CATCHUP_FIELD];
+    return update ? { ...answer, update, accepts } : { ...answer, accepts };
+  }
+
+  /**
+   * Lesson catch-up (issue 21): cut a stretch of the teacher's recording of the box's room. 404
+   * E-CATCHUP-NO-RECORDING when no recording holds it, 422 E-CATCHUP-RECORDING-BAD when it can't be cut.
+   */
+  @Post('catchup/cuts')
+  @HttpCode(200)
+  async cut(@SignedDeviceOf() signed: SignedDevice, @Body() body: unknown): Promise<Cut> {
+    return this.cuts.cut(signed.row.id, parseInput(cutRequestSchema, body, 'cut request'));
+  }
+
+  /** A cut's bytes, resumable: `Range: bytes=N-` gives a 206. */
+  @Get('catchup/cuts/:cutId')
+  async cutBytes(
+    @SignedDeviceOf() signed: SignedDevice,
+    @Param('cutId') cutId: string,
+    @Headers('range') range: string | undefined,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    const cut = await this.cuts.open(signed.row.id, cutId);
+    const span = parseRange(range, cut.size);
+    if (span === 'unsatisfiable') {
+      await reply.status(416).header('content-range', `bytes */${cut.size}`).send();
+      return;
+    }
+    const [start, end] = span ?? [0, cut.size - 1];
+    void reply
+      .status(span ? 206 : 200)
+      .header('content-type', 'video/webm')
+      .header('accept-ranges', 'bytes')
+      .header('content-length', String(end - start + 1))
+      .header('cache-control', 'no-store');
+    if (span) void reply.header('content-range', `bytes ${start}-${end}/${cut.size}`);
+    await reply.send(cut.open(start, end));
   }
 
   /** The release payload, resumable: `Range: bytes=N-` or `bytes=N-M` gives a 206. */
@@ -103,25 +147,4 @@ export class DeviceApiController {
   ): Promise<void> {
     await this.devices.reportAction(id, actionId, parseInput(actionResultSchema, body, 'action result'));
   }
-}
-
-/** One byte range of `size` bytes, or undefined for the whole file. */
-export function parseRange(
-  header: string | undefined,
-  size: number,
-): [number, number] | 'unsatisfiable' | undefined {
-  if (header === undefined) return undefined;
-  const match = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
-  if (!match || (match[1] === '' && match[2] === '')) return undefined;
-  let start: number;
-  let end: number;
-  if (match[1] === '') {
-    start = Math.max(0, size - Number(match[2]));
-    end = size - 1;
-  } else {
-    start = Number(match[1]);
-    end = match[2] === '' ? size - 1 : Math.min(Number(match[2]), size - 1);
-  }
-  if (start >= size || start > end) return 'unsatisfiable';
-  return [start, end];
 }

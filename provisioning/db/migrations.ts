@@ -348,6 +348,32 @@ MIGRATIONS['0011_media_nodes'] = {
   },
 };
 
+MIGRATIONS['0012_catchup'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 21: the minutes each box missed of a class and replayed later, as its heartbeats report them
+    // (the latest report of a class replaces the one before), for the dashboard's per-centre figures.
+    await db.schema
+      .createTable('catchup_classes')
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('class_id', 'text', (c) => c.notNull())
+      .addColumn('centre_id', 'text', (c) => c.notNull())
+      .addColumn('joined_at', 'text', (c) => c.notNull())
+      .addColumn('missed_ms', 'integer', (c) => c.notNull())
+      .addColumn('caught_up_ms', 'integer', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .addPrimaryKeyConstraint('catchup_classes_pk', ['device_id', 'class_id'])
+      .execute();
+    await db.schema
+      .createIndex('catchup_classes_centre')
+      .on('catchup_classes')
+      .columns(['centre_id', 'joined_at'])
+      .execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.dropTable('catchup_classes').ifExists().execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

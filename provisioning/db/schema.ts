@@ -206,7 +206,20 @@ export interface ClassPlacementsTable {
   placed_at: string;
 }
 
+/** Lesson catch-up (issue 21): per box and class, what it missed and replayed, from its heartbeats. */
+export interface CatchupClassesTable {
+  device_id: string;
+  class_id: string;
+  centre_id: string;
+  /** When the box joined the class (ISO). */
+  joined_at: string;
+  missed_ms: number;
+  caught_up_ms: number;
+  updated_at: string;
+}
+
 export interface FleetDatabase {
+  catchup_classes: CatchupClassesTable;
   media_nodes: MediaNodesTable;
   class_placements: ClassPlacementsTable;
   device_vitals_minute: VitalsTable;

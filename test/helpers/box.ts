@@ -1,3 +1,4 @@
+import { layerConfig, UNENROLLED_IDENTITY } from '../../device/config/config-layers.js';
 import { parseDeviceConfig } from '../../device/config/device-config.loader.js';
 import type { DeviceConfig, DeviceConfigInput } from '../../device/config/device-config.schema.js';
 import { startDaemon, type RunningDaemon } from '../../device/daemon.js';
@@ -22,7 +23,17 @@ export async function startBox(overrides: Overrides = {}): Promise<TestBox> {
   const port = await freePort();
   const raw = {
     ...overrides,
-    device: { id: 'test-box', displayName: '瑞金教学点', centreName: '江西开放大学', ...overrides.device },
+    // A fleet box learns who it is at enrolment: no device section unless the test gives one.
+    ...(overrides.fleet && !overrides.device
+      ? {}
+      : {
+          device: {
+            id: 'test-box',
+            displayName: '瑞金教学点',
+            centreName: '江西开放大学',
+            ...overrides.device,
+          },
+        }),
     hardware: { mode: 'sim', ...overrides.hardware },
     kiosk: {
       browser: 'chromium',
@@ -36,7 +47,11 @@ export async function startBox(overrides: Overrides = {}): Promise<TestBox> {
     log: { level: (process.env.CLASSBOX_TEST_LOG as 'info' | undefined) ?? 'warn', ...overrides.log },
     janus: { ...overrides.janus },
   };
-  const config = parseDeviceConfig(raw, 'test');
+  // A fleet box with no device section runs under the placeholder identity until it enrols, as from a file.
+  const config = parseDeviceConfig(
+    overrides.fleet && !overrides.device ? layerConfig(raw, UNENROLLED_IDENTITY) : raw,
+    'test',
+  );
   const daemon = await startDaemon(config);
   const url = daemon.url;
   const status = async (): Promise<DeviceStatus> =>

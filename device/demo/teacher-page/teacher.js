@@ -18,6 +18,9 @@
   const capture = params.get('capture') || true;
   // subscribe=none: receive no one (a simulated centre that only sends, cheap on the test machine).
   const receive = params.get('subscribe') !== 'none';
+  // record=1: the class is recorded for the centres that miss part of it (issue 21). The room's rec_dir
+  // holds the files; the name carries the class's start, which the fleet finds the recording by.
+  const record = params.get('record') === '1';
   const statusEl = document.getElementById('status');
   document.getElementById('room').textContent = `课堂 Room ${room}`;
 
@@ -157,7 +160,8 @@
         ...(sendVideo ? [{ type: 'video', capture, recv: false, simulcast }] : []),
       ],
       success(jsep) {
-        pub.send({ message: { request: 'configure', audio: true, video: sendVideo }, jsep });
+        const recording = record ? { record: true, filename: `teacher-${room}-${Date.now()}` } : {};
+        pub.send({ message: { request: 'configure', audio: true, video: sendVideo, ...recording }, jsep });
       },
       error(e) {
         state.error = 'offer: ' + e;

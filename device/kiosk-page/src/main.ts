@@ -1,6 +1,7 @@
 import type { DaemonMessage, ScreenState } from '../../protocol/kiosk-messages';
 import { DaemonChannel } from './channel';
 import { Media, type RemoteFeed } from './media';
+import { ReplayPlayer } from './replay';
 import { Screen } from './screen';
 
 const HEARTBEAT_MS = 2000;
@@ -14,6 +15,7 @@ const MEDIA_STATS_MS = 2000;
 
 const channel = new DaemonChannel(`ws://${location.host}/ws`);
 const screen = new Screen();
+const replay = new ReplayPlayer((message) => channel.send(message));
 let current: ScreenState | undefined;
 let deviceReport = {
   camera: 'missing' as string,
@@ -96,6 +98,7 @@ channel.onMessage = (message) => {
     case 'screen':
       current = message.screen;
       screen.render(current, true);
+      replay.update(current.catchup);
       screen.layout([...media.remote.values()], attach);
       return;
     case 'subscriber.video':

@@ -115,8 +115,14 @@ export class Screen {
           code.textContent = `代码 Code: ${setup}`;
           return;
         }
-        zh.textContent = '请按绿色按钮开始上课';
-        en.textContent = 'Press the green button to start class';
+        if (s.catchup) {
+          // Lesson catch-up (issue 21): the press replays what the centre missed, not a class.
+          zh.textContent = `错过了 ${s.catchup.missedMinutes} 分钟 · 按绿色按钮回放`;
+          en.textContent = `Missed ${s.catchup.missedMinutes} min — press the green button to replay`;
+        } else {
+          zh.textContent = '请按绿色按钮开始上课';
+          en.textContent = 'Press the green button to start class';
+        }
         const testSecs = (s.selfTestHoldMs / 1000).toLocaleString('zh-CN');
         detail.append(
           el(

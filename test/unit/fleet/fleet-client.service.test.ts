@@ -85,6 +85,8 @@ interface World {
     beats: Heartbeat[];
     sessions: FleetSession[];
     reports: { id: string; result: ActionResult }[];
+    /** The optional heartbeat fields the server says it takes (issue 21); none from an older server. */
+    accepts?: string[];
   };
   reboots: string[];
   storage: (DeviceHealth | undefined)[];
@@ -146,6 +148,7 @@ function world(): World {
         actions: server.actions,
         configEtag: server.desired.etag,
         serverTime: new Date().toISOString(),
+        ...(server.accepts ? { accepts: server.accepts } : {}),
       };
     },
     async fetchConfig(_s, etag) {
@@ -548,6 +551,36 @@ describe("the box's fleet client (enrolment, heartbeat and config, timetable, re
     expect(vitals).toMatchObject({ state: 'live', cpuTemperatureC: 51.2, uplinkKbps: 280, audioOnly: true });
     // Loss is not measured on the box: absent, never a made-up 0.
     expect(vitals && 'lossPercent' in vitals).toBe(false);
+  });
+
+  it('sends the missed stretches of its classes only to a server that says it takes them (issue 21)', async () => {
+    const at = Date.parse('2026-11-30T08:00:00Z');
+    const report = {
+      classes: [
+        {
+          classId: `2222@${new Date(at).toISOString()}`,
+          room: 2222,
+          joinedAtMs: at,
+          endedAtMs: at + 600_000,
+          missed: [{ fromMs: at + 60_000, toMs: at + 90_000, reason: 'reconnecting' as const }],
+          caughtUpMs: 0,
+        },
+      ],
+    };
+    w.sync.reportCatchupWith(() => report);
+    await w.sync.tick();
+    const first = w.server.beats.at(-1)!;
+    expect(first.catchup).toBeUndefined();
+    // Why: a server from before the field has a strict schema, and would refuse the whole heartbeat.
+    const older = heartbeatSchema.omit({ catchup: true });
+    expect(older.safeParse({ ...JSON.parse(JSON.stringify(first)), catchup: report }).success).toBe(false);
+
+    w.server.accepts = ['catchup'];
+    await w.sync.tick();
+    await w.sync.tick();
+    const beat = w.server.beats.at(-1)!;
+    expect(beat.catchup).toEqual(report);
+    expect(heartbeatSchema.safeParse(JSON.parse(JSON.stringify(beat))).success).toBe(true);
   });
 
   it('sends no uptime when it could not read it, rather than 0 (a reboot that did not happen)', async () => {

@@ -13,7 +13,7 @@ import {
   trialVerdict,
   updateBlockedBy,
 } from '../../../device/domain/update-plan.js';
-import { parseRange } from '../../../provisioning/controllers/device-api.controller.js';
+import { parseRange } from '../../../common/http-range.js';
 import { inShare } from '../../../provisioning/services/releases.service.js';
 
 const manifest: ReleaseManifest = {

@@ -202,6 +202,36 @@ function RoomSettings({ centre }: { centre: Centre }) {
   );
 }
 
+/** Lesson catch-up (issue 21): the minutes this centre's boxes missed of their classes, and replayed. */
+function Catchup({ centre }: { centre: Centre }) {
+  const stats = useLoad(
+    async () =>
+      (
+        await api<{
+          centres: { centreId: string; classes: number; missedMinutes: number; caughtUpMinutes: number }[];
+        }>('GET', '/catchup?days=30')
+      ).centres.find((c) => c.centreId === centre.id),
+    [centre.id],
+  );
+  const s = stats.data;
+  return (
+    <Card title={<Both zh="补课（近 30 天）" en="Catch-up (last 30 days)" />}>
+      {stats.error !== undefined && <ErrorBox error={stats.error} />}
+      <p id="catchup-stats">
+        {s ? (
+          <>
+            <Both zh={`错过 ${s.missedMinutes} 分钟`} en={`missed ${s.missedMinutes} min`} /> ·{' '}
+            <Both zh={`已补看 ${s.caughtUpMinutes} 分钟`} en={`caught up ${s.caughtUpMinutes} min`} /> ·{' '}
+            <Both zh={`${s.classes} 节课`} en={`${s.classes} classes`} />
+          </>
+        ) : (
+          <span class="muted">没有错过的课 Nothing missed</span>
+        )}
+      </p>
+    </Card>
+  );
+}
+
 const TOKEN_STATUS: Record<TokenView['status'], string> = {
   unused: '未使用 unused',
   used: '已使用 used',
@@ -385,6 +415,7 @@ export function CentreView({ id }: { id: string }) {
         <CentreDevices devices={devices} />
       </Card>
       <RoomSettings centre={centre} />
+      <Catchup centre={centre} />
       <Tokens centre={centre} />
     </>
   );
