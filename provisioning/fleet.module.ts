@@ -40,6 +40,7 @@ import { MediaNodesRepository } from './repositories/media-nodes.repository.js';
 import { ClassPlacementService } from './services/class-placement.service.js';
 import { MediaNodesService } from './services/media-nodes.service.js';
 import { MediaNodeMonitor } from './services/media-node-monitor.service.js';
+import { LectureForwardingService } from './services/lecture-forwarding.service.js';
 import { MediaNodesController } from './controllers/media-nodes.controller.js';
 
 /** The services of the fleet server, without HTTP; the CLI uses them directly too. */
@@ -95,6 +96,7 @@ export class FleetCoreModule {
         RequestSignatureService,
         { provide: MediaNodeAdminPort, useClass: HttpMediaNodeAdmin },
         MediaNodesRepository,
+        LectureForwardingService,
         ClassPlacementService,
         MediaNodesService,
       ],

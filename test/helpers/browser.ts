@@ -80,13 +80,15 @@ export async function joinAsTeacher(
     capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9';
     /** false: subscribe to no one (a centre that only sends: cheap on this machine). */
     receive?: boolean;
-  } & ({ janus: string; room: number } | { classId: string }),
+  } & ({ janus: string; room: number } | { classId: string } | { lecture: number }),
 ): Promise<Page> {
   const page = await browser.newPage();
   const query = new URLSearchParams(
     'classId' in params
       ? { class: params.classId, display: params.display }
-      : { janus: params.janus, room: String(params.room), display: params.display },
+      : 'lecture' in params
+        ? { lecture: String(params.lecture), display: params.display }
+        : { janus: params.janus, room: String(params.room), display: params.display },
   );
   if (params.pin) query.set('pin', params.pin);
   if (params.audioOnly) query.set('publish', 'audio');

@@ -4,8 +4,10 @@
   'use strict';
   const params = new URLSearchParams(location.search);
   // class=ID: ask the fleet (through this page's server, which holds the credential) which media node and
-  // room the class is on, and again whenever that Janus is gone (issue 19). Else janus= and room= say it.
-  const classId = params.get('class');
+  // room the class is on, and again whenever that Janus is gone (issue 19). lecture=ROOM: the same for a
+  // lecture spread over nodes; the fleet names the node its teacher publishes on. Else janus= and room=.
+  const lecture = params.get('lecture');
+  const classId = params.get('class') || (lecture ? `lecture:${lecture}` : null);
   let server = params.get('janus');
   let room = Number(params.get('room') || 2222);
   const display = params.get('display') || '老师 Teacher';
@@ -168,7 +170,11 @@
 
   /** Where the class is now, from the fleet (`class=` only). */
   async function locate() {
-    const res = await window.fetch(`placement?class=${encodeURIComponent(classId)}`);
+    const res = await window.fetch(
+      lecture
+        ? `placement?lecture=${encodeURIComponent(lecture)}`
+        : `placement?class=${encodeURIComponent(classId)}`,
+    );
     if (!res.ok) throw new Error(`placement: HTTP ${res.status}`);
     const placement = await res.json();
     server = placement.node.wsUrl;
