@@ -77,7 +77,7 @@ export async function joinAsTeacher(
     audioOnly?: boolean;
     /** Send janus.js's simulcast layers (h, m, l), from a camera of janus.js's `capture` size. */
     simulcast?: boolean;
-    capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9';
+    capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9' | 'clock';
     /** false: subscribe to no one (a centre that only sends: cheap on this machine). */
     receive?: boolean;
   } & ({ janus: string; room: number } | { classId: string } | { lecture: number }),

@@ -2,6 +2,7 @@
 // Used by `classbox demo` (open it in any browser) and by the tests as "a separate participant".
 (function () {
   'use strict';
+  const CLOCK_WRAP = 1 << 24;
   const params = new URLSearchParams(location.search);
   // class=ID: ask the fleet (through this page's server, which holds the credential) which media node and
   // room the class is on, and again whenever that Janus is gone (issue 19). lecture=ROOM: the same for a
@@ -17,7 +18,10 @@
   // simulcast=1: send janus.js's three layers (h, m, l), as a teacher's desktop client should so each box
   // takes the layer its link carries; capture=stdres-16:9 (janus.js's names): a smaller camera.
   const simulcast = params.get('simulcast') === '1';
-  const capture = params.get('capture') || true;
+  // capture=clock: the picture is the clock (the bench's latency figure, issue 19): 24 black or white
+  // blocks carry the epoch milliseconds modulo 2^24, read back by `window.teacher.clockLatency(feed)`.
+  const clock = params.get('capture') === 'clock';
+  const capture = clock ? clockTrack() : params.get('capture') || true;
   // subscribe=none: receive no one (a simulated centre that only sends, cheap on the test machine).
   const receive = params.get('subscribe') !== 'none';
   const statusEl = document.getElementById('status');
@@ -150,6 +154,43 @@
         t.video.play().catch(() => {});
       },
     });
+  }
+
+  /** A 640x480 canvas at 30 fps showing the epoch ms as a 6x4 grid of blocks, most significant first. */
+  function clockTrack() {
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    const g = canvas.getContext('2d');
+    const draw = () => {
+      const ms = Math.floor(performance.timeOrigin + performance.now()) % CLOCK_WRAP;
+      for (let bit = 0; bit < 24; bit++) {
+        g.fillStyle = (ms >> (23 - bit)) & 1 ? '#fff' : '#000';
+        g.fillRect((bit % 6) * 106, Math.floor(bit / 6) * 120, 106, 120);
+      }
+    };
+    draw();
+    window.setInterval(draw, 10);
+    return canvas.captureStream(30).getVideoTracks()[0];
+  }
+
+  /** The clock read from a feed's next frame shown, minus the time then: its glass-to-glass latency, ms. */
+  async function clockLatency(feed) {
+    const t = tiles.get(String(feed));
+    if (!t || t.video.videoWidth === 0) return null;
+    await new Promise((resolve) => t.video.requestVideoFrameCallback(resolve));
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    const g = canvas.getContext('2d', { willReadFrequently: true });
+    g.drawImage(t.video, 0, 0, 640, 480);
+    const now = Math.floor(performance.timeOrigin + performance.now()) % CLOCK_WRAP;
+    let ms = 0;
+    for (let bit = 0; bit < 24; bit++) {
+      const [r] = g.getImageData((bit % 6) * 106 + 53, Math.floor(bit / 6) * 120 + 60, 1, 1).data;
+      ms = ms * 2 + (r > 127 ? 1 : 0);
+    }
+    return (now - ms + CLOCK_WRAP) % CLOCK_WRAP;
   }
 
   function publish() {
@@ -306,6 +347,7 @@
 
   window.teacher = {
     state,
+    clockLatency,
     /** The centres this teacher sees now, with what was decoded from each. */
     async remote() {
       const stats = await inboundByFeed();
