@@ -9,7 +9,7 @@ import { freePort } from '../test/helpers/ports.js';
 import type { BenchContext, Figure } from './figure.js';
 import { figureOf } from './lib/figures.js';
 import { ROOM } from './lib/janus.js';
-import { until } from './lib/processes.js';
+import { cpuSeconds, sleep, until } from './lib/processes.js';
 import { firstFrameEpoch, nowEpoch } from './lib/teacher.js';
 
 const TEACHER = '王老师 Teacher Wang';
@@ -107,7 +107,9 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
     'camera a 640x480 canvas showing the clock as 24 blocks (read back per frame with ' +
     'requestVideoFrameCallback); room cap 2 Mbps; nodes in two network namespaces on this machine, so ' +
     'the hop has no real network delay: the figure is what Janus costs, a WAN adds its own RTT / 2';
+  const cpu = await janusCpu(ctx);
   return [
+    ...cpu,
     figureOf({
       name: "receiver join → teacher's first frame, across nodes",
       unit: 'ms',
@@ -125,6 +127,115 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       notes,
     }),
   ];
+}
+
+/**
+ * What Janus spends per stream it sends: its CPU (utime + stime of the process, all threads, from
+ * /proc/PID/stat, each second) with the teacher alone, then with N viewers each receiving the teacher's
+ * audio and video, then with the teacher also forwarded to N other nodes (`publish_remotely`; plain RTP,
+ * no SRTP). The per-stream cost is (with − alone) / N, in docs/scaling.md.
+ */
+async function janusCpu(ctx: BenchContext): Promise<Figure[]> {
+  const viewers = ctx.smoke ? 4 : 8;
+  const windowS = ctx.smoke ? 6 : 20;
+  const admin = new HttpMediaNodeAdmin();
+  const site = await startTeacherServer();
+  const participant = await launchParticipant();
+  const nodes: JanusServer[] = [];
+  const sample = async (pid: number): Promise<number[]> => {
+    const out: number[] = [];
+    let before = cpuSeconds(pid);
+    let at = performance.now();
+    for (let i = 0; i < windowS; i++) {
+      await sleep(1000);
+      const now = cpuSeconds(pid);
+      const t = performance.now();
+      out.push((now - before) / ((t - at) / 1000));
+      before = now;
+      at = t;
+    }
+    return out;
+  };
+  try {
+    for (let i = 0; i <= viewers; i++) {
+      const node = new JanusServer({
+        rooms: [{ room: ROOM, description: 'bench cpu', bitrate: 2_000_000 }],
+        wsPort: await freePort(),
+        admin: { port: await freePort(), secret: SECRET },
+        network: 'netns',
+        routed: true,
+      });
+      nodes.push(node);
+      await node.start();
+    }
+    const [a, ...others] = nodes as [JanusServer, ...JanusServer[]];
+    const access = (j: JanusServer) => ({ adminUrl: j.adminUrl!, adminSecret: SECRET });
+    await joinAsTeacher(participant.browser, site.url, { janus: a.url, room: ROOM, display: TEACHER });
+    const pid = a.pid!;
+    await sleep(2000);
+    ctx.log('nodes: Janus CPU, teacher alone');
+    const alone = await sample(pid);
+    const pages: Page[] = [];
+    for (let i = 0; i < viewers; i++) {
+      const page = await joinAsTeacher(participant.browser, site.url, {
+        janus: a.url,
+        room: ROOM,
+        display: `viewer ${i}`,
+        viewOnly: true,
+      });
+      await firstFrameEpoch(page, TEACHER, 15_000);
+      pages.push(page);
+    }
+    ctx.log(`nodes: Janus CPU, teacher and ${viewers} viewers`);
+    const watched = await sample(pid);
+    for (const page of pages) await page.close();
+    await sleep(2000);
+    const teacher = (await admin.publishers(access(a), ROOM)).find((p) => p.display === TEACHER)!;
+    const streams = (await admin.publisherStreams(access(a), ROOM)).get(teacher.id)!;
+    for (const [i, other] of others.entries()) {
+      const ports = await admin.addRemotePublisher(access(other), ROOM, {
+        id: teacher.id,
+        display: TEACHER,
+        streams,
+      });
+      await admin.publishRemotely(access(a), ROOM, {
+        publisherId: teacher.id,
+        remoteId: remoteIdFor(`n${i}`),
+        host: rtpHostOf({ ws_url: other.url }),
+        ports,
+      });
+    }
+    await sleep(2000);
+    ctx.log(`nodes: Janus CPU, teacher forwarded to ${viewers} nodes`);
+    const forwarded = await sample(pid);
+    const notes =
+      `${ctx.smoke ? 'smoke: ' : ''}${windowS} one-second samples each; Janus process CPU (all threads) ` +
+      'from /proc/PID/stat; the teacher a janus.js page with the fake 640x480 camera (VP8 + Opus, room cap ' +
+      `2 Mbps); viewers janus.js pages that publish nothing, in the same Chromium; per stream = ` +
+      `(with − alone) / ${viewers}`;
+    return [
+      figureOf({
+        name: `Janus CPU, teacher + ${viewers} viewers`,
+        unit: 'cores',
+        samples: watched,
+        anchor: 'teacher alone',
+        anchorSamples: alone,
+        notes,
+      }),
+      figureOf({
+        name: `Janus CPU, teacher forwarded to ${viewers} nodes`,
+        unit: 'cores',
+        samples: forwarded,
+        anchor: 'teacher alone',
+        anchorSamples: alone,
+        notes,
+      }),
+    ];
+  } finally {
+    await participant.close();
+    await site.close();
+    for (const node of nodes) await node.stop();
+  }
 }
 
 /** `count` readings of the teacher's clock on `receiver`, once its picture has played for a second. */

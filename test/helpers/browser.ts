@@ -75,6 +75,8 @@ export async function joinAsTeacher(
     display: string;
     pin?: string;
     audioOnly?: boolean;
+    /** Publish nothing, only watch (a cheap subscriber for the bench). */
+    viewOnly?: boolean;
     /** Send janus.js's simulcast layers (h, m, l), from a camera of janus.js's `capture` size. */
     simulcast?: boolean;
     capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9' | 'clock';
@@ -92,6 +94,7 @@ export async function joinAsTeacher(
   );
   if (params.pin) query.set('pin', params.pin);
   if (params.audioOnly) query.set('publish', 'audio');
+  if (params.viewOnly) query.set('publish', 'none');
   if (params.simulcast) query.set('simulcast', '1');
   if (params.capture) query.set('capture', params.capture);
   if (params.receive === false) query.set('subscribe', 'none');

@@ -13,8 +13,10 @@
   let room = Number(params.get('room') || 2222);
   const display = params.get('display') || '老师 Teacher';
   const pin = params.get('pin') || undefined;
-  // publish=audio: a teacher with sound only (tests of a weak shared link).
+  // publish=audio: a teacher with sound only (tests of a weak shared link); publish=none: a viewer only
+  // (the bench's subscribers: each one stream out of Janus, no stream in).
   const sendVideo = params.get('publish') !== 'audio';
+  const sendNothing = params.get('publish') === 'none';
   // simulcast=1: send janus.js's three layers (h, m, l), as a teacher's desktop client should so each box
   // takes the layer its link carries; capture=stdres-16:9 (janus.js's names): a smaller camera.
   const simulcast = params.get('simulcast') === '1';
@@ -282,7 +284,7 @@
             if (msg.videoroom === 'joined') {
               state.feed = String(msg.id);
               status(`已进入课堂 In class · ${display}`);
-              publish();
+              if (!sendNothing) publish();
               addPublishers(msg.publishers);
             } else if (msg.videoroom === 'event') {
               if (msg.publishers) addPublishers(msg.publishers);
