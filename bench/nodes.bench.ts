@@ -6,7 +6,7 @@ import { remoteIdFor } from '../provisioning/domain/lecture-forwarding.js';
 import { rtpHostOf } from '../provisioning/services/lecture-forwarding.service.js';
 import { joinAsTeacher, launchParticipant } from '../test/helpers/browser.js';
 import { freePort } from '../test/helpers/ports.js';
-import type { BenchContext, Figure } from './figure.js';
+import { median, type BenchContext, type Figure } from './figure.js';
 import { figureOf } from './lib/figures.js';
 import { ROOM } from './lib/janus.js';
 import { cpuSeconds, sleep, until } from './lib/processes.js';
@@ -150,7 +150,8 @@ async function janusCpu(ctx: BenchContext): Promise<Figure[]> {
       await sleep(1000);
       const now = cpuSeconds(pid);
       const t = performance.now();
-      out.push((now - before) / ((t - at) / 1000));
+      // Percent of one core: a stream costs hundredths of a core, below the table's rounding in cores.
+      out.push((100 * (now - before)) / ((t - at) / 1000));
       before = now;
       at = t;
     }
@@ -208,23 +209,26 @@ async function janusCpu(ctx: BenchContext): Promise<Figure[]> {
     await sleep(2000);
     ctx.log(`nodes: Janus CPU, teacher forwarded to ${viewers} nodes`);
     const forwarded = await sample(pid);
+    const perStream = (with_: number[]) => ((median(with_) - median(alone)) / viewers).toFixed(2);
     const notes =
-      `${ctx.smoke ? 'smoke: ' : ''}${windowS} one-second samples each; Janus process CPU (all threads) ` +
+      `${ctx.smoke ? 'smoke: ' : ''}${windowS} one-second samples each; per viewer (audio + video sent) ` +
+      `${perStream(watched)} % of a core, per forward to a node ${perStream(forwarded)} %; ` +
+      'Janus process CPU (all threads) ' +
       'from /proc/PID/stat; the teacher a janus.js page with the fake 640x480 camera (VP8 + Opus, room cap ' +
       `2 Mbps); viewers janus.js pages that publish nothing, in the same Chromium; per stream = ` +
       `(with − alone) / ${viewers}`;
     return [
       figureOf({
-        name: `Janus CPU, teacher + ${viewers} viewers`,
-        unit: 'cores',
+        name: `Janus CPU (% of a core), teacher + ${viewers} viewers`,
+        unit: '%',
         samples: watched,
         anchor: 'teacher alone',
         anchorSamples: alone,
         notes,
       }),
       figureOf({
-        name: `Janus CPU, teacher forwarded to ${viewers} nodes`,
-        unit: 'cores',
+        name: `Janus CPU (% of a core), teacher forwarded to ${viewers} nodes`,
+        unit: '%',
         samples: forwarded,
         anchor: 'teacher alone',
         anchorSamples: alone,
