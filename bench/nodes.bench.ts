@@ -131,13 +131,15 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
 
 /**
  * What Janus spends per stream it sends: its CPU (utime + stime of the process, all threads, from
- * /proc/PID/stat, each second) with the teacher alone, then with N viewers each receiving the teacher's
+ * /proc/PID/stat, over 5 s samples) with the teacher alone, then with N viewers each receiving the teacher's
  * audio and video, then with the teacher also forwarded to N other nodes (`publish_remotely`; plain RTP,
  * no SRTP). The per-stream cost is (with − alone) / N, in docs/scaling.md.
  */
 async function janusCpu(ctx: BenchContext): Promise<Figure[]> {
   const viewers = ctx.smoke ? 4 : 8;
-  const windowS = ctx.smoke ? 6 : 20;
+  const samples = ctx.smoke ? 4 : 12;
+  // /proc counts in 1/100 s: over 5 s a sample resolves 0.2 % of a core, what a stream costs.
+  const sampleS = 5;
   const admin = new HttpMediaNodeAdmin();
   const site = await startTeacherServer();
   const participant = await launchParticipant();
@@ -146,8 +148,8 @@ async function janusCpu(ctx: BenchContext): Promise<Figure[]> {
     const out: number[] = [];
     let before = cpuSeconds(pid);
     let at = performance.now();
-    for (let i = 0; i < windowS; i++) {
-      await sleep(1000);
+    for (let i = 0; i < samples; i++) {
+      await sleep(sampleS * 1000);
       const now = cpuSeconds(pid);
       const t = performance.now();
       // Percent of one core: a stream costs hundredths of a core, below the table's rounding in cores.
@@ -211,7 +213,7 @@ async function janusCpu(ctx: BenchContext): Promise<Figure[]> {
     const forwarded = await sample(pid);
     const perStream = (with_: number[]) => ((median(with_) - median(alone)) / viewers).toFixed(2);
     const notes =
-      `${ctx.smoke ? 'smoke: ' : ''}${windowS} one-second samples each; per viewer (audio + video sent) ` +
+      `${ctx.smoke ? 'smoke: ' : ''}${samples} samples of ${sampleS} s each; per viewer (audio + video sent) ` +
       `${perStream(watched)} % of a core, per forward to a node ${perStream(forwarded)} %; ` +
       'Janus process CPU (all threads) ' +
       'from /proc/PID/stat; the teacher a janus.js page with the fake 640x480 camera (VP8 + Opus, room cap ' +
