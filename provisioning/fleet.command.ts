@@ -16,7 +16,6 @@ import { DesiredConfigService } from './services/desired-config.service.js';
 import { EnrolmentService } from './services/enrolment.service.js';
 import { HttpMediaNodeAdmin } from './adapters/media-node-admin.http.js';
 import { MediaNodesRepository } from './repositories/media-nodes.repository.js';
-import { LectureForwardingService } from './services/lecture-forwarding.service.js';
 import { ClassPlacementService } from './services/class-placement.service.js';
 import { MediaNodesService } from './services/media-nodes.service.js';
 import { DEFAULT_MAX_RELEASE_BYTES, SystemFleetClock, type FleetOptions } from './services/fleet-options.js';
@@ -119,14 +118,13 @@ function services(db: FleetDb, publicUrl = 'http://127.0.0.1', allowInsecureHttp
   const centres = new CentresService(repo, clock);
   const enrolment = new EnrolmentService(repo, centres, new DesiredConfigService(repo), clock, options);
   const nodeRepo = new MediaNodesRepository({ db });
-  const nodeAdmin = new HttpMediaNodeAdmin();
   return {
     repo,
     centres,
     enrolment,
     nodes: new MediaNodesService(
       nodeRepo,
-      new ClassPlacementService(nodeRepo, nodeAdmin, clock, new LectureForwardingService(nodeAdmin)),
+      new ClassPlacementService(nodeRepo, new HttpMediaNodeAdmin(), clock),
       clock,
     ),
     admins: new AdminAuthService(repo, clock, options),

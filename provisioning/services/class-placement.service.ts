@@ -41,7 +41,6 @@ export class ClassPlacementService {
     private readonly repo: MediaNodesRepository,
     private readonly admin: MediaNodeAdminPort,
     private readonly clock: FleetClock,
-    private readonly forwarding: LectureForwardingService,
   ) {}
 
   /** One round of checks and placements; what fails is logged and tried again next round. */
@@ -53,9 +52,6 @@ export class ClassPlacementService {
     for (const { node } of checked) if (node.status === 'down') await this.evacuate(node.id);
     await this.placeNew();
     await this.ensureRooms(loads);
-    // After the moves: a class that moved this round is forwarded from its new node this round.
-    const [nodes, placements] = await Promise.all([this.repo.listNodes(), this.repo.listPlacements()]);
-    await this.forwarding.reconcile(nodes, placements, loads);
   }
 
   /**

@@ -13,10 +13,13 @@ import {
   MediaNodeAdminPort,
   MediaNodeError,
   type MediaNodeAccess,
-  type MediaNodeLoad,
   type PublisherStream,
 } from '../ports/media-node-admin.port.js';
-import type { MediaNodeRow, PlacementRow } from '../repositories/media-nodes.repository.js';
+import {
+  MediaNodesRepository,
+  type MediaNodeRow,
+  type PlacementRow,
+} from '../repositories/media-nodes.repository.js';
 
 /** A lecture as the teacher's client needs it: its room and the node the teacher publishes on. */
 export interface LecturePlace {
@@ -37,7 +40,10 @@ export class LectureForwardingService {
   /** Failures already logged, by what failed: a round each second must not repeat them. */
   private readonly reported = new Set<string>();
 
-  constructor(private readonly admin: MediaNodeAdminPort) {}
+  constructor(
+    private readonly repo: MediaNodesRepository,
+    private readonly admin: MediaNodeAdminPort,
+  ) {}
 
   /** Each room's nodes and its home node (a room none of whose nodes is up is left out). */
   static lectures(placements: readonly PlacementRow[], upNodes: ReadonlySet<string>): LecturePlace[] {
@@ -57,21 +63,24 @@ export class LectureForwardingService {
     return lectures;
   }
 
-  /** One round: `loads` holds the nodes that answered this round's check (undefined: down). */
-  async reconcile(
-    nodes: readonly MediaNodeRow[],
-    placements: readonly PlacementRow[],
-    loads: ReadonlyMap<string, MediaNodeLoad | undefined>,
-  ): Promise<void> {
-    const up = new Set([...loads].filter(([, load]) => load !== undefined).map(([id]) => id));
-    const classesIn = new Map<number, number>();
-    for (const p of placements) classesIn.set(Number(p.room), (classesIn.get(Number(p.room)) ?? 0) + 1);
+  /**
+   * One round, on its own timer beside the node checks (a slow round here never delays noticing a dead
+   * node). Nodes count as up when their last check answered; a lecture with a node that missed its last
+   * check but is not down yet is left alone this round: one lost answer undoes no forward.
+   */
+  async round(): Promise<void> {
+    const [nodes, placements] = await Promise.all([this.repo.listNodes(), this.repo.listPlacements()]);
+    const up = new Set(nodes.filter((n) => n.status === 'up' && Number(n.failures) === 0).map((n) => n.id));
+    const classesIn = new Map<number, PlacementRow[]>();
+    for (const p of placements) classesIn.set(Number(p.room), [...(classesIn.get(Number(p.room)) ?? []), p]);
     for (const lecture of LectureForwardingService.lectures(placements, up)) {
-      if ((classesIn.get(lecture.room) ?? 0) < 2) continue;
-      // A node that missed one check is not yet down: its forwards are not undone for one lost answer.
+      const classes = classesIn.get(lecture.room) ?? [];
+      if (classes.length < 2) continue;
       if (nodes.some((n) => lecture.nodeIds.includes(n.id) && !up.has(n.id) && n.status !== 'down')) continue;
-      // Nodes holding the room: the lecture's, its fallbacks, any other that may keep stale forwards.
-      const holding = nodes.filter((n) => loads.get(n.id)?.rooms.some((r) => r.room === lecture.room));
+      // Nodes that may hold the room: the lecture's, and its classes' fallbacks (a node a class left is
+      // one of its fallbacks, and may keep stale forwards).
+      const maybe = new Set(classes.flatMap((c) => [c.node_id, ...fallbacksOf(c)]));
+      const holding = nodes.filter((n) => maybe.has(n.id) && up.has(n.id));
       // A lecture on one node costs one list per node and round: the full reading only when a remote
       // publisher is left over from when it was spread.
       if (lecture.nodeIds.length < 2 && !(await this.anyRemote(holding, lecture.room))) continue;
@@ -96,18 +105,40 @@ export class LectureForwardingService {
   }
 
   private async reconcileLecture(lecture: LecturePlace, holding: readonly MediaNodeRow[]): Promise<void> {
-    const seen: LectureNode[] = [];
-    for (const node of holding) {
-      const state = await this.read(node, lecture.room).catch((error: unknown) => {
-        // A node that stops answering mid-round is left out; the next round's check marks it down.
-        if (error instanceof MediaNodeError && error.code === 'E-NODE-UNREACHABLE') return undefined;
-        throw error;
-      });
-      if (state) seen.push(state);
-    }
+    let unreachable = false;
+    const read = await Promise.all(
+      holding.map((node) =>
+        this.read(node, lecture.room).catch((error: unknown) => {
+          if (!(error instanceof MediaNodeError) || error.code === 'E-NODE-BAD-ANSWER') throw error;
+          // A node of the lecture that stopped answering: nothing is undone until the checks call it
+          // down. A node where the room is not (yet) made is left out.
+          if (error.code === 'E-NODE-UNREACHABLE' && lecture.nodeIds.includes(node.id)) unreachable = true;
+          return undefined;
+        }),
+      ),
+    );
+    if (unreachable) return;
+    const seen = read.filter((state) => state !== undefined);
     const actions = planForwards(lecture.home, new Set(lecture.nodeIds), seen);
     const streams = new Map<string, Map<number, PublisherStream[]>>();
-    for (const action of actions) await this.apply(action, lecture.room, holding, streams);
+    const keyOf = (action: ForwardAction) => `${lecture.room}:${JSON.stringify(action)}`;
+    // Failures reported of actions no longer wanted are forgotten: the set stays as small as the plan.
+    const planned = new Set(actions.map(keyOf));
+    for (const key of this.reported)
+      if (key.startsWith(`${lecture.room}:`) && !planned.has(key)) this.reported.delete(key);
+    // One action that fails (a publisher that left meanwhile) does not hold up the others.
+    for (const action of actions) {
+      const key = keyOf(action);
+      try {
+        await this.apply(action, lecture.room, holding, streams);
+        this.reported.delete(key);
+      } catch (error) {
+        if (!(error instanceof MediaNodeError)) throw error;
+        if (!this.reported.has(key))
+          this.log.warn(`Can't ${action.kind} in lecture room=${lecture.room}: ${reason(error)}`);
+        this.reported.add(key);
+      }
+    }
   }
 
   private async read(node: MediaNodeRow, room: number): Promise<LectureNode> {
@@ -181,6 +212,11 @@ export class LectureForwardingService {
       }
     }
   }
+}
+
+function fallbacksOf(row: Pick<PlacementRow, 'fallback_ids_json'>): string[] {
+  const parsed: unknown = JSON.parse(row.fallback_ids_json);
+  return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
 }
 
 function accessOf(node: MediaNodeRow): MediaNodeAccess {
