@@ -102,6 +102,7 @@ export class FleetCoreModule {
       ],
       exports: [
         ClassPlacementService,
+        LectureForwardingService,
         MediaNodesService,
         HistoryService,
         ReleasesService,

@@ -29,6 +29,8 @@ const CENTRES = [
 ] as const;
 
 interface Tile {
+  /** The kiosk page names tiles by display only. */
+  feed?: string;
   display: string;
   framesDecoded: number;
   width: number;
@@ -74,26 +76,38 @@ describeEach(fleetDatabases('lecture'))(
     };
     const access = (i: number) => ({ adminUrl: janus[i]!.adminUrl!, adminSecret: SECRET });
     const tiles = (box: TestBox) => kioskOf(box).evaluate<Tile[]>('window.classbox.remote()');
+    /**
+     * Frames decoded so far per feed named `display`: a centre that moved comes back under a new feed
+     * (its old tile may still be there, frozen), so "more frames than now" is counted per feed.
+     */
+    const framesByFeed = (
+      list: readonly { feed?: string; display: string; framesDecoded: number }[],
+      display: string,
+    ) => new Map(list.filter((r) => r.display === display).map((r) => [r.feed ?? display, r.framesDecoded]));
+    const gotMore = (
+      before: ReadonlyMap<string, number>,
+      list: readonly { feed?: string; display: string; framesDecoded: number; width?: number }[],
+      display: string,
+      frames: number,
+    ) =>
+      list.some(
+        (r) =>
+          r.display === display &&
+          (r.width === undefined || r.width > 0) &&
+          // A count below the one before is a new video element (the box rejoined): from zero.
+          r.framesDecoded >= baseOf(before.get(r.feed ?? display) ?? 0, r.framesDecoded) + frames,
+      );
+    const baseOf = (before: number, now: number) => (now < before ? 0 : before);
     /** Wait until `box` decodes `frames` more frames of the teacher than now. */
     const boxDecodesTeacher = async (box: TestBox, what: string, frames = 10) => {
-      const now = (await tiles(box)).find((t) => t.display === TEACHER)?.framesDecoded ?? 0;
-      await waitFor(
-        async () => {
-          const t = (await tiles(box)).find((x) => x.display === TEACHER);
-          return t !== undefined && t.width > 0 && t.framesDecoded >= now + frames;
-        },
-        30_000,
-        what,
-      );
+      const before = framesByFeed(await tiles(box), TEACHER);
+      await waitFor(async () => gotMore(before, await tiles(box), TEACHER, frames), 30_000, what);
     };
     /** Wait until the teacher decodes `frames` more frames of the centre `display` than now. */
     const teacherDecodes = async (display: string, timeoutMs = 30_000, frames = 10) => {
-      const now = (await teacherSees(teacher)).find((r) => r.display === display)?.framesDecoded ?? 0;
+      const before = framesByFeed(await teacherSees(teacher), display);
       await waitFor(
-        async () => {
-          const r = (await teacherSees(teacher)).find((x) => x.display === display);
-          return r !== undefined && r.framesDecoded >= now + frames;
-        },
+        async () => gotMore(before, await teacherSees(teacher), display, frames),
         timeoutMs,
         `the teacher to decode ${display}`,
       );
