@@ -52,6 +52,12 @@ const MODULES: { name: string; figure: string; anchor: string; target: string }[
     target: '≥ 15 fps and ≥ 360 lines at 0.3 core (pi4)',
   },
   {
+    name: 'nodes',
+    figure: "teacher's first frame and latency across media nodes",
+    anchor: 'receiver on the teacher’s node',
+    target: NO_TARGET,
+  },
+  {
     name: 'vm',
     figure: 'VM power on → READY / enrolled / press',
     anchor: 'process-level box',

@@ -40,6 +40,7 @@ import { MediaNodesRepository } from './repositories/media-nodes.repository.js';
 import { ClassPlacementService } from './services/class-placement.service.js';
 import { MediaNodesService } from './services/media-nodes.service.js';
 import { MediaNodeMonitor } from './services/media-node-monitor.service.js';
+import { LectureForwardingService } from './services/lecture-forwarding.service.js';
 import { MediaNodesController } from './controllers/media-nodes.controller.js';
 import { JanusRecordingTools } from './adapters/recording-tools.janus.js';
 import { RecordingToolsPort } from './ports/recording-tools.port.js';
@@ -102,6 +103,7 @@ export class FleetCoreModule {
         RequestSignatureService,
         { provide: MediaNodeAdminPort, useClass: HttpMediaNodeAdmin },
         MediaNodesRepository,
+        LectureForwardingService,
         ClassPlacementService,
         MediaNodesService,
         { provide: RecordingsOptions, useValue: recordings },
@@ -119,6 +121,7 @@ export class FleetCoreModule {
         CatchupCutsService,
         CatchupStatsService,
         ClassPlacementService,
+        LectureForwardingService,
         MediaNodesService,
         HistoryService,
         ReleasesService,

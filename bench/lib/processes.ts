@@ -110,6 +110,17 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
+/**
+ * CPU time a process (all its threads) has used, in seconds: utime + stime from /proc/PID/stat, in
+ * clock ticks of 1/100 s (USER_HZ, 100 on Linux for x86-64 and arm64).
+ */
+export function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command name, which is in parentheses and may hold spaces.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 /** Proportional set size in MB (Pss from smaps_rollup): shared pages counted once across a process tree. */
 export function pssMb(pid: number): number | undefined {
   try {

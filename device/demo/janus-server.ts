@@ -50,6 +50,12 @@ export interface JanusServerOptions {
    * Janus offers ICE candidates on both links.
    */
   readonly teacherLink?: boolean;
+  /**
+   * Route the namespace through this host (netns only), so that Janus servers in sibling namespaces
+   * reach each other: the forwarded RTP of a lecture spread over media nodes (issue 19). Forwarding is
+   * switched on for this namespace's host-side interface only, never for the machine's others.
+   */
+  readonly routed?: boolean;
 }
 
 /**
@@ -226,6 +232,11 @@ export class JanusServer {
     await run('ip', ['netns', 'exec', ns.name, 'ip', 'addr', 'add', `${ns.janusIp}/30`, 'dev', ns.janusIf]);
     await run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', ns.janusIf, 'up']);
     await run('ip', ['netns', 'exec', ns.name, 'ip', 'link', 'set', 'lo', 'up']);
+    if (this.options.routed) {
+      await run('ip', ['netns', 'exec', ns.name, 'ip', 'route', 'add', 'default', 'via', ns.hostIp]);
+      // IPv4 forwards what arrives on an interface whose own `forwarding` is on.
+      await run('sysctl', ['-q', '-w', `net.ipv4.conf.${ns.hostIf}.forwarding=1`]);
+    }
     this.ns = ns;
     this.host = ns.janusIp;
     if (this.options.teacherLink) await this.createTeacherNetns(n);

@@ -21,7 +21,8 @@ export interface TeacherServerOptions {
   /**
    * A fleet with media nodes (issue 19): `GET /placement?class=ID` answers the fleet's
    * `/api/v1/admin/classes/{ID}/placement`, so the page (opened with `?class=ID`) finds its class's node
-   * and follows it; the admin credential stays in this server, never in the page.
+   * and follows it; `?lecture=ROOM` answers `/api/v1/admin/lectures/{ROOM}/placement` (the node the
+   * teacher of a lecture spread over nodes publishes on). The admin credential stays in this server.
    */
   readonly fleet?: { readonly url: string; readonly adminToken: string };
 }
@@ -40,7 +41,12 @@ export async function startTeacherServer(
     const requested = new URL(req.url ?? '/', 'http://x');
     const path = requested.pathname;
     if (path === '/placement' && options.fleet) {
-      void placement(options.fleet, requested.searchParams.get('class') ?? '').then(({ status, body }) =>
+      const lecture = requested.searchParams.get('lecture');
+      const asked =
+        lecture !== null
+          ? `lectures/${encodeURIComponent(lecture)}`
+          : `classes/${encodeURIComponent(requested.searchParams.get('class') ?? '')}`;
+      void placement(options.fleet, asked).then(({ status, body }) =>
         res.writeHead(status, { 'Content-Type': 'application/json' }).end(body),
       );
       return;
@@ -67,17 +73,14 @@ export async function startTeacherServer(
   };
 }
 
-/** The fleet's answer for a class, passed through as it is (a 404 when the class is on no node). */
+/** The fleet's answer for a class or lecture, passed through as it is (a 404 when it is on no node). */
 async function placement(
   fleet: NonNullable<TeacherServerOptions['fleet']>,
-  classId: string,
+  asked: string,
 ): Promise<{ status: number; body: string }> {
   try {
     const response = await fetch(
-      new URL(
-        `api/v1/admin/classes/${encodeURIComponent(classId)}/placement`,
-        `${fleet.url.replace(/\/$/, '')}/`,
-      ),
+      new URL(`api/v1/admin/${asked}/placement`, `${fleet.url.replace(/\/$/, '')}/`),
       { headers: { authorization: `Bearer ${fleet.adminToken}` }, signal: AbortSignal.timeout(3000) },
     );
     return { status: response.status, body: await response.text() };

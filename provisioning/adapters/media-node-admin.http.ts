@@ -8,6 +8,9 @@ import {
   type ClassRoom,
   type MediaNodeAccess,
   type MediaNodeLoad,
+  type PublisherStream,
+  type RemotePublisherPorts,
+  type RoomPublisher,
 } from '../ports/media-node-admin.port.js';
 
 /** A dead node must be seen within seconds (issue 19); a live one answers the admin API in milliseconds. */
@@ -32,6 +35,51 @@ const roomListSchema = z.object({
   response: z.object({
     list: z.array(z.looseObject({ room: z.number(), num_participants: z.number() })),
   }),
+});
+
+const participantsSchema = z.object({
+  response: z.object({
+    participants: z.array(
+      z.looseObject({
+        id: z.number(),
+        display: z.string().optional(),
+        publisher: z.boolean(),
+        remote: z.boolean().optional(),
+      }),
+    ),
+  }),
+});
+const handlesSchema = z.object({ handles: z.array(z.number()) });
+/** A VideoRoom handle's info as `handle_info` shows it (janus_videoroom_query_session). */
+const handleInfoSchema = z.object({
+  info: z.looseObject({
+    plugin: z.string().optional(),
+    plugin_specific: z
+      .looseObject({
+        type: z.string(),
+        room: z.number().optional(),
+        id: z.number().optional(),
+        streams: z
+          .array(
+            z.looseObject({
+              type: z.enum(['audio', 'video', 'data']),
+              mindex: z.number(),
+              mid: z.string(),
+              codec: z.string().optional(),
+              simulcast: z.boolean().optional(),
+              'vp9-svc': z.boolean().optional(),
+            }),
+          )
+          .optional(),
+      })
+      .optional(),
+  }),
+});
+const remotesSchema = z.object({
+  response: z.object({ list: z.array(z.looseObject({ remote_id: z.string() })) }),
+});
+const remotePortsSchema = z.object({
+  response: z.looseObject({ port: z.number(), rtcp_port: z.number() }),
 });
 
 /**
@@ -76,11 +124,165 @@ export class HttpMediaNodeAdmin extends MediaNodeAdminPort {
     );
   }
 
+  async publishers(node: MediaNodeAccess, room: number): Promise<RoomPublisher[]> {
+    const answer = participantsSchema.safeParse(
+      await this.videoroom(node, 'listparticipants', { request: 'listparticipants', room }),
+    );
+    if (!answer.success) throw badAnswer(node, 'videoroom listparticipants');
+    return answer.data.response.participants
+      .filter((p) => p.publisher)
+      .map((p) => ({ id: p.id, display: p.display ?? '', remote: p.remote === true }));
+  }
+
+  /**
+   * `listparticipants` does not show streams; the publisher's handle does. The node's handles are read
+   * one by one, so this is asked only when a publisher is to be forwarded and has not been yet.
+   */
+  async publisherStreams(node: MediaNodeAccess, room: number): Promise<Map<number, PublisherStream[]>> {
+    const found = new Map<number, PublisherStream[]>();
+    const sessions = sessionsSchema.safeParse(await this.request(node, { janus: 'list_sessions' }));
+    if (!sessions.success) throw badAnswer(node, 'list_sessions');
+    for (const session of sessions.data.sessions) {
+      // A session that ended between the two questions is no error: it has nothing to forward.
+      const handles = handlesSchema.safeParse(
+        await this.request(node, { janus: 'list_handles' }, `/${session}`).catch(ignoreRefusal),
+      );
+      if (!handles.success) continue;
+      for (const handle of handles.data.handles) {
+        const info = handleInfoSchema.safeParse(
+          await this.request(node, { janus: 'handle_info' }, `/${session}/${handle}`).catch(ignoreRefusal),
+        );
+        const specific = info.success ? info.data.info.plugin_specific : undefined;
+        if (
+          !info.success ||
+          info.data.info.plugin !== VIDEOROOM ||
+          specific?.type !== 'publisher' ||
+          specific.room !== room ||
+          specific.id === undefined ||
+          !specific.streams?.length
+        )
+          continue;
+        found.set(
+          specific.id,
+          specific.streams.map((s) => ({
+            type: s.type,
+            mindex: s.mindex,
+            mid: s.mid,
+            ...(s.codec !== undefined ? { codec: s.codec } : {}),
+            ...(s.simulcast ? { simulcast: true } : {}),
+            ...(s['vp9-svc'] ? { svc: true } : {}),
+          })),
+        );
+      }
+    }
+    return found;
+  }
+
+  async remotesOf(node: MediaNodeAccess, room: number, publisherId: number): Promise<string[]> {
+    const answer = remotesSchema.safeParse(
+      await this.videoroom(node, 'listremotes', { request: 'listremotes', room, publisher_id: publisherId }),
+    );
+    if (!answer.success) throw badAnswer(node, 'videoroom listremotes');
+    return answer.data.response.list.map((r) => r.remote_id);
+  }
+
+  async addRemotePublisher(
+    node: MediaNodeAccess,
+    room: number,
+    publisher: {
+      readonly id: number;
+      readonly display: string;
+      readonly streams: readonly PublisherStream[];
+    },
+  ): Promise<RemotePublisherPorts> {
+    const answer = remotePortsSchema.safeParse(
+      await this.videoroom(node, 'add_remote_publisher', {
+        request: 'add_remote_publisher',
+        room,
+        id: publisher.id,
+        display: publisher.display,
+        streams: publisher.streams.map((s) => ({
+          type: s.type,
+          mindex: s.mindex,
+          mid: s.mid,
+          ...(s.codec !== undefined ? { codec: s.codec } : {}),
+          ...(s.simulcast ? { simulcast: true } : {}),
+          ...(s.svc ? { svc: true } : {}),
+        })),
+      }),
+    );
+    if (!answer.success) throw badAnswer(node, 'videoroom add_remote_publisher');
+    return { port: answer.data.response.port, rtcpPort: answer.data.response.rtcp_port };
+  }
+
+  async removeRemotePublisher(node: MediaNodeAccess, room: number, publisherId: number): Promise<void> {
+    await this.videoroom(node, 'remove_remote_publisher', {
+      request: 'remove_remote_publisher',
+      room,
+      id: publisherId,
+    });
+  }
+
+  async publishRemotely(
+    node: MediaNodeAccess,
+    room: number,
+    forward: {
+      readonly publisherId: number;
+      readonly remoteId: string;
+      readonly host: string;
+      readonly ports: RemotePublisherPorts;
+    },
+  ): Promise<void> {
+    await this.videoroom(node, 'publish_remotely', {
+      request: 'publish_remotely',
+      room,
+      publisher_id: forward.publisherId,
+      remote_id: forward.remoteId,
+      host: forward.host,
+      port: forward.ports.port,
+      // The receiving node's RTCP (its PLIs) comes back here: a subscriber there gets a keyframe at once.
+      rtcp_port: forward.ports.rtcpPort,
+    });
+  }
+
+  async unpublishRemotely(
+    node: MediaNodeAccess,
+    room: number,
+    publisherId: number,
+    remoteId: string,
+  ): Promise<void> {
+    await this.videoroom(node, 'unpublish_remotely', {
+      request: 'unpublish_remotely',
+      room,
+      publisher_id: publisherId,
+      remote_id: remoteId,
+    });
+  }
+
+  /** A VideoRoom request whose answer is an error unless `videoroom` is not "event" (how it reports errors). */
+  private async videoroom(
+    node: MediaNodeAccess,
+    what: string,
+    request: Record<string, unknown>,
+  ): Promise<unknown> {
+    const json = await this.plugin(node, request);
+    const answer = pluginAnswerSchema.safeParse(json);
+    if (!answer.success) throw badAnswer(node, `videoroom ${what}`);
+    const { response } = answer.data;
+    if (response.error_code !== undefined)
+      throw new MediaNodeError(
+        'E-NODE-REFUSED',
+        `node ${node.adminUrl} refused ${what} in room ${String(request.room)}: ${response.error ?? `code ${response.error_code}`}`,
+      );
+    return json;
+  }
+
   private plugin(node: MediaNodeAccess, request: Record<string, unknown>): Promise<unknown> {
     return this.request(node, { janus: 'message_plugin', plugin: VIDEOROOM, request });
   }
 
-  private async request(node: MediaNodeAccess, body: Record<string, unknown>): Promise<unknown> {
+  /** `path`: a session's or handle's own endpoint under the admin URL (`/{session}/{handle}`). */
+  private async request(node: MediaNodeAccess, body: Record<string, unknown>, path = ''): Promise<unknown> {
     const message = {
       ...body,
       transaction: randomBytes(8).toString('hex'),
@@ -88,7 +290,7 @@ export class HttpMediaNodeAdmin extends MediaNodeAdminPort {
     };
     let text: string;
     try {
-      const response = await fetch(node.adminUrl, {
+      const response = await fetch(`${node.adminUrl}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(message),
@@ -115,6 +317,12 @@ export class HttpMediaNodeAdmin extends MediaNodeAdminPort {
       );
     return json;
   }
+}
+
+/** A refusal (the session or handle is gone) reads as nothing there; an unreachable node stays an error. */
+function ignoreRefusal(error: unknown): undefined {
+  if (error instanceof MediaNodeError && error.code === 'E-NODE-REFUSED') return undefined;
+  throw error;
 }
 
 function badAnswer(node: MediaNodeAccess, what: string): MediaNodeError {

@@ -5,6 +5,7 @@ import { createMediaNodeSchema, idParam, patchMediaNodeSchema } from '../protoco
 import {
   MediaNodesService,
   type ClassPlacementView,
+  type LecturePlacementView,
   type MediaNodeView,
 } from '../services/media-nodes.service.js';
 
@@ -57,5 +58,15 @@ export class MediaNodesController {
   @Get('classes/:classId/placement')
   placement(@Param('classId') classId: string): Promise<ClassPlacementView> {
     return this.nodes.placementOf(id(classId, 'class'));
+  }
+
+  /**
+   * "Which node and room for this lecture": the node its teacher publishes on (the lecture's home
+   * node; the fleet forwards the teacher from there to the other nodes of the lecture).
+   */
+  @Get('lectures/:room/placement')
+  lecturePlacement(@Param('room') room: string): Promise<LecturePlacementView> {
+    if (!/^[1-9][0-9]{0,15}$/.test(room)) throw notFound('lecture', room);
+    return this.nodes.lecturePlacementOf(Number(room));
   }
 }

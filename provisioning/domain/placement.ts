@@ -38,18 +38,21 @@ export function rankNodes(nodes: readonly NodeForPlacement[], region: string): N
 }
 
 /**
- * A new class's node and fallbacks; undefined when no node can take it. `lecture`: where the classes of
- * the same room already are (centres sharing a room number are one lecture, as they were on one Janus):
- * the class joins them while their node is up, with the same fallbacks so that all move together.
- * A lecture spread over several nodes needs the VideoRoom's remote publishers (not done, issue 19).
+ * A new class's node and fallbacks; undefined when no node can take it. `lecture`: where a class of the
+ * same room already is (centres sharing a room number are one lecture). The class joins it, with the
+ * same fallbacks so that both move together, while that node is up, has room, and is of the class's
+ * region or its region has no node that can take it. Otherwise the class is placed as any class and
+ * the lecture is spread over nodes: the fleet forwards it between them (lecture-forwarding.ts).
  */
 export function placeClass(
   nodes: readonly NodeForPlacement[],
   region: string,
   lecture?: Placement,
 ): Placement | undefined {
-  if (lecture && nodes.some((n) => n.id === lecture.nodeId && n.status === 'up')) return lecture;
   const ranked = rankNodes(nodes, region);
+  const there = lecture && ranked.find((n) => n.id === lecture.nodeId);
+  if (lecture && there && (there.region === region || !ranked.some((n) => n.region === region)))
+    return lecture;
   const [first, ...rest] = ranked;
   if (!first) return undefined;
   return { nodeId: first.id, fallbackIds: rest.slice(0, FALLBACKS).map((n) => n.id) };

@@ -204,3 +204,15 @@ export const classPlacementViewSchema = z.object({
   placedAt: z.string(),
 });
 export type ClassPlacementView = z.output<typeof classPlacementViewSchema>;
+
+/**
+ * Where a lecture's teacher publishes (issue 19): the home node of the lecture's room and its ordered
+ * fallbacks; `nodes` are all the nodes its centres are on (the fleet forwards between them).
+ */
+export const lecturePlacementViewSchema = z.object({
+  room: z.number(),
+  node: z.object({ id: z.string(), wsUrl: z.string() }),
+  fallbacks: z.array(z.object({ id: z.string(), wsUrl: z.string() })),
+  nodes: z.array(z.object({ id: z.string(), wsUrl: z.string() })),
+});
+export type LecturePlacementView = z.output<typeof lecturePlacementViewSchema>;

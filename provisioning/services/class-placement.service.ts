@@ -8,7 +8,7 @@ import {
   type ClassRoom,
   type MediaNodeLoad,
 } from '../ports/media-node-admin.port.js';
-import type { ClassPlacementView } from '../protocol/admin-views.schema.js';
+import type { ClassPlacementView, LecturePlacementView } from '../protocol/admin-views.schema.js';
 import {
   MediaNodesRepository,
   type MediaNodeRow,
@@ -17,6 +17,7 @@ import {
 } from '../repositories/media-nodes.repository.js';
 import { roomOf } from './centres.service.js';
 import { FleetClock } from './fleet-options.js';
+import { LectureForwardingService } from './lecture-forwarding.service.js';
 
 /** A node is down after this many failed checks in a row (one lost answer moves no class). */
 export const NODE_DOWN_AFTER = 2;
@@ -66,18 +67,12 @@ export class ClassPlacementService {
     for (const from of mine) {
       const centre = centres.get(from.class_id);
       if (!centre) continue;
-      const candidates = this.candidates(nodes, placements, from.class_id, nodeId);
-      // A class of its lecture already moved (or on another node): it goes there too.
-      const lecture = placements.find(
-        (p) => p.class_id !== from.class_id && Number(p.room) === Number(from.room) && p.node_id !== nodeId,
-      );
-      const next =
-        (lecture &&
-          placeClass(candidates, centre.region, {
-            nodeId: lecture.node_id,
-            fallbackIds: fallbacksOf(lecture),
-          })) ||
-        replaceClass(candidates, centre.region, { nodeId: from.node_id, fallbackIds: fallbacksOf(from) });
+      // Its first usable fallback, as its boxes walk their list when the fleet can't be asked; a class
+      // of a lecture may land on another node than the rest of it, which the forwards then bridge.
+      const next = replaceClass(this.candidates(nodes, placements, from.class_id, nodeId), centre.region, {
+        nodeId: from.node_id,
+        fallbackIds: fallbacksOf(from),
+      });
       const to = next && (await this.prepared(centre, next, nodes));
       if (!to) {
         stuck.push(from.class_id);
@@ -125,6 +120,29 @@ export class ClassPlacementService {
         .filter((n) => n !== undefined)
         .map((n) => ({ id: n.id, wsUrl: n.ws_url })),
       placedAt: row.placed_at,
+    };
+  }
+
+  /** Where the teacher of the lecture in `room` publishes; undefined when none of its classes is placed. */
+  async lectureView(room: number): Promise<LecturePlacementView | undefined> {
+    const [nodes, placements] = await Promise.all([this.repo.listNodes(), this.repo.listPlacements()]);
+    const up = new Set(nodes.filter((n) => n.status === 'up').map((n) => n.id));
+    const lecture = LectureForwardingService.lectures(
+      placements.filter((p) => Number(p.room) === room),
+      up,
+    )[0];
+    if (!lecture) return undefined;
+    const ref = (id: string) => {
+      const n = nodes.find((x) => x.id === id);
+      return n && { id: n.id, wsUrl: n.ws_url };
+    };
+    const homeClass = placements.find((p) => Number(p.room) === room && p.node_id === lecture.home)!;
+    const defined = <T>(x: T | undefined): x is T => x !== undefined;
+    return {
+      room,
+      node: ref(lecture.home)!,
+      fallbacks: fallbacksOf(homeClass).map(ref).filter(defined),
+      nodes: lecture.nodeIds.map(ref).filter(defined),
     };
   }
 
@@ -180,7 +198,10 @@ export class ClassPlacementService {
     const [nodes, placements] = await Promise.all([this.repo.listNodes(), this.repo.listPlacements()]);
     for (const centre of unplaced) {
       const room = roomOf(centre).room;
-      const lecture = placements.find((p) => Number(p.room) === room);
+      // Of a lecture spread over nodes, its class on a node of this region is the one to join.
+      const region = new Set(nodes.filter((n) => n.region === centre.region).map((n) => n.id));
+      const ofLecture = placements.filter((p) => Number(p.room) === room);
+      const lecture = ofLecture.find((p) => region.has(p.node_id)) ?? ofLecture[0];
       const chosen = placeClass(
         this.candidates(nodes, placements, centre.id),
         centre.region,

@@ -4,7 +4,11 @@ import { createLogger } from '../../common/logger.js';
 import type { MediaNodesTable } from '../db/schema.js';
 import { FleetApiError, notFound } from '../fleet-errors.js';
 import type { CreateMediaNode, PatchMediaNode } from '../protocol/admin-api.schema.js';
-import type { ClassPlacementView, MediaNodeView } from '../protocol/admin-views.schema.js';
+import type {
+  ClassPlacementView,
+  LecturePlacementView,
+  MediaNodeView,
+} from '../protocol/admin-views.schema.js';
 import {
   MediaNodesRepository,
   type MediaNodeRow,
@@ -12,7 +16,7 @@ import {
 } from '../repositories/media-nodes.repository.js';
 import { ClassPlacementService } from './class-placement.service.js';
 import { FleetClock } from './fleet-options.js';
-export type { ClassPlacementView, MediaNodeView };
+export type { ClassPlacementView, LecturePlacementView, MediaNodeView };
 
 /** IT's media nodes (issue 19): register, list, change, remove. The admin secret is write-only. */
 @Injectable()
@@ -95,6 +99,18 @@ export class MediaNodesService {
     const view = await this.placement.view(classId);
     if (!view)
       throw new FleetApiError(404, 'E-NOT-PLACED', `class "${classId}" is not placed on a media node`);
+    return view;
+  }
+
+  /** Where a lecture's teacher publishes, for the studio client (issue 19). */
+  async lecturePlacementOf(room: number): Promise<LecturePlacementView> {
+    const view = await this.placement.lectureView(room);
+    if (!view)
+      throw new FleetApiError(
+        404,
+        'E-NOT-PLACED',
+        `no class of lecture room ${room} is placed on a media node`,
+      );
     return view;
   }
 }

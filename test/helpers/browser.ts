@@ -75,21 +75,26 @@ export async function joinAsTeacher(
     display: string;
     pin?: string;
     audioOnly?: boolean;
+    /** Publish nothing, only watch (a cheap subscriber for the bench). */
+    viewOnly?: boolean;
     /** Send janus.js's simulcast layers (h, m, l), from a camera of janus.js's `capture` size. */
     simulcast?: boolean;
-    capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9';
+    capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9' | 'clock';
     /** false: subscribe to no one (a centre that only sends: cheap on this machine). */
     receive?: boolean;
-  } & ({ janus: string; room: number } | { classId: string }),
+  } & ({ janus: string; room: number } | { classId: string } | { lecture: number }),
 ): Promise<Page> {
   const page = await browser.newPage();
   const query = new URLSearchParams(
     'classId' in params
       ? { class: params.classId, display: params.display }
-      : { janus: params.janus, room: String(params.room), display: params.display },
+      : 'lecture' in params
+        ? { lecture: String(params.lecture), display: params.display }
+        : { janus: params.janus, room: String(params.room), display: params.display },
   );
   if (params.pin) query.set('pin', params.pin);
   if (params.audioOnly) query.set('publish', 'audio');
+  if (params.viewOnly) query.set('publish', 'none');
   if (params.simulcast) query.set('simulcast', '1');
   if (params.capture) query.set('capture', params.capture);
   if (params.receive === false) query.set('subscribe', 'none');

@@ -2,20 +2,28 @@
 // Used by `classbox demo` (open it in any browser) and by the tests as "a separate participant".
 (function () {
   'use strict';
+  const CLOCK_WRAP = 1 << 24;
   const params = new URLSearchParams(location.search);
   // class=ID: ask the fleet (through this page's server, which holds the credential) which media node and
-  // room the class is on, and again whenever that Janus is gone (issue 19). Else janus= and room= say it.
-  const classId = params.get('class');
+  // room the class is on, and again whenever that Janus is gone (issue 19). lecture=ROOM: the same for a
+  // lecture spread over nodes; the fleet names the node its teacher publishes on. Else janus= and room=.
+  const lecture = params.get('lecture');
+  const classId = params.get('class') || (lecture ? `lecture:${lecture}` : null);
   let server = params.get('janus');
   let room = Number(params.get('room') || 2222);
   const display = params.get('display') || '老师 Teacher';
   const pin = params.get('pin') || undefined;
-  // publish=audio: a teacher with sound only (tests of a weak shared link).
+  // publish=audio: a teacher with sound only (tests of a weak shared link); publish=none: a viewer only
+  // (the bench's subscribers: each one stream out of Janus, no stream in).
   const sendVideo = params.get('publish') !== 'audio';
+  const sendNothing = params.get('publish') === 'none';
   // simulcast=1: send janus.js's three layers (h, m, l), as a teacher's desktop client should so each box
   // takes the layer its link carries; capture=stdres-16:9 (janus.js's names): a smaller camera.
   const simulcast = params.get('simulcast') === '1';
-  const capture = params.get('capture') || true;
+  // capture=clock: the picture is the clock (the bench's latency figure, issue 19): 24 black or white
+  // blocks carry the epoch milliseconds modulo 2^24, read back by `window.teacher.clockLatency(feed)`.
+  const clock = params.get('capture') === 'clock';
+  const capture = clock ? clockTrack() : params.get('capture') || true;
   // subscribe=none: receive no one (a simulated centre that only sends, cheap on the test machine).
   const receive = params.get('subscribe') !== 'none';
   // record=1: the class is recorded for the centres that miss part of it (issue 21). The room's rec_dir
@@ -153,6 +161,43 @@
     });
   }
 
+  /** A 640x480 canvas at 30 fps showing the epoch ms as a 6x4 grid of blocks, most significant first. */
+  function clockTrack() {
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    const g = canvas.getContext('2d');
+    const draw = () => {
+      const ms = Math.floor(performance.timeOrigin + performance.now()) % CLOCK_WRAP;
+      for (let bit = 0; bit < 24; bit++) {
+        g.fillStyle = (ms >> (23 - bit)) & 1 ? '#fff' : '#000';
+        g.fillRect((bit % 6) * 106, Math.floor(bit / 6) * 120, 106, 120);
+      }
+    };
+    draw();
+    window.setInterval(draw, 10);
+    return canvas.captureStream(30).getVideoTracks()[0];
+  }
+
+  /** The clock read from a feed's next frame shown, minus the time then: its glass-to-glass latency, ms. */
+  async function clockLatency(feed) {
+    const t = tiles.get(String(feed));
+    if (!t || t.video.videoWidth === 0) return null;
+    await new Promise((resolve) => t.video.requestVideoFrameCallback(resolve));
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    const g = canvas.getContext('2d', { willReadFrequently: true });
+    g.drawImage(t.video, 0, 0, 640, 480);
+    const now = Math.floor(performance.timeOrigin + performance.now()) % CLOCK_WRAP;
+    let ms = 0;
+    for (let bit = 0; bit < 24; bit++) {
+      const [r] = g.getImageData((bit % 6) * 106 + 53, Math.floor(bit / 6) * 120 + 60, 1, 1).data;
+      ms = ms * 2 + (r > 127 ? 1 : 0);
+    }
+    return (now - ms + CLOCK_WRAP) % CLOCK_WRAP;
+  }
+
   function publish() {
     pub.createOffer({
       tracks: [
@@ -172,7 +217,11 @@
 
   /** Where the class is now, from the fleet (`class=` only). */
   async function locate() {
-    const res = await window.fetch(`placement?class=${encodeURIComponent(classId)}`);
+    const res = await window.fetch(
+      lecture
+        ? `placement?lecture=${encodeURIComponent(lecture)}`
+        : `placement?class=${encodeURIComponent(classId)}`,
+    );
     if (!res.ok) throw new Error(`placement: HTTP ${res.status}`);
     const placement = await res.json();
     server = placement.node.wsUrl;
@@ -239,7 +288,7 @@
             if (msg.videoroom === 'joined') {
               state.feed = String(msg.id);
               status(`已进入课堂 In class · ${display}`);
-              publish();
+              if (!sendNothing) publish();
               addPublishers(msg.publishers);
             } else if (msg.videoroom === 'event') {
               if (msg.publishers) addPublishers(msg.publishers);
@@ -304,6 +353,7 @@
 
   window.teacher = {
     state,
+    clockLatency,
     /** The centres this teacher sees now, with what was decoded from each. */
     async remote() {
       const stats = await inboundByFeed();
