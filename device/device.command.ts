@@ -30,12 +30,22 @@ export function registerDeviceCommands(program: Command): void {
         return;
       }
       // Chromium starts first, so its launch overlaps loading the daemon's modules and Nest's init
-      // (which READY=1 otherwise waited for in turn): the adapter takes this browser over.
-      const prelaunch =
-        config.kiosk.browser === 'chromium'
-          ? (await import('./adapters/kiosk-browser.puppeteer.js')).ChromiumPrelaunch.start(config.kiosk)
-          : undefined;
+      // (which READY=1 otherwise waited for in turn): the adapter takes this browser over. The page is
+      // served at once by a bare server on the control port, so Chromium loads it meanwhile too.
+      let early: import('./adapters/kiosk-page.early.js').EarlyKioskPage | undefined;
+      let prelaunch: import('./adapters/kiosk-browser.puppeteer.js').ChromiumPrelaunch | undefined;
+      if (config.kiosk.browser === 'chromium') {
+        const [{ EarlyKioskPage }, { ChromiumPrelaunch }] = await Promise.all([
+          import('./adapters/kiosk-page.early.js'),
+          import('./adapters/kiosk-browser.puppeteer.js'),
+        ]);
+        early = await EarlyKioskPage.start(config.control.port);
+        prelaunch = ChromiumPrelaunch.start(
+          config.kiosk,
+          early && `http://127.0.0.1:${config.control.port}/`,
+        );
+      }
       const { runDaemon } = await import('./daemon.js');
-      process.exitCode = await runDaemon(config, { configFile: file, prelaunch });
+      process.exitCode = await runDaemon(config, { configFile: file, prelaunch, early });
     });
 }
