@@ -39,11 +39,13 @@ export function registerDeviceCommands(program: Command): void {
           import('./adapters/kiosk-page.early.js'),
           import('./adapters/kiosk-browser.puppeteer.js'),
         ]);
-        early = await EarlyKioskPage.start(config.control.port);
+        // Chromium's launch takes far longer than the server's start, so it is not held up by it.
+        const serving = EarlyKioskPage.start(config.control.port);
         prelaunch = ChromiumPrelaunch.start(
           config.kiosk,
-          early && `http://127.0.0.1:${config.control.port}/`,
+          serving.then((served) => served && `http://127.0.0.1:${config.control.port}/`),
         );
+        early = await serving;
       }
       const { runDaemon } = await import('./daemon.js');
       process.exitCode = await runDaemon(config, { configFile: file, prelaunch, early });

@@ -126,9 +126,16 @@ export class ChromiumPrelaunch {
    * With `pageUrl` (the page is already served, `EarlyKioskPage`) the new Chromium also opens the page
    * at once, so its first load overlaps the daemon's init too; the adapter then only watches it.
    */
-  static start(kiosk: DeviceConfig['kiosk'], pageUrl?: string): ChromiumPrelaunch {
+  static start(kiosk: DeviceConfig['kiosk'], pageUrl?: Promise<string | undefined>): ChromiumPrelaunch {
     const launching = launchChromium(kiosk);
-    return new ChromiumPrelaunch(pageUrl ? launching.then((l) => openEarly(l, kiosk, pageUrl)) : launching);
+    return new ChromiumPrelaunch(
+      pageUrl
+        ? launching.then(async (l) => {
+            const url = await pageUrl.catch(() => undefined);
+            return url ? openEarly(l, kiosk, url) : l;
+          })
+        : launching,
+    );
   }
 
   static none(): ChromiumPrelaunch {
