@@ -222,7 +222,10 @@ export class PuppeteerKiosk extends KioskBrowserPort {
       launched = undefined;
     }
     if (early && launched)
-      this.log.info(`Took over the kiosk browser launched early pid=${launched.browser.process()?.pid}`);
+      this.log.info(
+        `Took over the kiosk browser launched early pid=${launched.browser.process()?.pid} ` +
+          `pageOpened=${launched.early !== undefined}`,
+      );
     const { browser, profileDir, early: opened } = launched ?? (await launchChromium(kiosk));
     if (this.stops !== stops) {
       await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
