@@ -13,7 +13,6 @@ const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.woff2': 'font/woff2',
@@ -124,7 +123,8 @@ export class EarlyKioskPage {
 async function readPage(dir: string): Promise<Map<string, Buffer>> {
   const files = new Map<string, Buffer>();
   for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (!entry.isFile()) continue;
+    // Source maps are only read by developer tools, never by the kiosk; the daemon's server has them.
+    if (!entry.isFile() || entry.name.endsWith('.map')) continue;
     const file = join(entry.parentPath, entry.name);
     files.set(`/${relative(dir, file).split(sep).join('/')}`, await readFile(file));
   }
