@@ -67,10 +67,17 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const dir = await mkdtemp(join(tmpdir(), 'classbox-bench-fleet-'));
   const figures: Figure[] = [];
   const plan = { rounds, roundSeconds };
+  // BENCH_FLEET_BASELINE=…/bin/classbox.js: another build's server runs beside this one's on each
+  // database, rounds alternated, so a change is judged against its own baseline in the same run.
+  const baselineCli = process.env.BENCH_FLEET_BASELINE;
+  const baseline = (what: string, location: () => Promise<string>): Contender[] =>
+    baselineCli
+      ? [{ what, start: async () => startFleet(await location(), devices, [], baselineCli), verifies: true }]
+      : [];
   try {
     // Each database's servers run side by side, their rounds alternated, so a change in the machine's
     // load (other work on the same cores) hits the figure, its anchor and its history-off twin alike.
-    const [anchor, sqlite, sqliteOff] = await alternateRounds(ctx, devices, plan, [
+    const [anchor, sqlite, sqliteOff, sqliteBase] = await alternateRounds(ctx, devices, plan, [
       { what: 'bare Fastify', start: () => startBareFastify(), verifies: false },
       { what: 'SQLite', start: () => startFleet(join(dir, 'fleet.db'), devices), verifies: true },
       {
@@ -78,16 +85,19 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
         start: () => startFleet(join(dir, 'fleet-no-history.db'), devices, ['--no-history']),
         verifies: true,
       },
+      ...baseline('SQLite, baseline build', async () => join(dir, 'fleet-baseline.db')),
     ]);
     figures.push(...fleetFigures('SQLite', sqlite!, anchor!, plan, 5000));
     figures.push(historyFigure('SQLite', sqlite!, sqliteOff!));
+    if (sqliteBase) figures.push(baselineFigure('SQLite', sqlite!, sqliteBase));
 
     let postgres: TestPostgres | undefined;
     try {
       postgres = await startPostgres();
       const on = await postgres.createDatabase('bench_fleet');
       const off = await postgres.createDatabase('bench_fleet_no_history');
-      const [pgAnchor, pg, pgOff] = await alternateRounds(ctx, devices, plan, [
+      const db = postgres;
+      const [pgAnchor, pg, pgOff, pgBase] = await alternateRounds(ctx, devices, plan, [
         { what: 'bare Fastify (beside PostgreSQL)', start: () => startBareFastify(), verifies: false },
         { what: 'PostgreSQL', start: () => startFleet(on, devices), verifies: true },
         {
@@ -95,9 +105,11 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
           start: () => startFleet(off, devices, ['--no-history']),
           verifies: true,
         },
+        ...baseline('PostgreSQL, baseline build', () => db.createDatabase('bench_fleet_baseline')),
       ]);
       figures.push(...fleetFigures('PostgreSQL', pg!, pgAnchor!, plan, 3000));
       figures.push(historyFigure('PostgreSQL', pg!, pgOff!));
+      if (pgBase) figures.push(baselineFigure('PostgreSQL', pg!, pgBase));
     } catch (error) {
       ctx.log(`Can't measure the fleet on PostgreSQL: ${reason(error)}`);
       figures.push(
@@ -110,6 +122,18 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
     await rm(dir, { recursive: true, force: true });
   }
   return figures;
+}
+
+/** This build against another one (`BENCH_FLEET_BASELINE`), same run, rounds alternated; no target. */
+function baselineFigure(db: string, rounds: Round[], base: Round[]): Figure {
+  return figureOf({
+    name: `fleet heartbeats/s, ${db}, this build against the baseline build`,
+    unit: 'per s',
+    samples: rounds.map((r) => r.rate),
+    anchor: `the build named by BENCH_FLEET_BASELINE, same run`,
+    anchorSamples: base.map((r) => r.rate),
+    notes: `p99 this build ${rounds.map((r) => r.p99).join('/')} ms, baseline ${base.map((r) => r.p99).join('/')} ms.`,
+  });
 }
 
 /** p99 target of every database (issue 17). */
@@ -333,7 +357,12 @@ async function seed(location: string, devices: Device[]): Promise<void> {
   }
 }
 
-async function startFleet(location: string, devices: Device[], extra: string[] = []): Promise<Server> {
+async function startFleet(
+  location: string,
+  devices: Device[],
+  extra: string[] = [],
+  cli = CLI,
+): Promise<Server> {
   await seed(location, devices);
   const port = await freePort();
   // BENCH_PROFILE_DIR=dir: each fleet server writes a V8 CPU profile there when it stops (the profiles
@@ -342,7 +371,7 @@ async function startFleet(location: string, devices: Device[], extra: string[] =
     ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
     : [];
   const proc = spawnNode(
-    [...profile, CLI, 'fleet', 'serve', '--db', location, '--port', String(port), ...extra],
+    [...profile, cli, 'fleet', 'serve', '--db', location, '--port', String(port), ...extra],
     { CLASSBOX_LOG_LEVEL: 'warn' },
   );
   return { url: `http://127.0.0.1:${port}`, proc: await listening(proc, port) };

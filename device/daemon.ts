@@ -3,13 +3,13 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import fastifyStatic from '@fastify/static';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import type { Server } from 'node:http';
 import type { Provider } from '@nestjs/common';
 import { reason } from '../common/errors.js';
 import { configureLogging, createLogger, NestJsonLogger } from '../common/logger.js';
-import { packageRoot } from '../common/package-root.js';
 import { VERSION } from '../common/version.js';
 import { ChromiumPrelaunch } from './adapters/kiosk-browser.puppeteer.js';
+import { kioskPageDir, type EarlyKioskPage } from './adapters/kiosk-page.early.js';
 import { DeviceModule } from './app.module.js';
 import type { DeviceConfig } from './config/device-config.schema.js';
 import { LifecycleService } from './services/lifecycle.service.js';
@@ -22,13 +22,17 @@ export interface RunningDaemon {
   stop(): Promise<void>;
 }
 
-/** The kiosk page's built files (vite build), served on the same loopback port as the API. */
-export function kioskPageDir(): string {
-  return join(packageRoot(), 'dist', 'kiosk-page');
-}
+export { kioskPageDir };
 
-/** Boot the daemon: the Nest app on loopback, the page, the ports. Used by the CLI and by tests. */
-export async function startDaemon(config: DeviceConfig, overrides: Provider[] = []): Promise<RunningDaemon> {
+/**
+ * Boot the daemon: the Nest app on loopback, the page, the ports. Used by the CLI and by tests.
+ * `early` holds the control port until the daemon's server takes it over.
+ */
+export async function startDaemon(
+  config: DeviceConfig,
+  overrides: Provider[] = [],
+  early?: EarlyKioskPage,
+): Promise<RunningDaemon> {
   configureLogging(config.log.level);
   const log = createLogger('Daemon');
   const adapter = new FastifyAdapter({ bodyLimit: 64 * 1024 });
@@ -48,12 +52,18 @@ export async function startDaemon(config: DeviceConfig, overrides: Provider[] = 
   }
   // Loopback only: the control API and the page are never reachable from the network.
   try {
+    // Nest's init runs first (listen calls it), then the early server lets go of the port just before
+    // the daemon's own server takes it: a connection in between is refused, which the page retries.
+    await app.init();
+    early?.release();
     await app.listen(config.control.port, '127.0.0.1');
   } catch (error) {
     // Nest's init already ran (the kiosk browser is starting): release it all, or it keeps the process alive.
+    early?.close();
     await app.close().catch(() => undefined);
     throw error;
   }
+  early?.handTo(app.getHttpServer() as Server);
   const url = `http://127.0.0.1:${config.control.port}`;
   log.info(
     `Started daemon version=${VERSION} device=${config.device.id} url=${url} mode=${config.hardware.mode}`,
@@ -73,7 +83,7 @@ export async function startDaemon(config: DeviceConfig, overrides: Provider[] = 
 /** Run in the foreground until SIGTERM/SIGINT; returns the exit code. */
 export async function runDaemon(
   config: DeviceConfig,
-  context: { configFile: string; prelaunch?: ChromiumPrelaunch },
+  context: { configFile: string; prelaunch?: ChromiumPrelaunch; early?: EarlyKioskPage },
 ): Promise<number> {
   const log = createLogger('Daemon');
   let daemon: RunningDaemon;
@@ -81,8 +91,10 @@ export async function runDaemon(
     daemon = await startDaemon(
       config,
       context.prelaunch ? [{ provide: ChromiumPrelaunch, useValue: context.prelaunch }] : [],
+      context.early,
     );
   } catch (error) {
+    context.early?.close();
     await context.prelaunch?.discard();
     exitIfStillHeld(log, 1);
     const code = (error as NodeJS.ErrnoException).code;

@@ -30,12 +30,24 @@ export function registerDeviceCommands(program: Command): void {
         return;
       }
       // Chromium starts first, so its launch overlaps loading the daemon's modules and Nest's init
-      // (which READY=1 otherwise waited for in turn): the adapter takes this browser over.
-      const prelaunch =
-        config.kiosk.browser === 'chromium'
-          ? (await import('./adapters/kiosk-browser.puppeteer.js')).ChromiumPrelaunch.start(config.kiosk)
-          : undefined;
+      // (which READY=1 otherwise waited for in turn): the adapter takes this browser over. The page is
+      // served at once by a bare server on the control port, so Chromium loads it meanwhile too.
+      let early: import('./adapters/kiosk-page.early.js').EarlyKioskPage | undefined;
+      let prelaunch: import('./adapters/kiosk-browser.puppeteer.js').ChromiumPrelaunch | undefined;
+      if (config.kiosk.browser === 'chromium') {
+        const [{ EarlyKioskPage }, { ChromiumPrelaunch }] = await Promise.all([
+          import('./adapters/kiosk-page.early.js'),
+          import('./adapters/kiosk-browser.puppeteer.js'),
+        ]);
+        // Chromium's launch takes far longer than the server's start, so it is not held up by it.
+        const serving = EarlyKioskPage.start(config.control.port);
+        prelaunch = ChromiumPrelaunch.start(
+          config.kiosk,
+          serving.then((served) => served && `http://127.0.0.1:${config.control.port}/`),
+        );
+        early = await serving;
+      }
       const { runDaemon } = await import('./daemon.js');
-      process.exitCode = await runDaemon(config, { configFile: file, prelaunch });
+      process.exitCode = await runDaemon(config, { configFile: file, prelaunch, early });
     });
 }

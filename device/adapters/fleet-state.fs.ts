@@ -1,4 +1,3 @@
-import { Injectable } from '@nestjs/common';
 import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,8 +25,11 @@ const savedDesiredSchema = z.strictObject({ config: desiredConfigSchema, etag: z
  * The fleet state in `<stateDir>/fleet/`: `device-key.pem` (0600), `enrolment.json`,
  * `desired-config.json`. Every write is temp file → fsync → rename, so a power cut leaves
  * either the old file or the new one.
+ *
+ * Not marked `@Injectable()`: it is made by a factory (`fleet.providers.ts`), and the config loader
+ * reads the enrolment with it before Chromium is launched, which must not wait for loading
+ * `@nestjs/common` and rxjs first (issue 17, start → READY).
  */
-@Injectable()
 export class FsFleetState extends FleetStatePort {
   private readonly dir: string;
 

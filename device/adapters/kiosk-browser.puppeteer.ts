@@ -52,6 +52,8 @@ const HIDE_CURSOR = `document.addEventListener('DOMContentLoaded', () => {
 interface LaunchedChromium {
   readonly browser: Browser;
   readonly profileDir: string;
+  /** The page an early launch already opened (permissions granted), and whether it loaded. */
+  readonly early?: { readonly page: Page; readonly loaded: Promise<boolean> };
 }
 
 /** Chromium as the kiosk runs it, with its own fresh profile; no page opened yet. */
@@ -76,6 +78,18 @@ async function launchChromium(kiosk: DeviceConfig['kiosk']): Promise<LaunchedChr
     await rm(profileDir, { recursive: true, force: true }).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * The kiosk's tab, made ready for the page: camera and microphone granted to its origin (before the
+ * page asks for them, or Chromium would prompt on the box's screen), the pointer hidden on a full screen.
+ */
+async function preparePage(browser: Browser, url: string, fullscreen: boolean): Promise<Page> {
+  await browser.defaultBrowserContext().overridePermissions(new URL(url).origin, ['camera', 'microphone']);
+  const [first] = await browser.pages();
+  const page = first ?? (await browser.newPage());
+  if (fullscreen) await page.evaluateOnNewDocument(HIDE_CURSOR);
+  return page;
 }
 
 /**
@@ -108,8 +122,20 @@ export class ChromiumPrelaunch {
     launched?.catch(() => undefined);
   }
 
-  static start(kiosk: DeviceConfig['kiosk']): ChromiumPrelaunch {
-    return new ChromiumPrelaunch(launchChromium(kiosk));
+  /**
+   * With `pageUrl` (the page is already served, `EarlyKioskPage`) the new Chromium also opens the page
+   * at once, so its first load overlaps the daemon's init too; the adapter then only watches it.
+   */
+  static start(kiosk: DeviceConfig['kiosk'], pageUrl?: Promise<string | undefined>): ChromiumPrelaunch {
+    const launching = launchChromium(kiosk);
+    return new ChromiumPrelaunch(
+      pageUrl
+        ? launching.then(async (l) => {
+            const url = await pageUrl.catch(() => undefined);
+            return url ? openEarly(l, kiosk, url) : l;
+          })
+        : launching,
+    );
   }
 
   static none(): ChromiumPrelaunch {
@@ -129,6 +155,24 @@ export class ChromiumPrelaunch {
     if (!launched) return;
     await launched.browser.close().catch(() => launched.browser.process()?.kill('SIGKILL'));
     await rm(launched.profileDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Opens the page on an early Chromium; a failure leaves it to the adapter's own navigation. */
+async function openEarly(
+  launched: LaunchedChromium,
+  kiosk: DeviceConfig['kiosk'],
+  url: string,
+): Promise<LaunchedChromium> {
+  try {
+    const page = await preparePage(launched.browser, url, kiosk.fullscreen);
+    const loaded = page.goto(url, { waitUntil: 'domcontentloaded', timeout: kiosk.heartbeatTimeoutMs }).then(
+      () => true,
+      () => false,
+    );
+    return { ...launched, early: { page, loaded } };
+  } catch {
+    return launched;
   }
 }
 
@@ -178,8 +222,11 @@ export class PuppeteerKiosk extends KioskBrowserPort {
       launched = undefined;
     }
     if (early && launched)
-      this.log.info(`Took over the kiosk browser launched early pid=${launched.browser.process()?.pid}`);
-    const { browser, profileDir } = launched ?? (await launchChromium(kiosk));
+      this.log.info(
+        `Took over the kiosk browser launched early pid=${launched.browser.process()?.pid} ` +
+          `pageOpened=${launched.early !== undefined}`,
+      );
+    const { browser, profileDir, early: opened } = launched ?? (await launchChromium(kiosk));
     if (this.stops !== stops) {
       await browser.close().catch(() => browser.process()?.kill('SIGKILL'));
       await rm(profileDir, { recursive: true, force: true }).catch(() => undefined);
@@ -188,7 +235,7 @@ export class PuppeteerKiosk extends KioskBrowserPort {
     this.profileDir = profileDir;
     this.browser = browser;
     try {
-      await this.open(browser, url);
+      await this.open(browser, url, opened);
     } catch (error) {
       // Half started is not started: close it, so the next start launches afresh.
       await this.stopNow();
@@ -198,9 +245,7 @@ export class PuppeteerKiosk extends KioskBrowserPort {
   }
 
   /** The page on a browser just launched: permissions, crash and exit watching, navigation. */
-  private async open(browser: Browser, url: string): Promise<void> {
-    const origin = new URL(url).origin;
-    await browser.defaultBrowserContext().overridePermissions(origin, ['camera', 'microphone']);
+  private async open(browser: Browser, url: string, opened?: LaunchedChromium['early']): Promise<void> {
     browser.on('disconnected', () => {
       if (this.browser !== browser) return;
       this.browser = undefined;
@@ -208,10 +253,8 @@ export class PuppeteerKiosk extends KioskBrowserPort {
       void this.cleanProfile();
       this.exited.emit({ reason: 'Chromium exited or disconnected' });
     });
-    const [first] = await browser.pages();
-    const page = first ?? (await browser.newPage());
+    const page = opened?.page ?? (await preparePage(browser, url, this.config.current.kiosk.fullscreen));
     this.page = page;
-    if (this.config.current.kiosk.fullscreen) await page.evaluateOnNewDocument(HIDE_CURSOR);
     page.on('console', (message) =>
       this.log.debug(`Page said level=${message.type()} text=${message.text()}`),
     );
@@ -222,7 +265,9 @@ export class PuppeteerKiosk extends KioskBrowserPort {
       void this.ensureStopped();
     });
     // The page has as long to load as it may stay silent before it counts as hung (not puppeteer's
-    // fixed 30 s): a slow board, or the VM test's emulated CPU, loads it in more than that.
+    // fixed 30 s): a slow board, or the VM test's emulated CPU, loads it in more than that. A page the
+    // early launch already loaded from this URL is not loaded again.
+    if (opened && (await opened.loaded) && page.url() === url) return;
     await gotoOnceListening(page, url, this.config.current.kiosk.heartbeatTimeoutMs);
   }
 

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { GroupCommit } from '../domain/group-commit.js';
 import {
   DeviceHotPathRepository,
   signedDeviceSql,
@@ -8,27 +9,43 @@ import {
   type SignedHeartbeat,
 } from './device-hot-path.repository.js';
 
+/** Device reads per statement at most; under load a batch holds what arrived during the previous one. */
+const MAX_READ_BATCH = 256;
+
 /**
  * The hot path on PostgreSQL: named statements (parsed and planned once per pooled connection), and
  * a batch written as one statement over arrays (`unnest`), so a batch costs one round trip and one
- * implicit transaction whatever its size.
+ * implicit transaction whatever its size. Device reads are batched the same way (issue 17): the reads
+ * of requests that arrive while one is under way go together in the next statement (`= ANY($1)`), so
+ * the database parses, plans and answers one statement per batch instead of one per request (the
+ * per-statement work, on the database's side and the server's, was most of a heartbeat's cost there).
  */
 export class PostgresDeviceHotPath extends DeviceHotPathRepository {
+  private readonly reads: GroupCommit<string, SignedDeviceRow | undefined>;
+
   constructor(private readonly pool: pg.Pool) {
     super();
+    this.reads = new GroupCommit((ids) => this.readDevices(ids), MAX_READ_BATCH, setImmediate);
   }
 
-  async findSignedDevice(id: string): Promise<SignedDeviceRow | undefined> {
+  findSignedDevice(id: string): Promise<SignedDeviceRow | undefined> {
+    return this.reads.submit(id);
+  }
+
+  /** One row (or none) per id, in order; an id asked twice in a batch gets the same row twice. */
+  private async readDevices(ids: readonly string[]): Promise<(SignedDeviceRow | undefined)[]> {
     const result = await this.pool.query<
       Omit<SignedDeviceRow, 'rollouts_aimed'> & { rollouts_aimed: string }
     >({
-      name: 'classbox_signed_device',
-      text: signedDeviceSql('$1'),
-      values: [id],
+      name: 'classbox_signed_devices',
+      text: signedDeviceSql('ANY($1::text[])'),
+      values: [[...new Set(ids)]],
     });
-    const row = result.rows[0];
     // count(*) is a bigint, which pg hands over as a string.
-    return row && { ...row, rollouts_aimed: Number(row.rollouts_aimed) };
+    const rows = new Map(
+      result.rows.map((row) => [row.id, { ...row, rollouts_aimed: Number(row.rollouts_aimed) }]),
+    );
+    return ids.map((id) => rows.get(id));
   }
 
   async rememberNonces(items: readonly NonceRecord[]): Promise<boolean[]> {

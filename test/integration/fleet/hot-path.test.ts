@@ -111,4 +111,32 @@ describe.each(databases)('heartbeat write on $name', (database) => {
     expect(await hotPath.saveHeartbeats([signed('nonce-ffffffffffffffff', t + 2, 'idle')])).toEqual([true]);
     expect(await stateOf()).toBe('live');
   });
+
+  it('reads concurrent requests’ devices right, each its own row, one statement per batch on PostgreSQL', async () => {
+    const ids = (await store.db.selectFrom('devices').select('id').orderBy('id').execute()).map((r) => r.id);
+    // The same device twice and an unknown one among them, as concurrent requests would ask.
+    const asked = [ids[1]!, ids[0]!, 'box-unknown', ids[1]!, ids[0]!];
+    let statements = 0;
+    const pool = store.raw.kind === 'postgres' ? store.raw.pool : undefined;
+    const query = pool?.query.bind(pool);
+    if (pool && query) {
+      pool.query = ((...args: Parameters<typeof query>) => {
+        statements++;
+        return query(...args);
+      }) as typeof pool.query;
+    }
+    try {
+      const rows = await Promise.all(asked.map((id) => hotPath.findSignedDevice(id)));
+      expect(rows.map((row) => row?.id)).toEqual([ids[1], ids[0], undefined, ids[1], ids[0]]);
+      expect(rows[0]).toMatchObject({
+        centre_id: expect.any(String),
+        has_open_actions: false,
+        rollouts_aimed: 0,
+      });
+      // Issue 17: the reads that arrive together go to PostgreSQL as one statement, not one each.
+      if (pool) expect(statements).toBe(1);
+    } finally {
+      if (pool && query) pool.query = query as typeof pool.query;
+    }
+  });
 });
