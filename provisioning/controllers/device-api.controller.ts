@@ -8,7 +8,7 @@ import {
   type HeartbeatResponse,
 } from '../../common/fleet-protocol.js';
 import { CATCHUP_FIELD, cutRequestSchema, type Cut } from '../../common/catchup-protocol.js';
-import { parseRange } from '../../common/http-range.js';
+import { sendByteRange } from '../../common/http-range.js';
 import { FleetApiError, parseInput } from '../fleet-errors.js';
 import { CatchupCutsService } from '../services/catchup-cuts.service.js';
 import { CatchupStatsService } from '../services/catchup-stats.service.js';
@@ -81,20 +81,7 @@ export class DeviceApiController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const cut = await this.cuts.open(signed.row.id, cutId);
-    const span = parseRange(range, cut.size);
-    if (span === 'unsatisfiable') {
-      await reply.status(416).header('content-range', `bytes */${cut.size}`).send();
-      return;
-    }
-    const [start, end] = span ?? [0, cut.size - 1];
-    void reply
-      .status(span ? 206 : 200)
-      .header('content-type', 'video/webm')
-      .header('accept-ranges', 'bytes')
-      .header('content-length', String(end - start + 1))
-      .header('cache-control', 'no-store');
-    if (span) void reply.header('content-range', `bytes ${start}-${end}/${cut.size}`);
-    await reply.send(cut.open(start, end));
+    await sendByteRange(reply, range, cut.size, 'video/webm', (start, end) => cut.open(start, end));
   }
 
   /** The release payload, resumable: `Range: bytes=N-` or `bytes=N-M` gives a 206. */
@@ -106,20 +93,9 @@ export class DeviceApiController {
     @Res() reply: FastifyReply,
   ): Promise<void> {
     const payload = await this.releases.payloadFor(id, version);
-    const span = parseRange(range, payload.size);
-    if (span === 'unsatisfiable') {
-      await reply.status(416).header('content-range', `bytes */${payload.size}`).send();
-      return;
-    }
-    const [start, end] = span ?? [0, payload.size - 1];
-    void reply
-      .status(span ? 206 : 200)
-      .header('content-type', 'application/octet-stream')
-      .header('accept-ranges', 'bytes')
-      .header('content-length', String(end - start + 1))
-      .header('cache-control', 'no-store');
-    if (span) void reply.header('content-range', `bytes ${start}-${end}/${payload.size}`);
-    await reply.send(payload.open(start, end));
+    await sendByteRange(reply, range, payload.size, 'application/octet-stream', (start, end) =>
+      payload.open(start, end),
+    );
   }
 
   /** An unchanged config is a bodiless 304, so polling every heartbeat costs almost nothing. */
