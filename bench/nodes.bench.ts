@@ -33,19 +33,8 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const first = { same: [] as number[], across: [] as number[] };
   const latency = { same: [] as number[], across: [] as number[] };
   try {
-    for (let i = 0; i < 2; i++) {
-      const node = new JanusServer({
-        rooms: [{ room: ROOM, description: 'bench lecture', bitrate: 2_000_000 }],
-        wsPort: await freePort(),
-        admin: { port: await freePort(), secret: SECRET },
-        network: 'netns',
-        routed: true,
-      });
-      nodes.push(node);
-      await node.start();
-    }
+    for (let i = 0; i < 2; i++) nodes.push(await startNode('bench lecture'));
     const [a, b] = nodes as [JanusServer, JanusServer];
-    const access = (j: JanusServer) => ({ adminUrl: j.adminUrl!, adminSecret: SECRET });
     await joinAsTeacher(participant.browser, site.url, {
       janus: a.url,
       room: ROOM,
@@ -160,19 +149,8 @@ async function janusCpu(ctx: BenchContext): Promise<Figure[]> {
     return out;
   };
   try {
-    for (let i = 0; i <= viewers; i++) {
-      const node = new JanusServer({
-        rooms: [{ room: ROOM, description: 'bench cpu', bitrate: 2_000_000 }],
-        wsPort: await freePort(),
-        admin: { port: await freePort(), secret: SECRET },
-        network: 'netns',
-        routed: true,
-      });
-      nodes.push(node);
-      await node.start();
-    }
+    for (let i = 0; i <= viewers; i++) nodes.push(await startNode('bench cpu'));
     const [a, ...others] = nodes as [JanusServer, ...JanusServer[]];
-    const access = (j: JanusServer) => ({ adminUrl: j.adminUrl!, adminSecret: SECRET });
     await joinAsTeacher(participant.browser, site.url, { janus: a.url, room: ROOM, display: TEACHER });
     const pid = a.pid!;
     await sleep(2000);
@@ -267,4 +245,26 @@ async function steadyLatency(receiver: Page, count: number): Promise<number[]> {
     TEACHER,
     count,
   );
+}
+
+/** A media node as the fleet sees one: a real Janus in its own routed namespace, admin API on. */
+async function startNode(description: string): Promise<JanusServer> {
+  const node = new JanusServer({
+    rooms: [{ room: ROOM, description, bitrate: 2_000_000 }],
+    wsPort: await freePort(),
+    admin: { port: await freePort(), secret: SECRET },
+    network: 'netns',
+    routed: true,
+  });
+  try {
+    await node.start();
+  } catch (error) {
+    await node.stop().catch(() => undefined);
+    throw error;
+  }
+  return node;
+}
+
+function access(j: JanusServer): { adminUrl: string; adminSecret: string } {
+  return { adminUrl: j.adminUrl!, adminSecret: SECRET };
 }
