@@ -73,6 +73,17 @@ describe('the box image booted in a VM', () => {
     BOOT_TO_READY_MS,
   );
 
+  it("feeds the hardware watchdog from systemd, so a hung box resets itself (the image's RuntimeWatchdogSec)", async () => {
+    // systemd opened the emulated 6300ESB (the Pi's BCM watchdog's stand-in) and arms it with the timeout
+    // the test's kernel command line gives the slow emulated box: without the image's system.conf.d
+    // drop-in, PID 1 would never open it and a hung kernel would stay hung.
+    const log = await sys.vm.sh(
+      "journalctl -b -o cat --no-pager | grep -E 'Using hardware watchdog|Watchdog running with a hardware timeout'",
+    );
+    expect(log).toMatch(/Using hardware watchdog 'i6300ESB timer'/);
+    expect(log).toMatch(/Watchdog running with a hardware timeout of 1min/);
+  }, 60_000);
+
   it(
     'enrols and heartbeats: the fleet shows it online with its version and health',
     async () => {

@@ -372,6 +372,11 @@ describe('updates on the booted box, with power cuts', () => {
     async () => {
       const random = seeded(SEED);
       console.log(`power cuts: seed ${SEED} (replay with CLASSBOX_POWER_CUT_SEED=${SEED}), ${CUTS} cuts`);
+      // Run alone (`-t 'power cuts'`), the box may still be on its first boot: its identity is taken once
+      // it has enrolled and is idle.
+      await sys.readyAt;
+      await sys.enrolledAt;
+      await sys.waitForIdleScreen(BOOT_MS);
       const before = await fingerprints(sys);
       const enrolledAt = (await sys.device())?.['enrolledAt' as keyof object];
       const rows: {
@@ -468,6 +473,15 @@ describe('updates on the booted box, with power cuts', () => {
           if (!(await historyOf(sys)).startsWith(settledHistory)) problems.push('update history lost');
         } catch (error) {
           problems.push(String(error));
+          // What the guest's console said, for the engineer reading CI's artifacts; and a box that did not
+          // come back is reset once more so the remaining cuts still run (this row stays "no").
+          const serial = (await sys.vm.serialLog()).split('\n').slice(-400).join('\n');
+          await writeFile(join(ARTIFACTS, `failed-cut-${n}.serial.txt`), serial);
+          if (!after) {
+            await sys.powerCut('reset');
+            await sys.readyThisBoot(BOOT_MS);
+            await sys.waitForIdleScreen(BOOT_MS);
+          }
         }
         rows.push({
           n,
@@ -481,7 +495,7 @@ describe('updates on the booted box, with power cuts', () => {
           why: problems.join('; '),
         });
         console.log(
-          `cut ${n}: ${kind} at ${phase} (aimed ${aimed}) ${from} → ${target.version}: runs ${after || '?'}; ${problems.length === 0 ? 'intact' : problems.join('; ')}`,
+          `[${new Date().toISOString().slice(11, 19)}] cut ${n}: ${kind} at ${phase} (aimed ${aimed}) ${from} → ${target.version}: runs ${after || '?'}; ${problems.length === 0 ? 'intact' : problems.join('; ')}`,
         );
         if (aimed === 'trial') {
           // The update must end: installed, the trial closed, nothing left behind.

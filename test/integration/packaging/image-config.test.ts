@@ -215,7 +215,7 @@ describe('classbox-box.d/configure-rootfs on a scratch root', () => {
       /^\[all\]\n(#.*\n)*gpio=17,27=ip,pu\n(#.*\n)*gpio=22,23=op,dl\n/,
     );
     expect(tree['boot/firmware/cmdline.txt']).toBe(
-      'console=tty1 root=PARTUUID=1234-02 rootwait consoleblank=0 panic=10\n',
+      'console=tty1 root=PARTUUID=1234-02 rootwait consoleblank=0 panic=10 oops=panic\n',
     );
     expect(tree['etc/modprobe.d/classbox-v4l2loopback.conf']).toBeUndefined();
     // The public release key, and never the private one beside it.
