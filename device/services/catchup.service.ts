@@ -10,6 +10,7 @@ import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
 import { isBetweenClasses, type SessionState } from '../domain/class-session.machine.js';
 import { applyMiss, type ClassMisses, type MissEvent } from '../domain/missed-intervals.js';
+import { addWatched } from '../domain/replay-watched.js';
 import {
   CatchupError,
   CatchupFleetPort,
@@ -135,10 +136,16 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
     return this.store.open(name);
   }
 
-  /** The tutor watched `ms` of the class's replay: counted as caught up. */
-  markWatched(classId: string, ms: number): void {
-    const before = this.record.caughtUpMs[classId] ?? 0;
-    this.update({ ...this.record, caughtUpMs: { ...this.record.caughtUpMs, [classId]: before + ms } });
+  /**
+   * The screen showed the cached part `name` of a class's replay up to `positionMs`: what goes beyond
+   * what was already counted for it is caught up (never more than the part's own length).
+   */
+  markWatched(name: string, positionMs: number): void {
+    const replay = this.record.replays.find((r) => r.name === name);
+    if (!replay) return;
+    const counts = addWatched(this.record, replay.classId, name, positionMs, replay.toMs - replay.fromMs);
+    if (counts === this.record) return;
+    this.update({ ...this.record, ...counts });
     this.offerChanged.emit(this.offer());
   }
 
@@ -254,7 +261,9 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
   private async forget(classIds: readonly string[]): Promise<void> {
     const gone = this.record.replays.filter((r) => classIds.includes(r.classId));
     if (gone.length === 0) return;
-    this.update({ ...this.record, replays: this.record.replays.filter((r) => !gone.includes(r)) });
+    const watchedMs = { ...this.record.watchedMs };
+    for (const r of gone) delete watchedMs[r.name];
+    this.update({ ...this.record, replays: this.record.replays.filter((r) => !gone.includes(r)), watchedMs });
     for (const r of gone) await this.store.remove(r.name).catch(() => undefined);
   }
 

@@ -228,3 +228,30 @@ describe('catch-up on the box (issue 21)', () => {
     expect(w.asked).toHaveLength(1);
   });
 });
+
+describe('minutes caught up (issue 21)', () => {
+  it('counts what was shown of each part, a part replayed twice once, and never more than the part', async () => {
+    const w = world();
+    w.service.onApplicationBootstrap();
+    await w.service.ready();
+    await classWithGap(w);
+    await w.to('leaving');
+    await w.to('idle');
+    await flush();
+    const name = w.service.offer()!.replays[0]!.name;
+    // A hold after 20 of the 32 s.
+    w.service.markWatched(name, 20_000);
+    expect(w.service.report().classes[0]!.caughtUpMs).toBe(20_000);
+    // Replayed from the start and held again earlier: nothing more was caught up.
+    w.service.markWatched(name, 12_000);
+    expect(w.service.report().classes[0]!.caughtUpMs).toBe(20_000);
+    expect(w.service.offer()).toBeDefined();
+    // Played to its end (the page's position may pass the stretch by a frame).
+    w.service.markWatched(name, 32_400);
+    expect(w.service.report().classes[0]!.caughtUpMs).toBe(32_000);
+    expect(w.service.offer()).toBeUndefined();
+    // Kept across restarts.
+    await flush();
+    expect(w.disk.record?.watchedMs).toEqual({ [name]: 32_000 });
+  });
+});
