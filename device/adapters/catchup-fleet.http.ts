@@ -18,6 +18,13 @@ const DOWNLOAD_CODES: Record<DownloadFailure, CatchupErrorCode> = {
   'no-space': 'E-CATCHUP-SPACE',
 };
 
+/**
+ * Answers to a cut that asking again cannot change (the request itself is wrong, or the fleet has no such
+ * thing): the box gives that stretch up. 401/403 (a clock or an enrolment being fixed), 408/429 and 5xx
+ * may pass, and are tried again.
+ */
+const FINAL_REFUSALS: ReadonlySet<number> = new Set([400, 404, 410, 422]);
+
 /** The fleet's catch-up API (issue 21): signed like every device request. */
 export class HttpCatchupFleet extends CatchupFleetPort {
   async requestCut(session: FleetSession, request: CutRequest): Promise<Cut> {
@@ -45,7 +52,9 @@ export class HttpCatchupFleet extends CatchupFleetPort {
       const code: CatchupErrorCode =
         serverCode && isErrorCode(serverCode) && serverCode.startsWith('E-CATCHUP-')
           ? (serverCode as CatchupErrorCode)
-          : 'E-CATCHUP-DOWNLOAD';
+          : FINAL_REFUSALS.has(response.status)
+            ? 'E-CATCHUP-REFUSED'
+            : 'E-CATCHUP-DOWNLOAD';
       throw new CatchupError(code, `the fleet server refused the cut: ${response.status} ${message}`);
     }
     const parsed = cutSchema.safeParse(raw);

@@ -65,7 +65,10 @@ export abstract class CatchupStorePort {
 
 /** The fleet's side of catch-up: cut a stretch, fetch the cut. */
 export abstract class CatchupFleetPort {
-  /** E-CATCHUP-NO-RECORDING / E-CATCHUP-RECORDING-BAD from the fleet, E-CATCHUP-DOWNLOAD when unreachable. */
+  /**
+   * E-CATCHUP-NO-RECORDING / E-CATCHUP-RECORDING-BAD from the fleet, E-CATCHUP-REFUSED for an answer no
+   * retry changes (400/404/410/422), E-CATCHUP-DOWNLOAD when unreachable or for one that may pass.
+   */
   abstract requestCut(session: FleetSession, request: CutRequest): Promise<Cut>;
   /** Resumable, rate-limited, stops on `signal` keeping what arrived. */
   abstract download(

@@ -36,6 +36,13 @@ const RETRY_MS = 15_000;
  */
 const STALL_MS = 5000;
 
+/** Answers for a stretch that no retry can change: it is not asked for again. */
+const GIVEN_UP: ReadonlySet<string> = new Set([
+  'E-CATCHUP-NO-RECORDING',
+  'E-CATCHUP-RECORDING-BAD',
+  'E-CATCHUP-REFUSED',
+]);
+
 /** What the idle screen offers: the fetched stretches of the latest class, in order. */
 export interface ReplayOffer {
   readonly classId: string;
@@ -280,15 +287,18 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
         if (this.record.replays.some((r) => r.classId === c.classId && r.fromMs === m.fromMs)) continue;
         try {
           await this.fetchOne(c, m.fromMs, m.toMs);
-          this.lastError = undefined;
+          // A stretch given up stays the last error (the heartbeat says it once the next round); a
+          // passing one is over once a fetch works.
+          if (this.lastError && !GIVEN_UP.has(this.lastError.code)) this.lastError = undefined;
         } catch (error) {
           const code = error instanceof CatchupError ? error.code : 'E-CATCHUP-DOWNLOAD';
           this.lastError = { code, detail: reason(error).slice(0, 500) };
           this.log.warn(
             `Can't fetch missed stretch class=${c.classId} from=${m.fromMs}: ${code} ${reason(error)}`,
           );
-          if (code === 'E-CATCHUP-NO-RECORDING' || code === 'E-CATCHUP-RECORDING-BAD') {
-            // The fleet has nothing to give for it: asking again after every class would not help.
+          if (GIVEN_UP.has(code)) {
+            // The fleet has nothing to give for it, or refuses the request as it is: asking again
+            // would not help. Said once (log, heartbeat), and the class's other stretches go on.
             this.update({ ...this.record, unavailable: { ...this.record.unavailable, [key]: code } });
             continue;
           }

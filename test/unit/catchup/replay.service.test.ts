@@ -61,7 +61,9 @@ function world() {
   );
   service.onApplicationBootstrap();
   let changes = 0;
-  service.changed.on('test', () => changes++);
+  service.changed.on('test', () => {
+    changes++;
+  });
   const page = (event: ReplayMessage['event'], name: string, watchedMs: number) =>
     replay.emit({ type: 'replay', event, src: `${REPLAY_PATH}/${name}`, watchedMs });
   const to = (state: SessionState) => {
