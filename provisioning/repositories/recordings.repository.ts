@@ -83,6 +83,33 @@ export class RecordingsRepository {
     await rm(dir, { recursive: true, force: true });
   }
 
+  /**
+   * Where the playable file converted from `mjr` (as it was at `size` bytes) is kept, next to the cuts:
+   * every cut of one recording reuses it (a grown recording has a new size, so it is converted again).
+   */
+  convertedFile(mjr: string, size: number, ext: string): string {
+    const key = createHash('sha256').update(mjr).digest('hex').slice(0, 24);
+    return join(this.options.dir, '.cuts', `conv-${key}-${size}.${ext}`);
+  }
+
+  /** The file if it is there (a finished conversion: it is renamed into place only once whole). */
+  async exists(file: string): Promise<boolean> {
+    return stat(file).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+  }
+
+  /** The size of a recording's file now. */
+  async sizeOf(file: string): Promise<number> {
+    return (await stat(file)).size;
+  }
+
+  /** Move a finished file into place (same folder: atomic, a reader sees it whole or not at all). */
+  async publish(made: string, file: string): Promise<void> {
+    await rename(made, file);
+  }
+
   cutFile(id: string): string {
     return join(this.options.dir, '.cuts', `${id}.webm`);
   }
