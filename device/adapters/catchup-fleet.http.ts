@@ -7,8 +7,12 @@ import type { FleetSession } from '../ports/fleet.port.js';
 import { signedRequestHeaders } from './fleet.http.js';
 import { resumableDownload, type DownloadFailure } from './resumable-download.http.js';
 
-/** A cut is re-encoded while the box waits: minutes for a long stretch on a busy server; past this it is stuck. */
+/**
+ * A cut is re-encoded while the box waits: minutes for a long stretch on a busy server (the fleet gives
+ * its encoder up to 6× the stretch); past that and a minute more, it is stuck.
+ */
 const CUT_TIMEOUT_MS = 10 * 60_000;
+const CUT_SLOWEST = 6;
 
 const DOWNLOAD_CODES: Record<DownloadFailure, CatchupErrorCode> = {
   unreachable: 'E-CATCHUP-DOWNLOAD',
@@ -36,7 +40,9 @@ export class HttpCatchupFleet extends CatchupFleetPort {
         method: 'POST',
         headers: { ...signedRequestHeaders(session, 'POST', path, body), 'content-type': 'application/json' },
         body,
-        signal: AbortSignal.timeout(CUT_TIMEOUT_MS),
+        signal: AbortSignal.timeout(
+          Math.max(CUT_TIMEOUT_MS, CUT_SLOWEST * (request.toMs - request.fromMs)) + 60_000,
+        ),
       });
     } catch (error) {
       throw new CatchupError('E-CATCHUP-DOWNLOAD', `can't reach the fleet server to cut ${path}`, {

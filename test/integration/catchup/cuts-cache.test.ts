@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { JanusRecordingTools } from '../../../provisioning/adapters/recording-tools.janus.js';
+import { FleetApiError } from '../../../provisioning/fleet-errors.js';
 import { RecordingsRepository } from '../../../provisioning/repositories/recordings.repository.js';
 import { CatchupCutsService } from '../../../provisioning/services/catchup-cuts.service.js';
 import type { DesiredConfigService } from '../../../provisioning/services/desired-config.service.js';
@@ -22,6 +23,13 @@ class CountingTools extends JanusRecordingTools {
   }
 }
 
+/** The real tools on a server so busy that no cut finishes in the time it is given. */
+class StarvedTools extends CountingTools {
+  protected override cutTimeoutMs(): number {
+    return 1;
+  }
+}
+
 let dir: string | undefined;
 afterEach(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -29,7 +37,7 @@ afterEach(() => {
 });
 
 /** A fleet whose room 2222 has one real 10 s teacher recording (Janus's own sample, MJR00002). */
-function fleet(nodeFolder = '') {
+function fleet(nodeFolder = '', tools = new CountingTools()) {
   dir = mkdtempSync(join(tmpdir(), 'classbox-cuts-'));
   const room = join(dir, nodeFolder, `room-${ROOM}`);
   mkdirSync(room, { recursive: true });
@@ -42,7 +50,6 @@ function fleet(nodeFolder = '') {
     // What the recording holds ends when Janus last wrote it.
     utimesSync(file, new Date(START + 10_000), new Date(START + 10_000));
   }
-  const tools = new CountingTools();
   const recordings = new RecordingsRepository({ dir, keepHours: 24 * 365 * 10 });
   const cuts = new CatchupCutsService(
     recordings,
@@ -60,6 +67,22 @@ function fleet(nodeFolder = '') {
 
 // ffmpeg re-encodes each cut: seconds on a quiet machine, far longer on a loaded one (no timing is judged).
 describe('cuts of one recording (issue 21)', { timeout: 180_000 }, () => {
+  it('says a cut stopped for taking too long is the server being slow (tried again), not a bad recording', async () => {
+    const f = fleet('', new StarvedTools());
+    const error = await f.cuts
+      .cut('jx-ruijin-01', { room: ROOM, fromMs: START + 1000, toMs: START + 4000 })
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    expect(error).toBeInstanceOf(FleetApiError);
+    expect(error).toMatchObject({ status: 503, code: 'E-CATCHUP-CUT-SLOW' });
+    // Nothing half-made is left to be served.
+    expect(readdirSync(f.cutsDir).filter((n) => /^[a-f0-9]{32}\./.test(n) || n.includes('.work-'))).toEqual(
+      [],
+    );
+  });
+
   it("finds a recording in a media node's own folder under --recordings-dir", async () => {
     const f = fleet('jx-1');
     const cut = await f.cuts.cut('jx-ruijin-01', { room: ROOM, fromMs: START + 2000, toMs: START + 4000 });

@@ -61,6 +61,8 @@ describe('HttpCatchupFleet.requestCut: what a refusal means for the box (issue 2
   it('tries again on answers that may pass (5xx, 429, 401 while the clock or enrolment is fixed)', async () => {
     expect(await codeFor(500, {})).toBe('E-CATCHUP-DOWNLOAD');
     expect(await codeFor(503, refusal('E-INTERNAL'))).toBe('E-CATCHUP-DOWNLOAD');
+    // A cut the busy server stopped: its own code, tried again.
+    expect(await codeFor(503, refusal('E-CATCHUP-CUT-SLOW'))).toBe('E-CATCHUP-CUT-SLOW');
     expect(await codeFor(429, {})).toBe('E-CATCHUP-DOWNLOAD');
     expect(await codeFor(401, refusal('E-SIGNATURE-BAD'))).toBe('E-CATCHUP-DOWNLOAD');
   });

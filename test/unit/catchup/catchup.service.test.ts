@@ -311,9 +311,13 @@ describe('a cut the fleet refuses for good (issue 21)', () => {
     expect(w.asked).toHaveLength(1);
     await w.clock.advance(15_000);
     expect(w.asked).toHaveLength(2);
-    w.fleet.refuse = undefined;
+    w.fleet.refuse = new CatchupError('E-CATCHUP-CUT-SLOW', 'ffmpeg took more than 600 s and was stopped');
     await w.clock.advance(15_000);
     expect(w.asked).toHaveLength(3);
+    expect(w.service.report().lastError?.code).toBe('E-CATCHUP-CUT-SLOW');
+    w.fleet.refuse = undefined;
+    await w.clock.advance(15_000);
+    expect(w.asked).toHaveLength(4);
     expect(w.service.offer()?.replays).toHaveLength(1);
     expect(w.service.report().lastError).toBeUndefined();
   });
