@@ -58,6 +58,12 @@ const MODULES: { name: string; figure: string; anchor: string; target: string }[
     target: NO_TARGET,
   },
   {
+    name: 'catchup',
+    figure: 'catch-up: bytes per missed minute, a 10-minute gap ready over 1 Mbit/s',
+    anchor: 'the recording’s own size / the line time',
+    target: NO_TARGET,
+  },
+  {
     name: 'vm',
     figure: 'VM power on → READY / enrolled / press',
     anchor: 'process-level box',

@@ -282,6 +282,14 @@ export const IT_ERRORS = {
     en: 'The server lacks the recording tools (janus-pp-rec, ffmpeg)',
   },
   'E-CATCHUP-DOWNLOAD': { zh: '补课视频下载失败', en: 'The catch-up video download failed' },
+  'E-CATCHUP-CUT-SLOW': {
+    zh: '服务器剪辑录像超时，稍后重试',
+    en: 'The server took too long to cut the recording; it is tried again later',
+  },
+  'E-CATCHUP-REFUSED': {
+    zh: '服务器拒绝剪辑这段课堂录像，不再重试',
+    en: 'The fleet server refused to cut this part of the class; not asked again',
+  },
   'E-CATCHUP-HASH': { zh: '补课视频的校验值不符', en: "The catch-up video's checksum does not match" },
   'E-CATCHUP-SPACE': {
     zh: '存储空间不足，无法保存补课视频',

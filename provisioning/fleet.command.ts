@@ -408,6 +408,10 @@ export function registerFleetCommands(program: Command): void {
     )
     .requiredOption('--region <region>', 'region, e.g. 江西 (classes of this region go here first)')
     .requiredOption('--capacity <n>', 'how many classes (videorooms) it carries', positive)
+    .option(
+      '--recordings-dir <dir>',
+      "where the node's Janus writes the teacher's recordings, a path on the node (catch-up); rooms record into <dir>/room-<room>",
+    )
     .action(
       async (options: {
         db: string;
@@ -417,6 +421,7 @@ export function registerFleetCommands(program: Command): void {
         adminSecretEnv?: string;
         region: string;
         capacity: number;
+        recordingsDir?: string;
       }) => {
         let adminSecret: string | undefined;
         if (options.adminSecretEnv !== undefined) {
@@ -432,6 +437,7 @@ export function registerFleetCommands(program: Command): void {
           adminSecret,
           region: options.region,
           capacity: options.capacity,
+          recordingsDir: options.recordingsDir,
         });
         if (!parsed.success)
           return fail(

@@ -7,8 +7,12 @@ import type { FleetSession } from '../ports/fleet.port.js';
 import { signedRequestHeaders } from './fleet.http.js';
 import { resumableDownload, type DownloadFailure } from './resumable-download.http.js';
 
-/** A cut is re-encoded while the box waits: minutes for a long stretch on a busy server; past this it is stuck. */
+/**
+ * A cut is re-encoded while the box waits: minutes for a long stretch on a busy server (the fleet gives
+ * its encoder up to 6× the stretch); past that and a minute more, it is stuck.
+ */
 const CUT_TIMEOUT_MS = 10 * 60_000;
+const CUT_SLOWEST = 6;
 
 const DOWNLOAD_CODES: Record<DownloadFailure, CatchupErrorCode> = {
   unreachable: 'E-CATCHUP-DOWNLOAD',
@@ -17,6 +21,13 @@ const DOWNLOAD_CODES: Record<DownloadFailure, CatchupErrorCode> = {
   'too-long': 'E-CATCHUP-HASH',
   'no-space': 'E-CATCHUP-SPACE',
 };
+
+/**
+ * Answers to a cut that asking again cannot change (the request itself is wrong, or the fleet has no such
+ * thing): the box gives that stretch up. 401/403 (a clock or an enrolment being fixed), 408/429 and 5xx
+ * may pass, and are tried again.
+ */
+const FINAL_REFUSALS: ReadonlySet<number> = new Set([400, 404, 410, 422]);
 
 /** The fleet's catch-up API (issue 21): signed like every device request. */
 export class HttpCatchupFleet extends CatchupFleetPort {
@@ -29,7 +40,9 @@ export class HttpCatchupFleet extends CatchupFleetPort {
         method: 'POST',
         headers: { ...signedRequestHeaders(session, 'POST', path, body), 'content-type': 'application/json' },
         body,
-        signal: AbortSignal.timeout(CUT_TIMEOUT_MS),
+        signal: AbortSignal.timeout(
+          Math.max(CUT_TIMEOUT_MS, CUT_SLOWEST * (request.toMs - request.fromMs)) + 60_000,
+        ),
       });
     } catch (error) {
       throw new CatchupError('E-CATCHUP-DOWNLOAD', `can't reach the fleet server to cut ${path}`, {
@@ -45,7 +58,9 @@ export class HttpCatchupFleet extends CatchupFleetPort {
       const code: CatchupErrorCode =
         serverCode && isErrorCode(serverCode) && serverCode.startsWith('E-CATCHUP-')
           ? (serverCode as CatchupErrorCode)
-          : 'E-CATCHUP-DOWNLOAD';
+          : FINAL_REFUSALS.has(response.status)
+            ? 'E-CATCHUP-REFUSED'
+            : 'E-CATCHUP-DOWNLOAD';
       throw new CatchupError(code, `the fleet server refused the cut: ${response.status} ${message}`);
     }
     const parsed = cutSchema.safeParse(raw);

@@ -32,6 +32,8 @@ const recordSchema = z.strictObject({
     }),
   ),
   caughtUpMs: z.record(z.string(), z.number().nonnegative()),
+  // Absent in records written before parts were counted by how far they were shown.
+  watchedMs: z.record(z.string(), z.number().nonnegative()).default({}),
   unavailable: z.record(z.string(), z.string()),
 });
 

@@ -27,6 +27,8 @@ export interface CatchupRecord {
   readonly replays: readonly CachedReplay[];
   /** Per class: ms of it replayed (reported to the fleet as minutes caught up). */
   readonly caughtUpMs: Readonly<Record<string, number>>;
+  /** Per cached part (its name): the furthest ms of it the screen showed (so a part replayed twice counts once). */
+  readonly watchedMs: Readonly<Record<string, number>>;
   /** Stretches the fleet had no usable recording for (`<classId>/<fromMs>` → code): not asked again. */
   readonly unavailable: Readonly<Record<string, string>>;
 }
@@ -35,6 +37,7 @@ export const EMPTY_RECORD: CatchupRecord = {
   log: { ended: [] },
   replays: [],
   caughtUpMs: {},
+  watchedMs: {},
   unavailable: {},
 };
 
@@ -62,7 +65,10 @@ export abstract class CatchupStorePort {
 
 /** The fleet's side of catch-up: cut a stretch, fetch the cut. */
 export abstract class CatchupFleetPort {
-  /** E-CATCHUP-NO-RECORDING / E-CATCHUP-RECORDING-BAD from the fleet, E-CATCHUP-DOWNLOAD when unreachable. */
+  /**
+   * E-CATCHUP-NO-RECORDING / E-CATCHUP-RECORDING-BAD from the fleet, E-CATCHUP-REFUSED for an answer no
+   * retry changes (400/404/410/422), E-CATCHUP-DOWNLOAD when unreachable or for one that may pass.
+   */
   abstract requestCut(session: FleetSession, request: CutRequest): Promise<Cut>;
   /** Resumable, rate-limited, stops on `signal` keeping what arrived. */
   abstract download(

@@ -57,12 +57,15 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
     qualityLimitation: z.string().max(32).optional(),
   }),
   mediaStatsMessageSchema,
-  /** A catch-up replay's part played to its end (issue 21), or could not be played. */
+  /**
+   * A catch-up replay's part (issue 21): how far it has played (`progress`, every few seconds while it
+   * plays, and on a pause), played to its end, or could not be played.
+   */
   z.strictObject({
     type: z.literal('replay'),
-    event: z.enum(['ended', 'error']),
+    event: z.enum(['progress', 'ended', 'error']),
     src: z.string().max(200),
-    /** How much of the part was shown, ms. */
+    /** How much of the part was shown, ms (the video's position). */
     watchedMs: z
       .number()
       .nonnegative()

@@ -10,6 +10,7 @@ import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
 import { isBetweenClasses, type SessionState } from '../domain/class-session.machine.js';
 import { applyMiss, type ClassMisses, type MissEvent } from '../domain/missed-intervals.js';
+import { addWatched } from '../domain/replay-watched.js';
 import {
   CatchupError,
   CatchupFleetPort,
@@ -34,6 +35,13 @@ const RETRY_MS = 15_000;
  * so the stretch is dated from the last frame seen, not from the state change.
  */
 const STALL_MS = 5000;
+
+/** Answers for a stretch that no retry can change: it is not asked for again. */
+const GIVEN_UP: ReadonlySet<string> = new Set([
+  'E-CATCHUP-NO-RECORDING',
+  'E-CATCHUP-RECORDING-BAD',
+  'E-CATCHUP-REFUSED',
+]);
 
 /** What the idle screen offers: the fetched stretches of the latest class, in order. */
 export interface ReplayOffer {
@@ -135,10 +143,16 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
     return this.store.open(name);
   }
 
-  /** The tutor watched `ms` of the class's replay: counted as caught up. */
-  markWatched(classId: string, ms: number): void {
-    const before = this.record.caughtUpMs[classId] ?? 0;
-    this.update({ ...this.record, caughtUpMs: { ...this.record.caughtUpMs, [classId]: before + ms } });
+  /**
+   * The screen showed the cached part `name` of a class's replay up to `positionMs`: what goes beyond
+   * what was already counted for it is caught up (never more than the part's own length).
+   */
+  markWatched(name: string, positionMs: number): void {
+    const replay = this.record.replays.find((r) => r.name === name);
+    if (!replay) return;
+    const counts = addWatched(this.record, replay.classId, name, positionMs, replay.toMs - replay.fromMs);
+    if (counts === this.record) return;
+    this.update({ ...this.record, ...counts });
     this.offerChanged.emit(this.offer());
   }
 
@@ -254,7 +268,9 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
   private async forget(classIds: readonly string[]): Promise<void> {
     const gone = this.record.replays.filter((r) => classIds.includes(r.classId));
     if (gone.length === 0) return;
-    this.update({ ...this.record, replays: this.record.replays.filter((r) => !gone.includes(r)) });
+    const watchedMs = { ...this.record.watchedMs };
+    for (const r of gone) delete watchedMs[r.name];
+    this.update({ ...this.record, replays: this.record.replays.filter((r) => !gone.includes(r)), watchedMs });
     for (const r of gone) await this.store.remove(r.name).catch(() => undefined);
   }
 
@@ -271,15 +287,18 @@ export class CatchupService implements OnApplicationBootstrap, OnApplicationShut
         if (this.record.replays.some((r) => r.classId === c.classId && r.fromMs === m.fromMs)) continue;
         try {
           await this.fetchOne(c, m.fromMs, m.toMs);
-          this.lastError = undefined;
+          // A stretch given up stays the last error (the heartbeat says it once the next round); a
+          // passing one is over once a fetch works.
+          if (this.lastError && !GIVEN_UP.has(this.lastError.code)) this.lastError = undefined;
         } catch (error) {
           const code = error instanceof CatchupError ? error.code : 'E-CATCHUP-DOWNLOAD';
           this.lastError = { code, detail: reason(error).slice(0, 500) };
           this.log.warn(
             `Can't fetch missed stretch class=${c.classId} from=${m.fromMs}: ${code} ${reason(error)}`,
           );
-          if (code === 'E-CATCHUP-NO-RECORDING' || code === 'E-CATCHUP-RECORDING-BAD') {
-            // The fleet has nothing to give for it: asking again after every class would not help.
+          if (GIVEN_UP.has(code)) {
+            // The fleet has nothing to give for it, or refuses the request as it is: asking again
+            // would not help. Said once (log, heartbeat), and the class's other stretches go on.
             this.update({ ...this.record, unavailable: { ...this.record.unavailable, [key]: code } });
             continue;
           }

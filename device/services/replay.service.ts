@@ -25,6 +25,8 @@ interface Playing {
   readonly offer: ReplayOffer;
   index: number;
   paused: boolean;
+  /** How far the page has shown the current part (its last `progress`), ms. */
+  positionMs: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
     }
     const offer = this.offer();
     if (!offer) return false;
-    this.playing = { offer, index: 0, paused: false };
+    this.playing = { offer, index: 0, paused: false, positionMs: 0 };
     this.clock.clearInterval(this.guardTimer);
     this.guardTimer = this.clock.setInterval(() => {
       if (this.classDue()) this.stop('a class is due');
@@ -129,7 +131,7 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private onPageEvent(message: {
-    event: 'ended' | 'error';
+    event: 'progress' | 'ended' | 'error';
     src: string;
     watchedMs: number;
     error?: string;
@@ -138,11 +140,16 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
     if (!playing) return;
     const replay = playing.offer.replays[playing.index]!;
     if (message.src !== `${REPLAY_PATH}/${replay.name}`) return;
+    playing.positionMs = Math.max(playing.positionMs, message.watchedMs);
+    // Kept in memory while the part plays (the card is not written every few seconds); counted when
+    // the part ends or the replay stops.
+    if (message.event === 'progress') return;
     if (message.event === 'error')
       this.log.warn(`Can't play replay part=${replay.name}: ${message.error ?? ''}`);
     // Counted as caught up: what was shown, never more than the stretch.
-    this.catchup.markWatched(playing.offer.classId, Math.min(message.watchedMs, replay.toMs - replay.fromMs));
+    if (playing.positionMs > 0) this.catchup.markWatched(replay.name, playing.positionMs);
     playing.index++;
+    playing.positionMs = 0;
     if (playing.index >= playing.offer.replays.length) {
       this.dismissed = playing.offer.classId;
       this.stop('every part was played');
@@ -152,9 +159,13 @@ export class ReplayService implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   private stop(why: string): void {
-    if (!this.playing) return;
-    this.log.info(`Ended replay class=${this.playing.offer.classId}: ${why}`);
+    const playing = this.playing;
+    if (!playing) return;
+    this.log.info(`Ended replay class=${playing.offer.classId}: ${why}`);
     this.playing = undefined;
+    // A replay ended by a hold or a class counts what was shown of the part it was in.
+    const replay = playing.offer.replays[playing.index];
+    if (replay && playing.positionMs > 0) this.catchup.markWatched(replay.name, playing.positionMs);
     this.clock.clearInterval(this.guardTimer);
     this.guardTimer = undefined;
     this.changed.emit();

@@ -110,6 +110,7 @@ export class HttpMediaNodeAdmin extends MediaNodeAdminPort {
         publishers: room.publishers,
         bitrate: room.bitrate,
         fir_freq: 10,
+        ...(room.recDir !== undefined ? { record: false, rec_dir: room.recDir } : {}),
         notify_joining: true,
         permanent: false,
       }),

@@ -6,8 +6,13 @@ import { RecordingToolsPort, type CutInput, type MjrHeader } from '../ports/reco
 
 const run = promisify(execFile);
 
-/** A cut of minutes re-encodes in seconds here; far more means a stuck tool. */
+/** A tool is given at least this long; far more means a stuck tool. */
 const TOOL_TIMEOUT_MS = 10 * 60_000;
+/**
+ * A cut re-encodes the stretch: about its own length on a quiet 2-core server, near 4× on a loaded one
+ * (bench `catchup`: 219 s for a minute at load 22). A 10-minute gap must not hit the floor above.
+ */
+const CUT_SLOWEST = 6;
 
 /**
  * The replay's encoding: small enough for a rural link (≈ 2.6 MB a minute), sharp enough for a
@@ -20,6 +25,11 @@ const MAX_FPS = 15;
 
 /** Janus's own tools and ffmpeg, run with argument arrays (never a shell). */
 export class JanusRecordingTools extends RecordingToolsPort {
+  /** How long the cut of a `stretchMs` stretch may take before it is stopped. */
+  protected cutTimeoutMs(stretchMs: number): number {
+    return Math.max(TOOL_TIMEOUT_MS, CUT_SLOWEST * stretchMs);
+  }
+
   async header(mjr: string): Promise<MjrHeader> {
     const handle = await open(mjr, 'r').catch((error: unknown) => {
       throw bad(`can't open ${mjr}`, error);
@@ -51,7 +61,7 @@ export class JanusRecordingTools extends RecordingToolsPort {
   }
 
   async convert(mjr: string, out: string): Promise<void> {
-    await tool('janus-pp-rec', [mjr, out]);
+    await tool('janus-pp-rec', [mjr, out], TOOL_TIMEOUT_MS);
   }
 
   async cut(
@@ -109,15 +119,24 @@ export class JanusRecordingTools extends RecordingToolsPort {
       'webm',
       out,
     );
-    await tool('ffmpeg', args);
+    await tool('ffmpeg', args, this.cutTimeoutMs(toMs - fromMs));
   }
 }
 
-async function tool(command: string, args: string[]): Promise<void> {
+async function tool(command: string, args: string[], timeoutMs: number): Promise<void> {
   try {
-    await run(command, args, { timeout: TOOL_TIMEOUT_MS, maxBuffer: 4 * 1024 * 1024 });
+    await run(command, args, { timeout: timeoutMs, maxBuffer: 4 * 1024 * 1024 });
   } catch (error) {
-    const e = error as NodeJS.ErrnoException & { stderr?: string };
+    const e = error as NodeJS.ErrnoException & { stderr?: string; killed?: boolean };
+    // Stopped for taking too long: a busy server, not a bad recording (which the box would give up on).
+    if (e.killed)
+      throw new FleetApiError(
+        503,
+        'E-CATCHUP-CUT-SLOW',
+        `${command} took more than ${Math.round(timeoutMs / 1000)} s and was stopped`,
+        undefined,
+        { cause: error },
+      );
     if (e.code === 'ENOENT')
       throw new FleetApiError(
         503,

@@ -374,6 +374,17 @@ MIGRATIONS['0012_catchup'] = {
   },
 };
 
+MIGRATIONS['0013_media_node_recordings'] = {
+  async up(db: Kysely<unknown>): Promise<void> {
+    // Issue 21: where a media node's Janus writes the teacher's recordings (its own path); the rooms
+    // the fleet creates there record into <recordings_dir>/room-<room>. Null: that node records nothing.
+    await db.schema.alterTable('media_nodes').addColumn('recordings_dir', 'text').execute();
+  },
+  async down(db: Kysely<unknown>): Promise<void> {
+    await db.schema.alterTable('media_nodes').dropColumn('recordings_dir').execute();
+  },
+};
+
 export const fleetMigrations: MigrationProvider = {
   getMigrations: () => Promise.resolve(MIGRATIONS),
 };

@@ -179,6 +179,11 @@ export interface MediaNodesTable {
   region: string;
   /** How many classes (rooms) it may carry. */
   capacity: number;
+  /**
+   * Where its Janus writes the teacher's recordings, as a path on the node (issue 21): each class room
+   * gets `rec_dir` `<recordings_dir>/room-<room>`. Null: its classes are not recorded.
+   */
+  recordings_dir: string | null;
   /** unknown (never checked) | up | down */
   status: Generated<string>;
   /** Checks failed in a row; a node is down after `NODE_DOWN_AFTER` of them. */

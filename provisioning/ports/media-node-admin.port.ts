@@ -22,6 +22,11 @@ export interface ClassRoom {
   /** Per-publisher cap, bit/s. */
   readonly bitrate: number;
   readonly publishers: number;
+  /**
+   * Record the teacher here (the room's `rec_dir`, a path on the node; issue 21). The room itself is
+   * not recorded (`record: false`): the teacher page asks for its own stream only.
+   */
+  readonly recDir?: string;
 }
 
 /** One m-line of a publisher, as the VideoRoom describes it and as `add_remote_publisher` takes it. */

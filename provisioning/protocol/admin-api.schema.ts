@@ -98,6 +98,15 @@ const mediaNodeFields = {
   region: z.string().trim().min(1).max(64),
   /** How many classes (videorooms) it may carry; see docs/scaling.md. */
   capacity: z.int().min(1).max(100_000),
+  /**
+   * Where the node's Janus writes the teacher's recordings, a path on the node (issue 21, catch-up):
+   * its class rooms record into `<recordingsDir>/room-<room>`. Absent or null: not recorded.
+   */
+  recordingsDir: z
+    .string()
+    .max(500)
+    .regex(/^\/[^\0"]*$/, 'expected an absolute folder on the node, e.g. /var/lib/janus/recordings')
+    .nullable(),
 };
 export const createMediaNodeSchema = z.strictObject({
   id: z
@@ -105,6 +114,7 @@ export const createMediaNodeSchema = z.strictObject({
     .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'expected lower-case letters, digits and dashes, e.g. "bj-1"'),
   ...mediaNodeFields,
   adminSecret: mediaNodeFields.adminSecret.optional(),
+  recordingsDir: mediaNodeFields.recordingsDir.optional(),
 });
 export type CreateMediaNode = z.output<typeof createMediaNodeSchema>;
 export const patchMediaNodeSchema = z
@@ -114,9 +124,10 @@ export const patchMediaNodeSchema = z
     adminSecret: mediaNodeFields.adminSecret.optional(),
     region: mediaNodeFields.region.optional(),
     capacity: mediaNodeFields.capacity.optional(),
+    recordingsDir: mediaNodeFields.recordingsDir.optional(),
   })
   .refine(
     (p) => Object.keys(p).length > 0,
-    'expected at least one of wsUrl, adminUrl, adminSecret, region, capacity',
+    'expected at least one of wsUrl, adminUrl, adminSecret, region, capacity, recordingsDir',
   );
 export type PatchMediaNode = z.output<typeof patchMediaNodeSchema>;

@@ -180,6 +180,8 @@ export const mediaNodeViewSchema = z.object({
   adminSecretSet: z.boolean(),
   region: z.string(),
   capacity: z.number(),
+  /** Where its class rooms record, a path on the node (null: not recorded). */
+  recordingsDir: z.string().nullable(),
   /** unknown (not checked yet) | up | down */
   status: z.enum(['unknown', 'up', 'down']),
   /** The last check: Janus sessions, videorooms, participants in them. */

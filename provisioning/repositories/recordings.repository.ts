@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { writeFileAtomic } from '../../common/atomic-file.js';
 
@@ -46,21 +46,41 @@ export class RecordingsRepository {
     return join(this.options.dir, `room-${room}`);
   }
 
+  /**
+   * The folders a room's recordings may be in: `<dir>/room-<room>` (the fleet on the node's host, or one
+   * folder all nodes share) and `<dir>/<node>/room-<room>` (one folder per media node under it, each a
+   * mount or a sync of that node's `recordingsDir`).
+   */
+  private async roomDirs(room: number): Promise<string[]> {
+    const folders = await this.nodeFolders();
+    return [this.roomDir(room), ...folders.map((f) => join(f, `room-${room}`))];
+  }
+
+  private async nodeFolders(): Promise<string[]> {
+    const entries = await readdir(this.options.dir, { withFileTypes: true }).catch(() => []);
+    return entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && !/^room-\d+$/.test(e.name))
+      .map((e) => join(this.options.dir, e.name));
+  }
+
   /** The teacher's recordings of `room` (files named `teacher-…` by the teacher page). */
   async list(room: number): Promise<RecordingFiles[]> {
-    const dir = this.roomDir(room);
-    const names = await readdir(dir).catch((error: unknown) => {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [] as string[];
-      throw error;
-    });
+    const names: string[] = [];
+    for (const dir of await this.roomDirs(room)) {
+      const here = await readdir(dir).catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [] as string[];
+        throw error;
+      });
+      names.push(...here.map((name) => join(dir, name)));
+    }
     const byBase = new Map<
       string,
       { audio?: string; video?: string; lastWrittenMs: number; bytes: number }
     >();
-    for (const name of names) {
+    for (const file of names) {
+      const name = basename(file);
       const match = MJR.exec(name);
       if (!match || !match[1]!.startsWith('teacher-')) continue;
-      const file = join(dir, name);
       const info = await stat(file).catch(() => undefined);
       if (!info) continue;
       const entry = byBase.get(match[1]!) ?? { lastWrittenMs: 0, bytes: 0 };
@@ -81,6 +101,33 @@ export class RecordingsRepository {
 
   async removeScratch(dir: string): Promise<void> {
     await rm(dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Where the playable file converted from `mjr` (as it was at `size` bytes) is kept, next to the cuts:
+   * every cut of one recording reuses it (a grown recording has a new size, so it is converted again).
+   */
+  convertedFile(mjr: string, size: number, ext: string): string {
+    const key = createHash('sha256').update(mjr).digest('hex').slice(0, 24);
+    return join(this.options.dir, '.cuts', `conv-${key}-${size}.${ext}`);
+  }
+
+  /** The file if it is there (a finished conversion: it is renamed into place only once whole). */
+  async exists(file: string): Promise<boolean> {
+    return stat(file).then(
+      (info) => info.isFile(),
+      () => false,
+    );
+  }
+
+  /** The size of a recording's file now. */
+  async sizeOf(file: string): Promise<number> {
+    return (await stat(file)).size;
+  }
+
+  /** Move a finished file into place (same folder: atomic, a reader sees it whole or not at all). */
+  async publish(made: string, file: string): Promise<void> {
+    await rename(made, file);
   }
 
   cutFile(id: string): string {
@@ -117,10 +164,13 @@ export class RecordingsRepository {
   async sweep(nowMs: number): Promise<number> {
     const limit = nowMs - this.options.keepHours * 3600_000;
     let removed = 0;
-    const rooms = await readdir(this.options.dir).catch(() => [] as string[]);
-    for (const folder of rooms) {
-      if (!/^room-\d+$/.test(folder) && folder !== '.cuts') continue;
-      const dir = join(this.options.dir, folder);
+    const folders: string[] = [];
+    for (const parent of [this.options.dir, ...(await this.nodeFolders())]) {
+      for (const folder of await readdir(parent).catch(() => [] as string[]))
+        if (/^room-\d+$/.test(folder) || (folder === '.cuts' && parent === this.options.dir))
+          folders.push(join(parent, folder));
+    }
+    for (const dir of folders) {
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         const file = join(dir, name);
         const info = await stat(file).catch(() => undefined);

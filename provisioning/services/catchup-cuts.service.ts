@@ -23,6 +23,8 @@ export class CatchupCutsService {
   private readonly log = createLogger(CatchupCutsService.name);
   /** Cuts under way, so two requests for one stretch make it once. */
   private readonly making = new Map<string, Promise<Cut>>();
+  /** Conversions of a recording's `.mjr` under way, so two cuts of one recording convert it once. */
+  private readonly converting = new Map<string, Promise<string>>();
 
   constructor(
     private readonly recordings: RecordingsRepository,
@@ -74,8 +76,7 @@ export class CatchupCutsService {
         const mjr = recording[kind];
         if (!mjr) continue;
         const header = await this.tools.header(mjr);
-        const out = `${scratch}/${kind}.${kind === 'video' ? 'webm' : 'opus'}`;
-        await this.tools.convert(mjr, out);
+        const out = await this.converted(mjr, kind === 'video' ? 'webm' : 'opus', scratch);
         inputs[kind] = { file: out, startMs: header.firstFrameMs };
         startMs = Math.min(startMs, header.firstFrameMs);
       }
@@ -97,6 +98,30 @@ export class CatchupCutsService {
     } finally {
       await this.recordings.removeScratch(scratch);
     }
+  }
+
+  /**
+   * The playable file of `mjr`, converted once per recording (and size: a recording still growing is
+   * converted again) and kept beside the cuts until the sweep: each box of a room missing its own
+   * stretches would otherwise convert the whole class again. Made in the cut's scratch folder and renamed
+   * into place whole; a second cut asking meanwhile waits for the same conversion.
+   */
+  private async converted(mjr: string, ext: 'webm' | 'opus', scratch: string): Promise<string> {
+    const file = this.recordings.convertedFile(mjr, await this.recordings.sizeOf(mjr), ext);
+    let work = this.converting.get(file);
+    if (!work) {
+      work = (async () => {
+        if (await this.recordings.exists(file)) return file;
+        // janus-pp-rec picks the container from the extension: the scratch name keeps it.
+        const made = `${scratch}/converted.${ext}`;
+        await this.tools.convert(mjr, made);
+        await this.recordings.publish(made, file);
+        this.log.info(`Converted recording file=${mjr}`);
+        return file;
+      })().finally(() => this.converting.delete(file));
+      this.converting.set(file, work);
+    }
+    return work;
   }
 
   /** The teacher's recording of the room that holds most of the stretch. */

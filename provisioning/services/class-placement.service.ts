@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { posix } from 'node:path';
 import { reason } from '../../common/errors.js';
 import { createLogger } from '../../common/logger.js';
 import { placeClass, replaceClass, type NodeForPlacement, type Placement } from '../domain/placement.js';
@@ -266,7 +267,7 @@ export class ClassPlacementService {
   }
 
   private async createRoom(node: MediaNodeRow, centre: UnplacedCentre): Promise<boolean> {
-    const room = classRoom(centre);
+    const room = classRoom(centre, node);
     try {
       if (await this.admin.ensureRoom({ adminUrl: node.admin_url, adminSecret: node.admin_secret }, room))
         this.log.info(`Created room room=${room.room} class=${centre.id} node=${node.id}`);
@@ -305,7 +306,7 @@ function fallbacksOf(row: Pick<PlacementRow, 'fallback_ids_json'>): string[] {
   return Array.isArray(parsed) ? parsed.filter((id): id is string => typeof id === 'string') : [];
 }
 
-function classRoom(centre: UnplacedCentre): ClassRoom {
+function classRoom(centre: UnplacedCentre, node: MediaNodeRow): ClassRoom {
   const room = roomOf(centre);
   return {
     room: room.room,
@@ -313,6 +314,9 @@ function classRoom(centre: UnplacedCentre): ClassRoom {
     pin: room.pin,
     bitrate: (room.bitrateKbps ?? 1024) * 1000,
     publishers: ROOM_PUBLISHERS,
+    // Per class, under the node's recordings folder: the layout the fleet's cutter reads
+    // (`--recordings-dir`/room-<room>, or one folder per node under it; docs/catchup.md).
+    ...(node.recordings_dir !== null ? { recDir: posix.join(node.recordings_dir, `room-${room.room}`) } : {}),
   };
 }
 

@@ -49,6 +49,7 @@ export class MediaNodesService {
       admin_secret: input.adminSecret ?? null,
       region: input.region,
       capacity: input.capacity,
+      recordings_dir: input.recordingsDir ?? null,
       sessions: null,
       rooms: null,
       participants: null,
@@ -71,6 +72,8 @@ export class MediaNodesService {
     if (input.adminSecret !== undefined) patch.admin_secret = input.adminSecret;
     if (input.region !== undefined) patch.region = input.region;
     if (input.capacity !== undefined) patch.capacity = input.capacity;
+    // Rooms made from now on record there; a room that exists keeps what it was made with.
+    if (input.recordingsDir !== undefined) patch.recordings_dir = input.recordingsDir;
     await this.repo.updateNode(id, patch);
     // The boxes' URLs are copied into the placements: a new URL reaches them with their next config.
     if (input.wsUrl !== undefined) await this.placement.refreshUrls();
@@ -123,6 +126,7 @@ function toView(row: MediaNodeRow, placements: readonly PlacementRow[]): MediaNo
     adminSecretSet: row.admin_secret !== null,
     region: row.region,
     capacity: Number(row.capacity),
+    recordingsDir: row.recordings_dir,
     status: row.status === 'up' || row.status === 'down' ? row.status : 'unknown',
     sessions: row.sessions === null ? null : Number(row.sessions),
     rooms: row.rooms === null ? null : Number(row.rooms),

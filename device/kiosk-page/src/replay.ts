@@ -2,6 +2,9 @@ import type { PageMessage, ScreenState } from '../../protocol/kiosk-messages';
 
 type Catchup = NonNullable<ScreenState['catchup']>;
 
+/** The page says how far a part has played at least this often (seconds of video). */
+const PROGRESS_EVERY_S = 2;
+
 /**
  * The catch-up replay (issue 21): the missed stretches of the last class, full screen, one part after the
  * other as the daemon says. The daemon decides what plays and whether it is paused (the green button);
@@ -9,12 +12,20 @@ type Catchup = NonNullable<ScreenState['catchup']>;
  */
 export class ReplayPlayer {
   private src: string | undefined;
+  /** The video's position at the last report, s. */
+  private reportedAt = 0;
   private readonly box = document.getElementById('replay') as HTMLElement;
   private readonly video = document.getElementById('replay-video') as HTMLVideoElement;
   private readonly label = document.getElementById('replay-label') as HTMLElement;
 
   constructor(private readonly send: (message: PageMessage) => void) {
     this.video.addEventListener('ended', () => this.report('ended'));
+    // How far it played, so a replay ended by a hold or a class counts what was shown (the daemon
+    // stops the video before the page could say so).
+    this.video.addEventListener('timeupdate', () => {
+      if (Math.abs(this.video.currentTime - this.reportedAt) >= PROGRESS_EVERY_S) this.report('progress');
+    });
+    this.video.addEventListener('pause', () => this.report('progress'));
     this.video.addEventListener('error', () =>
       this.report('error', this.video.error?.message || `media error ${this.video.error?.code ?? ''}`),
     );
@@ -35,6 +46,7 @@ export class ReplayPlayer {
     this.box.classList.remove('hidden');
     if (this.src !== playing.src) {
       this.src = playing.src;
+      this.reportedAt = 0;
       this.video.src = playing.src;
     }
     const paused = playing.paused ? '已暂停 · ' : '';
@@ -50,8 +62,9 @@ export class ReplayPlayer {
     else void this.video.play().catch((e: unknown) => console.warn('replay play', e));
   }
 
-  private report(event: 'ended' | 'error', error?: string): void {
+  private report(event: 'progress' | 'ended' | 'error', error?: string): void {
     if (this.src === undefined) return;
+    this.reportedAt = Number.isFinite(this.video.currentTime) ? this.video.currentTime : 0;
     const watchedMs = Math.round(
       (Number.isFinite(this.video.currentTime) ? this.video.currentTime : 0) * 1000,
     );

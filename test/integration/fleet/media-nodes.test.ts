@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { main } from '../../../cli/classbox.js';
 import { classPlacementSchema, desiredConfigSchema } from '../../../common/fleet-protocol.js';
@@ -47,6 +50,26 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
   const node = async (id: string) => (await asAdmin('GET', `/media-nodes/${id}`)).json;
   const roomsOn = async (j: JanusServer) =>
     (await admin.load({ adminUrl: j.adminUrl!, adminSecret: SECRET })).rooms.map((r) => r.room);
+  /** The room as the node's own VideoRoom lists it (its recording settings). */
+  const roomInfo = async (j: JanusServer, room: number) => {
+    const response = await fetch(j.adminUrl!, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        janus: 'message_plugin',
+        plugin: 'janus.plugin.videoroom',
+        request: { request: 'list' },
+        transaction: 'list-rooms',
+        admin_secret: SECRET,
+      }),
+    });
+    const answer = (await response.json()) as {
+      response: { list: { room: number; record: boolean; rec_dir?: string }[] };
+    };
+    return answer.response.list.find((r) => r.room === room);
+  };
+  /** node-0's recordings folder (issue 21): its class rooms record the teacher there. */
+  const recordings = mkdtempSync(join(tmpdir(), 'classbox-node-recordings-'));
 
   /** A centre and one enrolled box of it. */
   const centreWithBox = async (id: string, room: number, region = '江西') => {
@@ -95,6 +118,7 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
     await server?.stop();
     for (const j of janus) await j.stop();
     if (location) database.remove(location);
+    rmSync(recordings, { recursive: true, force: true });
   });
 
   it('registers nodes with a write-only secret and refuses a bad one naming the field', async () => {
@@ -108,6 +132,16 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
     expect(bad.status).toBe(400);
     expect(bad.json.error.details.join('\n')).toMatch(/wsUrl.*ws:\/\//);
     expect(bad.json.error.details.join('\n')).toMatch(/capacity/);
+    const relative = await asAdmin('POST', '/media-nodes', {
+      id: 'jx-1',
+      wsUrl: janus[0]!.url,
+      adminUrl: janus[0]!.adminUrl,
+      region: '江西',
+      capacity: 1,
+      recordingsDir: 'recordings',
+    });
+    expect(relative.status).toBe(400);
+    expect(relative.json.error.details.join('\n')).toMatch(/recordingsDir.*absolute folder/);
     const regions = ['江西', '江西', '福建'];
     for (const [i, j] of janus.entries()) {
       const res = await asAdmin('POST', '/media-nodes', {
@@ -117,8 +151,10 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
         adminSecret: SECRET,
         region: regions[i],
         capacity: 5,
+        ...(i === 0 ? { recordingsDir: recordings } : {}),
       });
       expect(res.status).toBe(201);
+      expect(res.json.recordingsDir).toBe(i === 0 ? recordings : null);
       expect(JSON.stringify(res.json)).not.toContain(SECRET);
       expect(res.json.adminSecretSet).toBe(true);
     }
@@ -160,11 +196,18 @@ describeEach(fleetDatabases('media-nodes'))('media nodes on $name', (database) =
     // Two nodes in 江西, both empty: the first by id; its fallback the other 江西 node, then 福建's.
     expect(placed).toEqual({ url: janus[0]!.url, room: 3101, fallbackUrls: [janus[1]!.url, janus[2]!.url] });
     expect(await roomsOn(janus[0]!)).toContain(3101);
+    // Recorded where the node keeps recordings, per class (the centres themselves are not: record off).
+    expect(await roomInfo(janus[0]!, 3101)).toMatchObject({
+      record: false,
+      rec_dir: join(recordings, 'room-3101'),
+    });
     await waitFor(
       async () => (await roomsOn(janus[1]!)).includes(3101),
       10_000,
       'the room on the fallback node',
     );
+    // A node with no recordings folder makes rooms that record nothing.
+    expect((await roomInfo(janus[1]!, 3101))?.rec_dir).toBeUndefined();
     const config = desiredConfigSchema.parse(
       (await asDevice(ruijin.device, ruijin.deviceId, '/config')).json,
     );

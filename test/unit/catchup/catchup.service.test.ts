@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { Cut, CutRequest } from '../../../common/catchup-protocol.js';
 import { Signal } from '../../../common/signal.js';
@@ -51,7 +52,8 @@ function world(saved?: CatchupRecord) {
   const downloads: { signal: AbortSignal }[] = [];
   const fleet = {
     cut: (r: CutRequest): Cut => ({
-      cutId: 'a'.repeat(32),
+      cutId:
+        r.fromMs === T0 + 10_000 ? 'a'.repeat(32) : createHash('md5').update(String(r.fromMs)).digest('hex'),
       path: '/api/v1/devices/jx-ruijin-01/catchup/cuts/x',
       size: 2 * MB,
       sha256: 'b'.repeat(64),
@@ -59,6 +61,8 @@ function world(saved?: CatchupRecord) {
       toMs: r.toMs,
     }),
     refuse: undefined as CatchupError | undefined,
+    /** Refused only for the stretch starting there. */
+    refuseFrom: new Map<number, CatchupError>(),
     hang: false,
   };
   const store = strictFake<CatchupStorePort>('CatchupStorePort', {
@@ -81,6 +85,8 @@ function world(saved?: CatchupRecord) {
     requestCut: async (_s, r) => {
       asked.push(r);
       if (fleet.refuse) throw fleet.refuse;
+      const refused = fleet.refuseFrom.get(r.fromMs);
+      if (refused) throw refused;
       return fleet.cut(r);
     },
     download: async (_s, cut, _file, options) => {
@@ -226,5 +232,93 @@ describe('catch-up on the box (issue 21)', () => {
     expect(w.service.report().lastError?.code).toBe('E-CATCHUP-NO-RECORDING');
     await w.service.fetchMissed();
     expect(w.asked).toHaveLength(1);
+  });
+});
+
+describe('minutes caught up (issue 21)', () => {
+  it('counts what was shown of each part, a part replayed twice once, and never more than the part', async () => {
+    const w = world();
+    w.service.onApplicationBootstrap();
+    await w.service.ready();
+    await classWithGap(w);
+    await w.to('leaving');
+    await w.to('idle');
+    await flush();
+    const name = w.service.offer()!.replays[0]!.name;
+    // A hold after 20 of the 32 s.
+    w.service.markWatched(name, 20_000);
+    expect(w.service.report().classes[0]!.caughtUpMs).toBe(20_000);
+    // Replayed from the start and held again earlier: nothing more was caught up.
+    w.service.markWatched(name, 12_000);
+    expect(w.service.report().classes[0]!.caughtUpMs).toBe(20_000);
+    expect(w.service.offer()).toBeDefined();
+    // Played to its end (the page's position may pass the stretch by a frame).
+    w.service.markWatched(name, 32_400);
+    expect(w.service.report().classes[0]!.caughtUpMs).toBe(32_000);
+    expect(w.service.offer()).toBeUndefined();
+    // Kept across restarts.
+    await flush();
+    expect(w.disk.record?.watchedMs).toEqual({ [name]: 32_000 });
+  });
+});
+
+describe('a cut the fleet refuses for good (issue 21)', () => {
+  it('gives that stretch up at once, says so once, and still fetches the other stretches', async () => {
+    const w = world();
+    w.service.onApplicationBootstrap();
+    await w.service.ready();
+    await classWithGap(w);
+    // A second gap later in the class: the link goes again for 20 s.
+    await w.to('reconnecting');
+    await w.clock.advance(20_000);
+    await w.to('live');
+    await w.clock.advance(2000);
+    await w.frames(40);
+    const stretches = w.service.report().classes[0]!.missed;
+    expect(stretches).toHaveLength(2);
+    // The fleet answers 400 to the first.
+    w.fleet.refuseFrom.set(
+      stretches[0]!.fromMs,
+      new CatchupError('E-CATCHUP-REFUSED', 'the fleet server refused the cut: 400 fromMs is in the future'),
+    );
+    await w.to('leaving');
+    await w.to('idle');
+    await flush();
+    expect(w.asked.map((r) => r.fromMs)).toEqual([stretches[0]!.fromMs, stretches[1]!.fromMs]);
+    expect(w.service.offer()?.replays.map((r) => r.fromMs)).toEqual([stretches[1]!.fromMs]);
+    expect(w.service.report().lastError).toEqual({
+      code: 'E-CATCHUP-REFUSED',
+      detail: 'the fleet server refused the cut: 400 fromMs is in the future',
+    });
+    // Not asked again: neither by a retry timer nor after the next class.
+    await w.clock.advance(120_000);
+    await w.service.fetchMissed();
+    expect(w.asked).toHaveLength(2);
+    expect(w.disk.record?.unavailable).toEqual({
+      [`${w.service.report().classes[0]!.classId}/${stretches[0]!.fromMs}`]: 'E-CATCHUP-REFUSED',
+    });
+  });
+
+  it('keeps trying a stretch the fleet could not cut for now (a 5xx, the link), every 15 s', async () => {
+    const w = world();
+    w.fleet.refuse = new CatchupError('E-CATCHUP-DOWNLOAD', 'the fleet server refused the cut: 503');
+    w.service.onApplicationBootstrap();
+    await w.service.ready();
+    await classWithGap(w);
+    await w.to('leaving');
+    await w.to('idle');
+    await flush();
+    expect(w.asked).toHaveLength(1);
+    await w.clock.advance(15_000);
+    expect(w.asked).toHaveLength(2);
+    w.fleet.refuse = new CatchupError('E-CATCHUP-CUT-SLOW', 'ffmpeg took more than 600 s and was stopped');
+    await w.clock.advance(15_000);
+    expect(w.asked).toHaveLength(3);
+    expect(w.service.report().lastError?.code).toBe('E-CATCHUP-CUT-SLOW');
+    w.fleet.refuse = undefined;
+    await w.clock.advance(15_000);
+    expect(w.asked).toHaveLength(4);
+    expect(w.service.offer()?.replays).toHaveLength(1);
+    expect(w.service.report().lastError).toBeUndefined();
   });
 });
