@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openFleetStore, type FleetStore } from '../../../provisioning/db/database.js';
 import { PostgresDeviceHotPath } from '../../../provisioning/repositories/device-hot-path.postgres.js';
@@ -111,6 +112,41 @@ describe.each(databases)('heartbeat write on $name', (database) => {
     expect(await hotPath.saveHeartbeats([signed('nonce-ffffffffffffffff', t + 2, 'idle')])).toEqual([true]);
     expect(await stateOf()).toBe('live');
   });
+
+  it.runIf(database.name === 'PostgreSQL')(
+    'updates the device row in place on PostgreSQL (HOT): a heartbeat adds no index entry',
+    async () => {
+      // One session, so its own statistics can be read: the heartbeats' updates, and how many were HOT.
+      const pool = new pg.Pool({ connectionString: location, max: 1 });
+      try {
+        const session = new PostgresDeviceHotPath(pool);
+        const counts = async () => {
+          // Pending statistics reach the shared counters when the session goes idle after this.
+          await pool.query('SELECT pg_stat_force_next_flush()');
+          const { rows } = await pool.query<{ upd: string; hot: string }>(
+            "SELECT n_tup_upd AS upd, n_tup_hot_upd AS hot FROM pg_stat_user_tables WHERE relname = 'devices'",
+          );
+          return { updates: Number(rows[0]!.upd), hot: Number(rows[0]!.hot) };
+        };
+        const before = await counts();
+        const t = now.getTime() + 3_600_000;
+        for (let i = 0; i < 20; i++) {
+          const nonce = `nonce-hot-${String(i).padStart(10, '0')}`;
+          // Each heartbeat is seen later than the one before, as in the field: last_seen_at changes.
+          const seenAt = new Date(t + i * 1000).toISOString();
+          const beat = signed(nonce, t + i, i % 2 ? 'live' : 'idle');
+          const heartbeat = { nonce: { ...beat.nonce, seenAt }, beat: { ...beat.beat, seenAt } };
+          expect(await session.saveHeartbeats([heartbeat])).toEqual([true]);
+        }
+        const after = await counts();
+        expect(after.updates - before.updates).toBe(20);
+        // The index on last_seen_at (dropped in migration 0013) made every one of them a full update.
+        expect(after.hot - before.hot).toBe(20);
+      } finally {
+        await pool.end();
+      }
+    },
+  );
 
   it('reads concurrent requests’ devices right, each its own row, one statement per batch on PostgreSQL', async () => {
     const ids = (await store.db.selectFrom('devices').select('id').orderBy('id').execute()).map((r) => r.id);
