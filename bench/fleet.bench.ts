@@ -3,7 +3,7 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { canonicalRequest, SIGNATURE_HEADERS, type Heartbeat } from '../common/fleet-protocol.js';
 import { reason } from '../common/errors.js';
 import { openFleetDatabase } from '../provisioning/db/database.js';
@@ -314,8 +314,20 @@ function newDevice(i: number): Device {
  * The devices go straight into the database: enrolling 10,000 through the API would take the
  * enrolment rate limit (20 per minute per address) hours, and enrolment is not what is measured.
  */
-async function seed(location: string, devices: Device[]): Promise<void> {
-  const db = await openFleetDatabase(location);
+async function seed(location: string, devices: Device[], cli = CLI): Promise<void> {
+  // Another build's database is made by that build's own migrations (its tsc output beside its bin/),
+  // so a schema change is compared too, and that build's server finds the migrations it knows.
+  const open =
+    cli === CLI
+      ? openFleetDatabase
+      : (
+          (await import(
+            pathToFileURL(join(dirname(cli), '..', 'dist', 'provisioning', 'db', 'database.js')).href
+          )) as {
+            openFleetDatabase: typeof openFleetDatabase;
+          }
+        ).openFleetDatabase;
+  const db = await open(location);
   try {
     const now = new Date().toISOString();
     await db
@@ -363,7 +375,7 @@ async function startFleet(
   extra: string[] = [],
   cli = CLI,
 ): Promise<Server> {
-  await seed(location, devices);
+  await seed(location, devices, cli);
   const port = await freePort();
   // BENCH_PROFILE_DIR=dir: each fleet server writes a V8 CPU profile there when it stops (the profiles
   // behind provisioning/README.md's account of where a heartbeat's time goes).
