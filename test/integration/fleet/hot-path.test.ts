@@ -140,7 +140,7 @@ describe.each(databases)('heartbeat write on $name', (database) => {
         }
         const after = await counts();
         expect(after.updates - before.updates).toBe(20);
-        // The index on last_seen_at (dropped in migration 0013) made every one of them a full update.
+        // The index on last_seen_at (dropped in migration 0014) made every one of them a full update.
         expect(after.hot - before.hot).toBe(20);
       } finally {
         await pool.end();
