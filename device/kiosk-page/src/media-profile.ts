@@ -1,5 +1,7 @@
 import type { MediaProfileView } from '../../protocol/kiosk-messages';
-import { audioCodecOrder, mungeOpusAnswer, videoCodecOrder } from './codec-choice';
+import { audioCodecOrder, mungeOpusAnswer, videoCodecOrder, withAudioNack } from './codec-choice';
+
+export { withAudioNack } from './codec-choice';
 import { videoEncodings, type EncodingSettings, type VideoLayer } from './simulcast';
 
 export type { VideoLayer } from './simulcast';
@@ -102,5 +104,5 @@ export async function applyVideoLayer(
 
 /** Janus's answer with the profile's Opus settings (see `mungeOpusAnswer`). */
 export function answerWithProfile(sdp: string, profile: MediaProfileView | undefined): string {
-  return mungeOpusAnswer(sdp, (profile ?? DEFAULT_PROFILE).audioKbps);
+  return withAudioNack(mungeOpusAnswer(sdp, (profile ?? DEFAULT_PROFILE).audioKbps));
 }
