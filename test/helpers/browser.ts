@@ -84,8 +84,6 @@ export async function joinAsTeacher(
     capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9' | 'clock';
     /** false: subscribe to no one (a centre that only sends: cheap on this machine). */
     receive?: boolean;
-    /** The jitter buffer target of each received sound (`RTCRtpReceiver.jitterBufferTarget`), ms. */
-    jitterTargetMs?: number;
   } & ({ janus: string; room: number } | { classId: string } | { lecture: number }),
 ): Promise<Page> {
   const page = await browser.newPage();
@@ -102,7 +100,6 @@ export async function joinAsTeacher(
   if (params.simulcast) query.set('simulcast', '1');
   if (params.capture) query.set('capture', params.capture);
   if (params.receive === false) query.set('subscribe', 'none');
-  if (params.jitterTargetMs !== undefined) query.set('jitterTarget', String(params.jitterTargetMs));
   await page.goto(`${pageUrl}?${query.toString()}`);
   await waitFor(
     () => page.evaluate('window.teacher && window.teacher.state.feed'),

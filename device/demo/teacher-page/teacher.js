@@ -49,7 +49,6 @@
   // record=1: the class is recorded for the centres that miss part of it (issue 21). The room's rec_dir
   // holds the files; the name carries the class's start, which the fleet finds the recording by.
   const record = params.get('record') === '1';
-  const jitterTargetMs = params.has('jitterTarget') ? Number(params.get('jitterTarget')) : null;
   const statusEl = document.getElementById('status');
   document.getElementById('room').textContent = `课堂 Room ${room}`;
 
@@ -177,10 +176,6 @@
         for (const old of t.stream.getTracks().filter((x) => x.kind === track.kind))
           t.stream.removeTrack(old);
         if (on) t.stream.addTrack(track);
-        if (on && track.kind === 'audio' && jitterTargetMs !== null) {
-          const tr = sub.webrtcStuff.pc.getTransceivers().find((x) => x.mid === mid);
-          if (tr) tr.receiver.jitterBufferTarget = jitterTargetMs;
-        }
         t.video.play().catch(() => {});
       },
     });
