@@ -41,7 +41,8 @@ export function audioCodecOrder<C extends CodecLike>(codecs: readonly C[]): C[] 
  * retransmissions) and the profile's bitrate. Janus 1.1.2 writes `useinbandfec=1` when the room has
  * `opus_fec` (its default) and `usedtx` only with `opus_dtx`, and never a bitrate. `maxplaybackrate=16000`
  * keeps Opus in wideband SILK, the only mode that carries in-band FEC (libopus's LBRR); wideband is
- * "HD voice", enough for a classroom's speech.
+ * "HD voice", enough for a classroom's speech. NACK on Opus (`withAudioNack`) makes the box resend the
+ * sound Janus reports lost.
  */
 export function mungeOpusAnswer(sdp: string, audioKbps: number): string {
   const lines = sdp.split('\r\n');
@@ -87,7 +88,7 @@ export function mungeOpusAnswer(sdp: string, audioKbps: number): string {
         .join(';')}`,
     );
   }
-  return out.join('\r\n');
+  return withAudioNack(out.join('\r\n'));
 }
 
 /**

@@ -1,7 +1,5 @@
 import type { MediaProfileView } from '../../protocol/kiosk-messages';
-import { audioCodecOrder, mungeOpusAnswer, videoCodecOrder, withAudioNack } from './codec-choice';
-
-export { withAudioNack } from './codec-choice';
+import { audioCodecOrder, mungeOpusAnswer, videoCodecOrder } from './codec-choice';
 import { videoEncodings, type EncodingSettings, type VideoLayer } from './simulcast';
 
 export type { VideoLayer } from './simulcast';
@@ -104,5 +102,5 @@ export async function applyVideoLayer(
 
 /** Janus's answer with the profile's Opus settings (see `mungeOpusAnswer`). */
 export function answerWithProfile(sdp: string, profile: MediaProfileView | undefined): string {
-  return withAudioNack(mungeOpusAnswer(sdp, (profile ?? DEFAULT_PROFILE).audioKbps));
+  return mungeOpusAnswer(sdp, (profile ?? DEFAULT_PROFILE).audioKbps);
 }

@@ -2,13 +2,13 @@ import type { MediaConstraintsView, MediaProfileView, RTCIceServerLike } from '.
 import type { MediaReport } from '../../../common/media-report';
 import {
   answerWithProfile,
-  withAudioNack,
   applyPublisherProfile,
   applyVideoLayer,
   sendEncodings,
   type PublisherCaps,
   type VideoLayer,
 } from './media-profile';
+import { withAudioNack } from './codec-choice';
 import { MediaStatsSampler } from './media-stats';
 
 type Target = 'publisher' | 'subscriber';
