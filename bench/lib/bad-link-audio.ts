@@ -68,8 +68,10 @@ export async function measureAudio(ctx: BenchContext): Promise<Figure[]> {
     for (let t = 0; t < windowMs; t += SLICE_MS) {
       await sleep(SLICE_MS);
       const after = await heard(teacher);
-      box_.push(sliceOf(before, after, BOX_NAME));
-      plain_.push(sliceOf(before, after, PLAIN));
+      const [b, p] = [sliceOf(before, after, BOX_NAME), sliceOf(before, after, PLAIN)];
+      box_.push(b);
+      plain_.push(p);
+      ctx.log(`audio: ${t / 1000 + SLICE_MS / 1000} s box ${describe(b)} | plain ${describe(p)}`);
       before = after;
     }
     const of = (slices: Slice[], k: keyof Slice): number[] => slices.map((x) => x[k]);
@@ -129,7 +131,17 @@ interface Slice {
   lost: number;
   /** Lost packets rebuilt from the next one's Opus FEC. */
   fecUsed: number;
+  /** Stretches of concealment, and packets that came too late to be played. */
+  concealmentEvents: number;
+  discarded: number;
   jitterBufferMs: number;
+}
+
+function describe(s: Slice): string {
+  return (
+    `real ${s.real.toFixed(1)} % missing ${s.missing.toFixed(1)} % (${s.lost}, FEC ${s.fecUsed}, ` +
+    `too late ${s.discarded}) concealment events ${s.concealmentEvents} jitter buffer ${s.jitterBufferMs.toFixed(0)} ms`
+  );
 }
 
 function sliceOf(before: Map<string, RemoteSeen>, after: Map<string, RemoteSeen>, display: string): Slice {
@@ -145,6 +157,8 @@ function sliceOf(before: Map<string, RemoteSeen>, after: Map<string, RemoteSeen>
     missing: (100 * lost) / Math.max(1, lost + d('packetsReceived')),
     lost,
     fecUsed: d('fecPacketsReceived') - d('fecPacketsDiscarded'),
+    concealmentEvents: d('concealmentEvents'),
+    discarded: d('packetsDiscarded'),
     jitterBufferMs: (1000 * d('jitterBufferDelay')) / Math.max(1, d('jitterBufferEmittedCount')),
   };
 }
