@@ -9,7 +9,6 @@ import { texturedClip } from './lib/clip.js';
 import { figureOf } from './lib/figures.js';
 import { ROOM, startJanus } from './lib/janus.js';
 import { chromiumPids, descendants, pssMb, rssMb, sleep, until } from './lib/processes.js';
-import { measureAudio } from './lib/bad-link-audio.js';
 
 /** A Pi 4's budget on this machine (a Pi 4 core is ~1/4–1/5 of one here; DESIGN.md, harness facts). */
 const CAP_CORES = 0.3;
@@ -76,7 +75,6 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
     await site.close();
     await janus.stop();
   }
-  const audio = await measureAudio(ctx);
   const anchor = runs.get('pc')!;
   const pi4 = runs.get('pi4')!;
   const pi5 = runs.get('pi5')!;
@@ -154,7 +152,6 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       anchorSamples: pi4Two.fps,
       higherIsBetter: true,
     }),
-    ...audio,
   ];
 }
 

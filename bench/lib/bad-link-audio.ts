@@ -62,29 +62,52 @@ export async function measureAudio(ctx: BenchContext): Promise<Figure[]> {
       );
     // Both senders' bandwidth estimates settle on the capped link first.
     await sleep(10_000);
-    const box_: number[] = [];
-    const plain_: number[] = [];
+    const box_: Slice[] = [];
+    const plain_: Slice[] = [];
     let before = await heard(teacher);
     for (let t = 0; t < windowMs; t += SLICE_MS) {
       await sleep(SLICE_MS);
       const after = await heard(teacher);
-      box_.push(realShare(before, after, BOX_NAME));
-      plain_.push(realShare(before, after, PLAIN));
+      const [b, p] = [sliceOf(before, after, BOX_NAME), sliceOf(before, after, PLAIN)];
+      box_.push(b);
+      plain_.push(p);
+      ctx.log(`audio: ${t / 1000 + SLICE_MS / 1000} s box ${describe(b)} | plain ${describe(p)}`);
       before = after;
     }
+    const of = (slices: Slice[], k: keyof Slice): number[] => slices.map((x) => x[k]);
+    const sampling = `${ctx.smoke ? 'smoke: ' : ''}one sample per ${SLICE_MS / 1000} s over ${windowMs / 1000} s; box pi4 profile`;
+    const fec = (slices: Slice[]): number => slices.reduce((a, x) => a + x.fecUsed, 0);
+    const lost = (slices: Slice[]): number => slices.reduce((a, x) => a + x.lost, 0);
     return [
       figureOf({
         name: `real sound of the box at the teacher, ${LINK.kbit} kbit/s + ${LINK.lossPct} % loss`,
         unit: '%',
-        samples: box_,
+        samples: of(box_, 'real'),
         anchor: 'a plain janus.js publisher (default settings) on the same link, same run',
-        anchorSamples: plain_,
+        anchorSamples: of(plain_, 'real'),
         target: '≥ 97 %',
         meets: ({ value }) => value >= 97,
         higherIsBetter: true,
+        notes: `${sampling}: 1 − Δconcealed/ΔtotalSamplesReceived of the teacher’s inbound audio`,
+      }),
+      figureOf({
+        name: `the box's sound packets missing at the teacher, ${LINK.kbit} kbit/s + ${LINK.lossPct} % loss`,
+        unit: '%',
+        samples: of(box_, 'missing'),
+        anchor: 'a plain janus.js publisher on the same link (no retransmission of sound)',
+        anchorSamples: of(plain_, 'missing'),
         notes:
-          `${ctx.smoke ? 'smoke: ' : ''}one sample per ${SLICE_MS / 1000} s over ${windowMs / 1000} s: ` +
-          '1 − Δconcealed/ΔtotalSamplesReceived of the teacher’s inbound audio; box pi4 profile',
+          `${sampling}: ΔpacketsLost/(ΔpacketsLost+ΔpacketsReceived) at the teacher, i.e. lost and not resent ` +
+          `in time; packets rebuilt from Opus FEC over the window: box ${fec(box_)} of ${lost(box_)} missing, ` +
+          `plain ${fec(plain_)} of ${lost(plain_)}`,
+      }),
+      figureOf({
+        name: `the teacher's jitter buffer for the box's sound, ${LINK.kbit} kbit/s + ${LINK.lossPct} % loss`,
+        unit: 'ms',
+        samples: of(box_, 'jitterBufferMs'),
+        anchor: 'a plain janus.js publisher on the same link',
+        anchorSamples: of(plain_, 'jitterBufferMs'),
+        notes: `${sampling}: ΔjitterBufferDelay/ΔjitterBufferEmittedCount, the sound's wait at the teacher`,
       }),
     ];
   } finally {
@@ -99,11 +122,43 @@ async function heard(teacher: Page): Promise<Map<string, RemoteSeen>> {
   return new Map((await teacherSees(teacher)).map((r) => [r.display, r]));
 }
 
-function realShare(before: Map<string, RemoteSeen>, after: Map<string, RemoteSeen>, display: string): number {
-  const a = after.get(display);
-  const b = before.get(display);
+/** One slice of what the teacher played of a sender, from its inbound-rtp audio counters. */
+interface Slice {
+  /** Share of the played sound that was real, not concealment, %. */
+  real: number;
+  /** Share of the sender's packets still missing (lost and not resent in time), %. */
+  missing: number;
+  lost: number;
+  /** Lost packets rebuilt from the next one's Opus FEC. */
+  fecUsed: number;
+  /** Stretches of concealment, and packets that came too late to be played. */
+  concealmentEvents: number;
+  discarded: number;
+  jitterBufferMs: number;
+}
+
+function describe(s: Slice): string {
+  return (
+    `real ${s.real.toFixed(1)} % missing ${s.missing.toFixed(1)} % (${s.lost}, FEC ${s.fecUsed}, ` +
+    `too late ${s.discarded}) concealment events ${s.concealmentEvents} jitter buffer ${s.jitterBufferMs.toFixed(0)} ms`
+  );
+}
+
+function sliceOf(before: Map<string, RemoteSeen>, after: Map<string, RemoteSeen>, display: string): Slice {
+  const a = after.get(display)?.audio;
+  const b = before.get(display)?.audio;
   if (!a || !b) throw new Error(`the teacher lost ${display} during the measurement`);
-  const total = a.totalSamplesReceived - b.totalSamplesReceived;
+  const d = (k: string): number => (a[k] ?? 0) - (b[k] ?? 0);
+  const total = d('totalSamplesReceived');
   if (total <= 0) throw new Error(`the teacher played nothing of ${display} for ${SLICE_MS / 1000} s`);
-  return 100 * (1 - (a.concealedSamples - b.concealedSamples) / total);
+  const lost = d('packetsLost');
+  return {
+    real: 100 * (1 - d('concealedSamples') / total),
+    missing: (100 * lost) / Math.max(1, lost + d('packetsReceived')),
+    lost,
+    fecUsed: d('fecPacketsReceived') - d('fecPacketsDiscarded'),
+    concealmentEvents: d('concealmentEvents'),
+    discarded: d('packetsDiscarded'),
+    jitterBufferMs: (1000 * d('jitterBufferDelay')) / Math.max(1, d('jitterBufferEmittedCount')),
+  };
 }

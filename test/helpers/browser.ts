@@ -62,6 +62,8 @@ export interface RemoteSeen {
   audioCodec?: string;
   concealedSamples: number;
   totalSamplesReceived: number;
+  /** The inbound audio's raw counters (inbound-rtp: packets lost, concealment, jitter buffer), for diagnosis. */
+  audio?: Record<string, number>;
 }
 
 /**

@@ -3,6 +3,26 @@
 (function () {
   'use strict';
   const CLOCK_WRAP = 1 << 24;
+  /** The inbound-rtp audio counters the bench reads to tell the link's loss from the jitter buffer's. */
+  const AUDIO_COUNTERS = [
+    'packetsReceived',
+    'packetsLost',
+    'packetsDiscarded',
+    'fecPacketsReceived',
+    'fecPacketsDiscarded',
+    'concealedSamples',
+    'silentConcealedSamples',
+    'concealmentEvents',
+    'insertedSamplesForDeceleration',
+    'removedSamplesForAcceleration',
+    'totalSamplesReceived',
+    'jitterBufferDelay',
+    'jitterBufferTargetDelay',
+    'jitterBufferMinimumDelay',
+    'jitterBufferEmittedCount',
+    'totalAudioEnergy',
+    'totalSamplesDuration',
+  ];
   const params = new URLSearchParams(location.search);
   // class=ID: ask the fleet (through this page's server, which holds the credential) which media node and
   // room the class is on, and again whenever that Janus is gone (issue 19). lecture=ROOM: the same for a
@@ -346,6 +366,9 @@
         e.concealedSamples = r.concealedSamples || 0;
         e.totalSamplesReceived = r.totalSamplesReceived || 0;
         e.audioCodec = codecOf(r);
+        // Why sound was concealed (issue 16, docs/media.md "Sound first"): the raw counters, differenced by the reader.
+        e.audio = {};
+        for (const k of AUDIO_COUNTERS) e.audio[k] = r[k] || 0;
       }
     });
     return result;
@@ -370,6 +393,7 @@
         audioCodec: (stats[feed] || {}).audioCodec,
         concealedSamples: (stats[feed] || {}).concealedSamples || 0,
         totalSamplesReceived: (stats[feed] || {}).totalSamplesReceived || 0,
+        audio: (stats[feed] || {}).audio,
       }));
     },
     leave() {

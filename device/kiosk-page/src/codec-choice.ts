@@ -41,7 +41,8 @@ export function audioCodecOrder<C extends CodecLike>(codecs: readonly C[]): C[] 
  * retransmissions) and the profile's bitrate. Janus 1.1.2 writes `useinbandfec=1` when the room has
  * `opus_fec` (its default) and `usedtx` only with `opus_dtx`, and never a bitrate. `maxplaybackrate=16000`
  * keeps Opus in wideband SILK, the only mode that carries in-band FEC (libopus's LBRR); wideband is
- * "HD voice", enough for a classroom's speech.
+ * "HD voice", enough for a classroom's speech. NACK on Opus (`withAudioNack`) makes the box resend the
+ * sound Janus reports lost.
  */
 export function mungeOpusAnswer(sdp: string, audioKbps: number): string {
   const lines = sdp.split('\r\n');
@@ -87,5 +88,26 @@ export function mungeOpusAnswer(sdp: string, audioKbps: number): string {
         .join(';')}`,
     );
   }
-  return out.join('\r\n');
+  return withAudioNack(out.join('\r\n'));
+}
+
+/**
+ * Ask for retransmission of lost sound (`a=rtcp-fb:<opus pt> nack`) in an SDP, offer or answer. Chromium
+ * retransmits audio that its peer NACKs when the negotiated Opus carries this feedback, but never offers
+ * it; Janus (1.1.2 too) NACKs a publisher's lost audio when the publisher's offer has it, and keeps its own
+ * answer's audio lines free of it, so both sides are set here. Where the line is already there nothing
+ * changes.
+ */
+export function withAudioNack(sdp: string): string {
+  const lines = sdp.split('\r\n');
+  const opusPts = lines.flatMap((l) => {
+    const pt = /^a=rtpmap:(\d+) opus\/48000/i.exec(l)?.[1];
+    return pt ? [pt] : [];
+  });
+  for (const pt of opusPts) {
+    if (lines.some((l) => l === `a=rtcp-fb:${pt} nack`)) continue;
+    const at = lines.findIndex((l) => l.startsWith(`a=rtpmap:${pt} `));
+    lines.splice(at + 1, 0, `a=rtcp-fb:${pt} nack`);
+  }
+  return lines.join('\r\n');
 }

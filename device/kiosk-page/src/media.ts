@@ -8,6 +8,7 @@ import {
   type PublisherCaps,
   type VideoLayer,
 } from './media-profile';
+import { withAudioNack } from './codec-choice';
 import { MediaStatsSampler } from './media-stats';
 
 type Target = 'publisher' | 'subscriber';
@@ -297,7 +298,7 @@ export class Media {
     // Codec, size and rate caps (as well as Janus's REMB, so a weak uplink is never flooded), sound first.
     await applyPublisherProfile(audioTransceiver, videoTransceiver, caps);
     const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
+    await pc.setLocalDescription({ type: offer.type, sdp: offer.sdp && withAudioNack(offer.sdp) });
     return pc;
   }
 

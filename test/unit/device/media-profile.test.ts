@@ -5,6 +5,7 @@ import {
   audioCodecOrder,
   mungeOpusAnswer,
   videoCodecOrder,
+  withAudioNack,
 } from '../../../device/kiosk-page/src/codec-choice.js';
 import { videoEncodings } from '../../../device/kiosk-page/src/simulcast.js';
 
@@ -86,7 +87,7 @@ describe('the page chooses its codecs (issue 16)', () => {
     expect(audioCodecOrder(all).map((c) => c.mimeType)).toEqual(['audio/red', 'audio/opus']);
   });
 
-  it('asks Opus for in-band FEC, DTX and the profile bitrate in the answer it applies', () => {
+  it('asks Opus for in-band FEC, DTX, the profile bitrate and NACK in the answer it applies', () => {
     const answer = [
       'v=0',
       'm=audio 9 UDP/TLS/RTP/SAVPF 111',
@@ -105,7 +106,45 @@ describe('the page chooses its codecs (issue 16)', () => {
     // An Opus line without any fmtp gets one.
     const bare = mungeOpusAnswer('m=audio 9 UDP/TLS/RTP/SAVPF 109\r\na=rtpmap:109 opus/48000/2\r\n', 32);
     expect(bare).toContain(
-      'a=rtpmap:109 opus/48000/2\r\na=fmtp:109 useinbandfec=1;usedtx=1;maxaveragebitrate=32000;maxplaybackrate=16000',
+      'a=rtpmap:109 opus/48000/2\r\na=rtcp-fb:109 nack\r\na=fmtp:109 useinbandfec=1;usedtx=1;maxaveragebitrate=32000;maxplaybackrate=16000',
+    );
+  });
+
+  it('asks for lost sound to be resent (NACK on Opus) in its offer and in the answer it applies, once', () => {
+    // Chromium's offer as it comes (RED first, Opus without NACK), and Janus 1.1.2's answer to it.
+    const offer = [
+      'v=0',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 63 111',
+      'a=rtpmap:63 red/48000/2',
+      'a=fmtp:63 111/111',
+      'a=rtpmap:111 opus/48000/2',
+      'a=rtcp-fb:111 transport-cc',
+      'a=fmtp:111 minptime=10;useinbandfec=1',
+      'm=video 9 UDP/TLS/RTP/SAVPF 96',
+      'a=rtpmap:96 VP8/90000',
+      'a=rtcp-fb:96 nack',
+      '',
+    ].join('\r\n');
+    const out = withAudioNack(offer);
+    expect(out).toContain(
+      'a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 nack\r\na=rtcp-fb:111 transport-cc\r\n',
+    );
+    // Only Opus: RED's and the video's lines are as they were.
+    expect(out.split('\r\n').filter((l) => l.startsWith('a=rtcp-fb:'))).toEqual([
+      'a=rtcp-fb:111 nack',
+      'a=rtcp-fb:111 transport-cc',
+      'a=rtcp-fb:96 nack',
+    ]);
+    expect(withAudioNack(out)).toBe(out);
+    const answer = [
+      'v=0',
+      'm=audio 9 UDP/TLS/RTP/SAVPF 111',
+      'a=rtpmap:111 opus/48000/2',
+      'a=fmtp:111 useinbandfec=1',
+      '',
+    ].join('\r\n');
+    expect(mungeOpusAnswer(answer, 32)).toContain(
+      'a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 nack\r\na=fmtp:111 useinbandfec=1;usedtx=1',
     );
   });
 });
