@@ -200,6 +200,9 @@ describe('classbox-box.d/configure-rootfs on a scratch root', () => {
     });
     expect(tree['etc/systemd/zram-generator.conf']).toContain('[zram0]');
     expect(tree['etc/systemd/system.conf.d/classbox-watchdog.conf']).toContain('RuntimeWatchdogSec=15s');
+    expect(tree['etc/systemd/system.conf.d/classbox-device-timeout.conf']).toContain(
+      'DefaultDeviceTimeoutSec=10min',
+    );
     expect(tree['boot/firmware/config.txt']).toContain(
       '\n[all]\n# classbox: hardware watchdog\ndtparam=watchdog=on\n',
     );
