@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { networkInterfaces, tmpdir } from 'node:os';
@@ -59,10 +59,46 @@ export interface JanusServerOptions {
 }
 
 /**
- * Namespaces of this process are numbered in sequence from a random start: several Janus servers in one
- * test (the media nodes of issue 19) must never draw the same name, which would delete a sibling's.
+ * A namespace's number is claimed machine-wide before its name is used: a file `/run/classbox-netns/<n>`
+ * created exclusively, holding the claiming process's pid. Numbers were once drawn from the pid (pid mod
+ * 4000 plus a serial), and the stale namespace of that name deleted first: two test workers, or a test run
+ * beside a long VM run, drew the same number now and then, and the later one deleted the other's live
+ * namespace — its Janus, or a booted box, lost its network mid-test. A claim whose process is gone is
+ * skipped, never taken over (two processes taking over one stale claim at once would both own it); `/run`
+ * is emptied at boot, with the namespaces.
  */
-let netnsSerial = Math.floor(Math.random() * 60);
+const NETNS_CLAIMS = '/run/classbox-netns';
+const NETNS_NUMBERS = 4000;
+
+function claimNetnsNumber(start: number): number {
+  mkdirSync(NETNS_CLAIMS, { recursive: true });
+  for (let i = 0; i < NETNS_NUMBERS; i++) {
+    const n = (start + i) % NETNS_NUMBERS;
+    try {
+      writeFileSync(join(NETNS_CLAIMS, String(n)), String(process.pid), { flag: 'wx' });
+      return n;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  throw new Error(`no free network namespace number: ${NETNS_CLAIMS} holds ${NETNS_NUMBERS} claims`);
+}
+
+function releaseNetnsNumber(n: number): void {
+  rmSync(join(NETNS_CLAIMS, String(n)), { force: true });
+}
+
+/** Whether a namespace or host-side link of number n exists (named as createNetns names them). */
+function leftOver(n: number): boolean {
+  const names = execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.split(' ')[0]);
+  return (
+    names.includes(`cbx-janus-${n}`) ||
+    names.includes(`cbx-teacher-${n}`) ||
+    existsSync(`/sys/class/net/cbxh${n}`)
+  );
+}
 
 const LIB_DIRS = [
   '/usr/lib/x86_64-linux-gnu/janus',
@@ -80,6 +116,8 @@ export class JanusServer {
   private dir: string | undefined;
   private ns: { name: string; hostIf: string; janusIf: string; hostIp: string; janusIp: string } | undefined;
   private teacherNs: { name: string; janusIf: string } | undefined;
+  /** The number this process claimed for its namespaces (claimNetnsNumber), released with them. */
+  private netnsNumber: number | undefined;
   private exitPromise: Promise<void> | undefined;
   host = '127.0.0.1';
   readonly wsPort: number;
@@ -137,6 +175,7 @@ export class JanusServer {
         // Already gone.
       }
     }
+    if (this.netnsNumber !== undefined) releaseNetnsNumber(this.netnsNumber);
   };
 
   async start(): Promise<void> {
@@ -173,6 +212,11 @@ export class JanusServer {
     if (this.teacherNs) {
       await run('ip', ['netns', 'del', this.teacherNs.name]).catch(() => undefined);
       this.teacherNs = undefined;
+    }
+    if (this.netnsNumber !== undefined) {
+      // The host-side link goes with the namespace (its veth peer is inside); only then is the number free.
+      releaseNetnsNumber(this.netnsNumber);
+      this.netnsNumber = undefined;
     }
     if (this.dir) await rm(this.dir, { recursive: true, force: true });
     this.dir = undefined;
@@ -213,7 +257,14 @@ export class JanusServer {
   }
 
   private async createNetns(): Promise<void> {
-    const n = (process.pid % 4000) + (netnsSerial++ % 60);
+    // A number no other process holds, and whose names nothing left behind: a namespace or link of that
+    // name that exists (left by a process that died) is not ours to delete, so the next number is tried.
+    let n = claimNetnsNumber(process.pid % NETNS_NUMBERS);
+    while (leftOver(n)) {
+      releaseNetnsNumber(n);
+      n = claimNetnsNumber(n + 1);
+    }
+    this.netnsNumber = n;
     const subnet = `10.${200 + (n % 50)}.${Math.floor(n / 50) % 250}`;
     const ns = {
       name: `cbx-janus-${n}`,
@@ -222,8 +273,6 @@ export class JanusServer {
       hostIp: `${subnet}.1`,
       janusIp: `${subnet}.2`,
     };
-    await run('ip', ['netns', 'del', ns.name]).catch(() => undefined);
-    await run('ip', ['link', 'del', ns.hostIf]).catch(() => undefined);
     await run('ip', ['netns', 'add', ns.name]);
     await run('ip', ['link', 'add', ns.hostIf, 'type', 'veth', 'peer', 'name', ns.janusIf]);
     await run('ip', ['link', 'set', ns.janusIf, 'netns', ns.name]);
@@ -247,7 +296,6 @@ export class JanusServer {
     const ns = this.ns!;
     const subnet = `10.${150 + (n % 50)}.${Math.floor(n / 50) % 250}`;
     const t = { name: `cbx-teacher-${n}`, teacherIf: `cbxt${n}`, janusIf: `cbxu${n}` };
-    await run('ip', ['netns', 'del', t.name]).catch(() => undefined);
     await run('ip', ['netns', 'add', t.name]);
     await run('ip', [
       'link',
