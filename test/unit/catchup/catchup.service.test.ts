@@ -126,6 +126,16 @@ function world(saved?: CatchupRecord) {
 }
 
 /** A class with the teacher's picture stopping for 30 s in its middle. */
+/** The service started, a class with a gap in it, and the class over: the box back on its idle screen. */
+async function classEndedAfterGap(w: ReturnType<typeof world>): Promise<void> {
+  w.service.onApplicationBootstrap();
+  await w.service.ready();
+  await classWithGap(w);
+  await w.to('leaving');
+  await w.to('idle');
+  await flush();
+}
+
 async function classWithGap(w: ReturnType<typeof world>): Promise<void> {
   await w.to('joining');
   await w.to('live');
@@ -190,12 +200,7 @@ describe('catch-up on the box (issue 21)', () => {
   it('stops a fetch at once when a class starts (the class has the link), and resumes it after', async () => {
     const w = world();
     w.fleet.hang = true;
-    w.service.onApplicationBootstrap();
-    await w.service.ready();
-    await classWithGap(w);
-    await w.to('leaving');
-    await w.to('idle');
-    await flush();
+    await classEndedAfterGap(w);
     expect(w.downloads).toHaveLength(1);
     await w.to('joining');
     expect(w.downloads[0]!.signal.aborted).toBe(true);
@@ -207,12 +212,7 @@ describe('catch-up on the box (issue 21)', () => {
   it('says the card is full and downloads nothing when the video would not leave the margin', async () => {
     const w = world();
     w.disk.free = 2 * MB;
-    w.service.onApplicationBootstrap();
-    await w.service.ready();
-    await classWithGap(w);
-    await w.to('leaving');
-    await w.to('idle');
-    await flush();
+    await classEndedAfterGap(w);
     expect(w.downloads).toEqual([]);
     expect(w.service.report().lastError).toMatchObject({ code: 'E-CATCHUP-SPACE' });
     expect(w.service.report().lastError?.detail).toMatch(/needs 2\.0 MB and the card has 2\.0 MB free/);
@@ -222,12 +222,7 @@ describe('catch-up on the box (issue 21)', () => {
   it('does not ask again for a stretch the fleet has no recording of', async () => {
     const w = world();
     w.fleet.refuse = new CatchupError('E-CATCHUP-NO-RECORDING', 'no recording of room 2222 holds it');
-    w.service.onApplicationBootstrap();
-    await w.service.ready();
-    await classWithGap(w);
-    await w.to('leaving');
-    await w.to('idle');
-    await flush();
+    await classEndedAfterGap(w);
     expect(w.asked).toHaveLength(1);
     expect(w.service.report().lastError?.code).toBe('E-CATCHUP-NO-RECORDING');
     await w.service.fetchMissed();
@@ -238,12 +233,7 @@ describe('catch-up on the box (issue 21)', () => {
 describe('minutes caught up (issue 21)', () => {
   it('counts what was shown of each part, a part replayed twice once, and never more than the part', async () => {
     const w = world();
-    w.service.onApplicationBootstrap();
-    await w.service.ready();
-    await classWithGap(w);
-    await w.to('leaving');
-    await w.to('idle');
-    await flush();
+    await classEndedAfterGap(w);
     const name = w.service.offer()!.replays[0]!.name;
     // A hold after 20 of the 32 s.
     w.service.markWatched(name, 20_000);
@@ -302,12 +292,7 @@ describe('a cut the fleet refuses for good (issue 21)', () => {
   it('keeps trying a stretch the fleet could not cut for now (a 5xx, the link), every 15 s', async () => {
     const w = world();
     w.fleet.refuse = new CatchupError('E-CATCHUP-DOWNLOAD', 'the fleet server refused the cut: 503');
-    w.service.onApplicationBootstrap();
-    await w.service.ready();
-    await classWithGap(w);
-    await w.to('leaving');
-    await w.to('idle');
-    await flush();
+    await classEndedAfterGap(w);
     expect(w.asked).toHaveLength(1);
     await w.clock.advance(15_000);
     expect(w.asked).toHaveLength(2);
