@@ -14,6 +14,29 @@ export interface UplinkSample {
   readonly bandwidthLimited: boolean;
 }
 
+/** What the page reports of its sending, as far as the fallback needs it. */
+export interface SendReport {
+  /** WebRTC's `qualityLimitationReason` of the video encoder. */
+  readonly qualityLimitation?: string;
+  /** The congestion controller's estimate of the uplink (the selected candidate pair), kbit/s. */
+  readonly availableOutgoingKbps?: number;
+  /** What the senders allow themselves now (active video encodings' and the sound's maxBitrate), kbit/s. */
+  readonly sendCapKbps?: number;
+}
+
+/**
+ * Whether the link, not the encoder or the camera, holds the video back. The encoder says `bandwidth`
+ * itself only when it shrinks the picture or its frame rate for the bitrate; a sender that keeps its
+ * resolution under CPU pressure (`maintain-resolution`, the pi4 profile, docs/media.md) never does, and
+ * then drops frames on a 150 kbit/s uplink without a word. The congestion controller's own estimate
+ * says it either way: an estimate below what the senders may use means the link is what limits them.
+ */
+export function linkLimitsVideo(report: SendReport): boolean {
+  if (report.qualityLimitation === 'bandwidth') return true;
+  const { availableOutgoingKbps: available, sendCapKbps: cap } = report;
+  return available !== undefined && cap !== undefined && available < cap;
+}
+
 export interface AudioOnlyOptions {
   /** Below this the picture is useless and only steals bandwidth from the sound. */
   readonly minVideoKbps: number;

@@ -55,6 +55,10 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
     /** Frames the teacher's video decoded so far (all remote video). */
     framesDecoded: z.int().nonnegative(),
     qualityLimitation: z.string().max(32).optional(),
+    /** The congestion controller's estimate of the uplink (selected candidate pair), kbit/s. */
+    availableOutgoingKbps: z.number().nonnegative().optional(),
+    /** What the senders allow themselves now (active encodings' maxBitrate, video and sound), kbit/s. */
+    sendCapKbps: z.number().nonnegative().optional(),
   }),
   mediaStatsMessageSchema,
   /**
@@ -153,6 +157,11 @@ export const mediaProfileViewSchema = z.strictObject({
   audioKbps: z.number().positive(),
   /** Simulcast layers to send (docs/media.md, "Layers"); absent from an older daemon: one. */
   layers: z.int().min(1).max(3).optional(),
+  /**
+   * What the encoder gives up first under CPU pressure (`RTCRtpSendParameters.degradationPreference`);
+   * absent from an older daemon: Chromium's default, balanced.
+   */
+  degradation: z.enum(['balanced', 'maintain-resolution']).optional(),
 });
 export type MediaProfileView = z.output<typeof mediaProfileViewSchema>;
 

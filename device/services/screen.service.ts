@@ -121,6 +121,7 @@ export class ScreenService implements OnApplicationBootstrap {
         videoCodec: media.profile.videoCodec,
         audioKbps: media.audioKbps,
         layers: this.media.layers(),
+        degradation: media.profile.degradation,
       },
     });
   }

@@ -72,9 +72,10 @@ export async function applyPublisherProfile(
   // pacer serves audio before video, and a tutor can teach without a picture but not without sound.
   const videoParams = video.sender.getParameters();
   assignEncodings(videoParams, videoEncodings(layersOf(caps.profile), caps.videoKbps, caps.fps));
-  // Chromium's default degradation (balanced) is kept on purpose: with 'maintain-resolution' the encoder
-  // never reports `qualityLimitationReason: 'bandwidth'`, and the sound-only fallback, which needs it,
-  // no longer triggers on a 150 kbit/s uplink (test/integration/recovery/network.test.ts; docs/media.md).
+  // The profile's choice under CPU pressure (pi4: keep the 360 lines, let the frame rate go). The encoder
+  // then never reports `qualityLimitationReason: 'bandwidth'`; the sound-only fallback reads the
+  // congestion controller's estimate instead (`linkLimitsVideo`, device/domain/audio-only.policy.ts).
+  if (profile.degradation) videoParams.degradationPreference = profile.degradation;
   await video.sender.setParameters(videoParams).catch((e) => console.warn('video parameters', e));
   const audioParams = audio.sender.getParameters();
   audioParams.encodings = [

@@ -481,13 +481,32 @@ export class Media {
   /** Outgoing kbit/s since the last call and frames decoded of all remote video, for the daemon. */
   private lastSent = { at: 0, videoBytes: 0, audioBytes: 0 };
   async stats(): Promise<
-    { videoKbps: number; audioKbps: number; framesDecoded: number; qualityLimitation?: string } | undefined
+    | {
+        videoKbps: number;
+        audioKbps: number;
+        framesDecoded: number;
+        qualityLimitation?: string;
+        availableOutgoingKbps?: number;
+        sendCapKbps?: number;
+      }
+    | undefined
   > {
     if (!this.publisher) return undefined;
     let videoBytes = 0;
     let audioBytes = 0;
     let qualityLimitation: string | undefined;
-    (await this.publisher.getStats()).forEach((r: RTCStats & Record<string, unknown>) => {
+    const report = await this.publisher.getStats();
+    // The congestion controller's estimate of the uplink, on the pair in use (the fallback's signal when
+    // the encoder keeps its resolution and so never says 'bandwidth': linkLimitsVideo).
+    let pairId: string | undefined;
+    report.forEach((r: RTCStats & Record<string, unknown>) => {
+      if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string')
+        pairId = r.selectedCandidatePairId;
+    });
+    const pair =
+      pairId === undefined ? undefined : (report.get(pairId) as Record<string, unknown> | undefined);
+    const available = Number(pair?.availableOutgoingBitrate);
+    report.forEach((r: RTCStats & Record<string, unknown>) => {
       if (r.type !== 'outbound-rtp') return;
       if (r.kind === 'video') {
         videoBytes += Number(r.bytesSent ?? 0);
@@ -511,9 +530,22 @@ export class Media {
         seconds > 0 ? Math.max(0, ((audioBytes - this.lastSent.audioBytes) * 8) / 1000 / seconds) : 0,
       framesDecoded,
       qualityLimitation: qualityLimitation || undefined,
+      ...(Number.isFinite(available) ? { availableOutgoingKbps: available / 1000 } : {}),
+      ...this.sendCap(),
     };
     this.lastSent = { at: now, videoBytes, audioBytes };
     return result;
+  }
+
+  /** What the publisher's senders allow themselves now: active encodings' maxBitrate, kbit/s. */
+  private sendCap(): { sendCapKbps?: number } {
+    let bps = 0;
+    for (const t of this.publisher?.getTransceivers() ?? []) {
+      if (!t.sender.track) continue;
+      for (const e of t.sender.getParameters().encodings)
+        if (e.active !== false && e.maxBitrate !== undefined) bps += e.maxBitrate;
+    }
+    return bps > 0 ? { sendCapKbps: bps / 1000 } : {};
   }
 
   private readonly sampler = new MediaStatsSampler();

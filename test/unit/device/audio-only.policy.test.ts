@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AudioOnlyPolicy } from '../../../device/domain/audio-only.policy.js';
+import { AudioOnlyPolicy, linkLimitsVideo } from '../../../device/domain/audio-only.policy.js';
 
 const options = { minVideoKbps: 120, samples: 3, firstProbeMs: 10_000, maxProbeMs: 40_000, graceMs: 500 };
 const bad = (at: number) => ({ at, videoKbps: 60, bandwidthLimited: true });
@@ -77,5 +77,29 @@ describe('the audio-only fallback', () => {
     p.slowLink(1500);
     expect(p.slowLink(2000)).toBe(true);
     expect(p.mode).toBe('audioOnly');
+  });
+});
+
+describe('what says the link limits the video', () => {
+  it("is the encoder's own 'bandwidth'", () => {
+    expect(linkLimitsVideo({ qualityLimitation: 'bandwidth' })).toBe(true);
+    expect(linkLimitsVideo({ qualityLimitation: 'cpu' })).toBe(false);
+    expect(linkLimitsVideo({})).toBe(false);
+  });
+
+  it('or an uplink estimate below what the senders may use, whatever the encoder says', () => {
+    // maintain-resolution: a 150 kbit/s uplink shows only in the congestion controller's estimate.
+    expect(linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 140, sendCapKbps: 632 })).toBe(
+      true,
+    );
+    // A CPU-starved encoder on a good link: the estimate is above the cap.
+    expect(linkLimitsVideo({ qualityLimitation: 'cpu', availableOutgoingKbps: 1500, sendCapKbps: 632 })).toBe(
+      false,
+    );
+  });
+
+  it('needs both the estimate and the cap to judge by them', () => {
+    expect(linkLimitsVideo({ availableOutgoingKbps: 140 })).toBe(false);
+    expect(linkLimitsVideo({ sendCapKbps: 632 })).toBe(false);
   });
 });

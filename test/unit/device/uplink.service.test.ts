@@ -72,6 +72,8 @@ function make() {
         framesDecoded: 0,
         qualityLimitation: 'bandwidth',
       }),
+    statsWith: (s: Omit<Stats, 'type' | 'audioKbps' | 'framesDecoded'>) =>
+      stats.emit({ type: 'stats', audioKbps: 32, framesDecoded: 0, ...s }),
   };
 }
 
@@ -103,6 +105,22 @@ describe('UplinkService', () => {
     box.camera(MISSING);
     box.camera({ status: 'ok' });
     expect(box.sent).toEqual([]);
+  });
+
+  it('falls back to sound only when the congestion controller, not the encoder, says the link is short', async () => {
+    // A pi4 box keeps its resolution (maintain-resolution): its encoder never says 'bandwidth', it drops
+    // frames. The uplink estimate below what the senders may use is what tells the link is the limit.
+    const box = make();
+    box.go('live');
+    await box.clock.advance(9000);
+    const report = (videoKbps: number, availableOutgoingKbps: number) =>
+      box.statsWith({ videoKbps, qualityLimitation: 'cpu', availableOutgoingKbps, sendCapKbps: 632 });
+    // A starved CPU on a good link: few frames, but the estimate is above the cap. Not the link.
+    [60, 55, 50, 45].forEach((kbps) => report(kbps, 900));
+    expect(box.service.audioOnly).toBe(false);
+    [60, 55, 50].forEach((kbps) => report(kbps, 140));
+    expect(box.service.audioOnly).toBe(true);
+    expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: false });
   });
 
   it('falls back to sound only on a weak uplink, says so, and tries video again later', async () => {
