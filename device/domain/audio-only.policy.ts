@@ -25,11 +25,12 @@ export interface SendReport {
 }
 
 /**
- * Whether the link, not the encoder or the camera, holds the video back. The encoder says `bandwidth`
- * itself only when it shrinks the picture or its frame rate for the bitrate; a sender that keeps its
- * resolution under CPU pressure (`maintain-resolution`, the pi4 profile, docs/media.md) never does, and
- * then drops frames on a 150 kbit/s uplink without a word. The congestion controller's own estimate
- * says it either way: an estimate below what the senders may use means the link is what limits them.
+ * Whether the link, not the encoder or the camera, holds the video back. The encoder's own word for it
+ * (`qualityLimitationReason: 'bandwidth'`) is one reason of several and names only one at a time: a Pi 4
+ * short of CPU says `cpu` even on a 150 kbit/s uplink, and a sender set to keep its resolution
+ * (`maintain-resolution`) never says `bandwidth` at all (issue 16: the sound-only fallback then never
+ * came). The congestion controller's own estimate says it either way: an estimate below what the
+ * senders may use means the link is what limits them.
  */
 export function linkLimitsVideo(report: SendReport): boolean {
   if (report.qualityLimitation === 'bandwidth') return true;

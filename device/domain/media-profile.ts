@@ -29,13 +29,6 @@ export interface MediaProfile {
   readonly layers: 1 | 2 | 3;
   /** Other centres' videos decoded at once besides the teacher's; the rest are shown as names with sound. */
   readonly maxThumbnails: number;
-  /**
-   * What the encoder gives up first when the CPU is short (`degradationPreference`). Chromium's
-   * default, `balanced`, shrinks the picture first: a starved Pi 4 sent 180–270 lines of its 360. At
-   * 360p there is no smaller picture worth sending, so the pi4 profile keeps the size and lets the frame
-   * rate go (docs/media.md, "CPU under a Pi's budget").
-   */
-  readonly degradation: 'balanced' | 'maintain-resolution';
 }
 
 /**
@@ -54,7 +47,6 @@ export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = 
     // One layer: a second one cost the box most of its frame rate under a Pi 4's CPU budget (docs/media.md).
     layers: 1,
     maxThumbnails: 2,
-    degradation: 'maintain-resolution',
   },
   pi5: {
     name: 'pi5',
@@ -66,7 +58,6 @@ export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = 
     videoCodec: 'VP8',
     layers: 3,
     maxThumbnails: 4,
-    degradation: 'balanced',
   },
   pc: {
     name: 'pc',
@@ -78,7 +69,6 @@ export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = 
     videoCodec: 'VP8',
     layers: 3,
     maxThumbnails: 6,
-    degradation: 'balanced',
   },
 };
 

@@ -157,11 +157,6 @@ export const mediaProfileViewSchema = z.strictObject({
   audioKbps: z.number().positive(),
   /** Simulcast layers to send (docs/media.md, "Layers"); absent from an older daemon: one. */
   layers: z.int().min(1).max(3).optional(),
-  /**
-   * What the encoder gives up first under CPU pressure (`RTCRtpSendParameters.degradationPreference`);
-   * absent from an older daemon: Chromium's default, balanced.
-   */
-  degradation: z.enum(['balanced', 'maintain-resolution']).optional(),
 });
 export type MediaProfileView = z.output<typeof mediaProfileViewSchema>;
 

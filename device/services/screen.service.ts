@@ -121,7 +121,6 @@ export class ScreenService implements OnApplicationBootstrap {
         videoCodec: media.profile.videoCodec,
         audioKbps: media.audioKbps,
         layers: this.media.layers(),
-        degradation: media.profile.degradation,
       },
     });
   }

@@ -88,7 +88,7 @@ describe('what says the link limits the video', () => {
   });
 
   it('or an uplink estimate below what the senders may use, whatever the encoder says', () => {
-    // maintain-resolution: a 150 kbit/s uplink shows only in the congestion controller's estimate.
+    // A CPU-starved encoder names the CPU: a 150 kbit/s uplink shows only in the congestion controller's estimate.
     expect(linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 140, sendCapKbps: 632 })).toBe(
       true,
     );

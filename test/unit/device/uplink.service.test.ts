@@ -108,8 +108,8 @@ describe('UplinkService', () => {
   });
 
   it('falls back to sound only when the congestion controller, not the encoder, says the link is short', async () => {
-    // A pi4 box keeps its resolution (maintain-resolution): its encoder never says 'bandwidth', it drops
-    // frames. The uplink estimate below what the senders may use is what tells the link is the limit.
+    // A Pi 4 short of CPU: its encoder names the CPU, not the link, whatever the link does. The uplink
+    // estimate below what the senders may use is what tells the link is the limit too.
     const box = make();
     box.go('live');
     await box.clock.advance(9000);
