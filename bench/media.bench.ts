@@ -123,8 +123,9 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const pi5 = runs.get('pi5')!;
   const pi4Two = runs.get('pi4-2')!;
   const notes =
-    `${ctx.smoke ? 'smoke: ' : ''}${windowS} one-second samples per profile; box and teacher cameras a textured ` +
-    `moving 720p30 clip; the teacher (720p, receiving) and ${OTHER_CENTRES.length} other centres (janus.js, ` +
+    `${ctx.smoke ? 'smoke: ' : ''}${windowS} one-second samples per profile; cameras a textured moving ` +
+    "30 fps clip, the box's at its profile's size (a UVC camera delivers the size asked for), the " +
+    `teacher's 720p; the teacher (720p, receiving) and ${OTHER_CENTRES.length} other centres (janus.js, ` +
     'simulcast 320×180 and below, receiving no one) in the room; ' +
     `cap ${CAP_CORES} core by cgroup v1 cpu.cfs_quota_us on the daemon and its whole Chromium tree, ` +
     `granted per ${CAP_PERIOD_US / 1000} ms (cpu.cfs_period_us), ` +
