@@ -20,8 +20,8 @@ export interface SendReport {
   readonly qualityLimitation?: string;
   /** The congestion controller's estimate of the uplink (the selected candidate pair), kbit/s. */
   readonly availableOutgoingKbps?: number;
-  /** What the senders allow themselves now (active video encodings' and the sound's maxBitrate), kbit/s. */
-  readonly sendCapKbps?: number;
+  /** What the sound sends now, kbit/s. */
+  readonly audioKbps: number;
 }
 
 /**
@@ -29,13 +29,15 @@ export interface SendReport {
  * (`qualityLimitationReason: 'bandwidth'`) is one reason of several and names only one at a time: a Pi 4
  * short of CPU says `cpu` even on a 150 kbit/s uplink, and a sender set to keep its resolution
  * (`maintain-resolution`) never says `bandwidth` at all (issue 16: the sound-only fallback then never
- * came). The congestion controller's own estimate says it either way: an estimate below what the
- * senders may use means the link is what limits them.
+ * came). The congestion controller's own estimate says it either way: one that leaves less than the
+ * smallest useful picture (`minVideoKbps`) beside the sound is a link that cannot carry video. Not
+ * "below the senders' cap": a still picture sends little, the estimate then stays where it was, often
+ * under the cap, and a good link must not be taken for a bad one.
  */
-export function linkLimitsVideo(report: SendReport): boolean {
+export function linkLimitsVideo(report: SendReport, minVideoKbps: number): boolean {
   if (report.qualityLimitation === 'bandwidth') return true;
-  const { availableOutgoingKbps: available, sendCapKbps: cap } = report;
-  return available !== undefined && cap !== undefined && available < cap;
+  const available = report.availableOutgoingKbps;
+  return available !== undefined && available < minVideoKbps + report.audioKbps;
 }
 
 export interface AudioOnlyOptions {

@@ -57,8 +57,6 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
     qualityLimitation: z.string().max(32).optional(),
     /** The congestion controller's estimate of the uplink (selected candidate pair), kbit/s. */
     availableOutgoingKbps: z.number().nonnegative().optional(),
-    /** What the senders allow themselves now (active encodings' maxBitrate, video and sound), kbit/s. */
-    sendCapKbps: z.number().nonnegative().optional(),
   }),
   mediaStatsMessageSchema,
   /**

@@ -49,7 +49,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
       const changed = this.policy.sample({
         at: this.clock.now(),
         videoKbps: s.videoKbps,
-        bandwidthLimited: linkLimitsVideo(s),
+        bandwidthLimited: linkLimitsVideo(s, this.config.current.network.minVideoKbps),
       });
       if (changed) this.apply('the uplink cannot carry video');
       else if (before === 'probing' && this.policy.mode === 'video')

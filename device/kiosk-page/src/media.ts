@@ -487,7 +487,6 @@ export class Media {
         framesDecoded: number;
         qualityLimitation?: string;
         availableOutgoingKbps?: number;
-        sendCapKbps?: number;
       }
     | undefined
   > {
@@ -531,21 +530,9 @@ export class Media {
       framesDecoded,
       qualityLimitation: qualityLimitation || undefined,
       ...(Number.isFinite(available) ? { availableOutgoingKbps: available / 1000 } : {}),
-      ...this.sendCap(),
     };
     this.lastSent = { at: now, videoBytes, audioBytes };
     return result;
-  }
-
-  /** What the publisher's senders allow themselves now: active encodings' maxBitrate, kbit/s. */
-  private sendCap(): { sendCapKbps?: number } {
-    let bps = 0;
-    for (const t of this.publisher?.getTransceivers() ?? []) {
-      if (!t.sender.track) continue;
-      for (const e of t.sender.getParameters().encodings)
-        if (e.active !== false && e.maxBitrate !== undefined) bps += e.maxBitrate;
-    }
-    return bps > 0 ? { sendCapKbps: bps / 1000 } : {};
   }
 
   private readonly sampler = new MediaStatsSampler();

@@ -81,25 +81,34 @@ describe('the audio-only fallback', () => {
 });
 
 describe('what says the link limits the video', () => {
+  const min = 120;
   it("is the encoder's own 'bandwidth'", () => {
-    expect(linkLimitsVideo({ qualityLimitation: 'bandwidth' })).toBe(true);
-    expect(linkLimitsVideo({ qualityLimitation: 'cpu' })).toBe(false);
-    expect(linkLimitsVideo({})).toBe(false);
+    expect(linkLimitsVideo({ qualityLimitation: 'bandwidth', audioKbps: 32 }, min)).toBe(true);
+    expect(linkLimitsVideo({ qualityLimitation: 'cpu', audioKbps: 32 }, min)).toBe(false);
+    expect(linkLimitsVideo({ audioKbps: 32 }, min)).toBe(false);
   });
 
-  it('or an uplink estimate below what the senders may use, whatever the encoder says', () => {
+  it('or an uplink estimate that leaves less than the smallest picture beside the sound', () => {
     // A CPU-starved encoder names the CPU: a 150 kbit/s uplink shows only in the congestion controller's estimate.
-    expect(linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 140, sendCapKbps: 632 })).toBe(
-      true,
-    );
-    // A CPU-starved encoder on a good link: the estimate is above the cap.
-    expect(linkLimitsVideo({ qualityLimitation: 'cpu', availableOutgoingKbps: 1500, sendCapKbps: 632 })).toBe(
-      false,
-    );
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'cpu', availableOutgoingKbps: 140, audioKbps: 32 }, min),
+    ).toBe(true);
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 151, audioKbps: 32 }, min),
+    ).toBe(true);
+    // A CPU-starved encoder on a good link.
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'cpu', availableOutgoingKbps: 1500, audioKbps: 32 }, min),
+    ).toBe(false);
   });
 
-  it('needs both the estimate and the cap to judge by them', () => {
-    expect(linkLimitsVideo({ availableOutgoingKbps: 140 })).toBe(false);
-    expect(linkLimitsVideo({ sendCapKbps: 632 })).toBe(false);
+  it('takes a still picture on a good link for a good link, though the estimate sits under the cap', () => {
+    // A still picture sends little; the estimate stays where the start-up probes left it.
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 600, audioKbps: 32 }, min),
+    ).toBe(false);
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 152, audioKbps: 32 }, min),
+    ).toBe(false);
   });
 });

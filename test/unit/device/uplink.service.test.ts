@@ -114,9 +114,13 @@ describe('UplinkService', () => {
     box.go('live');
     await box.clock.advance(9000);
     const report = (videoKbps: number, availableOutgoingKbps: number) =>
-      box.statsWith({ videoKbps, qualityLimitation: 'cpu', availableOutgoingKbps, sendCapKbps: 632 });
+      box.statsWith({ videoKbps, qualityLimitation: 'cpu', availableOutgoingKbps });
     // A starved CPU on a good link: few frames, but the estimate is above the cap. Not the link.
     [60, 55, 50, 45].forEach((kbps) => report(kbps, 900));
+    expect(box.service.audioOnly).toBe(false);
+    // A still picture on a good link: little sent, the estimate under the senders' cap (632) but far above
+    // what the smallest picture and the sound need. Not the link either.
+    [40, 35, 30, 30].forEach((kbps) => report(kbps, 500));
     expect(box.service.audioOnly).toBe(false);
     [60, 55, 50].forEach((kbps) => report(kbps, 140));
     expect(box.service.audioOnly).toBe(true);
