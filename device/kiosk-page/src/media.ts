@@ -495,8 +495,8 @@ export class Media {
     let audioBytes = 0;
     let qualityLimitation: string | undefined;
     const report = await this.publisher.getStats();
-    // The congestion controller's estimate of the uplink, on the pair in use (the fallback's signal when
-    // the encoder keeps its resolution and so never says 'bandwidth': linkLimitsVideo).
+    // The congestion controller's estimate of the uplink, on the pair in use: the fallback's signal when
+    // the encoder names another reason than the link, e.g. a starved CPU (linkLimitsVideo).
     let pairId: string | undefined;
     report.forEach((r: RTCStats & Record<string, unknown>) => {
       if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string')
