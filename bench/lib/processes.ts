@@ -215,3 +215,57 @@ export function logTime(output: string, prefix: string, from = 0): number | unde
   }
   return undefined;
 }
+
+/** What a process of the box's tree is: the daemon, or Chromium's browser, GPU, renderer or utility. */
+function roleOf(pid: number, daemonPid: number): string {
+  if (pid === daemonPid) return 'daemon';
+  const cmd = commandOf(pid);
+  const type = /--type=(\S+)/.exec(cmd)?.[1];
+  if (type === undefined) return /chrom/i.test(cmd) ? 'browser' : 'other';
+  const sub = /--utility-sub-type=(?:[\w]+\.mojom\.)?(\w+)/.exec(cmd)?.[1];
+  return sub ? `${type}:${sub}` : type;
+}
+
+/**
+ * CPU time so far of every thread of the daemon's tree, in seconds, keyed `role/thread` (thread names
+ * as the kernel has them, e.g. `renderer/EncoderQueue`), threads of one name summed: what a window's
+ * CPU went to, by subtracting two of these.
+ */
+export function cpuByThread(daemonPid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const pid of [daemonPid, ...descendants(daemonPid)]) {
+    const role = roleOf(pid, daemonPid);
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        // Worker pools name their threads with a number; one name per pool.
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
+        const key = `${role}/${name}`;
+        out.set(key, (out.get(key) ?? 0) + seconds);
+      } catch {
+        // The thread ended between the listing and the read.
+      }
+    }
+  }
+  return out;
+}
+
+/** Cores per `role/thread` between two `cpuByThread` readings `seconds` apart, largest first. */
+export function cpuShares(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  seconds: number,
+): { what: string; cores: number }[] {
+  return [...after]
+    .map(([what, s]) => ({ what, cores: (s - (before.get(what) ?? 0)) / seconds }))
+    .filter((e) => e.cores > 0)
+    .sort((a, b) => b.cores - a.cores);
+}

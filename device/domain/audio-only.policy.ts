@@ -14,6 +14,32 @@ export interface UplinkSample {
   readonly bandwidthLimited: boolean;
 }
 
+/** What the page reports of its sending, as far as the fallback needs it. */
+export interface SendReport {
+  /** WebRTC's `qualityLimitationReason` of the video encoder. */
+  readonly qualityLimitation?: string;
+  /** The congestion controller's estimate of the uplink (the selected candidate pair), kbit/s. */
+  readonly availableOutgoingKbps?: number;
+  /** What the sound sends now, kbit/s. */
+  readonly audioKbps: number;
+}
+
+/**
+ * Whether the link, not the encoder or the camera, holds the video back. The encoder's own word for it
+ * (`qualityLimitationReason: 'bandwidth'`) is one reason of several and names only one at a time: a Pi 4
+ * short of CPU says `cpu` even on a 150 kbit/s uplink, and a sender set to keep its resolution
+ * (`maintain-resolution`) never says `bandwidth` at all (issue 16: the sound-only fallback then never
+ * came). The congestion controller's own estimate says it either way: one that leaves less than the
+ * smallest useful picture (`minVideoKbps`) beside the sound is a link that cannot carry video. Not
+ * "below the senders' cap": a still picture sends little, the estimate then stays where it was, often
+ * under the cap, and a good link must not be taken for a bad one.
+ */
+export function linkLimitsVideo(report: SendReport, minVideoKbps: number): boolean {
+  if (report.qualityLimitation === 'bandwidth') return true;
+  const available = report.availableOutgoingKbps;
+  return available !== undefined && available < minVideoKbps + report.audioKbps;
+}
+
 export interface AudioOnlyOptions {
   /** Below this the picture is useless and only steals bandwidth from the sound. */
   readonly minVideoKbps: number;

@@ -55,6 +55,8 @@ export const pageMessageSchema = z.discriminatedUnion('type', [
     /** Frames the teacher's video decoded so far (all remote video). */
     framesDecoded: z.int().nonnegative(),
     qualityLimitation: z.string().max(32).optional(),
+    /** The congestion controller's estimate of the uplink (selected candidate pair), kbit/s. */
+    availableOutgoingKbps: z.number().nonnegative().optional(),
   }),
   mediaStatsMessageSchema,
   /**

@@ -1,7 +1,7 @@
 import { Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { createLogger } from '../../common/logger.js';
 import { Signal } from '../../common/signal.js';
-import { AudioOnlyPolicy } from '../domain/audio-only.policy.js';
+import { AudioOnlyPolicy, linkLimitsVideo } from '../domain/audio-only.policy.js';
 import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { ClockPort, type TimerHandle } from '../ports/clock.port.js';
 import { JanusPort } from '../ports/janus.port.js';
@@ -49,7 +49,7 @@ export class UplinkService implements OnApplicationBootstrap, OnApplicationShutd
       const changed = this.policy.sample({
         at: this.clock.now(),
         videoKbps: s.videoKbps,
-        bandwidthLimited: s.qualityLimitation === 'bandwidth',
+        bandwidthLimited: linkLimitsVideo(s, this.config.current.network.minVideoKbps),
       });
       if (changed) this.apply('the uplink cannot carry video');
       else if (before === 'probing' && this.policy.mode === 'video')

@@ -155,10 +155,16 @@ setInterval(tickClock, 1000);
 tickClock();
 setInterval(() => channel.send({ type: 'heartbeat', at: Date.now() }), HEARTBEAT_MS);
 setInterval(reportMedia, MEDIA_REPORT_MS);
+const meterBar = document.getElementById('meter-bar') as HTMLElement;
+let meterShown = -1;
 setInterval(() => {
   const level = media.level();
   peakLevel = Math.max(peakLevel, level);
-  (document.getElementById('meter-bar') as HTMLElement).style.height = `${Math.round(level * 100)}%`;
+  // Written only when it moves: a silent room costs the page nothing.
+  const shownLevel = Math.round(level * 100);
+  if (shownLevel === meterShown) return;
+  meterShown = shownLevel;
+  meterBar.style.transform = `scaleY(${shownLevel / 100})`;
 }, 50);
 setInterval(() => {
   void media.stats().then((s) => s && channel.send({ type: 'stats', ...s }));

@@ -72,9 +72,11 @@ export async function applyPublisherProfile(
   // pacer serves audio before video, and a tutor can teach without a picture but not without sound.
   const videoParams = video.sender.getParameters();
   assignEncodings(videoParams, videoEncodings(layersOf(caps.profile), caps.videoKbps, caps.fps));
-  // Chromium's default degradation (balanced) is kept on purpose: with 'maintain-resolution' the encoder
-  // never reports `qualityLimitationReason: 'bandwidth'`, and the sound-only fallback, which needs it,
-  // no longer triggers on a 150 kbit/s uplink (test/integration/recovery/network.test.ts; docs/media.md).
+  // Chromium's default degradation (balanced) is kept, measured: under a Pi 4's budget it held the pi4
+  // picture's 360 lines up to a machine load of 24 and sheds frames only down to ~15 fps first, where
+  // 'maintain-resolution' cuts the frame rate by a third at a time and sent fewer frames in four
+  // alternating runs of four (docs/media.md, "CPU under a Pi's budget"). The sound-only fallback does not
+  // depend on it: it reads the congestion controller's estimate as well as the encoder's 'bandwidth'.
   await video.sender.setParameters(videoParams).catch((e) => console.warn('video parameters', e));
   const audioParams = audio.sender.getParameters();
   audioParams.encodings = [

@@ -481,13 +481,31 @@ export class Media {
   /** Outgoing kbit/s since the last call and frames decoded of all remote video, for the daemon. */
   private lastSent = { at: 0, videoBytes: 0, audioBytes: 0 };
   async stats(): Promise<
-    { videoKbps: number; audioKbps: number; framesDecoded: number; qualityLimitation?: string } | undefined
+    | {
+        videoKbps: number;
+        audioKbps: number;
+        framesDecoded: number;
+        qualityLimitation?: string;
+        availableOutgoingKbps?: number;
+      }
+    | undefined
   > {
     if (!this.publisher) return undefined;
     let videoBytes = 0;
     let audioBytes = 0;
     let qualityLimitation: string | undefined;
-    (await this.publisher.getStats()).forEach((r: RTCStats & Record<string, unknown>) => {
+    const report = await this.publisher.getStats();
+    // The congestion controller's estimate of the uplink, on the pair in use: the fallback's signal when
+    // the encoder names another reason than the link, e.g. a starved CPU (linkLimitsVideo).
+    let pairId: string | undefined;
+    report.forEach((r: RTCStats & Record<string, unknown>) => {
+      if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string')
+        pairId = r.selectedCandidatePairId;
+    });
+    const pair =
+      pairId === undefined ? undefined : (report.get(pairId) as Record<string, unknown> | undefined);
+    const available = Number(pair?.availableOutgoingBitrate);
+    report.forEach((r: RTCStats & Record<string, unknown>) => {
       if (r.type !== 'outbound-rtp') return;
       if (r.kind === 'video') {
         videoBytes += Number(r.bytesSent ?? 0);
@@ -511,6 +529,7 @@ export class Media {
         seconds > 0 ? Math.max(0, ((audioBytes - this.lastSent.audioBytes) * 8) / 1000 / seconds) : 0,
       framesDecoded,
       qualityLimitation: qualityLimitation || undefined,
+      ...(Number.isFinite(available) ? { availableOutgoingKbps: available / 1000 } : {}),
     };
     this.lastSent = { at: now, videoBytes, audioBytes };
     return result;

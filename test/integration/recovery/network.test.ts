@@ -42,7 +42,7 @@ describe('the box on a bad network', () => {
   }, 150_000);
 
   it('falls back to sound only on a 150 kbit/s uplink, and brings video back when the cap goes', async () => {
-    const box = await room.box({ network: { probeSeconds: 6 } });
+    const box = await room.box({ network: { probeSeconds: 6 }, media: { profile: 'pi4' } });
     // A teacher sending sound only, so the capped link is the box's to use.
     const teacher = await room.participant('王老师 Teacher Wang (audio)', { audioOnly: true });
     await box.press('class');

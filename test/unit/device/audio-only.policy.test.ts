@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AudioOnlyPolicy } from '../../../device/domain/audio-only.policy.js';
+import { AudioOnlyPolicy, linkLimitsVideo } from '../../../device/domain/audio-only.policy.js';
 
 const options = { minVideoKbps: 120, samples: 3, firstProbeMs: 10_000, maxProbeMs: 40_000, graceMs: 500 };
 const bad = (at: number) => ({ at, videoKbps: 60, bandwidthLimited: true });
@@ -77,5 +77,38 @@ describe('the audio-only fallback', () => {
     p.slowLink(1500);
     expect(p.slowLink(2000)).toBe(true);
     expect(p.mode).toBe('audioOnly');
+  });
+});
+
+describe('what says the link limits the video', () => {
+  const min = 120;
+  it("is the encoder's own 'bandwidth'", () => {
+    expect(linkLimitsVideo({ qualityLimitation: 'bandwidth', audioKbps: 32 }, min)).toBe(true);
+    expect(linkLimitsVideo({ qualityLimitation: 'cpu', audioKbps: 32 }, min)).toBe(false);
+    expect(linkLimitsVideo({ audioKbps: 32 }, min)).toBe(false);
+  });
+
+  it('or an uplink estimate that leaves less than the smallest picture beside the sound', () => {
+    // A CPU-starved encoder names the CPU: a 150 kbit/s uplink shows only in the congestion controller's estimate.
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'cpu', availableOutgoingKbps: 140, audioKbps: 32 }, min),
+    ).toBe(true);
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 151, audioKbps: 32 }, min),
+    ).toBe(true);
+    // A CPU-starved encoder on a good link.
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'cpu', availableOutgoingKbps: 1500, audioKbps: 32 }, min),
+    ).toBe(false);
+  });
+
+  it('takes a still picture on a good link for a good link, though the estimate sits under the cap', () => {
+    // A still picture sends little; the estimate stays where the start-up probes left it.
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 600, audioKbps: 32 }, min),
+    ).toBe(false);
+    expect(
+      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 152, audioKbps: 32 }, min),
+    ).toBe(false);
   });
 });

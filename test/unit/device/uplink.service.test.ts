@@ -72,6 +72,8 @@ function make() {
         framesDecoded: 0,
         qualityLimitation: 'bandwidth',
       }),
+    statsWith: (s: Omit<Stats, 'type' | 'audioKbps' | 'framesDecoded'>) =>
+      stats.emit({ type: 'stats', audioKbps: 32, framesDecoded: 0, ...s }),
   };
 }
 
@@ -103,6 +105,26 @@ describe('UplinkService', () => {
     box.camera(MISSING);
     box.camera({ status: 'ok' });
     expect(box.sent).toEqual([]);
+  });
+
+  it('falls back to sound only when the congestion controller, not the encoder, says the link is short', async () => {
+    // A Pi 4 short of CPU: its encoder names the CPU, not the link, whatever the link does. The uplink
+    // estimate below what the senders may use is what tells the link is the limit too.
+    const box = make();
+    box.go('live');
+    await box.clock.advance(9000);
+    const report = (videoKbps: number, availableOutgoingKbps: number) =>
+      box.statsWith({ videoKbps, qualityLimitation: 'cpu', availableOutgoingKbps });
+    // A starved CPU on a good link: few frames, but the estimate is above the cap. Not the link.
+    [60, 55, 50, 45].forEach((kbps) => report(kbps, 900));
+    expect(box.service.audioOnly).toBe(false);
+    // A still picture on a good link: little sent, the estimate under the senders' cap (632) but far above
+    // what the smallest picture and the sound need. Not the link either.
+    [40, 35, 30, 30].forEach((kbps) => report(kbps, 500));
+    expect(box.service.audioOnly).toBe(false);
+    [60, 55, 50].forEach((kbps) => report(kbps, 140));
+    expect(box.service.audioOnly).toBe(true);
+    expect(box.sent.at(-1)).toEqual({ type: 'publisher.video', enabled: false });
   });
 
   it('falls back to sound only on a weak uplink, says so, and tries video again later', async () => {
