@@ -37,17 +37,6 @@ export class CpuGroup {
       await writeFile(join(CPU, this.name, 'cpu.cfs_quota_us'), String(Math.round(cores * periodUs)));
   }
 
-  /** How often the group has been stopped at its quota so far, and for how long in all (s). */
-  async throttled(): Promise<{ periods: number; throttled: number; seconds: number }> {
-    const stat = await readFile(join(CPU, this.name, 'cpu.stat'), 'utf8');
-    const field = (name: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(stat)?.[1] ?? 0);
-    return {
-      periods: field('nr_periods'),
-      throttled: field('nr_throttled'),
-      seconds: field('throttled_time') / 1e9,
-    };
-  }
-
   /** Move processes in (each with all its threads); a process already gone is skipped. */
   async add(pids: readonly number[]): Promise<void> {
     for (const pid of pids) {

@@ -115,7 +115,11 @@ export function rssMb(pid: number): number | undefined {
  * clock ticks of 1/100 s (USER_HZ, 100 on Linux for x86-64 and arm64).
  */
 export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+}
+
+/** utime + stime of a `/proc/…/stat` line (a process's or one thread's), in seconds. */
+function statCpuSeconds(stat: string): number {
   // Fields after the command name, which is in parentheses and may hold spaces.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
@@ -246,10 +250,8 @@ export function cpuByThread(daemonPid: number): Map<string, number> {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
         // Worker pools name their threads with a number; one name per pool.
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        const seconds = (Number(fields[11]) + Number(fields[12])) / 100;
         const key = `${role}/${name}`;
-        out.set(key, (out.get(key) ?? 0) + seconds);
+        out.set(key, (out.get(key) ?? 0) + statCpuSeconds(stat));
       } catch {
         // The thread ended between the listing and the read.
       }

@@ -81,34 +81,34 @@ describe('the audio-only fallback', () => {
 });
 
 describe('what says the link limits the video', () => {
-  const min = 120;
+  /** The encoder's reason and the uplink estimate, with 32 kbit/s of sound and a 120 kbit/s smallest picture. */
+  const limits = (qualityLimitation?: string, availableOutgoingKbps?: number) =>
+    linkLimitsVideo(
+      {
+        audioKbps: 32,
+        ...(qualityLimitation === undefined ? {} : { qualityLimitation }),
+        ...(availableOutgoingKbps === undefined ? {} : { availableOutgoingKbps }),
+      },
+      120,
+    );
+
   it("is the encoder's own 'bandwidth'", () => {
-    expect(linkLimitsVideo({ qualityLimitation: 'bandwidth', audioKbps: 32 }, min)).toBe(true);
-    expect(linkLimitsVideo({ qualityLimitation: 'cpu', audioKbps: 32 }, min)).toBe(false);
-    expect(linkLimitsVideo({ audioKbps: 32 }, min)).toBe(false);
+    expect(limits('bandwidth')).toBe(true);
+    expect(limits('cpu')).toBe(false);
+    expect(limits()).toBe(false);
   });
 
   it('or an uplink estimate that leaves less than the smallest picture beside the sound', () => {
     // A CPU-starved encoder names the CPU: a 150 kbit/s uplink shows only in the congestion controller's estimate.
-    expect(
-      linkLimitsVideo({ qualityLimitation: 'cpu', availableOutgoingKbps: 140, audioKbps: 32 }, min),
-    ).toBe(true);
-    expect(
-      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 151, audioKbps: 32 }, min),
-    ).toBe(true);
+    expect(limits('cpu', 140)).toBe(true);
+    expect(limits('none', 151)).toBe(true);
     // A CPU-starved encoder on a good link.
-    expect(
-      linkLimitsVideo({ qualityLimitation: 'cpu', availableOutgoingKbps: 1500, audioKbps: 32 }, min),
-    ).toBe(false);
+    expect(limits('cpu', 1500)).toBe(false);
   });
 
   it('takes a still picture on a good link for a good link, though the estimate sits under the cap', () => {
     // A still picture sends little; the estimate stays where the start-up probes left it.
-    expect(
-      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 600, audioKbps: 32 }, min),
-    ).toBe(false);
-    expect(
-      linkLimitsVideo({ qualityLimitation: 'none', availableOutgoingKbps: 152, audioKbps: 32 }, min),
-    ).toBe(false);
+    expect(limits('none', 600)).toBe(false);
+    expect(limits('none', 152)).toBe(false);
   });
 });
