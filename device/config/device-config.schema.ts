@@ -168,6 +168,11 @@ export const deviceConfigSchema = z
         maxThumbnails: z.int().min(0).max(16).optional(),
         /** Simulcast layers sent (1–3); absent = the profile's (pi4: 1, pi5 and pc: 3). */
         layers: z.int().min(1).max(3).optional(),
+        /**
+         * The largest of the teacher's simulcast layers asked for (`low`, `mid`, `high`: Janus's substreams
+         * 0–2); absent = the profile's (pi4: mid, pi5 and pc: high).
+         */
+        maxTeacherLayer: z.enum(['low', 'mid', 'high']).optional(),
       })
       .prefault({}),
     network: z

@@ -29,6 +29,12 @@ export interface MediaProfile {
   readonly layers: 1 | 2 | 3;
   /** Other centres' videos decoded at once besides the teacher's; the rest are shown as names with sound. */
   readonly maxThumbnails: number;
+  /**
+   * The largest of the teacher's simulcast layers the box asks for: `mid` is a quarter of the pixels of
+   * `high` to decode (360p of a 720p teacher), which is what a Pi 4 can decode at a steady frame rate
+   * beside its own encoder (docs/media.md, "Receiving").
+   */
+  readonly maxTeacherLayer: 'low' | 'mid' | 'high';
 }
 
 /**
@@ -47,6 +53,7 @@ export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = 
     // One layer: a second one cost the box most of its frame rate under a Pi 4's CPU budget (docs/media.md).
     layers: 1,
     maxThumbnails: 2,
+    maxTeacherLayer: 'mid',
   },
   pi5: {
     name: 'pi5',
@@ -58,6 +65,7 @@ export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = 
     videoCodec: 'VP8',
     layers: 3,
     maxThumbnails: 4,
+    maxTeacherLayer: 'high',
   },
   pc: {
     name: 'pc',
@@ -69,6 +77,7 @@ export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = 
     videoCodec: 'VP8',
     layers: 3,
     maxThumbnails: 6,
+    maxTeacherLayer: 'high',
   },
 };
 

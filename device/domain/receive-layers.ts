@@ -189,12 +189,17 @@ const step = (layer: TeacherLayer, by: number): TeacherLayer =>
  * Down quickly: the latest settled sample at this layer being bad steps down one layer (two on severe
  * loss; a stutter without loss no lower than `low`). Up slowly: `upSamples` clean samples in a row (from sound only: `probeSamples`), twice as many
  * (a probe: one more) when the layer above failed within `memoryMs` — so a link on the edge does not flap.
+ * Never above `top`, the largest layer the board decodes steadily (the media profile's `maxTeacherLayer`).
  */
 export function chooseTeacherLayer(
   history: readonly ReceiveSample[],
   current: LayerState,
+  top: Exclude<TeacherLayer, 'off'> = 'high',
   options: LayerOptions = DEFAULT_LAYER_OPTIONS,
 ): LayerDecision {
+  // A layer above the top (the config changed the profile mid-class) goes down to it at once.
+  if (TEACHER_LAYERS.indexOf(current.layer) > TEACHER_LAYERS.indexOf(top))
+    return { layer: top, why: `down: ${top} is the largest layer this board decodes steadily` };
   const grace = current.resumed ? options.resumeGraceMs : options.graceMs;
   const settled = history.filter((s) => s.layer === current.layer && s.at >= current.since + grace);
   const last = settled.at(-1);
@@ -211,7 +216,7 @@ export function chooseTeacherLayer(
         : `loss=${last.lossPct}% fps=${last.fps} freezes=${last.freezes} jitterBufferMs=${last.jitterBufferMs}`;
     return { layer: next, why: `down: ${what}` };
   }
-  if (current.layer === 'high') return { layer: current.layer };
+  if (current.layer === top) return { layer: current.layer };
   let streak = 0;
   for (let i = settled.length - 1; i >= 0 && judge(settled[i]!, options) === 'good'; i--) streak++;
   const above = step(current.layer, 1);

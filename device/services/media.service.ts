@@ -38,7 +38,7 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
     this.board = await this.boards.model().catch(() => undefined);
     const media = this.current();
     this.log.info(
-      `Chose media profile profile=${media.profile.name} from=${this.config.current.media.profile ? 'config' : 'board'} size=${media.width}x${media.height} fps=${media.fps} videoKbps=${media.videoKbps} layers=${this.layers()} maxThumbnails=${this.maxThumbnails()}`,
+      `Chose media profile profile=${media.profile.name} from=${this.config.current.media.profile ? 'config' : 'board'} size=${media.width}x${media.height} fps=${media.fps} videoKbps=${media.videoKbps} layers=${this.layers()} maxThumbnails=${this.maxThumbnails()} maxTeacherLayer=${this.maxTeacherLayer()}`,
     );
   }
 
@@ -62,6 +62,11 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
   /** Other centres' videos decoded at once besides the teacher's: the config's, else the profile's. */
   maxThumbnails(): number {
     return this.config.current.media.maxThumbnails ?? this.current().profile.maxThumbnails;
+  }
+
+  /** The largest of the teacher's layers asked for: the config's, else the profile's (docs/media.md, "Receiving"). */
+  maxTeacherLayer(): 'low' | 'mid' | 'high' {
+    return this.config.current.media.maxTeacherLayer ?? this.current().profile.maxTeacherLayer;
   }
 
   /** Simulcast layers sent: the config's, else the profile's (docs/media.md, "Layers"). */

@@ -20,8 +20,6 @@ import { MediaService } from './media.service.js';
 
 /** Samples kept for the layer choice: a minute at the page's 2 s reports, slow links included. */
 const HISTORY = 60;
-/** A class starts with the teacher's full picture; the downlink's statistics take it down if need be. */
-const FIRST_LAYER: TeacherLayer = 'high';
 
 /**
  * What the box receives (issue 16, docs/media.md "Receiving"): carries out `planVideos` — the teacher
@@ -33,7 +31,7 @@ const FIRST_LAYER: TeacherLayer = 'high';
 export class ReceiveService implements OnApplicationBootstrap {
   private readonly log = createLogger(ReceiveService.name);
   private videos: readonly SubscribedVideo[] = [];
-  private layer: LayerState = { layer: FIRST_LAYER, since: 0 };
+  private layer: LayerState = { layer: 'high', since: 0 };
   private history: ReceiveSample[] = [];
   /** What Janus was last told per mid, so only changes are sent. */
   private sent = new Map<string, VideoSetting>();
@@ -83,7 +81,9 @@ export class ReceiveService implements OnApplicationBootstrap {
     this.history = [];
     this.sent.clear();
     this.plan = [];
-    this.layer = { layer: FIRST_LAYER, since: this.clock.now(), resumed: true };
+    // A class starts with the largest picture the board decodes steadily; the downlink's statistics take
+    // it down if need be.
+    this.layer = { layer: this.media.maxTeacherLayer(), since: this.clock.now(), resumed: true };
   }
 
   private onStreams(streams: readonly SubscribedStream[]): void {
@@ -128,7 +128,7 @@ export class ReceiveService implements OnApplicationBootstrap {
       );
     this.history.push(sample);
     if (this.history.length > HISTORY) this.history.splice(0, this.history.length - HISTORY);
-    const decision = chooseTeacherLayer(this.history, this.layer);
+    const decision = chooseTeacherLayer(this.history, this.layer, this.media.maxTeacherLayer());
     if (decision.layer === this.layer.layer) return;
     this.log.info(
       `Changed the teacher's layer from=${this.layer.layer} to=${decision.layer} why="${decision.why}"`,

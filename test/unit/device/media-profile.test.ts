@@ -191,6 +191,19 @@ describe('the simulcast layers the box sends (issue 16)', () => {
     ]);
   });
 
+  it("decodes the teacher's middle layer on a Pi 4 and the full one elsewhere, the config overriding it", () => {
+    expect(MEDIA_PROFILES.pi4.maxTeacherLayer).toBe('mid');
+    expect(MEDIA_PROFILES.pi5.maxTeacherLayer).toBe('high');
+    expect(MEDIA_PROFILES.pc.maxTeacherLayer).toBe('high');
+    const base = { device: { id: 'jx-ruijin-01', displayName: 'x' }, janus: { url: 'ws://j', room: 1 } };
+    expect(
+      parseDeviceConfig({ ...base, media: { maxTeacherLayer: 'high' } }, 'test').media.maxTeacherLayer,
+    ).toBe('high');
+    expect(() => parseDeviceConfig({ ...base, media: { maxTeacherLayer: 'full' } }, 'test')).toThrow(
+      /media\.maxTeacherLayer/,
+    );
+  });
+
   it('takes media.maxThumbnails from the config, and names a bad one', () => {
     const base = { device: { id: 'jx-ruijin-01', displayName: 'x' }, janus: { url: 'ws://j', room: 1 } };
     expect(parseDeviceConfig({ ...base, media: { maxThumbnails: 3 } }, 'test').media.maxThumbnails).toBe(3);

@@ -155,6 +155,15 @@ describe("the teacher's layer", () => {
     expect(chooseTeacherLayer(once, { layer: 'mid', since: 0 }).layer).toBe('high');
   });
 
+  it('climbs no higher than the top layer it is given, and comes down to it from above at once', () => {
+    const history = every2s(4000, 60_000).map((at) => clean(at, 'mid'));
+    expect(chooseTeacherLayer(history, { layer: 'mid', since: 0 }, 'mid')).toEqual({ layer: 'mid' });
+    expect(chooseTeacherLayer(history, { layer: 'mid', since: 0 }).layer).toBe('high');
+    const low = every2s(4000, 60_000).map((at) => clean(at, 'low'));
+    expect(chooseTeacherLayer(low, { layer: 'low', since: 0 }, 'low')).toEqual({ layer: 'low' });
+    expect(chooseTeacherLayer([], { layer: 'high', since: 0 }, 'mid').layer).toBe('mid');
+  });
+
   it('never pauses the picture for a stutter without loss (the CPU as often as the link)', () => {
     const stutter = (at: number, layer: TeacherLayer) => ({ ...clean(at, layer), fps: 5, freezes: 3 });
     expect(run('high', every2s(4000, 40_000), stutter).map((c) => c.layer)).toEqual(['mid', 'low']);

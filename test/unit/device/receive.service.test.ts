@@ -25,7 +25,7 @@ const STREAMS: SubscribedStream[] = [
   { mid: '5', feed: 'b', display: '于都教学点', type: 'video' },
 ];
 
-function make() {
+function make(maxTeacherLayer: 'low' | 'mid' | 'high' = 'high') {
   let state: SessionState = 'idle';
   let receiving: readonly Receiving[] | undefined;
   const sent: DaemonMessage[] = [];
@@ -52,6 +52,7 @@ function make() {
     strictFake<KioskPagePort>('page', { mediaStats, send: (m) => sent.push(m) > 0 }),
     strictFake<MediaService>('media', {
       maxThumbnails: () => 1,
+      maxTeacherLayer: () => maxTeacherLayer,
       setReceiving: (r) => {
         receiving = r;
       },
@@ -168,6 +169,28 @@ describe('ReceiveService', () => {
     await flush();
     expect(box.service.teacherLayer).toBe('low');
     expect(box.configured.at(-1)).toEqual([{ mid: '1', send: true, substream: 0, temporal: 2 }]);
+  });
+
+  it("starts at the board's largest teacher layer and never climbs above it (a Pi 4: the middle one)", async () => {
+    const box = make('mid');
+    box.go('live');
+    box.streams(STREAMS);
+    await flush();
+    expect(box.service.teacherLayer).toBe('mid');
+    expect(box.configured[0]?.[0]).toEqual({ mid: '1', send: true, substream: 1, temporal: 2 });
+    // A minute of a clean link: still the middle layer, and nothing more asked of Janus.
+    for (let i = 0; i < 30; i++) await box.report(0);
+    await flush();
+    expect(box.service.teacherLayer).toBe('mid');
+    expect(box.configured).toHaveLength(1);
+    // Down on loss and back up to it, not past it.
+    await box.report(12);
+    await flush();
+    expect(box.service.teacherLayer).toBe('low');
+    for (let i = 0; i < 30; i++) await box.report(0);
+    await flush();
+    expect(box.service.teacherLayer).toBe('mid');
+    expect(box.configured.at(-1)).toEqual([{ mid: '1', send: true, substream: 1, temporal: 2 }]);
   });
 
   it('starts each class with the full picture and forgets the last one', async () => {
