@@ -3,7 +3,7 @@ import type { Page } from 'puppeteer-core';
 import { startTeacherServer } from '../device/demo/teacher-server.js';
 import { joinAsTeacher, launchParticipant, teacherSees } from '../test/helpers/browser.js';
 import type { MediaStatus } from '../common/media-report.js';
-import type { BenchContext, Figure } from './figure.js';
+import { median, type BenchContext, type Figure } from './figure.js';
 import { BOX_NAME, startBoxProcess } from './lib/box.js';
 import { CpuGroup } from './lib/cgroup.js';
 import { texturedClip } from './lib/clip.js';
@@ -56,6 +56,8 @@ interface Run {
   lines: number[];
   /** Under the cap, per page report: the fps at which the box decodes the teacher (its own report). */
   teacherFps: number[];
+  /** Under the cap, per page report: the height at which the box decodes the teacher (its layer). */
+  teacherLines: number[];
   /**
    * Under the cap, per page report: the fps the box itself says it sends. Beside the teacher's figure it
    * tells a box that sends few frames from a teacher that decodes few (its browser is outside the cap,
@@ -109,7 +111,7 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       ctx.log(
         `media: ${profile} under the cap, per second: teacher received ${run.fps.join(' ')} fps at ` +
           `${run.lines.join(' ')} lines; the box sent ${run.sentFps.join(' ')} fps, decoded the teacher at ` +
-          `${run.teacherFps.join(' ')} fps`,
+          `${run.teacherFps.join(' ')} fps at ${run.teacherLines.join(' ')} lines`,
       );
       runs.set(profile, run);
     }
@@ -198,7 +200,9 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       ...(judged ? { target: '≥ 20 fps', meets: ({ value }) => value >= 20 } : {}),
       higherIsBetter: true,
       notes:
-        "the page's own inbound report (GET /api/status, media.inbound of the feed shown as teacher); " +
+        "the page's own inbound report (GET /api/status, media.inbound of the feed shown as teacher), " +
+        `decoded at ${median(run.teacherLines)} lines (median; the profile's top teacher layer: ` +
+        `${MEDIA_PROFILES[profile].maxTeacherLayer}); ` +
         loadNote(run, true),
     }),
   ];
@@ -226,10 +230,11 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   ];
 }
 
-/** The fps at which the box's page last reported decoding the feed it shows as the teacher (0: none). */
-function teacherDecodedFps(media: MediaStatus | undefined): number {
+/** What the box's page last reported decoding of the feed it shows as the teacher (0 fps: none). */
+function teacherDecoded(media: MediaStatus | undefined): { fps: number; height: number } {
   const teacher = media?.receiving?.find((r) => r.shown === 'teacher')?.feed;
-  return media?.inbound?.find((i) => i.feed === teacher)?.video?.fps ?? 0;
+  const video = media?.inbound?.find((i) => i.feed === teacher)?.video;
+  return { fps: video?.fps ?? 0, height: video?.height ?? 0 };
 }
 
 async function measureProfile(
@@ -280,6 +285,7 @@ async function measureProfile(
     const fps: number[] = [];
     const lines: number[] = [];
     const teacherFps: number[] = [];
+    const teacherLines: number[] = [];
     const sentFps: number[] = [];
     const cappedFrom = loadavg()[0]!;
     const threadsBefore = cpuByThread(box.pid);
@@ -290,7 +296,9 @@ async function measureProfile(
       fps.push(seen?.fps ?? 0);
       lines.push(seen?.height ?? 0);
       const media = (await box.status()).media;
-      teacherFps.push(teacherDecodedFps(media));
+      const decoded = teacherDecoded(media);
+      teacherFps.push(decoded.fps);
+      teacherLines.push(decoded.height);
       sentFps.push(media?.outbound?.video?.fps ?? 0);
     }
     const threads = cpuShares(threadsBefore, cpuByThread(box.pid), (performance.now() - startedAt) / 1000);
@@ -300,6 +308,7 @@ async function measureProfile(
       fps,
       lines,
       teacherFps,
+      teacherLines,
       sentFps,
       load: { uncapped, capped: [cappedFrom, loadavg()[0]!] },
       threads,
