@@ -171,12 +171,19 @@ export class ReleaseInstaller {
       if (step === 'downloading') {
         await this.fetch(record, manifest, session, onProgress);
         this.options.checkpoint('downloaded');
+        // Each step's start is logged: IT reads from the journal where an update stood and how long each
+        // step took (the power-cut test times "download excluded → healthy" from these lines).
+        this.log.info(`Verifying update version=${record.version}`);
         await this.verifyPayload(record.version, manifest);
         step = await this.advance(record, 'verified');
       }
       if (step === 'verified') {
         // Checked again after a restart: the download slot could have been changed while the box was off.
-        if (record.step === 'verified') await this.verifyPayload(record.version, manifest);
+        if (record.step === 'verified') {
+          this.log.info(`Verifying update version=${record.version} again after a restart`);
+          await this.verifyPayload(record.version, manifest);
+        }
+        this.log.info(`Unpacking update version=${record.version}`);
         await this.files.unpack(record.version);
         this.options.checkpoint('unpacked-unrecorded');
         step = await this.advance(record, 'unpacked');

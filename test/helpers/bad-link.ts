@@ -169,10 +169,15 @@ export async function capLink(dev: string, kbit: number): Promise<() => Promise<
   };
 }
 
-function htbClass(dev: string, classid: string, rate: string): string[] {
+/** Change the rate of a link capped by `capLink`, at once and without dropping what is queued. */
+export async function setLinkRate(dev: string, kbit: number): Promise<void> {
+  await run('tc', htbClass(dev, '1:10', `${kbit}kbit`, 'change'));
+}
+
+function htbClass(dev: string, classid: string, rate: string, verb: 'add' | 'change' = 'add'): string[] {
   return [
     'class',
-    'add',
+    verb,
     'dev',
     dev,
     'parent',

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../common/version.js';
-import { capLink } from '../helpers/bad-link.js';
+import { capLink, setLinkRate } from '../helpers/bad-link.js';
 import { waitFor } from '../helpers/browser.js';
 import { BoxReleases, releasesWork, type BuiltRelease, type ReleaseVariant } from './vm-releases.js';
 import { ADMIN, ARTIFACTS, DEVICE_ID, VmSystem } from './vm-harness.js';
@@ -19,6 +19,13 @@ const CUTS = Number(process.env.CLASSBOX_POWER_CUTS ?? 30);
 const SEED = Number(process.env.CLASSBOX_POWER_CUT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** The uplink during updates: a rural line, so the download takes long enough to be cut into. */
 const LINK_KBIT = 12_000;
+/**
+ * The line while the box comes back from a cut in its download that a cut in the verify step follows: slow
+ * enough that the download cannot end before the guest's watcher is armed (see guestCutAtVerify).
+ */
+const SLOW_KBIT = 256;
+/** What the guest's watcher writes to its console as it cuts its own power. */
+const GUEST_CUT_MARK = 'classbox-cut: guest power cut';
 
 /** mulberry32: a small seeded generator, so a run's cut points can be replayed. */
 function seeded(seed: number): () => number {
@@ -89,6 +96,8 @@ async function guestUpdate(sys: VmSystem): Promise<GuestUpdate> {
 }
 
 type Phase = 'download' | 'verify' | 'unpack' | 'switch' | 'restart' | 'trial' | 'steady';
+/** QMP system_reset, QMP quit + a fresh QEMU, or the guest's own sysrq reset (a cut inside the verify step). */
+type CutKind = 'reset' | 'quit' | 'guest';
 const PHASES: readonly Phase[] = ['download', 'verify', 'unpack', 'switch', 'restart', 'trial'];
 
 /** The phase of the update to `target`, from what the guest shows; `oldPid` is the daemon before the switch. */
@@ -117,6 +126,48 @@ async function fingerprints(sys: VmSystem): Promise<string> {
 /** The box's update history (history.jsonl): appended, never rewritten below 100 entries. */
 async function historyOf(sys: VmSystem): Promise<string> {
   return sys.vm.sh('cat /var/lib/classbox/update/history.jsonl 2>/dev/null || true', 20_000);
+}
+
+/** The guest's boot: a new one after every cut. */
+async function bootIdOf(sys: VmSystem): Promise<string> {
+  return (await sys.vm.sh('cat /proc/sys/kernel/random/boot_id', 20_000)).trim();
+}
+
+/** When each step of the update to a version began, from the daemon's own log lines of this boot. */
+interface StepTimes {
+  verifying?: number;
+  unpacking?: number;
+  switched?: number;
+  trial?: number;
+  confirmed?: number;
+}
+
+async function stepTimes(sys: VmSystem, version: string): Promise<StepTimes> {
+  const out = await sys.vm.sh(
+    `journalctl -b -u classbox -o cat --no-pager | grep -F 'version=${version}' || true`,
+    60_000,
+  );
+  const v = version.replace(/\./g, '\\.');
+  const marks: [keyof StepTimes, RegExp][] = [
+    ['verifying', new RegExp(`^Verifying update version=${v}$`)],
+    ['unpacking', new RegExp(`^Unpacking update version=${v}$`)],
+    ['switched', new RegExp(`^Switched to version=${v} `)],
+    ['trial', new RegExp(`^Started version on trial version=${v} `)],
+    ['confirmed', new RegExp(`^Confirmed update version=${v} `)],
+  ];
+  const times: StepTimes = {};
+  for (const line of out.split('\n')) {
+    let entry: { msg?: string; time?: string };
+    try {
+      entry = JSON.parse(line.trim()) as { msg?: string; time?: string };
+    } catch {
+      continue;
+    }
+    for (const [name, re] of marks)
+      if (times[name] === undefined && entry.msg && entry.time && re.test(entry.msg))
+        times[name] = Date.parse(entry.time);
+  }
+  return times;
 }
 
 interface UpdateView {
@@ -267,17 +318,34 @@ describe('updates on the booted box, with power cuts', () => {
         'the download to be verified',
         1000,
       );
-      const verifiedAt = Date.now();
       await settledOn(release.version, 'installed', release.version);
-      const healthyMs = Date.now() - verifiedAt;
-      await writeFile(
-        join(ARTIFACTS, 'update.json'),
-        JSON.stringify({
-          version: release.version,
-          payloadBytes: release.payloadBytes,
-          verifiedToHealthyMs: healthyMs,
-        }),
+      // The issue's figure, update (download excluded) → healthy on the new version, from the guest's own
+      // clock: the daemon logs each step as it begins (a poll through the serial shell takes seconds).
+      const t = await stepTimes(sys, release.version);
+      expect(t).toEqual({
+        verifying: expect.any(Number),
+        unpacking: expect.any(Number),
+        switched: expect.any(Number),
+        trial: expect.any(Number),
+        confirmed: expect.any(Number),
+      });
+      const figure = {
+        version: release.version,
+        payloadBytes: release.payloadBytes,
+        downloadedToHealthyMs: t.confirmed! - t.verifying!,
+        verifyMs: t.unpacking! - t.verifying!,
+        unpackAndSwitchMs: t.switched! - t.unpacking!,
+        restartMs: t.trial! - t.switched!,
+        trialToHealthyMs: t.confirmed! - t.trial!,
+      };
+      const sec = (ms: number) => (ms / 1000).toFixed(1);
+      console.log(
+        `update to ${release.version} in the VM, download excluded → healthy: ${sec(figure.downloadedToHealthyMs)} s ` +
+          `(verify ${sec(figure.verifyMs)} s, unpack and switch ${sec(figure.unpackAndSwitchMs)} s, ` +
+          `restart to the new daemon ${sec(figure.restartMs)} s, its trial until healthy ${sec(figure.trialToHealthyMs)} s)`,
       );
+      expect(figure.downloadedToHealthyMs).toBeGreaterThan(0);
+      await writeFile(join(ARTIFACTS, 'update.json'), JSON.stringify(figure, null, 2));
       // The dashboard's view of the rollout: one box offered, installed and running it. (The release's
       // own view lists its rollouts; their counts are the rollout's progress.)
       const auth = { headers: { authorization: `Bearer ${ADMIN}` } };
@@ -367,6 +435,65 @@ describe('updates on the booted box, with power cuts', () => {
       UPDATE_MS + TRIAL_MS + BOOT_MS,
     );
   }
+  /**
+   * A cut inside the verify step, made by the guest itself. Verifying (SHA-256 and Ed25519 of ~25 MB) takes
+   * about a second in the guest, less than one poll of its state through the serial shell, so the host
+   * cannot time it: a watcher in the guest follows the daemon's log and, `delayS` after "Verifying update",
+   * writes `b` to /proc/sysrq-trigger — an immediate reset without a sync, what QMP's system_reset does.
+   * Armed while the download still runs (the cut before this one slowed the line); undefined when the
+   * download had already ended, so the caller aims at the host's way instead.
+   */
+  async function guestCutAtVerify(
+    target: BuiltRelease,
+    delayS: number,
+    linkDev: string,
+  ): Promise<{ before: GuestUpdate; phase: Phase } | undefined> {
+    const before = await guestUpdate(sys);
+    if (before.step !== 'downloading' || before.downloaded >= target.payloadBytes) return undefined;
+    const bootId = await bootIdOf(sys);
+    const marks = (log: string) => log.split('\n').filter((l) => l.includes(GUEST_CUT_MARK));
+    const seenBefore = marks(await sys.vm.serialLog()).length;
+    const watcher = [
+      'V="$1"; D="$2"',
+      'journalctl -f -n 0 -u classbox -o cat | {',
+      `  grep -m1 -qF "\\"msg\\":\\"Verifying update version=$V\\"" || exit 0`,
+      '  sleep "$D"',
+      `  step=$(grep -o '"step": *"[a-z]*"' /var/lib/classbox/update/update.json 2>/dev/null)`,
+      `  echo "${GUEST_CUT_MARK} $D s into verifying $V ($step)" > /dev/ttyS0`,
+      '  echo b > /proc/sysrq-trigger',
+      '}',
+    ].join('\n');
+    await sys.vm.sh(
+      `echo ${Buffer.from(watcher).toString('base64')} | base64 -d > /run/classbox-cut.sh && ` +
+        `setsid -f sh /run/classbox-cut.sh ${target.version} ${delayS.toFixed(2)} </dev/null >/dev/null 2>&1`,
+      20_000,
+    );
+    await setLinkRate(linkDev, LINK_KBIT);
+    const line = await waitFor(
+      async () =>
+        marks(await sys.vm.serialLog())
+          .slice(seenBefore)
+          .at(-1),
+      UPDATE_MS,
+      `the guest to cut its power in the verify step of ${target.version}`,
+      500,
+    );
+    sys.vm.poweredOnAt = Date.now();
+    console.log(`guest: ${line.trim()}`);
+    await waitFor(
+      async () => {
+        const id = await bootIdOf(sys).catch(() => undefined);
+        return id !== undefined && id !== bootId ? id : undefined;
+      },
+      BOOT_MS,
+      'the guest to boot again after its own power cut',
+      3000,
+    );
+    // The step still `downloading`: the verify had not ended (its end is the step `verified`, written
+    // before the unpack begins). `verified` means the cut came after it: the unpack.
+    return { before, phase: /"step": *"downloading"/.test(line) ? 'verify' : 'unpack' };
+  }
+
   it(
     `survives ${CUTS} power cuts spread over download, verify, unpack, switch, restart and trial`,
     async () => {
@@ -379,9 +506,10 @@ describe('updates on the booted box, with power cuts', () => {
       await sys.waitForIdleScreen(BOOT_MS);
       const before = await fingerprints(sys);
       const enrolledAt = (await sys.device())?.['enrolledAt' as keyof object];
+      const linkDev = sys.classroom.janus.link!.hostIf;
       const rows: {
         n: number;
-        kind: 'reset' | 'quit';
+        kind: CutKind;
         aimed: Phase;
         phase: Phase;
         from: string;
@@ -403,49 +531,71 @@ describe('updates on the booted box, with power cuts', () => {
           target = await publish();
         }
         const r = random();
-        const kind: 'reset' | 'quit' = random() < 0.5 ? 'reset' : 'quit';
-        // Wait for the aimed phase (or a later one, if it was too short to see), then a random moment in
-        // it. An update that ends before the aimed phase comes (the box back from a cut in its restart is
-        // healthy at once) must have ended cleanly; the next update brings the phase.
-        let g: GuestUpdate;
-        for (;;) {
-          const seen = await waitFor(
-            async () => {
-              const now = await guestUpdate(sys);
-              // The daemon before the switch: a trial is only the new version's daemon up.
-              if (now.step !== 'switched') oldPid = now.pid;
-              const p = phaseOf(now, target!, oldPid);
-              if (p === 'steady')
-                return now.current === target!.version && now.outcome === 'installed'
-                  ? { at: undefined }
-                  : undefined;
-              if (PHASES.indexOf(p) < PHASES.indexOf(aimed)) return undefined;
-              // A share of the bytes that leaves room for the poll (a few seconds under TCG) before the
-              // download ends: a cut aimed at 95 % would land in the verify.
-              if (p === 'download' && now.downloaded < (0.05 + 0.6 * r) * target!.payloadBytes)
-                return undefined;
-              return { at: now as GuestUpdate | undefined };
-            },
-            UPDATE_MS,
-            `the update to ${target.version} to reach ${aimed}`,
-            1000,
-          );
-          if (seen.at) {
-            g = seen.at;
-            break;
+        const hostKind: 'reset' | 'quit' = random() < 0.5 ? 'reset' : 'quit';
+        let kind: CutKind = hostKind;
+        let g: GuestUpdate | undefined;
+        let phase: Phase | undefined;
+        if (aimed === 'verify') {
+          const cut = await guestCutAtVerify(target, r * 0.8, linkDev);
+          if (cut) {
+            ({ before: g, phase } = cut);
+            kind = 'guest';
           }
-          await settledOn(target.version, 'installed', target.version);
-          from = target.version;
-          target = await publish();
         }
-        const holdMs =
-          aimed === 'unpack' ? r * 8000 : aimed === 'restart' ? r * 10_000 : aimed === 'trial' ? r * 5000 : 0;
-        if (holdMs > 0) {
-          await new Promise((res) => setTimeout(res, holdMs));
-          g = await guestUpdate(sys);
+        // Back to the rural line whatever happened above (a cut in the download slowed it).
+        await setLinkRate(linkDev, LINK_KBIT);
+        if (!g || !phase) {
+          // Wait for the aimed phase (or a later one, if it was too short to see), then a random moment in
+          // it. An update that ends before the aimed phase comes (the box back from a cut in its restart is
+          // healthy at once) must have ended cleanly; the next update brings the phase.
+          for (;;) {
+            const seen = await waitFor(
+              async () => {
+                const now = await guestUpdate(sys);
+                // The daemon before the switch: a trial is only the new version's daemon up.
+                if (now.step !== 'switched') oldPid = now.pid;
+                const p = phaseOf(now, target!, oldPid);
+                if (p === 'steady')
+                  return now.current === target!.version && now.outcome === 'installed'
+                    ? { at: undefined }
+                    : undefined;
+                if (PHASES.indexOf(p) < PHASES.indexOf(aimed)) return undefined;
+                // A share of the bytes that leaves room for the poll (a few seconds under TCG) before the
+                // download ends: a cut aimed at 95 % would land in the verify.
+                if (p === 'download' && now.downloaded < (0.05 + 0.6 * r) * target!.payloadBytes)
+                  return undefined;
+                return { at: now as GuestUpdate | undefined };
+              },
+              UPDATE_MS,
+              `the update to ${target.version} to reach ${aimed}`,
+              1000,
+            );
+            if (seen.at) {
+              g = seen.at;
+              break;
+            }
+            await settledOn(target.version, 'installed', target.version);
+            from = target.version;
+            target = await publish();
+          }
+          const holdMs =
+            aimed === 'unpack'
+              ? r * 8000
+              : aimed === 'restart'
+                ? r * 10_000
+                : aimed === 'trial'
+                  ? r * 5000
+                  : 0;
+          if (holdMs > 0) {
+            await new Promise((res) => setTimeout(res, holdMs));
+            g = await guestUpdate(sys);
+          }
+          phase = phaseOf(g, target, oldPid);
+          // A cut in the verify step comes next: the line is slowed so the download is still running when
+          // the box is back and the guest's watcher is armed.
+          if (aimed === 'download' && n < CUTS) await setLinkRate(linkDev, SLOW_KBIT);
+          await sys.powerCut(hostKind);
         }
-        const phase = phaseOf(g, target, oldPid);
-        await sys.powerCut(kind);
         // Back from the cut: a working version, the same identity, config and history.
         const problems: string[] = [];
         let after = '';
