@@ -20,8 +20,8 @@ const SEED = Number(process.env.CLASSBOX_POWER_CUT_SEED ?? Math.floor(Math.rando
 /** The uplink during updates: a rural line, so the download takes long enough to be cut into. */
 const LINK_KBIT = 12_000;
 /**
- * The line while the box comes back from a cut in its download that a cut in the verify step follows: slow
- * enough that the download cannot end before the guest's watcher is armed (see guestCutAtVerify).
+ * The line until the guest's watcher for a cut in the verify step is armed (see guestCutAtVerify), and
+ * while the box comes back from a cut in its download (the unpack cut follows).
  */
 const SLOW_KBIT = 256;
 /** What the guest's watcher writes to its console as it cuts its own power. */
@@ -99,6 +99,12 @@ type Phase = 'download' | 'verify' | 'unpack' | 'switch' | 'restart' | 'trial' |
 /** QMP system_reset, QMP quit + a fresh QEMU, or the guest's own sysrq reset (a cut inside the verify step). */
 type CutKind = 'reset' | 'quit' | 'guest';
 const PHASES: readonly Phase[] = ['download', 'verify', 'unpack', 'switch', 'restart', 'trial'];
+/**
+ * The order of the cuts: one update is cut in its download, unpack, switch, restart and trial, the next in
+ * its verify. After a cut the checks take the test longer than the box takes to verify and unpack, so a cut
+ * aimed at the unpack right after one in the verify found the update past it every time.
+ */
+const AIMS: readonly Phase[] = ['download', 'unpack', 'switch', 'restart', 'trial', 'verify'];
 
 /** The phase of the update to `target`, from what the guest shows; `oldPid` is the daemon before the switch. */
 function phaseOf(g: GuestUpdate, target: BuiltRelease, oldPid: string): Phase {
@@ -440,15 +446,23 @@ describe('updates on the booted box, with power cuts', () => {
    * about a second in the guest, less than one poll of its state through the serial shell, so the host
    * cannot time it: a watcher in the guest follows the daemon's log and, `delayS` after "Verifying update",
    * writes `b` to /proc/sysrq-trigger — an immediate reset without a sync, what QMP's system_reset does.
-   * Armed while the download still runs (the cut before this one slowed the line); undefined when the
-   * download had already ended, so the caller aims at the host's way instead.
+   * Armed once the download has begun, on a line slowed until then; undefined when the update was past
+   * its download by then, so the caller aims at the host's way instead.
    */
   async function guestCutAtVerify(
     target: BuiltRelease,
     delayS: number,
     linkDev: string,
   ): Promise<{ before: GuestUpdate; phase: Phase } | undefined> {
-    const before = await guestUpdate(sys);
+    const before = await waitFor(
+      async () => {
+        const g = await guestUpdate(sys);
+        return g.step === '' && g.current !== target.version ? undefined : g;
+      },
+      UPDATE_MS,
+      `the update to ${target.version} to begin`,
+      1000,
+    );
     if (before.step !== 'downloading' || before.downloaded >= target.payloadBytes) return undefined;
     const bootId = await bootIdOf(sys);
     const marks = (log: string) => log.split('\n').filter((l) => l.includes(GUEST_CUT_MARK));
@@ -522,9 +536,11 @@ describe('updates on the booted box, with power cuts', () => {
       let from = (await guestUpdate(sys)).current;
       let oldPid = '';
       for (let n = 1; n <= CUTS; n++) {
-        const aimed = PHASES[(n - 1) % PHASES.length]!;
-        if (aimed === 'download' || !target) {
-          // Each round of six cuts starts a new update: the one before has ended, installed and clean.
+        const aimed = AIMS[(n - 1) % AIMS.length]!;
+        if (aimed === 'download' || aimed === 'verify' || !target) {
+          // The cuts in the download and in the verify each start a new update: the one before has ended,
+          // installed and clean. The line is slowed before the release is offered, for the verify's watcher.
+          if (aimed === 'verify') await setLinkRate(linkDev, SLOW_KBIT);
           if (target) await settledOn(target.version, 'installed', target.version);
           from = (await guestUpdate(sys)).current;
           oldPid = (await guestUpdate(sys)).pid;
@@ -542,7 +558,7 @@ describe('updates on the booted box, with power cuts', () => {
             kind = 'guest';
           }
         }
-        // Back to the rural line whatever happened above (a cut in the download slowed it).
+        // Back to the rural line whatever happened above.
         await setLinkRate(linkDev, LINK_KBIT);
         if (!g || !phase) {
           // Wait for the aimed phase (or a later one, if it was too short to see), then a random moment in
@@ -591,8 +607,9 @@ describe('updates on the booted box, with power cuts', () => {
             g = await guestUpdate(sys);
           }
           phase = phaseOf(g, target, oldPid);
-          // A cut in the verify step comes next: the line is slowed so the download is still running when
-          // the box is back and the guest's watcher is armed.
+          // The cut in the unpack comes next. The line is slowed so that the download still runs while the
+          // test checks the box after this cut, and set back before the unpack is waited for: else the box
+          // verifies and unpacks during those checks, and the unpack cut finds it past.
           if (aimed === 'download' && n < CUTS) await setLinkRate(linkDev, SLOW_KBIT);
           await sys.powerCut(hostKind);
         }
