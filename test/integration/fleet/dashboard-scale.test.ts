@@ -336,7 +336,7 @@ describeEach(databases.map((d) => ({ ...d, available: d.available !== false && c
       // Keyboard: Esc closes the panel.
       await page.keyboard.press('Escape');
       await page.waitForSelector('#panel', { hidden: true });
-    });
+    }, 120_000);
 
     it('groups the fleet by region and a region by centre, down to the boxes, from the keyboard', async () => {
       await open('#/regions', '#groups tbody tr');
@@ -412,7 +412,7 @@ describeEach(databases.map((d) => ({ ...d, available: d.available !== false && c
       expect(
         await page.$$eval('#devices tr.device-row', (rows) => rows.map((r) => r.getAttribute('data-device'))),
       ).toEqual(offline.map((b) => b.id).sort());
-    });
+    }, 120_000);
 
     it('draws the fleet: boxes online, class hours by region and by centre, update failures', async () => {
       await open('#/fleet', '#plot-online canvas');
@@ -505,7 +505,7 @@ describeEach(databases.map((d) => ({ ...d, available: d.available !== false && c
       await page.waitForSelector('li.rollout.state-aborted');
       expect(await state()).toBe('aborted');
       await shot('releases-aborted');
-    });
+    }, 120_000);
 
     it('keeps the centre page, admin credentials and the audit log', async () => {
       await open('#/centre/c0042', '#token-form');
