@@ -7,6 +7,7 @@ import {
 } from '../../common/fleet-protocol.js';
 import { keyCode, KEY_CODES } from '../domain/input-events.js';
 import { MEDIA_PROFILE_NAMES } from '../domain/media-profile.js';
+import { PICTURE_LAYERS } from '../domain/receive-layers.js';
 
 /** A BCM GPIO number on the 40-pin header (GPIO 2–27). */
 const bcmPin = z
@@ -172,7 +173,7 @@ export const deviceConfigSchema = z
          * The largest of the teacher's simulcast layers asked for (`low`, `mid`, `high`: Janus's substreams
          * 0–2); absent = the profile's (pi4: mid, pi5 and pc: high).
          */
-        maxTeacherLayer: z.enum(['low', 'mid', 'high']).optional(),
+        maxTeacherLayer: z.enum(PICTURE_LAYERS).optional(),
       })
       .prefault({}),
     network: z

@@ -4,6 +4,8 @@
  * to what the board's CPU can encode next to decoding the class and compositing the screen. Pure: no I/O.
  */
 
+import type { PictureLayer } from './receive-layers.js';
+
 export const MEDIA_PROFILE_NAMES = ['pi4', 'pi5', 'pc'] as const;
 export type MediaProfileName = (typeof MEDIA_PROFILE_NAMES)[number];
 
@@ -34,7 +36,7 @@ export interface MediaProfile {
    * `high` to decode (360p of a 720p teacher), which is what a Pi 4 can decode at a steady frame rate
    * beside its own encoder (docs/media.md, "Receiving").
    */
-  readonly maxTeacherLayer: 'low' | 'mid' | 'high';
+  readonly maxTeacherLayer: PictureLayer;
 }
 
 /**

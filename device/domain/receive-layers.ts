@@ -18,6 +18,9 @@ export function pickTeacher<F extends { readonly display: string }>(feeds: reado
  */
 export const TEACHER_LAYERS = ['off', 'low', 'mid', 'high'] as const;
 export type TeacherLayer = (typeof TEACHER_LAYERS)[number];
+/** The teacher's picture layers, without sound only: what a profile or the config may name as the top. */
+export const PICTURE_LAYERS = ['low', 'mid', 'high'] as const;
+export type PictureLayer = (typeof PICTURE_LAYERS)[number];
 
 export type Substream = 0 | 1 | 2;
 
@@ -39,7 +42,7 @@ export interface VideoSetting {
  */
 export const THUMBNAIL_LAYER = { substream: 0, temporal: 1 } as const;
 
-const TEACHER_SUBSTREAM: Record<Exclude<TeacherLayer, 'off'>, Substream> = { low: 0, mid: 1, high: 2 };
+const TEACHER_SUBSTREAM: Record<PictureLayer, Substream> = { low: 0, mid: 1, high: 2 };
 
 export interface SubscribedVideo {
   readonly mid: string;
@@ -194,7 +197,7 @@ const step = (layer: TeacherLayer, by: number): TeacherLayer =>
 export function chooseTeacherLayer(
   history: readonly ReceiveSample[],
   current: LayerState,
-  top: Exclude<TeacherLayer, 'off'> = 'high',
+  top: PictureLayer = 'high',
   options: LayerOptions = DEFAULT_LAYER_OPTIONS,
 ): LayerDecision {
   // A layer above the top (the config changed the profile mid-class) goes down to it at once.

@@ -7,6 +7,7 @@ import {
   profileForBoard,
   type EffectiveMedia,
 } from '../domain/media-profile.js';
+import type { PictureLayer } from '../domain/receive-layers.js';
 import { KioskPagePort } from '../ports/kiosk-page.port.js';
 import { BoardPort } from '../ports/board.port.js';
 import { ClockPort } from '../ports/clock.port.js';
@@ -65,7 +66,7 @@ export class MediaService implements OnModuleInit, OnApplicationBootstrap {
   }
 
   /** The largest of the teacher's layers asked for: the config's, else the profile's (docs/media.md, "Receiving"). */
-  maxTeacherLayer(): 'low' | 'mid' | 'high' {
+  maxTeacherLayer(): PictureLayer {
     return this.config.current.media.maxTeacherLayer ?? this.current().profile.maxTeacherLayer;
   }
 
