@@ -38,6 +38,11 @@ export const mediaReportSchema = z.strictObject({
     /** What Janus reports receiving from the box (RTCP receiver reports): the uplink's loss and delay. */
     lossPct: percent.optional(),
     rttMs: ms.optional(),
+    /**
+     * The congestion controller's estimate of the uplink (`availableOutgoingBitrate` of the candidate pair
+     * in use): what the box believes it can send. Under random loss it can sit above the real link.
+     */
+    uplinkKbps: kbps.optional(),
   }),
   inbound: z
     .array(

@@ -71,7 +71,9 @@ export async function measureAudio(ctx: BenchContext): Promise<Figure[]> {
       const [b, p] = [sliceOf(before, after, BOX_NAME), sliceOf(before, after, PLAIN)];
       box_.push(b);
       plain_.push(p);
-      ctx.log(`audio: ${t / 1000 + SLICE_MS / 1000} s box ${describe(b)} | plain ${describe(p)}`);
+      const sent = (await box.status()).media?.outbound;
+      const uplink = `video ${sent?.video?.kbps ?? 0} kbit/s, uplink estimate ${sent?.uplinkKbps ?? '—'} kbit/s`;
+      ctx.log(`audio: ${t / 1000 + SLICE_MS / 1000} s box ${describe(b)}, ${uplink} | plain ${describe(p)}`);
       before = after;
     }
     const of = (slices: Slice[], k: keyof Slice): number[] => slices.map((x) => x[k]);

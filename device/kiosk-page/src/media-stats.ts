@@ -86,6 +86,15 @@ export class MediaStatsSampler {
       }
     });
 
+    // The congestion controller's estimate of the uplink, on the pair in use.
+    publisher?.forEach((s: Stat) => {
+      if (s.type !== 'transport' || typeof s.selectedCandidatePairId !== 'string') return;
+      const available = (publisher.get(s.selectedCandidatePairId) as Stat | undefined)
+        ?.availableOutgoingBitrate;
+      if (typeof available === 'number' && Number.isFinite(available))
+        report.outbound.uplinkKbps = round(available / 1000);
+    });
+
     const byFeed = new Map<string, MediaReport['inbound'][number]>();
     subscriber?.forEach((s: Stat) => {
       if (s.type !== 'inbound-rtp' || typeof s.mid !== 'string') return;

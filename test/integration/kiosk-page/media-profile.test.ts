@@ -58,6 +58,8 @@ describe('the box sends what its media profile says', () => {
     expect(status.media.outbound?.video).toMatchObject({ width: 640, height: 360, codec: 'video/VP8' });
     expect(status.media.outbound?.video?.qualityLimitationReason).toMatch(/^(none|cpu|bandwidth|other)$/);
     expect(status.media.outbound?.audio?.codec).toMatch(/^audio\/(opus|red)$/);
+    // The congestion controller's estimate of the uplink: at least what the box is sending now.
+    expect(status.media.outbound?.uplinkKbps).toBeGreaterThan(0);
     const teacherFeed = status.remoteFeeds.find((f) => f.display.startsWith('王老师'))!.feed;
     const fromTeacher = status.media.inbound!.find((i) => i.feed === teacherFeed);
     expect(fromTeacher?.video?.height).toBeGreaterThan(0);
