@@ -15,6 +15,6 @@ export abstract class KioskBrowserPort {
   abstract pid(): number | undefined;
   /** What the screen shows, for IT (JPEG: small enough to send to the fleet) and for tests (PNG). */
   abstract screenshot(format?: 'png' | 'jpeg'): Promise<Buffer>;
-  /** Run a function in the page (tests and diagnostics only). */
+  /** Run an expression in the page (tests, diagnostics, and whether a silent page still runs). */
   abstract evaluate<T>(expression: string): Promise<T>;
 }

@@ -5,6 +5,7 @@ import { SystemdPort } from '../ports/systemd.port.js';
 import { ClassSessionService } from './class-session.service.js';
 import { ConfigService } from './config.service.js';
 import { KioskPagePort } from '../ports/kiosk-page.port.js';
+import { KioskService } from './kiosk.service.js';
 
 const STATUS_WORDS: Record<string, string> = {
   idle: 'Idle, ready for class',
@@ -33,6 +34,7 @@ export class LifecycleService implements OnApplicationShutdown {
     private readonly page: KioskPagePort,
     private readonly config: ConfigService,
     private readonly clock: ClockPort,
+    private readonly kiosk: KioskService,
   ) {}
 
   /** Called by the daemon once the control API listens. */
@@ -72,7 +74,9 @@ export class LifecycleService implements OnApplicationShutdown {
     // the same allowance from READY as a silent one: the kiosk's own relaunch comes first, systemd's
     // restart only when that did not help. Before, a first page load slower than the watchdog (a
     // slow board, the VM test's emulated CPU) had the daemon killed and started again, in a loop.
-    const since = this.page.heartbeatAt() ?? this.readyAt;
+    // A page whose messages are held up on a starved box but that still answers the kiosk's hang check
+    // counts as alive, as it does for the kiosk (KioskService.pageAliveAt).
+    const since = this.kiosk.pageAliveAt() ?? this.readyAt;
     return this.clock.now() - since < this.config.current.kiosk.heartbeatTimeoutMs;
   }
 

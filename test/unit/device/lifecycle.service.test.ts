@@ -6,6 +6,7 @@ import type { KioskPagePort } from '../../../device/ports/kiosk-page.port.js';
 import { SystemdPort } from '../../../device/ports/systemd.port.js';
 import type { ClassSessionService } from '../../../device/services/class-session.service.js';
 import { ConfigService } from '../../../device/services/config.service.js';
+import type { KioskService } from '../../../device/services/kiosk.service.js';
 import { LifecycleService } from '../../../device/services/lifecycle.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
@@ -49,6 +50,8 @@ function world() {
     }),
     config,
     clock,
+    // A page that talks for itself: what the kiosk says of its life is its heartbeat.
+    strictFake<KioskService>('KioskService', { pageAliveAt: () => page.heartbeat }),
   );
   return { clock, systemd, page, sut };
 }
