@@ -68,6 +68,12 @@ interface Run {
   load: { uncapped: [number, number]; capped: [number, number] };
   /** Under the cap: where the box's CPU went, cores per process role and thread, largest first. */
   threads: { what: string; cores: number }[];
+  /**
+   * From the daemon's log over the whole run: how often its kiosk page fell silent but still answered
+   * (its messages held up behind the class's packets on a starved box), and how often the kiosk was
+   * relaunched. A relaunch mid-window would make the figures measure a restart.
+   */
+  kiosk: { late: number; relaunched: number };
 }
 
 /**
@@ -109,6 +115,10 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
             .join(', '),
       );
       ctx.log(
+        `media: ${profile}: the kiosk page fell silent but answered ${run.kiosk.late} time(s), ` +
+          `the kiosk was relaunched ${run.kiosk.relaunched} time(s)`,
+      );
+      ctx.log(
         `media: ${profile} under the cap, per second: teacher received ${run.fps.join(' ')} fps at ` +
           `${run.lines.join(' ')} lines; the box sent ${run.sentFps.join(' ')} fps, decoded the teacher at ` +
           `${run.teacherFps.join(' ')} fps at ${run.teacherLines.join(' ')} lines`,
@@ -137,6 +147,9 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
     const [from, to] = capped ? run.load.capped : run.load.uncapped;
     return `load average ${from.toFixed(1)}→${to.toFixed(1)} during the ${capped ? 'capped' : 'uncapped'} window`;
   };
+  const kioskNote = (run: Run): string =>
+    `the kiosk page fell silent but answered ${run.kiosk.late} time(s) (its messages held up), ` +
+    `the kiosk was relaunched ${run.kiosk.relaunched} time(s)`;
   const whereNote = (run: Run): string =>
     'under the cap the CPU went to ' +
     run.threads
@@ -170,7 +183,7 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       anchorSamples: anchor.fps,
       ...(judged ? { target: '≥ 15 fps', meets: ({ value }) => value >= 15 } : {}),
       higherIsBetter: true,
-      notes: `${loadNote(run, true)} (pc: ${loadNote(anchor, true)}); ${whereNote(run)}`,
+      notes: `${loadNote(run, true)} (pc: ${loadNote(anchor, true)}); ${kioskNote(run)}; ${whereNote(run)}`,
     }),
     figureOf({
       name: `teacher-received height of the box at ${CAP_CORES} core, ${profile} profile`,
@@ -302,7 +315,13 @@ async function measureProfile(
       sentFps.push(media?.outbound?.video?.fps ?? 0);
     }
     const threads = cpuShares(threadsBefore, cpuByThread(box.pid), (performance.now() - startedAt) / 1000);
+    const log = box.proc.output();
+    const kiosk = {
+      late: log.match(/The kiosk page is late/g)?.length ?? 0,
+      relaunched: log.match(/Restarting kiosk browser/g)?.length ?? 0,
+    };
     return {
+      kiosk,
       cores,
       memoryMb,
       fps,
