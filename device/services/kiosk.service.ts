@@ -71,6 +71,9 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
   /** Close and relaunch the browser (a remote action from IT, or a hung page). */
   async restart(why: string): Promise<void> {
     this.log.warn(`Restarting kiosk browser: ${why}`);
+    // What the old page answered says nothing of the new one.
+    this.latePage = false;
+    this.answeredAt = undefined;
     await this.browser.ensureStopped().catch(() => undefined);
     this.scheduleLaunch(0);
   }
@@ -123,8 +126,6 @@ export class KioskService implements OnApplicationBootstrap, BeforeApplicationSh
   }
 
   private restartHung(why: string): void {
-    this.latePage = false;
-    this.answeredAt = undefined;
     this.launchedAt = this.clock.now();
     void this.restart(why);
   }
