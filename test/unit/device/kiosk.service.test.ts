@@ -9,10 +9,13 @@ import { MetricsService } from '../../../device/services/metrics.service.js';
 import { strictFake } from '../../helpers/strict-fake.js';
 import { FakeClock } from '../../helpers/fake-clock.js';
 
-/** The service with a browser that runs, and a page whose heartbeat stops at `silentFrom`. */
-function withSilentPage(answer: () => Promise<unknown>) {
+/**
+ * The service with a browser that runs and answers DevTools with `answer`, and a page whose heartbeat
+ * stops `silentAfterMs` after the start (never, by default).
+ */
+function kiosk(answer: () => Promise<unknown> = async () => 1, silentAfterMs = Infinity) {
   const clock = new FakeClock();
-  const silentFrom = clock.now() + 2000;
+  const silentFrom = clock.now() + silentAfterMs;
   const calls = { stopped: 0, started: 0, asked: 0 };
   const browser = strictFake<KioskBrowserPort>('KioskBrowserPort', {
     exited: new Signal('exited'),
@@ -38,8 +41,11 @@ function withSilentPage(answer: () => Promise<unknown>) {
     new MetricsService(),
     strictFake<KioskPagePort>('KioskPagePort', { heartbeatAt: () => Math.min(clock.now(), silentFrom) }),
   );
-  return { clock, calls, sut, silentFrom };
+  return { clock, calls, sut };
 }
+
+/** A page that falls silent 2 s after the start. */
+const withSilentPage = (answer: () => Promise<unknown>) => kiosk(answer, 2000);
 
 describe('KioskService: a silent page', () => {
   it('is not relaunched while it still answers the browser: its messages are late on a starved box', async () => {
@@ -89,26 +95,7 @@ describe('KioskService: a silent page', () => {
 
 describe('KioskService', () => {
   it('leaves no timer behind when the daemon stops (a stopped daemon exits without the 1 s guard)', async () => {
-    const clock = new FakeClock();
-    const browser = strictFake<KioskBrowserPort>('KioskBrowserPort', {
-      exited: new Signal('exited'),
-      ensureStarted: async () => undefined,
-      ensureStopped: async () => undefined,
-      isRunning: () => true,
-    });
-    const sut = new KioskService(
-      browser,
-      new ConfigService(
-        deviceConfigSchema.parse({
-          device: { id: 'jx-ruijin-01', displayName: '瑞金教学点' },
-          janus: { url: 'ws://10.0.0.1:8188', room: 1234 },
-          hardware: { mode: 'sim' },
-        }),
-      ),
-      clock,
-      new MetricsService(),
-      strictFake<KioskPagePort>('KioskPagePort', { heartbeatAt: () => clock.now() }),
-    );
+    const { clock, sut } = kiosk();
     sut.onApplicationBootstrap();
     await clock.advance(3000);
     expect(clock.pending).toBeGreaterThan(0);
