@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Receiving } from '../../../common/media-report.js';
+import { DEFAULT_LAYER_OPTIONS } from '../../../device/domain/receive-layers.js';
 import { BadLink } from '../../helpers/bad-link.js';
 import { waitFor } from '../../helpers/browser.js';
 import { Classroom, kioskOf } from '../../helpers/classroom.js';
@@ -28,6 +29,52 @@ async function receiving(box: TestBox): Promise<Receiving[]> {
 
 async function teacherSetting(box: TestBox, teacherFeed: string): Promise<Receiving | undefined> {
   return (await receiving(box)).find((r) => r.feed === teacherFeed);
+}
+
+/**
+ * Wait for the teacher's layer to climb above the probe's (substream ≥ 1), reading the box's own report of
+ * the teacher's picture every 2 s (the page's report interval) and judging it as the layer policy does.
+ * Fails as soon as the box has had more clean samples in a row than the up rule can ask for (twice
+ * `upSamples` after a recent failure, and one for the sample in flight) without climbing.
+ */
+async function climbOrHold(
+  box: TestBox,
+  teacherFeed: string,
+  timeoutMs: number,
+): Promise<{ climbed: boolean; samples: number; stutters: number; longestClean: number }> {
+  const o = DEFAULT_LAYER_OPTIONS;
+  const mustClimbAfter = 2 * o.upSamples + 1;
+  const until = Date.now() + timeoutMs;
+  let samples = 0;
+  let stutters = 0;
+  let clean = 0;
+  let longestClean = 0;
+  let lastKey: string | undefined;
+  for (;;) {
+    const status = await box.status();
+    if ((status.media.receiving?.find((r) => r.feed === teacherFeed)?.substream ?? 0) >= 1)
+      return { climbed: true, samples, stutters, longestClean };
+    const entry = status.media.inbound?.find((i) => i.feed === teacherFeed);
+    const v = entry?.video;
+    // The status holds the page's latest report: one read twice (a late report) is one sample.
+    const key = JSON.stringify(entry);
+    if (v && key !== lastKey) {
+      lastKey = key;
+      samples++;
+      const stutter =
+        v.fps < o.minFps || (v.freezes ?? 0) >= o.badFreezes || (v.jitterBufferMs ?? 0) > o.maxJitterBufferMs;
+      const lossy = v.lossPct > o.goodLossPct;
+      if (stutter) stutters++;
+      clean = stutter || lossy ? 0 : clean + 1;
+      longestClean = Math.max(longestClean, clean);
+      if (clean >= mustClimbAfter)
+        throw new Error(
+          `the teacher's layer did not climb after ${clean} clean samples in a row: ${JSON.stringify(v)}`,
+        );
+    }
+    if (Date.now() >= until) return { climbed: false, samples, stutters, longestClean };
+    await new Promise((r) => setTimeout(r, 2000));
+  }
 }
 
 // Real Janus, the real daemon and its kiosk page, a janus.js teacher sending simulcast (720p, three
@@ -169,27 +216,32 @@ describe('the box receives the teacher large and other centres cheaply', () => {
     );
     // A figure, not asserted here (timings belong in the bench): the issue's target is 10 s.
     console.log(`teacher's video back ${Date.now() - recovered} ms after the downlink recovered`);
-    // Up slowly from the probe. On this shared machine the box's own decoder stutters now and then on a
-    // clean link (freezes without loss), which rightly holds it a layer lower: the full layer is printed
-    // when reached, the climb above the probe's layer is what must happen.
-    await waitFor(
-      async () => ((await teacherSetting(box, teacherFeed))?.substream ?? 0) >= 1,
-      60_000,
-      "the teacher's layer to climb above the probe's",
-    );
-    console.log(
-      `teacher's layer above the probe's ${Date.now() - recovered} ms after the downlink recovered`,
-    );
-    const full = await waitFor(
-      async () => (await teacherSetting(box, teacherFeed))?.substream === 2,
-      40_000,
-      "the teacher's full layer",
-    ).catch(() => false);
-    console.log(
-      full
-        ? `teacher's full layer back ${Date.now() - recovered} ms after the downlink recovered`
-        : `teacher's full layer not back ${Date.now() - recovered} ms after the downlink recovered (stutters on this machine)`,
-    );
+    // Up slowly from the probe. The climb needs clean samples of the teacher's picture (`chooseTeacherLayer`),
+    // and on this shared machine the picture can stutter without loss on a clean link (the box's decoder,
+    // or the janus.js teacher's encoder starved, its smallest layer at 0–10 fps): the policy then rightly
+    // holds it at the probe's layer. So the climb is required once the box has seen a long clean stretch
+    // (the up rule's samples twice over, and one more) and not climbed; a hold through stutters is printed.
+    const held = await climbOrHold(box, teacherFeed, 60_000);
+    if (!held.climbed) {
+      console.log(
+        `teacher held at the probe's layer for 60 s: ${held.stutters} of ${held.samples} samples stuttered ` +
+          `without loss (longest clean run ${held.longestClean}); not climbing then is the policy`,
+      );
+    } else {
+      console.log(
+        `teacher's layer above the probe's ${Date.now() - recovered} ms after the downlink recovered`,
+      );
+      const full = await waitFor(
+        async () => (await teacherSetting(box, teacherFeed))?.substream === 2,
+        40_000,
+        "the teacher's full layer",
+      ).catch(() => false);
+      console.log(
+        full
+          ? `teacher's full layer back ${Date.now() - recovered} ms after the downlink recovered`
+          : `teacher's full layer not back ${Date.now() - recovered} ms after the downlink recovered (stutters on this machine)`,
+      );
+    }
 
     await box.press('class', 2500);
     await box.waitForState('idle', 20_000);
