@@ -82,8 +82,11 @@ export async function joinAsTeacher(
     /** Send janus.js's simulcast layers (h, m, l), from a camera of janus.js's `capture` size. */
     simulcast?: boolean;
     capture?: 'hires' | 'stdres-16:9' | 'lowres-16:9' | 'clock';
-    /** false: subscribe to no one (a centre that only sends: cheap on this machine). */
-    receive?: boolean;
+    /**
+     * false: subscribe to no one (a centre that only sends: cheap on this machine); a display name:
+     * subscribe to that publisher only (an observer of one box).
+     */
+    receive?: boolean | string;
   } & ({ janus: string; room: number } | { classId: string } | { lecture: number }),
 ): Promise<Page> {
   const page = await browser.newPage();
@@ -100,6 +103,7 @@ export async function joinAsTeacher(
   if (params.simulcast) query.set('simulcast', '1');
   if (params.capture) query.set('capture', params.capture);
   if (params.receive === false) query.set('subscribe', 'none');
+  else if (typeof params.receive === 'string') query.set('subscribe', `only:${params.receive}`);
   await page.goto(`${pageUrl}?${query.toString()}`);
   await waitFor(
     () => page.evaluate('window.teacher && window.teacher.state.feed'),

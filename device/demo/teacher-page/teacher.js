@@ -45,7 +45,9 @@
   const clock = params.get('capture') === 'clock';
   const capture = clock ? clockTrack() : params.get('capture') || true;
   // subscribe=none: receive no one (a simulated centre that only sends, cheap on the test machine).
+  // subscribe=only:NAME: receive only the publisher named NAME (the bench's observer of one box).
   const receive = params.get('subscribe') !== 'none';
+  const only = (params.get('subscribe') || '').startsWith('only:') ? params.get('subscribe').slice(5) : null;
   // record=1: the class is recorded for the centres that miss part of it (issue 21). The room's rec_dir
   // holds the files; the name carries the class's start, which the fleet finds the recording by.
   const record = params.get('record') === '1';
@@ -120,6 +122,7 @@
     for (const p of list || []) {
       const feed = String(p.id);
       state.publishers.set(feed, { display: p.display || feed });
+      if (only !== null && p.display !== only) continue;
       if (!subscribed.has(feed)) {
         subscribed.add(feed);
         fresh.push({ feed: p.id });
