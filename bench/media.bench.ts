@@ -9,6 +9,7 @@ import { CpuGroup } from './lib/cgroup.js';
 import { texturedClip } from './lib/clip.js';
 import { figureOf } from './lib/figures.js';
 import { MEDIA_PROFILES } from '../device/domain/media-profile.js';
+import { InjectedPublisher, type InjectedParticipant } from './lib/injected.js';
 import { ROOM, startJanus } from './lib/janus.js';
 import {
   chromiumPids,
@@ -38,13 +39,28 @@ const CAP_PERIOD_US = Number(process.env.CLASSBOX_BENCH_CAP_PERIOD_US ?? 10_000)
  */
 const PROFILES = ['pc', 'pi4', 'pi5', 'pi4-2'] as const;
 /**
- * The issue's four other centres, made cheap on this machine's two cores: janus.js pages in one headless
- * Chromium sending the textured clip as three small simulcast layers (320×180 and below) and receiving
- * no one. The box subscribes to them as to any centre (thumbnails at their smallest layer, at most
- * `media.maxThumbnails` decoded); their encoding runs outside the box's cgroup, so it does not eat the
- * box's budget, only the machine's.
+ * The issue's four other centres and the teacher, made cheap on this machine's two cores: each is
+ * pre-encoded RTP injected through Janus's remote-publisher API (lib/injected.ts), one ffmpeg copying
+ * packets at a few hundredths of a core where a browser encoding the camera took a large part of one
+ * (the load average was 12–24 with them as janus.js pages). They carry what those pages sent: the teacher
+ * janus.js's three simulcast layers at its default caps (720p 900, 360p 300, 180p 100 kbit/s), each centre
+ * one 320×180 layer at 280 kbit/s (Chromium does not simulcast a picture that small; the pages sent
+ * 258–296 kbit/s), all with Opus at 32 kbit/s. The box subscribes to them as to any centre. What the
+ * teacher receives of the box is measured by a janus.js page that publishes nothing and subscribes to the
+ * box alone.
  */
-const OTHER_CENTRES = ['井冈山教学点', '于都教学点', '兴国教学点', '会昌教学点'] as const;
+const TEACHER: InjectedParticipant = {
+  id: 7001,
+  display: '王老师 Teacher Wang',
+  layers: [
+    { width: 320, height: 180, kbps: 100 },
+    { width: 640, height: 360, kbps: 300 },
+    { width: 1280, height: 720, kbps: 900 },
+  ],
+};
+const OTHER_CENTRES: InjectedParticipant[] = ['井冈山教学点', '于都教学点', '兴国教学点', '会昌教学点'].map(
+  (display, i) => ({ id: 7002 + i, display, layers: [{ width: 320, height: 180, kbps: 280 }] }),
+);
 
 interface Run {
   /** Whole-box CPU without a cap (daemon + Chromium tree), cores, one value per second. */
@@ -68,6 +84,8 @@ interface Run {
   load: { uncapped: [number, number]; capped: [number, number] };
   /** Under the cap: where the box's CPU went, cores per process role and thread, largest first. */
   threads: { what: string; cores: number }[];
+  /** The same without the cap: what the box's tree would take if it could. */
+  uncappedThreads: { what: string; cores: number }[];
   /**
    * From the daemon's log over the whole run: how often its kiosk page fell silent but still answered
    * (its messages held up behind the class's packets on a starved box), and how often the kiosk was
@@ -79,34 +97,38 @@ interface Run {
 /**
  * Issue 16: what the box costs and what the teacher receives of it under a Pi's CPU budget, per media
  * profile. The box is the real daemon in a child process with its kiosk Chromium; its whole tree is moved
- * into a cgroup (cpu + cpuacct) once live. A janus.js teacher sends and receives video.
+ * into a cgroup (cpu + cpuacct) once live. The teacher and the other centres are injected RTP; a janus.js
+ * page watches the box as the teacher would.
  */
 export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const windowS = ctx.smoke ? 8 : 30;
   const runs = new Map<string, Run>();
   const janus = await startJanus();
   const site = await startTeacherServer();
+  const injected: InjectedPublisher[] = [];
   // The teacher's camera is a 720p one; the box's is opened at its profile's size (see measureProfile).
   const clip = await texturedClip();
-  const participant = await launchParticipant([`--use-file-for-fake-video-capture=${clip}`]);
+  const participant = await launchParticipant([]);
   try {
+    for (const who of [TEACHER, ...OTHER_CENTRES])
+      injected.push(await InjectedPublisher.start(janus.admin, janus.host, ROOM, who, clip));
     const teacher = await joinAsTeacher(participant.browser, site.url, {
       janus: janus.url,
       room: ROOM,
-      display: '王老师 Teacher Wang',
+      display: '观察 Observer',
+      viewOnly: true,
+      receive: BOX_NAME,
     });
-    for (const display of OTHER_CENTRES)
-      await joinAsTeacher(participant.browser, site.url, {
-        janus: janus.url,
-        room: ROOM,
-        display,
-        simulcast: true,
-        capture: 'lowres-16:9',
-        receive: false,
-      });
     for (const profile of PROFILES) {
       ctx.log(`media: profile ${profile}`);
       const run = await measureProfile(teacher, janus.url, profile, windowS);
+      ctx.log(
+        `media: ${profile} uncapped (load ${run.load.uncapped.join('→')}): ` +
+          run.uncappedThreads
+            .slice(0, 14)
+            .map((t) => `${t.what} ${t.cores.toFixed(3)}`)
+            .join(', '),
+      );
       ctx.log(
         `media: ${profile} under the cap (load ${run.load.capped.join('→')}): ` +
           run.threads
@@ -126,6 +148,7 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
       runs.set(profile, run);
     }
   } finally {
+    for (const sender of injected) await sender.stop();
     await participant.close();
     await site.close();
     await janus.stop();
@@ -136,9 +159,11 @@ export async function measure(ctx: BenchContext): Promise<Figure[]> {
   const pi4Two = runs.get('pi4-2')!;
   const notes =
     `${ctx.smoke ? 'smoke: ' : ''}${windowS} one-second samples per profile; cameras a textured moving ` +
-    "30 fps clip, the box's at its profile's size (a UVC camera delivers the size asked for), the " +
-    `teacher's 720p; the teacher (720p, receiving) and ${OTHER_CENTRES.length} other centres (janus.js, ` +
-    'simulcast 320×180 and below, receiving no one) in the room; ' +
+    "30 fps clip, the box's at its profile's size (a UVC camera delivers the size asked for); " +
+    `the teacher (janus.js's simulcast 720p/360p/180p at 900/300/100 kbit/s) and ${OTHER_CENTRES.length} ` +
+    'other centres (one 320×180 layer at 280 kbit/s each) in the room as pre-encoded RTP injected through ' +
+    "Janus's remote-publisher API (a keyframe every second), what the teacher receives of the box read by " +
+    'a janus.js page subscribed to it alone; ' +
     `cap ${CAP_CORES} core by cgroup v1 cpu.cfs_quota_us on the daemon and its whole Chromium tree, ` +
     `granted per ${CAP_PERIOD_US / 1000} ms (cpu.cfs_period_us), ` +
     'cpu.shares 262144 so that the quota, not the busy machine, is the limit';
@@ -281,6 +306,8 @@ async function measureProfile(
     await group.add([box.pid, ...descendants(box.pid)]);
     const cores: number[] = [];
     const uncappedFrom = loadavg()[0]!;
+    const uncappedThreadsBefore = cpuByThread(box.pid);
+    const uncappedAt = performance.now();
     let last = await group.usageSeconds();
     for (let i = 0; i < windowS; i++) {
       await sleep(1000);
@@ -289,6 +316,11 @@ async function measureProfile(
       last = now;
     }
     const uncapped: [number, number] = [uncappedFrom, loadavg()[0]!];
+    const uncappedThreads = cpuShares(
+      uncappedThreadsBefore,
+      cpuByThread(box.pid),
+      (performance.now() - uncappedAt) / 1000,
+    );
     const memoryMb = [
       (rssMb(box.pid) ?? NaN) + chromiumPids(box.pid).reduce((sum, pid) => sum + (pssMb(pid) ?? 0), 0),
     ];
@@ -331,6 +363,7 @@ async function measureProfile(
       sentFps,
       load: { uncapped, capped: [cappedFrom, loadavg()[0]!] },
       threads,
+      uncappedThreads,
     };
   } finally {
     await group.cap(undefined).catch(() => undefined);
