@@ -54,7 +54,9 @@ export const MEDIA_PROFILES: Readonly<Record<MediaProfileName, MediaProfile>> = 
     videoCodec: 'VP8',
     // One layer: a second one cost the box most of its frame rate under a Pi 4's CPU budget (docs/media.md).
     layers: 1,
-    maxThumbnails: 2,
+    // One other centre's picture: a centre that is a Pi 4 sends one layer, which Janus relays whole, and
+    // each such thumbnail cost the box a third of its frame rate under a Pi 4's CPU budget (docs/media.md).
+    maxThumbnails: 1,
     maxTeacherLayer: 'mid',
   },
   pi5: {

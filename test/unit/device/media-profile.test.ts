@@ -204,6 +204,12 @@ describe('the simulcast layers the box sends (issue 16)', () => {
     );
   });
 
+  it('decodes one other centre at a time with the pi4 profile (measured: each whole-stream thumbnail costs it a third of its frame rate), more on a Pi 5 and a PC', () => {
+    expect([MEDIA_PROFILES.pi4, MEDIA_PROFILES.pi5, MEDIA_PROFILES.pc].map((p) => p.maxThumbnails)).toEqual([
+      1, 4, 6,
+    ]);
+  });
+
   it('takes media.maxThumbnails from the config, and names a bad one', () => {
     const base = { device: { id: 'jx-ruijin-01', displayName: 'x' }, janus: { url: 'ws://j', room: 1 } };
     expect(parseDeviceConfig({ ...base, media: { maxThumbnails: 3 } }, 'test').media.maxThumbnails).toBe(3);
