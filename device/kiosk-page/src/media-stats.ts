@@ -9,6 +9,20 @@ import type { MediaReport } from '../../../common/media-report';
 
 type Stat = RTCStats & Record<string, unknown>;
 
+/**
+ * The congestion controller's estimate of the uplink in bit/s: `availableOutgoingBitrate` of the candidate
+ * pair in use, from a publisher's stats; undefined before a pair is chosen.
+ */
+export function uplinkEstimateBps(report: RTCStatsReport): number | undefined {
+  let estimate: number | undefined;
+  report.forEach((s: Stat) => {
+    if (s.type !== 'transport' || typeof s.selectedCandidatePairId !== 'string') return;
+    const available = (report.get(s.selectedCandidatePairId) as Stat | undefined)?.availableOutgoingBitrate;
+    if (typeof available === 'number' && Number.isFinite(available)) estimate = available;
+  });
+  return estimate;
+}
+
 interface Counters {
   at: number;
   values: Map<string, number>;
@@ -86,14 +100,8 @@ export class MediaStatsSampler {
       }
     });
 
-    // The congestion controller's estimate of the uplink, on the pair in use.
-    publisher?.forEach((s: Stat) => {
-      if (s.type !== 'transport' || typeof s.selectedCandidatePairId !== 'string') return;
-      const available = (publisher.get(s.selectedCandidatePairId) as Stat | undefined)
-        ?.availableOutgoingBitrate;
-      if (typeof available === 'number' && Number.isFinite(available))
-        report.outbound.uplinkKbps = round(available / 1000);
-    });
+    const available = publisher && uplinkEstimateBps(publisher);
+    if (available !== undefined) report.outbound.uplinkKbps = round(available / 1000);
 
     const byFeed = new Map<string, MediaReport['inbound'][number]>();
     subscriber?.forEach((s: Stat) => {

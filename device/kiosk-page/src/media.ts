@@ -9,7 +9,7 @@ import {
   type VideoLayer,
 } from './media-profile';
 import { withAudioNack } from './codec-choice';
-import { MediaStatsSampler } from './media-stats';
+import { MediaStatsSampler, uplinkEstimateBps } from './media-stats';
 
 type Target = 'publisher' | 'subscriber';
 type DeviceState = 'ok' | 'missing' | 'error';
@@ -497,14 +497,7 @@ export class Media {
     const report = await this.publisher.getStats();
     // The congestion controller's estimate of the uplink, on the pair in use: the fallback's signal when
     // the encoder names another reason than the link, e.g. a starved CPU (linkLimitsVideo).
-    let pairId: string | undefined;
-    report.forEach((r: RTCStats & Record<string, unknown>) => {
-      if (r.type === 'transport' && typeof r.selectedCandidatePairId === 'string')
-        pairId = r.selectedCandidatePairId;
-    });
-    const pair =
-      pairId === undefined ? undefined : (report.get(pairId) as Record<string, unknown> | undefined);
-    const available = Number(pair?.availableOutgoingBitrate);
+    const available = uplinkEstimateBps(report);
     report.forEach((r: RTCStats & Record<string, unknown>) => {
       if (r.type !== 'outbound-rtp') return;
       if (r.kind === 'video') {
@@ -529,7 +522,7 @@ export class Media {
         seconds > 0 ? Math.max(0, ((audioBytes - this.lastSent.audioBytes) * 8) / 1000 / seconds) : 0,
       framesDecoded,
       qualityLimitation: qualityLimitation || undefined,
-      ...(Number.isFinite(available) ? { availableOutgoingKbps: available / 1000 } : {}),
+      ...(available !== undefined ? { availableOutgoingKbps: available / 1000 } : {}),
     };
     this.lastSent = { at: now, videoBytes, audioBytes };
     return result;
