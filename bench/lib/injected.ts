@@ -136,30 +136,24 @@ export class InjectedPublisher {
     });
     const to = `rtp://${host}:${ports.port}?rtcpport=${ports.rtcpPort}&pkt_size=1200`;
     const inputs = [sound, ...layers].flatMap((file) => ['-re', '-stream_loop', '-1', '-i', file]);
+    // One RTP output per stream, all to the publisher's one port, told apart by SSRC.
+    const rtp = (map: string, pt: number, id: number): string[] => [
+      '-map',
+      map,
+      '-c',
+      'copy',
+      '-payload_type',
+      String(pt),
+      '-ssrc',
+      String(id),
+      '-f',
+      'rtp',
+      to,
+    ];
     const outputs = [
-      [
-        '-map',
-        '0:a',
-        '-c',
-        'copy',
-        '-payload_type',
-        String(OPUS_PT),
-        '-ssrc',
-        String(ssrc(0)),
-        '-f',
-        'rtp',
-        to,
-      ],
-      ...layers.map((_, i) =>
-        ['-map', `${i + 1}:v`, '-c', 'copy', '-payload_type', String(VP8_PT)].concat([
-          '-ssrc',
-          String(ssrc(1, i)),
-          '-f',
-          'rtp',
-          to,
-        ]),
-      ),
-    ].flat();
+      ...rtp('0:a', OPUS_PT, ssrc(0)),
+      ...layers.flatMap((_, i) => rtp(`${i + 1}:v`, VP8_PT, ssrc(1, i))),
+    ];
     const sender = spawn(
       'ffmpeg',
       ['-hide_banner', '-loglevel', 'error', '-nostdin', ...inputs, ...outputs],
@@ -174,11 +168,6 @@ export class InjectedPublisher {
       );
     });
     return new InjectedPublisher(sender, node, room, participant, admin);
-  }
-
-  /** The sender's PID, to count its CPU. */
-  get pid(): number | undefined {
-    return this.sender.pid;
   }
 
   async stop(): Promise<void> {
