@@ -174,6 +174,19 @@ describe('the box image booted in a VM', () => {
       await writeFile(join(ARTIFACTS, 'press.json'), JSON.stringify(received, null, 2));
       await teacherDecodesBox(teacher, 120_000, 1);
       await teacherHearsBox(teacher, 120_000, 1000);
+      // Chromium's audio threads run in real time under the unit's LimitRTPRIO (issue 16): the service's
+      // cgroup holds threads on SCHED_RR (policy 2: field 41 of a thread's stat, 39th after the command's
+      // closing parenthesis). One cat and one awk over all of them: a process per thread took longer than
+      // 30 s under TCG.
+      const realtime = await sys.vm.sh(
+        `g=/sys/fs/cgroup$(cut -d: -f3 /proc/$(systemctl show -p MainPID --value classbox)/cgroup); ` +
+          `cat $(sed 's|.*|/proc/&/stat|' "$g/cgroup.threads") 2>/dev/null | awk '{ n = $0; ` +
+          `sub(/^[^(]*[(]/, "", n); sub(/[)] .*$/, "", n); s = $0; sub(/^.*[)] /, "", s); split(s, f, " "); ` +
+          `if (f[39] == 2) print n }'`,
+        60_000,
+      );
+      await writeFile(join(ARTIFACTS, 'realtime-threads.txt'), realtime);
+      expect(realtime.trim(), "the box's real-time (SCHED_RR) threads in class").not.toBe('');
       expect((await sys.status()).state).toBe('live');
       await sys.screenshotWhenDrawn(join(ARTIFACTS, 'live.png'));
       // Held past session.endHoldMs (2 s).

@@ -357,6 +357,7 @@ describe.skipIf(!hasDpkg)('the classbox Debian package', () => {
         'PrivateTmp=yes',
         'NoNewPrivileges=yes',
         'DevicePolicy=closed',
+        'LimitRTPRIO=8',
         'ExecStart=/opt/classbox/node/bin/node --max-semi-space-size=1 /opt/classbox/releases/current/bin/classbox.js device --config /etc/classbox/device.json',
       ]) {
         expect(unit.split('\n')).toContain(line);
