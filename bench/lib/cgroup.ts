@@ -8,16 +8,31 @@ const MAX_SHARES = 262144;
 
 /**
  * A cgroup v1 CPU group for the box's whole process tree (issue 16): a CFS quota caps it at a share of a
- * core (a Pi's budget on this machine), cpuacct counts what it used. It needs an RT budget
- * (`cpu.rt_runtime_us`), or Chromium's renderer and audio service (real-time threads) refuse to move
- * into it (DESIGN.md, harness facts).
+ * core (a Pi's budget on this machine), cpuacct counts what it used.
+ *
+ * Real-time threads: Chromium puts its audio threads (the renderer's playout, the audio service's devices
+ * and echo canceller) on SCHED_RR where it may, as on the box (classbox.service grants LimitRTPRIO for
+ * it). A cgroup v1 group refuses such threads without an RT budget (`cpu.rt_runtime_us`, EINVAL), and the
+ * budget is granted per RT period: with the kernel's 1 s period and 20 ms of it (this bench until
+ * 1 December) the audio threads spent it within the first part of each second and were stopped for the
+ * rest. Every received sound stream then waited 0.4–1.2 s in its jitter buffer even without a CFS cap, and
+ * lip sync held the teacher's picture back to it (docs/media.md). So the RT budget is granted like the CFS
+ * quota: the same share of the same short period.
  */
 export class CpuGroup {
   private constructor(private readonly name: string) {}
 
-  static async create(name: string): Promise<CpuGroup> {
+  /**
+   * `realtime`: the share of a core the group's real-time threads may take, per `periodUs`. It bounds
+   * them (a runaway RT thread would otherwise take what the CFS quota does not count); what they use is
+   * counted by cpuacct with the rest.
+   */
+  static async create(name: string, realtime: { cores: number; periodUs: number }): Promise<CpuGroup> {
     for (const root of [CPU, CPUACCT]) await mkdir(join(root, name), { recursive: true });
-    await writeFile(join(CPU, name, 'cpu.rt_runtime_us'), '20000').catch(() => undefined);
+    // The runtime first, while it fits in the default 1 s period; then the period (checked against it).
+    const runtimeUs = Math.round(realtime.cores * realtime.periodUs);
+    await writeFile(join(CPU, name, 'cpu.rt_runtime_us'), String(runtimeUs));
+    await writeFile(join(CPU, name, 'cpu.rt_period_us'), String(realtime.periodUs));
     // The quota must be the only limit. With the default weight (1024) the group lost the CPU it was
     // granted to busier neighbours (the lead's QEMU VM at nice -8 on this machine) and measured less than
     // its 0.3 core; the largest weight makes the scheduler serve it first, up to its quota.
