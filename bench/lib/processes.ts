@@ -233,9 +233,10 @@ function roleOf(pid: number, daemonPid: number): string {
 /**
  * CPU time so far of every thread of the daemon's tree, in seconds, keyed `role/thread` (thread names
  * as the kernel has them, e.g. `renderer/EncoderQueue`), threads of one name summed: what a window's
- * CPU went to, by subtracting two of these.
+ * CPU went to, by subtracting two of these. `realtimeOnly`: only threads on a real-time policy now
+ * (SCHED_FIFO or SCHED_RR; Chromium's audio threads).
  */
-export function cpuByThread(daemonPid: number): Map<string, number> {
+export function cpuByThread(daemonPid: number, realtimeOnly = false): Map<string, number> {
   const out = new Map<string, number>();
   for (const pid of [daemonPid, ...descendants(daemonPid)]) {
     const role = roleOf(pid, daemonPid);
@@ -248,6 +249,9 @@ export function cpuByThread(daemonPid: number): Map<string, number> {
     for (const tid of tids) {
       try {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        // The scheduling policy is field 41; 0 is SCHED_OTHER (and 3, 5 batch and idle).
+        const policy = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+        if (realtimeOnly && policy !== 1 && policy !== 2) continue;
         // Worker pools name their threads with a number; one name per pool.
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#');
         const key = `${role}/${name}`;
