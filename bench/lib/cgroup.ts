@@ -30,9 +30,10 @@ export class CpuGroup {
   static async create(name: string, realtime: { cores: number; periodUs: number }): Promise<CpuGroup> {
     for (const root of [CPU, CPUACCT]) await mkdir(join(root, name), { recursive: true });
     // The runtime first, while it fits in the default 1 s period; then the period (checked against it).
+    // A kernel without RT group scheduling has neither file, and lets real-time threads into any group.
     const runtimeUs = Math.round(realtime.cores * realtime.periodUs);
-    await writeFile(join(CPU, name, 'cpu.rt_runtime_us'), String(runtimeUs));
-    await writeFile(join(CPU, name, 'cpu.rt_period_us'), String(realtime.periodUs));
+    await writeIfPresent(join(CPU, name, 'cpu.rt_runtime_us'), String(runtimeUs));
+    await writeIfPresent(join(CPU, name, 'cpu.rt_period_us'), String(realtime.periodUs));
     // The quota must be the only limit. With the default weight (1024) the group lost the CPU it was
     // granted to busier neighbours (the lead's QEMU VM at nice -8 on this machine) and measured less than
     // its 0.3 core; the largest weight makes the scheduler serve it first, up to its quota.
@@ -76,4 +77,10 @@ export class CpuGroup {
       await rmdir(join(root, this.name)).catch(() => undefined);
     }
   }
+}
+
+async function writeIfPresent(file: string, value: string): Promise<void> {
+  await writeFile(file, value, { flag: 'r+' }).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  });
 }
