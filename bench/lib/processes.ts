@@ -118,11 +118,17 @@ export function cpuSeconds(pid: number): number {
   return statCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
 }
 
-/** utime + stime of a `/proc/…/stat` line (a process's or one thread's), in seconds. */
+/**
+ * Field `n` of a `/proc/…/stat` line, numbered as in proc(5) (1 the pid, 2 the command, 3 the state…).
+ * The command is in parentheses and may hold spaces and parentheses: the fields resume after the last ')'.
+ */
+function statField(stat: string, n: number): number {
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]);
+}
+
+/** utime + stime (fields 14, 15) of a `/proc/…/stat` line (a process's or one thread's), in seconds. */
 function statCpuSeconds(stat: string): number {
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
+  return (statField(stat, 14) + statField(stat, 15)) / 100;
 }
 
 /** Proportional set size in MB (Pss from smaps_rollup): shared pages counted once across a process tree. */
@@ -138,10 +144,7 @@ export function pssMb(pid: number): number | undefined {
 
 function parentOf(pid: number): number | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // The command name may contain spaces and parentheses; fields resume after the last ')'.
-    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(rest[1]);
+    return statField(readFileSync(`/proc/${pid}/stat`, 'utf8'), 4);
   } catch {
     return undefined;
   }
@@ -249,8 +252,8 @@ export function cpuByThread(daemonPid: number, realtimeOnly = false): Map<string
     for (const tid of tids) {
       try {
         const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-        // The scheduling policy is field 41; 0 is SCHED_OTHER (and 3, 5 batch and idle).
-        const policy = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[41 - 3]);
+        // The scheduling policy (field 41): 1 SCHED_FIFO, 2 SCHED_RR; 0, 3, 5 other, batch, idle.
+        const policy = statField(stat, 41);
         if (realtimeOnly && policy !== 1 && policy !== 2) continue;
         // Worker pools name their threads with a number; one name per pool.
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '#');
