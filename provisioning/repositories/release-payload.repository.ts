@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -30,6 +30,9 @@ export class ReleasePayloadRepository {
     const temp = join(this.options.dir, `.upload-${randomBytes(6).toString('hex')}`);
     const hash = createHash('sha256');
     let size = 0;
+    // Opened here, not by createWriteStream: a stream opens its file in the background, and a body
+    // refused at its first chunk would reach the rm below before that open, leaving the file behind.
+    const out = await open(temp, 'wx');
     try {
       await pipeline(
         body,
@@ -47,7 +50,7 @@ export class ReleasePayloadRepository {
             yield chunk;
           }
         },
-        createWriteStream(temp),
+        out.createWriteStream(),
       );
       const sha256 = hash.digest('hex');
       if (size !== expected.size || sha256 !== expected.sha256) {
