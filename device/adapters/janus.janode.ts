@@ -307,6 +307,7 @@ export class JanodeJanus extends JanusPort {
       } catch (error) {
         link.subscriber = undefined;
         await handle.detach().catch(() => undefined);
+        if (this.forgetGoneFeed(error)) return undefined;
         throw roomError(error, room);
       }
       return this.offerFrom(data.streams ?? [], data.jsep);
@@ -319,9 +320,26 @@ export class JanodeJanus extends JanusPort {
         ...(remove.length > 0 ? { unsubscribe: remove.map((feed) => ({ feed: numericFeed(feed) })) } : {}),
       });
     } catch (error) {
+      if (this.forgetGoneFeed(error)) return undefined;
       throw roomError(error, room);
     }
     return this.offerFrom(data.streams ?? [], data.jsep);
+  }
+
+  /**
+   * A subscription Janus refused because one of its feeds is gone (428, "No such feed (<id>)"): the room
+   * told the box of that feed but not that it went. Janus pushes a publisher's "joined" answer only after
+   * the SDP work, so a feed removed meanwhile (the fleet taking a dead node's forwarded twin away as the
+   * box moves in) is announced as leaving before the list that still names it, and the box kept it.
+   * Forget it and announce the list again: the caller subscribes to the others. False when the error is
+   * another, or names a feed the box does not hold (then it is not this race, and nothing would change).
+   */
+  private forgetGoneFeed(error: unknown): boolean {
+    const gone = /\bNo such feed \((\d+)\)/.exec(reason(error))?.[1];
+    if (gone === undefined || !this.publishers.delete(gone)) return false;
+    this.log.warn(`Forgot a publisher the room no longer has feed=${gone}`);
+    this.emitPublishers();
+    return true;
   }
 
   private watchSubscriber(link: Link, handle: VideoRoomHandle): void {
