@@ -20,7 +20,7 @@ type Message = {
   transaction?: string;
   session_id?: number;
   handle_id?: number;
-  body?: { request?: string; streams?: { feed: number }[]; subscribe?: { feed: number }[] };
+  body?: { request?: string; streams?: { feed: number }[] };
 };
 
 /**
@@ -127,6 +127,13 @@ class ScriptedJanus {
   }
 }
 
+/** The box's adapter, as the daemon makes it, pointed at `url`. */
+const adapterFor = (url: string) =>
+  new JanodeJanus(
+    { current: { janus: { connectTimeoutMs: 5000 } } } as unknown as ConfigService,
+    { url } as unknown as ClassLocationService,
+  );
+
 describe('the janode adapter and a feed that left while the box joined', () => {
   let janus: ScriptedJanus | undefined;
   let adapter: JanodeJanus | undefined;
@@ -137,9 +144,7 @@ describe('the janode adapter and a feed that left while the box joined', () => {
 
   it('forgets the feed Janus says is gone and subscribes to the others', async () => {
     janus = await ScriptedJanus.open();
-    const config = { current: { janus: { connectTimeoutMs: 5000 } } } as unknown as ConfigService;
-    const location = { url: janus.url } as unknown as ClassLocationService;
-    adapter = new JanodeJanus(config, location);
+    adapter = adapterFor(janus.url);
     const announced: (readonly RemotePublisher[])[] = [];
     adapter.publishersChanged.on('test', (list) => void announced.push(list));
 
@@ -163,8 +168,7 @@ describe('the janode adapter and a feed that left while the box joined', () => {
 
   it('still fails on a refused feed it does not hold, rather than asking again and again', async () => {
     janus = await ScriptedJanus.open();
-    const config = { current: { janus: { connectTimeoutMs: 5000 } } } as unknown as ConfigService;
-    adapter = new JanodeJanus(config, { url: janus.url } as unknown as ClassLocationService);
+    adapter = adapterFor(janus.url);
     await adapter.ensureConnected();
     const stranger: RemotePublisher = { feed: String(GONE), display: '?', streams };
     await expect(adapter.subscribe(ROOM, [stranger], {})).rejects.toThrow(`No such feed (${GONE})`);
